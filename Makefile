@@ -1,0 +1,68 @@
+# Ticket System: the project's vocabulary. `make help` lists the targets.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run worker test test-postgres lint format migrate seed messages check bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its test tools
+
+migrate: $(STAMP) ## Apply database migrations
+	$(PY) manage.py migrate --noinput
+
+seed: migrate ## Load the demo data (idempotent)
+	DEBUG=true $(PY) manage.py seed_demo
+
+run: migrate ## Run the app with demo data on SQLite, plus a worker (Ctrl-C stops both)
+	@DEBUG=true $(PY) manage.py seed_demo --quiet-if-seeded
+	@echo ""
+	@echo "  Ticket System on http://$(HOST):$(PORT)/   (back office: http://$(HOST):$(PORT)/admin/)"
+	@echo "  Demo logins, password 'demo' for all: admin (admin), alice (agent, IT Support),"
+	@echo "  bob (agent, Billing), carol and dave (requesters)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  DEBUG=true $(PY) manage.py qcluster & \
+	  DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT); \
+	  wait
+
+worker: $(STAMP) ## Run a django-q2 worker
+	$(PY) manage.py qcluster
+
+test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL is set)
+	$(PY) -m pytest
+
+lint: $(STAMP) ## ruff lint and format check, migrations check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+format: $(STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(STAMP) ## Django system checks and a data-integrity report
+	$(PY) manage.py check
+	$(PY) manage.py check_data
+
+messages: $(STAMP) ## Regenerate and compile the translation catalogs (needs gettext)
+	$(PY) manage.py makemessages -l tr -l de --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages --ignore=.venv
+
+bench: $(STAMP) ## Run the benchmarks in bench/
+	@for f in bench/bench_*.py; do [ -e "$$f" ] && $(PY) $$f; done; true
+
+clean: ## Remove the virtualenv, caches and the local SQLite database
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 staticfiles

@@ -1,0 +1,1 @@
+"""Shared building blocks: abstract models and small helpers. Not a Django app."""

@@ -1,0 +1,63 @@
+"""Ticket vocabularies and the lifecycle's transition table."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING = "waiting", _("Waiting for requester")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.WAITING})
+
+# The whole lifecycle: new → open → in_progress ⇄ waiting → resolved → closed, with reopen
+# (resolved/closed → open) and cancel (new/open → closed). Nothing else changes a status.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.NEW: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING, Status.RESOLVED}),
+    Status.WAITING: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.OPEN}),
+    Status.CLOSED: frozenset({Status.OPEN}),
+}
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Category(models.TextChoices):
+    QUESTION = "question", _("Question")
+    INCIDENT = "incident", _("Something is broken")
+    REQUEST = "request", _("Service request")
+    ACCESS = "access", _("Access and accounts")
+    BILLING = "billing", _("Billing")
+    OTHER = "other", _("Other")
+
+
+class Source(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    API = "api", _("API")
+    ADMIN = "admin", _("Back office")
+    IMPORT = "import", _("Import")
+    EMAIL = "email", _("E-mail")
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    PRIORITY_CHANGED = "priority_changed", _("Priority changed")
+    ASSIGNED = "assigned", _("Assignee changed")
+    TRANSFERRED = "transferred", _("Transferred")
+    UPDATED = "updated", _("Details edited")
+    COMMENTED = "commented", _("Reply added")
+    NOTE_ADDED = "note_added", _("Internal note added")
+    ATTACHMENT_ADDED = "attachment_added", _("Attachment added")

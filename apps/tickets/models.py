@@ -1,0 +1,203 @@
+"""Tickets, their conversation (comments, attachments), their history, and the grants that scope them."""
+
+import uuid
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from .choices import OPEN_STATUSES, Category, EventKind, Priority, Source, Status
+
+
+class ReferenceSequence(models.Model):
+    """A named counter; ticket references are drawn from it with an atomic UPDATE (see services)."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference sequence")
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class Ticket(models.Model):
+    """A request for help, owned by a department and (optionally) worked by one assignee."""
+
+    reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices, default=Category.QUESTION)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="requested_tickets",
+        verbose_name=_("requester"),
+    )
+    department = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("department"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        verbose_name=_("assignee"),
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.PORTAL)
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(
+        _("version"),
+        default=1,
+        editable=False,
+        help_text=_("Raised by every change; used for optimistic locking."),
+    )
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["department", "status", "created_at"], name="ticket_dept_status_created"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_desc"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TicketUserObjectPermission(UserObjectPermissionBase):
+    """guardian grant of one permission on one ticket to one user (requester, assignee, or a share)."""
+
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        unique_together = [("user", "permission", "content_object")]
+        indexes = [models.Index(fields=["user", "permission"], name="ticket_uperm_user_perm")]
+
+
+class TicketGroupObjectPermission(GroupObjectPermissionBase):
+    """guardian grant of one permission on one ticket to one group (a department, or a share)."""
+
+    content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        unique_together = [("group", "permission", "content_object")]
+        indexes = [models.Index(fields=["group", "permission"], name="ticket_gperm_group_perm")]
+
+
+class Comment(models.Model):
+    """A message on a ticket: a public reply, or an internal note that requesters never see."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments", verbose_name=_("author")
+    )
+    body = models.TextField(_("message"))
+    is_internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="comment_ticket_created")]
+
+    def __str__(self) -> str:
+        kind = _("Internal note") if self.is_internal else _("Reply")
+        return f"{kind} #{self.pk} on {self.ticket_id}"
+
+
+def attachment_upload_to(instance: "Attachment", filename: str) -> str:
+    """Server-generated storage name: the user's file name never reaches the file system."""
+    suffix = PurePosixPath(filename).suffix.lower()[:16]
+    now = timezone.now()
+    return f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket (optionally on one comment, whose visibility it then shares)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("ticket"))
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+        verbose_name=_("comment"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="attachment_ticket_created")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_internal(self) -> bool:
+        return bool(self.comment_id and self.comment.is_internal)
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's history: who changed what, from what, to what."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=EventKind.choices)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    is_internal = models.BooleanField(
+        _("internal"), default=False, help_text=_("Internal events are never shown to requesters.")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.ticket_id})"

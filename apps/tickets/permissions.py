@@ -1,0 +1,163 @@
+"""Every access decision about tickets, and the only code that writes ticket grants.
+
+Grants are guardian object permissions stored in the direct foreign-key tables
+TicketUserObjectPermission and TicketGroupObjectPermission:
+
+- the ticket's department group: view_ticket + change_ticket;
+- the requester: view_ticket;
+- the assignee: view_ticket + change_ticket;
+- anything else is a share an admin made on the object-permission page, left alone by the services.
+
+Admins see and change everything without grants.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
+from apps.accounts.permissions import is_admin
+
+from .choices import TRANSITIONS, Status
+from .models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
+
+VIEW = "view_ticket"
+CHANGE = "change_ticket"
+DEPARTMENT_PERMS = frozenset({VIEW, CHANGE})
+REQUESTER_PERMS = frozenset({VIEW})
+ASSIGNEE_PERMS = frozenset({VIEW, CHANGE})
+# Requesters may cancel their own ticket (when the lifecycle allows it) and reopen it while resolved.
+REQUESTER_TRANSITIONS = frozenset(
+    {
+        (Status.NEW, Status.CLOSED),
+        (Status.OPEN, Status.CLOSED),
+        (Status.RESOLVED, Status.CLOSED),
+        (Status.RESOLVED, Status.OPEN),
+    }
+)
+
+
+def ticket_permissions(codenames: Iterable[str]) -> dict[str, Permission]:
+    """Permission rows for the given ticket codenames, in one query."""
+    perms = Permission.objects.filter(content_type__app_label="tickets", content_type__model="ticket")
+    return {p.codename: p for p in perms.filter(codename__in=set(codenames))}
+
+
+def required_user_grants(ticket: Ticket) -> dict[int, frozenset[str]]:
+    """user id → codenames that the ticket's requester and assignee must hold."""
+    required: dict[int, set[str]] = {ticket.requester_id: set(REQUESTER_PERMS)}
+    if ticket.assignee_id:
+        required.setdefault(ticket.assignee_id, set()).update(ASSIGNEE_PERMS)
+    return {uid: frozenset(perms) for uid, perms in required.items()}
+
+
+def grants_for_new_tickets(tickets: Iterable[Ticket]) -> None:
+    """Write the standard grants for freshly created tickets (batched: one insert per table)."""
+    tickets = list(tickets)
+    perms = ticket_permissions(DEPARTMENT_PERMS | REQUESTER_PERMS | ASSIGNEE_PERMS)
+    group_ids = dict(
+        Group.objects.filter(department__in={t.department_id for t in tickets}).values_list("department", "id")
+    )
+    user_rows = []
+    group_rows = []
+    for ticket in tickets:
+        for user_id, codenames in required_user_grants(ticket).items():
+            user_rows += [
+                TicketUserObjectPermission(user_id=user_id, permission=perms[c], content_object=ticket)
+                for c in sorted(codenames)
+            ]
+        group_rows += [
+            TicketGroupObjectPermission(
+                group_id=group_ids[ticket.department_id], permission=perms[c], content_object=ticket
+            )
+            for c in sorted(DEPARTMENT_PERMS)
+        ]
+    TicketUserObjectPermission.objects.bulk_create(user_rows, ignore_conflicts=True)
+    TicketGroupObjectPermission.objects.bulk_create(group_rows, ignore_conflicts=True)
+
+
+def move_department_grants(*, ticket: Ticket, old_group_id: int, new_group_id: int) -> None:
+    """Take the department grants away from the old department's group and give them to the new one."""
+    perms = ticket_permissions(DEPARTMENT_PERMS)
+    TicketGroupObjectPermission.objects.filter(
+        content_object=ticket, group_id=old_group_id, permission__in=perms.values()
+    ).delete()
+    TicketGroupObjectPermission.objects.bulk_create(
+        [
+            TicketGroupObjectPermission(group_id=new_group_id, permission=p, content_object=ticket)
+            for p in perms.values()
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def move_assignee_grants(*, ticket: Ticket, old_assignee_id: int | None) -> None:
+    """Give the current assignee its grants; take from the previous one what no other role justifies."""
+    perms = ticket_permissions(ASSIGNEE_PERMS)
+    required = required_user_grants(ticket)
+    if old_assignee_id and old_assignee_id != ticket.assignee_id:
+        keep = required.get(old_assignee_id, frozenset())
+        TicketUserObjectPermission.objects.filter(
+            content_object=ticket,
+            user_id=old_assignee_id,
+            permission__in=[p for c, p in perms.items() if c not in keep],
+        ).delete()
+    if ticket.assignee_id:
+        TicketUserObjectPermission.objects.bulk_create(
+            [
+                TicketUserObjectPermission(user_id=ticket.assignee_id, permission=p, content_object=ticket)
+                for p in perms.values()
+            ],
+            ignore_conflicts=True,
+        )
+
+
+def _user_holds(user, ticket: Ticket, codename: str) -> bool:
+    return (
+        TicketUserObjectPermission.objects.filter(
+            content_object=ticket, user=user, permission__codename=codename
+        ).exists()
+        or TicketGroupObjectPermission.objects.filter(
+            content_object=ticket, group__user=user, permission__codename=codename
+        ).exists()
+    )
+
+
+def can_view_ticket(user, ticket: Ticket) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return is_admin(user) or _user_holds(user, ticket, VIEW)
+
+
+def can_change_ticket(user, ticket: Ticket) -> bool:
+    """May edit fields, assign, transfer and write internal notes (staff with change_ticket)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return is_admin(user) or _user_holds(user, ticket, CHANGE)
+
+
+def can_delete_ticket(user) -> bool:
+    return is_admin(user)
+
+
+def can_transition(user, ticket: Ticket, to_status: str) -> bool:
+    """Agents with change rights follow the lifecycle; requesters only close or reopen their own ticket."""
+    if to_status not in TRANSITIONS.get(ticket.status, ()):
+        return True  # the lifecycle refuses it with its own, clearer message
+    if user.is_staff:
+        return can_change_ticket(user, ticket)
+    return user.is_active and ticket.requester_id == user.pk and (ticket.status, to_status) in REQUESTER_TRANSITIONS
+
+
+def can_comment(user, ticket: Ticket, *, internal: bool) -> bool:
+    """Staff who can change the ticket may reply or note; the requester may reply publicly."""
+    if user.is_staff:
+        return can_change_ticket(user, ticket)
+    return not internal and user.is_active and ticket.requester_id == user.pk
+
+
+def ensure(allowed: bool) -> None:
+    """Raise PermissionDenied unless allowed (callers have already 404'd out-of-scope tickets)."""
+    if not allowed:
+        raise PermissionDenied(_("You are not allowed to do that on this ticket."))

@@ -1,0 +1,311 @@
+"""All writes to tickets, comments and attachments. Each service runs in one transaction and records
+its TicketEvent(s) there; follow-up work is queued with transaction.on_commit."""
+
+import hashlib
+import mimetypes
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.choices import STAFF_ROLES
+from apps.departments.models import Department
+
+from . import events
+from . import permissions as perms
+from .choices import TRANSITIONS, Category, Priority, Source, Status
+from .models import Attachment, Comment, ReferenceSequence, Ticket
+
+EDITABLE_FIELDS = ("title", "description", "category", "language")
+
+
+class StaleTicketError(Exception):
+    """The ticket changed since the caller read it (optimistic locking: version mismatch)."""
+
+    def __init__(self, *, expected: int, current: int):
+        super().__init__(f"ticket is at version {current}, not {expected}")
+        self.expected = expected
+        self.current = current
+
+
+def reference_allocate(*, count: int = 1) -> list[str]:
+    """Reserve `count` ticket references with one atomic UPDATE (race-free, no max()+1)."""
+    prefix = settings.TICKET_REFERENCE_PREFIX
+    with transaction.atomic():
+        ReferenceSequence.objects.get_or_create(name=prefix)
+        # The UPDATE takes a row lock held to commit, so concurrent callers get disjoint ranges.
+        ReferenceSequence.objects.filter(name=prefix).update(value=F("value") + count)
+        last = ReferenceSequence.objects.values_list("value", flat=True).get(name=prefix)
+    return [f"{prefix}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def _lock(ticket: Ticket, expected_version: int | None = None) -> Ticket:
+    """Re-read the ticket under a row lock; compare versions when the caller sent one."""
+    locked = Ticket.objects.select_for_update().get(pk=ticket.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleTicketError(expected=expected_version, current=locked.version)
+    return locked
+
+
+def _save(ticket: Ticket, fields: list[str], *, bump_version: bool = True) -> None:
+    ticket.updated_at = timezone.now()
+    update = [*fields, "updated_at"]
+    if bump_version:
+        ticket.version += 1
+        update.append("version")
+    ticket.save(update_fields=update)
+
+
+def _check_assignee(assignee) -> None:
+    if assignee is not None and not (assignee.is_active and assignee.role in STAFF_ROLES):
+        raise ValidationError({"assignee": _("Only active agents and admins can be assigned tickets.")})
+
+
+def _check_department(department: Department) -> None:
+    if not department.is_active:
+        raise ValidationError({"department": _("Department “%(name)s” is not active.") % {"name": department}})
+
+
+def _check_choice(field: str, value: str, choices) -> None:
+    if value not in choices.values:
+        raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
+
+
+@transaction.atomic
+def ticket_create(
+    *,
+    actor,
+    requester,
+    title: str,
+    description: str,
+    department: Department,
+    category: str = Category.QUESTION,
+    priority: str = Priority.NORMAL,
+    assignee=None,
+    language: str = "",
+    source: str = Source.PORTAL,
+) -> Ticket:
+    """Open a ticket: reference, grants for department/requester/assignee, and the 'created' event."""
+    _check_department(department)
+    _check_assignee(assignee)
+    _check_choice("priority", priority, Priority)
+    _check_choice("category", category, Category)
+    _check_choice("source", source, Source)
+    if not requester.is_active:
+        raise ValidationError({"requester": _("The requester's account is not active.")})
+    ticket = Ticket(
+        reference=reference_allocate()[0],
+        title=title.strip(),
+        description=description,
+        department=department,
+        requester=requester,
+        assignee=assignee,
+        category=category,
+        priority=priority,
+        language=language,
+        source=source,
+    )
+    ticket.full_clean(exclude=["reference"])
+    ticket.save(force_insert=True)
+    perms.grants_for_new_tickets([ticket])
+    events.ticket_created_event(ticket=ticket, actor=actor)
+    if assignee is not None:
+        events.assigned_event(ticket=ticket, actor=actor, old_id=None, new_id=assignee.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None, **changes) -> Ticket:
+    """Edit title, description, category, language and priority; one event for the edits, one for priority."""
+    unknown = set(changes) - {*EDITABLE_FIELDS, "priority"}
+    if unknown:
+        raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
+    perms.ensure(perms.can_change_ticket(actor, ticket))
+    locked = _lock(ticket, expected_version)
+    if "priority" in changes:
+        _check_choice("priority", changes["priority"], Priority)
+    if "category" in changes:
+        _check_choice("category", changes["category"], Category)
+    edited = {f: [getattr(locked, f), v] for f, v in changes.items() if f != "priority" and getattr(locked, f) != v}
+    old_priority = locked.priority
+    new_priority = changes.get("priority", old_priority)
+    if not edited and new_priority == old_priority:
+        return locked
+    for field, (_old, new) in edited.items():
+        setattr(locked, field, new)
+    locked.priority = new_priority
+    locked.full_clean(exclude=["reference"])
+    _save(locked, [*edited, "priority"])
+    if edited:
+        # Long texts are not copied into the history; the field name is enough to audit an edit.
+        summary = {f: v if f not in ("description",) else None for f, v in edited.items()}
+        events.fields_updated_event(ticket=locked, actor=actor, changes=summary)
+    if new_priority != old_priority:
+        events.priority_changed_event(ticket=locked, actor=actor, old=old_priority, new=new_priority)
+    return locked
+
+
+@transaction.atomic
+def ticket_transition(*, ticket: Ticket, actor, to_status: str, expected_version: int | None = None) -> Ticket:
+    """Move a ticket along the lifecycle; an illegal move raises ValidationError naming both statuses."""
+    _check_choice("status", to_status, Status)
+    perms.ensure(perms.can_transition(actor, ticket, to_status))
+    locked = _lock(ticket, expected_version)
+    old = locked.status
+    if to_status not in TRANSITIONS[old]:
+        raise ValidationError(
+            {
+                "status": _("A ticket cannot move from “%(from)s” to “%(to)s”.")
+                % {"from": Status(old).label, "to": Status(to_status).label}
+            },
+            code="illegal_transition",
+        )
+    now = timezone.now()
+    locked.status = to_status
+    fields = ["status"]
+    if to_status == Status.RESOLVED:
+        locked.resolved_at = now
+        fields.append("resolved_at")
+    elif to_status == Status.CLOSED:
+        locked.closed_at = now
+        fields.append("closed_at")
+    elif old in (Status.RESOLVED, Status.CLOSED):  # reopen
+        locked.resolved_at = None
+        locked.closed_at = None
+        fields += ["resolved_at", "closed_at"]
+    _save(locked, fields)
+    events.status_changed_event(ticket=locked, actor=actor, old=old, new=to_status)
+    return locked
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | None = None) -> Ticket:
+    """Give the ticket to an agent (or to nobody) and move the assignee grants with it."""
+    perms.ensure(perms.can_change_ticket(actor, ticket))
+    _check_assignee(assignee)
+    locked = _lock(ticket, expected_version)
+    old_id = locked.assignee_id
+    new_id = assignee.pk if assignee else None
+    if old_id == new_id:
+        return locked
+    locked.assignee = assignee
+    _save(locked, ["assignee"])
+    perms.move_assignee_grants(ticket=locked, old_assignee_id=old_id)
+    events.assigned_event(ticket=locked, actor=actor, old_id=old_id, new_id=new_id)
+    return locked
+
+
+@transaction.atomic
+def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_version: int | None = None) -> Ticket:
+    """Move the ticket to another department: the department grants move in the same transaction.
+
+    An assignee who is not a member of the new department (and not an admin) is unassigned.
+    """
+    perms.ensure(perms.can_change_ticket(actor, ticket))
+    _check_department(department)
+    locked = _lock(ticket, expected_version)
+    old = locked.department
+    if old.pk == department.pk:
+        return locked
+    locked.department = department
+    fields = ["department"]
+    old_assignee_id = locked.assignee_id
+    if locked.assignee_id and not (
+        locked.assignee.is_superuser or locked.assignee.groups.filter(pk=department.group_id).exists()
+    ):
+        locked.assignee = None
+        fields.append("assignee")
+    _save(locked, fields)
+    perms.move_department_grants(ticket=locked, old_group_id=old.group_id, new_group_id=department.group_id)
+    events.transferred_event(ticket=locked, actor=actor, old_id=old.pk, new_id=department.pk)
+    if "assignee" in fields:
+        perms.move_assignee_grants(ticket=locked, old_assignee_id=old_assignee_id)
+        events.assigned_event(ticket=locked, actor=actor, old_id=old_assignee_id, new_id=None)
+    return locked
+
+
+def validate_upload(upload: UploadedFile) -> None:
+    """Refuse files that are empty, too large, or of a type we do not accept."""
+    name = PurePosixPath(upload.name or "").name
+    ext = PurePosixPath(name).suffix.lower().lstrip(".")
+    if not name or upload.size == 0:
+        raise ValidationError(_("The file “%(name)s” is empty.") % {"name": name or "?"}, code="empty")
+    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+        raise ValidationError(
+            _("The file “%(name)s” is larger than %(limit)s MB.")
+            % {"name": name, "limit": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
+            code="too_large",
+        )
+    if ext not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
+        raise ValidationError(
+            _("Files of type “.%(ext)s” are not accepted. Allowed: %(allowed)s.")
+            % {"ext": ext, "allowed": ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)},
+            code="type",
+        )
+
+
+@transaction.atomic
+def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comment | None = None) -> Attachment:
+    """Store an uploaded file on a ticket (and optionally a comment) under a server-generated name."""
+    internal = bool(comment and comment.is_internal)
+    perms.ensure(perms.can_comment(actor, ticket, internal=internal))
+    validate_upload(upload)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    name = PurePosixPath(upload.name).name[:255]
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    attachment = Attachment(
+        ticket=ticket,
+        comment=comment,
+        uploaded_by=actor,
+        original_name=name,
+        size=upload.size,
+        content_type=content_type,
+        sha256=digest.hexdigest(),
+    )
+    # A file stored by a transaction that later rolls back is an orphan; check_data --fix removes those.
+    attachment.file.save(name, upload, save=False)
+    attachment.save(force_insert=True)
+    events.attachment_added_event(attachment=attachment, internal=internal)
+    return attachment
+
+
+@transaction.atomic
+def comment_add(
+    *, ticket: Ticket, actor, body: str, is_internal: bool = False, uploads: list[UploadedFile] = ()
+) -> Comment:
+    """Add a public reply or an internal note (staff only), with its attachments, in one transaction."""
+    perms.ensure(perms.can_comment(actor, ticket, internal=is_internal))
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": _("Write a message.")})
+    for upload in uploads:
+        validate_upload(upload)
+    locked = _lock(ticket)
+    comment = Comment.objects.create(ticket=locked, author=actor, body=body, is_internal=is_internal)
+    events.comment_added_event(comment=comment)
+    for upload in uploads:
+        attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)
+    fields = []
+    if not is_internal and actor.is_staff and locked.first_responded_at is None and actor.pk != locked.requester_id:
+        locked.first_responded_at = comment.created_at
+        fields.append("first_responded_at")
+    _save(locked, fields, bump_version=False)
+    return comment
+
+
+@transaction.atomic
+def ticket_delete(*, ticket: Ticket, actor) -> None:
+    """Delete a ticket (admins only): grants, comments, events go with it; files after commit."""
+    perms.ensure(perms.can_delete_ticket(actor))
+    names = list(ticket.attachments.values_list("file", flat=True))
+    storage = Attachment._meta.get_field("file").storage
+    ticket.delete()
+    transaction.on_commit(lambda: [storage.delete(n) for n in names])

@@ -1,0 +1,50 @@
+"""Shared fixtures: a small organisation with two departments and one person per role."""
+
+import pytest
+
+from apps.accounts.choices import Role
+from tests.accounts.factories import UserFactory
+from tests.departments.factories import DepartmentFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def it_dept(db):
+    return DepartmentFactory(name="IT Support", slug="it-support", is_default=True)
+
+
+@pytest.fixture
+def billing_dept(db):
+    return DepartmentFactory(name="Billing", slug="billing")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN)
+
+
+@pytest.fixture
+def agent(it_dept):
+    """An agent of IT Support."""
+    return UserFactory(username="alice", role=Role.AGENT, departments=[it_dept])
+
+
+@pytest.fixture
+def other_agent(billing_dept):
+    """An agent of Billing: outside IT Support's tickets."""
+    return UserFactory(username="bob", role=Role.AGENT, departments=[billing_dept])
+
+
+@pytest.fixture
+def requester(db):
+    return UserFactory(username="carol", role=Role.REQUESTER)
+
+
+@pytest.fixture
+def other_requester(db):
+    return UserFactory(username="dave", role=Role.REQUESTER)

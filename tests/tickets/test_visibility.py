@@ -1,0 +1,209 @@
+"""Who sees and changes which ticket: the permission matrix over roles, and the grants behind it."""
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from guardian.shortcuts import get_perms
+
+from apps.accounts.choices import Role
+from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
+from apps.tickets.permissions import CHANGE, VIEW
+from apps.tickets.selectors import ticket_get_for_user, tickets_visible_to
+from apps.tickets.services import ticket_assign, ticket_delete, ticket_transfer, ticket_update
+from tests.accounts.factories import UserFactory
+from tests.tickets.factories import TicketFactory
+
+
+@pytest.fixture
+def world(admin_user, agent, other_agent, requester, other_requester, it_dept, billing_dept):
+    """An IT Support ticket of carol's, assigned to a Billing agent (an assignee from another department)."""
+    foreign_assignee = UserFactory(username="frank", role=Role.AGENT, departments=[billing_dept])
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    ticket = ticket_assign(ticket=ticket, actor=admin_user, assignee=foreign_assignee)
+    # A ticket of someone else's, so that "sees nothing" and "sees only this one" differ.
+    TicketFactory(requester=other_requester, department=billing_dept)
+    return {
+        "ticket": ticket,
+        "admin": admin_user,
+        "department agent": agent,
+        "other department agent": other_agent,
+        "assignee from another department": foreign_assignee,
+        "requester": requester,
+        "other requester": other_requester,
+    }
+
+
+# role → (sees it in lists, can open it, can change it)
+MATRIX = {
+    "admin": (True, True, True),
+    "department agent": (True, True, True),
+    "other department agent": (False, False, False),
+    "assignee from another department": (True, True, True),
+    "requester": (True, True, False),
+    "other requester": (False, False, False),
+}
+
+
+def _snapshot(ticket: Ticket):
+    return (
+        Ticket.objects.filter(pk=ticket.pk).values().get(),
+        TicketEvent.objects.filter(ticket=ticket).count(),
+        TicketUserObjectPermission.objects.filter(content_object=ticket).count(),
+        TicketGroupObjectPermission.objects.filter(content_object=ticket).count(),
+    )
+
+
+@pytest.mark.parametrize("role", list(MATRIX))
+def test_permission_matrix(world, role):
+    user, ticket = world[role], world["ticket"]
+    sees, opens, changes = MATRIX[role]
+
+    assert (ticket in tickets_visible_to(user)) is sees
+    if opens:
+        assert ticket_get_for_user(user=user, pk=ticket.pk) == ticket
+    else:
+        with pytest.raises(Http404):
+            ticket_get_for_user(user=user, pk=ticket.pk)
+
+    before = _snapshot(ticket)
+    if changes:
+        scoped = ticket_get_for_user(user=user, pk=ticket.pk, perm=CHANGE)
+        updated = ticket_update(ticket=scoped, actor=user, priority="urgent")
+        assert updated.priority == "urgent"
+        assert updated.version == ticket.version + 1
+    else:
+        with pytest.raises(Http404):
+            ticket_get_for_user(user=user, pk=ticket.pk, perm=CHANGE)
+        # The service refuses too, even when called with the object directly.
+        with pytest.raises(PermissionDenied):
+            ticket_update(ticket=ticket, actor=user, priority="urgent")
+        assert _snapshot(ticket) == before
+
+
+def test_lists_contain_exactly_the_visible_tickets(world):
+    ticket = world["ticket"]
+    all_refs = set(Ticket.objects.values_list("reference", flat=True))
+    expected = {
+        "admin": all_refs,
+        "department agent": {ticket.reference},
+        "other department agent": all_refs - {ticket.reference},
+        "assignee from another department": all_refs,
+        "requester": {ticket.reference},
+        "other requester": all_refs - {ticket.reference},
+    }
+    for role, refs in expected.items():
+        assert set(tickets_visible_to(world[role]).values_list("reference", flat=True)) == refs, role
+
+
+def test_global_model_permission_does_not_widen_the_list(world):
+    agent = world["other department agent"]
+    assert agent.has_perm("tickets.view_ticket")  # needed to open the admin pages
+    assert world["ticket"] not in tickets_visible_to(agent)
+
+
+def test_inactive_and_anonymous_users_see_nothing(world):
+    from django.contrib.auth.models import AnonymousUser
+
+    agent = world["department agent"]
+    agent.is_active = False
+    agent.save()
+    assert not tickets_visible_to(agent).exists()
+    assert not tickets_visible_to(AnonymousUser()).exists()
+
+
+def test_grants_on_create(agent, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
+    assert set(get_perms(it_dept.group, ticket)) == {VIEW, CHANGE}
+    assert set(get_perms(requester, ticket)) == {VIEW}
+    assert set(get_perms(agent, ticket)) == {VIEW, CHANGE}
+
+
+def test_transfer_moves_department_grants(agent, other_agent, requester, it_dept, billing_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept)
+
+    ticket_transfer(ticket=ticket, actor=agent, department=billing_dept)
+
+    assert not TicketGroupObjectPermission.objects.filter(content_object=ticket, group=it_dept.group).exists()
+    assert set(get_perms(billing_dept.group, ticket)) == {VIEW, CHANGE}
+    assert ticket not in tickets_visible_to(agent)
+    assert ticket in tickets_visible_to(other_agent)
+    event = ticket.events.get(kind="transferred")
+    assert event.data == {"from": it_dept.pk, "to": billing_dept.pk}
+
+
+def test_transfer_unassigns_an_assignee_outside_the_new_department(agent, requester, it_dept, billing_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
+
+    ticket = ticket_transfer(ticket=ticket, actor=agent, department=billing_dept)
+
+    assert ticket.assignee is None
+    assert not TicketUserObjectPermission.objects.filter(content_object=ticket, user=agent).exists()
+    assert list(ticket.events.filter(kind="assigned").values_list("data", flat=True)) == [
+        {"from": None, "to": agent.pk},
+        {"from": agent.pk, "to": None},
+    ]
+
+
+def test_reassign_moves_assignee_grants(agent, other_agent, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
+
+    ticket_assign(ticket=ticket, actor=agent, assignee=other_agent)
+
+    # alice keeps her department's grant, but no longer a grant of her own.
+    assert not TicketUserObjectPermission.objects.filter(content_object=ticket, user=agent).exists()
+    assert set(get_perms(other_agent, ticket)) == {VIEW, CHANGE}
+
+
+def test_reassign_keeps_the_requester_grant_of_an_agent_who_requested_it(agent, other_agent, it_dept):
+    ticket = TicketFactory(requester=agent, department=it_dept, assignee=agent)
+    ticket_assign(ticket=ticket, actor=agent, assignee=other_agent)
+    direct = TicketUserObjectPermission.objects.filter(content_object=ticket, user=agent)
+    assert list(direct.values_list("permission__codename", flat=True)) == [VIEW]
+
+
+def test_a_grant_move_that_fails_rolls_back_the_whole_change(agent, requester, it_dept, billing_dept, monkeypatch):
+    from apps.tickets import permissions
+
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    before = _snapshot(ticket)
+
+    def boom(**kwargs):
+        raise RuntimeError("storage failure")
+
+    monkeypatch.setattr(permissions, "move_department_grants", boom)
+    with pytest.raises(RuntimeError):
+        ticket_transfer(ticket=ticket, actor=agent, department=billing_dept)
+    assert _snapshot(ticket) == before
+
+
+def test_requester_cannot_be_assigned(agent, requester, other_requester, it_dept):
+    from django.core.exceptions import ValidationError
+
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    with pytest.raises(ValidationError):
+        ticket_assign(ticket=ticket, actor=agent, assignee=other_requester)
+    assert TicketUserObjectPermission.objects.filter(content_object=ticket, user=other_requester).count() == 0
+
+
+def test_deleting_a_ticket_leaves_no_permission_rows(admin_user, agent, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
+    assert TicketUserObjectPermission.objects.filter(content_object=ticket).count() == 3
+    assert TicketGroupObjectPermission.objects.filter(content_object=ticket).count() == 2
+
+    ticket_delete(ticket=ticket, actor=admin_user)
+
+    assert TicketUserObjectPermission.objects.count() == 0
+    assert TicketGroupObjectPermission.objects.count() == 0
+
+
+def test_only_admins_delete(agent, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    with pytest.raises(PermissionDenied):
+        ticket_delete(ticket=ticket, actor=agent)
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_visibility_list_query_is_one_query(agent, it_dept, requester, django_assert_num_queries):
+    TicketFactory.create_batch(3, requester=requester, department=it_dept)
+    with django_assert_num_queries(1):
+        assert len(list(tickets_visible_to(agent))) == 3

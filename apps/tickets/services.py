@@ -2,8 +2,6 @@
 its TicketEvent(s) there; follow-up work is queued with transaction.on_commit."""
 
 import hashlib
-import mimetypes
-from pathlib import PurePosixPath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +18,7 @@ from . import events
 from . import permissions as perms
 from .choices import TRANSITIONS, Category, Priority, Source, Status
 from .models import Attachment, Comment, ReferenceSequence, Ticket
+from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
 
@@ -229,38 +228,17 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
     return locked
 
 
-def validate_upload(upload: UploadedFile) -> None:
-    """Refuse files that are empty, too large, or of a type we do not accept."""
-    name = PurePosixPath(upload.name or "").name
-    ext = PurePosixPath(name).suffix.lower().lstrip(".")
-    if not name or upload.size == 0:
-        raise ValidationError(_("The file “%(name)s” is empty.") % {"name": name or "?"}, code="empty")
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
-        raise ValidationError(
-            _("The file “%(name)s” is larger than %(limit)s MB.")
-            % {"name": name, "limit": settings.ATTACHMENT_MAX_BYTES // (1024 * 1024)},
-            code="too_large",
-        )
-    if ext not in settings.ATTACHMENT_ALLOWED_EXTENSIONS:
-        raise ValidationError(
-            _("Files of type “.%(ext)s” are not accepted. Allowed: %(allowed)s.")
-            % {"ext": ext, "allowed": ", ".join(settings.ATTACHMENT_ALLOWED_EXTENSIONS)},
-            code="type",
-        )
-
-
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comment | None = None) -> Attachment:
     """Store an uploaded file on a ticket (and optionally a comment) under a server-generated name."""
     internal = bool(comment and comment.is_internal)
     perms.ensure(perms.can_comment(actor, ticket, internal=internal))
-    validate_upload(upload)
+    content_type = validate_upload(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    name = PurePosixPath(upload.name).name[:255]
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    name = clean_file_name(upload)
     attachment = Attachment(
         ticket=ticket,
         comment=comment,

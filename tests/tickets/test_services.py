@@ -154,8 +154,13 @@ def test_attachment_is_stored_under_a_generated_name(agent, requester, it_dept, 
     ("name", "content", "code"),
     [
         ("virus.exe", b"MZ", "type"),
+        ("no-extension", b"hello", "type"),
         ("empty.txt", b"", "empty"),
         ("big.txt", b"x" * 2048, "too_large"),
+        ("invoice.pdf", b"MZ\x90\x00 an executable renamed", "content"),
+        ("report.csv", b"PK\x03\x04 an xlsx renamed .csv", "content"),
+        ("photo.png", b"\xff\xd8\xff a jpeg named png", "content"),
+        ("notes.txt", b"binary\x00data", "content"),
     ],
 )
 def test_bad_uploads_are_refused_and_nothing_is_saved(name, content, code, agent, requester, it_dept, settings):
@@ -167,6 +172,21 @@ def test_bad_uploads_are_refused_and_nothing_is_saved(name, content, code, agent
     assert Comment.objects.count() == 0
     assert Attachment.objects.count() == 0
     assert not (settings.MEDIA_ROOT / "attachments").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "content_type"),
+    [
+        ("shot.png", b"\x89PNG\r\n\x1a\n....", "image/png"),
+        ("shot.jpeg", b"\xff\xd8\xff\xe0....", "image/jpeg"),
+        ("sheet.xlsx", b"PK\x03\x04....", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ("notes.txt", "Grüße, çalışma".encode(), "text/plain"),
+    ],
+)
+def test_content_type_comes_from_the_bytes(name, content, content_type, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    upload = SimpleUploadedFile(name, content, content_type="application/x-anything")
+    assert attachment_add(ticket=ticket, actor=requester, upload=upload).content_type == content_type
 
 
 def test_internal_note_attachment_event_is_internal(agent, requester, it_dept):

@@ -77,3 +77,21 @@ def user_set_departments(*, user: User, departments: Iterable) -> None:
         user.groups.remove(*(current - wanted))
     if wanted - current:
         user.groups.add(*(wanted - current))
+
+
+PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "language", "time_zone", "is_active")
+
+
+@transaction.atomic
+def user_update(*, user: User, **changes) -> User:
+    """Edit profile fields; role, departments and password have their own services."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"user_update cannot change {sorted(unknown)}")
+    if "email" in changes:
+        _check_email_free(changes["email"], exclude_pk=user.pk)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(changes))
+    return user

@@ -64,3 +64,19 @@ def test_createsuperuser_makes_an_admin(db):
     user = User.objects.create_superuser("root", "root@example.com", "pw")
     assert user.role == Role.ADMIN
     assert user.is_staff and user.is_superuser
+
+
+def test_update_refuses_a_taken_email_and_changes_nothing(agent, requester):
+    from apps.accounts.services import user_update
+
+    with pytest.raises(ValidationError):
+        user_update(user=requester, email=agent.email.upper(), first_name="Changed")
+    requester.refresh_from_db()
+    assert requester.first_name != "Changed"
+
+
+def test_update_cannot_touch_the_role(requester):
+    from apps.accounts.services import user_update
+
+    with pytest.raises(ValueError):
+        user_update(user=requester, role=Role.ADMIN)

@@ -1,0 +1,129 @@
+"""The ticket history in plain words ("alice changed the status from Open to In progress")."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import get_text_list
+from django.utils.translation import gettext as _
+
+from apps.departments.models import Department
+
+from ..choices import EventKind, Priority, Source, Status
+from ..models import Ticket, TicketEvent
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One rendered history entry. `text` is plain text: templates escape it like any other value."""
+
+    text: str
+    created_at: datetime
+    kind: str
+    is_internal: bool
+
+
+def _label(choices, value) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _field_name(name: str) -> str:
+    try:
+        return str(Ticket._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:  # an old event may name a field that no longer exists
+        return name
+
+
+def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) -> str:
+    data = event.data or {}
+    kind = event.kind
+
+    def user(pk) -> str:
+        return users.get(pk) or _("a deleted user")
+
+    def department(pk) -> str:
+        return departments.get(pk) or _("a deleted department")
+
+    if kind == EventKind.CREATED:
+        return _("%(actor)s opened the ticket in %(department)s (via %(source)s)") % {
+            "actor": actor,
+            "department": department(data.get("department")),
+            "source": _label(Source, data.get("source")),
+        }
+    if kind == EventKind.STATUS_CHANGED:
+        return _("%(actor)s changed the status from %(from)s to %(to)s") % {
+            "actor": actor,
+            "from": _label(Status, data.get("from")),
+            "to": _label(Status, data.get("to")),
+        }
+    if kind == EventKind.PRIORITY_CHANGED:
+        return _("%(actor)s changed the priority from %(from)s to %(to)s") % {
+            "actor": actor,
+            "from": _label(Priority, data.get("from")),
+            "to": _label(Priority, data.get("to")),
+        }
+    if kind == EventKind.ASSIGNED:
+        old, new = data.get("from"), data.get("to")
+        if new is None:
+            return _("%(actor)s unassigned %(from)s") % {"actor": actor, "from": user(old)}
+        if old is None:
+            return _("%(actor)s assigned the ticket to %(to)s") % {"actor": actor, "to": user(new)}
+        return _("%(actor)s reassigned the ticket from %(from)s to %(to)s") % {
+            "actor": actor,
+            "from": user(old),
+            "to": user(new),
+        }
+    if kind == EventKind.TRANSFERRED:
+        return _("%(actor)s moved the ticket from %(from)s to %(to)s") % {
+            "actor": actor,
+            "from": department(data.get("from")),
+            "to": department(data.get("to")),
+        }
+    if kind == EventKind.UPDATED:
+        fields = [_field_name(name) for name in (data.get("changes") or {})]
+        return _("%(actor)s edited the %(fields)s") % {"actor": actor, "fields": get_text_list(fields, _("and"))}
+    if kind == EventKind.COMMENTED:
+        return _("%(actor)s replied") % {"actor": actor}
+    if kind == EventKind.NOTE_ADDED:
+        return _("%(actor)s added an internal note") % {"actor": actor}
+    if kind == EventKind.ATTACHMENT_ADDED:
+        return _("%(actor)s attached %(name)s") % {"actor": actor, "name": data.get("name") or _("a file")}
+    return _("%(actor)s: %(what)s") % {"actor": actor, "what": event.get_kind_display()}
+
+
+def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
+    """Describe events (with `actor` selected) using one query for the users and one for the departments named."""
+    events = list(events)
+    user_ids: set[int] = set()
+    department_ids: set[int] = set()
+    for event in events:
+        data = event.data or {}
+        if event.kind == EventKind.ASSIGNED:
+            user_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
+        elif event.kind == EventKind.TRANSFERRED:
+            department_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
+        elif event.kind == EventKind.CREATED and data.get("department"):
+            department_ids.add(data["department"])
+    users = {}
+    if user_ids:
+        users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    departments = {}
+    if department_ids:
+        departments = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "name"))
+    lines = []
+    for event in events:
+        actor = event.actor.get_username() if event.actor_id else _("The system")
+        lines.append(
+            HistoryLine(
+                text=_describe(event, actor, users, departments),
+                created_at=event.created_at,
+                kind=event.kind,
+                is_internal=event.is_internal,
+            )
+        )
+    return lines

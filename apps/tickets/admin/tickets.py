@@ -1,0 +1,307 @@
+"""The ticket back office: the changelist agents work from and the ticket page they answer on."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.timesince import timesince
+from django.utils.translation import gettext_lazy as _
+from guardian.admin import GuardedModelAdminMixin
+from unfold.admin import ModelAdmin
+from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RelatedDropdownFilter
+from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
+
+from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.permissions import is_admin
+from apps.departments.models import Department
+
+from .. import services
+from ..choices import Priority, Status
+from ..models import Attachment, Ticket
+from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
+from ..selectors import comments_visible_to, events_visible_to, tickets_visible_to
+from . import actions
+from .filters import AssigneeFilter, CreatedDateRangeFilter, StatusFilter
+from .forms import TicketAddForm, TicketChangeForm
+from .history import history_lines
+
+STATUS_BADGES = {
+    Status.NEW: "info",
+    Status.OPEN: "primary",
+    Status.IN_PROGRESS: "warning",
+    Status.WAITING: "default",
+    Status.RESOLVED: "success",
+    Status.CLOSED: "default",
+}
+PRIORITY_BADGES = {
+    Priority.LOW: "default",
+    Priority.NORMAL: "info",
+    Priority.HIGH: "warning",
+    Priority.URGENT: "danger",
+}
+# Django's admin search ANDs every word of the query over every search field; a bounded query stays cheap.
+SEARCH_MAX_WORDS = 4
+SEARCH_MAX_CHARS = 100
+
+
+@admin.register(Ticket)
+class TicketAdmin(GuardedModelAdminMixin, ModelAdmin):
+    """Tickets, scoped to what the user holds grants on; every write goes through apps.tickets.services."""
+
+    change_form_template = "admin/tickets/ticket/change_form.html"
+    form = TicketChangeForm
+    # Labels above the inputs: the form shares its width with the history column.
+    compressed_fields = False
+
+    list_display = (
+        "reference_link",
+        "title",
+        "status_badge",
+        "priority_badge",
+        "department",
+        "assignee",
+        "requester",
+        "age",
+    )
+    list_display_links = ("reference_link", "title")
+    list_select_related = ("department", "assignee", "requester")
+    sortable_by = ("reference_link", "title", "status_badge", "priority_badge", "age")
+    list_filter = (
+        StatusFilter,
+        ("priority", ChoicesCheckboxFilter),
+        ("department", RelatedDropdownFilter),
+        AssigneeFilter,
+        ("created_at", CreatedDateRangeFilter),
+    )
+    list_filter_submit = True
+    show_facets = admin.ShowFacets.NEVER
+    search_fields = ("reference", "title", "requester__email")
+    search_help_text = _("Reference, title or requester e-mail")
+    # No COUNT(*) per page load: the changelist pages with "previous / next" instead of page numbers.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_disable_select_all = True
+    list_per_page = 50
+    actions = (actions.assign_to_me, actions.change_status, actions.transfer_department)
+
+    autocomplete_fields = ("requester",)
+    main_fields = ("title", "description", ("category", "priority"), ("status", "department"), "assignee")
+    detail_fields = (
+        "reference",
+        "requester",
+        "source",
+        "created_at",
+        "updated_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+    )
+
+    # Scope --------------------------------------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        qs = tickets_visible_to(request.user)
+        ordering = self.get_ordering(request)
+        return qs.order_by(*ordering) if ordering else qs
+
+    def get_object(self, request, object_id, from_field=None):
+        """The ticket if the user may see it, else a real 404 (the admin would redirect with a message)."""
+        if from_field not in (None, "id"):
+            raise Http404(_("No ticket matches the given query."))
+        try:
+            return self.get_queryset(request).select_related(*self.list_select_related).get(pk=object_id)
+        except (Ticket.DoesNotExist, ValueError, TypeError, ValidationError):
+            raise Http404(_("No ticket matches the given query.")) from None
+
+    def get_search_results(self, request, queryset, search_term):
+        words = search_term.split()[:SEARCH_MAX_WORDS]
+        return super().get_search_results(request, queryset, " ".join(words)[:SEARCH_MAX_CHARS])
+
+    # Permissions --------------------------------------------------------------------------------------------
+
+    def _cached(self, request, kind: str, obj, check) -> bool:
+        cache = request.__dict__.setdefault("_ticket_permission_cache", {})
+        key = (kind, obj.pk)
+        if key not in cache:
+            cache[key] = check(request.user, obj)
+        return cache[key]
+
+    def has_view_permission(self, request, obj=None):
+        if not super().has_view_permission(request):
+            return False
+        return obj is None or self._cached(request, "view", obj, can_view_ticket)
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request):
+            return False
+        return obj is None or self._cached(request, "change", obj, can_change_ticket)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_delete_ticket(request.user)
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        if not can_delete_ticket(request.user):
+            found.pop("delete_selected", None)
+        return found
+
+    # Forms --------------------------------------------------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [
+                (
+                    None,
+                    {"fields": ("title", "description", ("category", "priority"), ("department", "assignee"))},
+                ),
+                (_("Requester"), {"fields": ("requester",)}),
+            ]
+        fieldsets = [(None, {"fields": self.main_fields})]
+        if self.has_change_permission(request, obj):
+            fieldsets.append(
+                (
+                    _("Reply or internal note"),
+                    {"classes": ["ticket-reply"], "fields": ("reply_body", "reply_internal", "reply_files")},
+                )
+            )
+        fieldsets.append((_("Details"), {"classes": ["ticket-side"], "fields": self.detail_fields}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.detail_fields if obj is not None else ()
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = TicketChangeForm if obj is not None else TicketAddForm
+        request.ticket_admin_obj = obj  # read by formfield_for_foreignkey, which is not given the object
+        form = super().get_form(request, obj, change, **kwargs)
+        # The form calls the services while validating, and they need to know who acts.
+        return type(form.__name__, (form,), {"actor": request.user})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Active departments and active staff, plus the ticket's current ones so that a ticket whose department
+        # was deactivated (or whose assignee left) can still be saved.
+        obj = getattr(request, "ticket_admin_obj", None)
+        if db_field.name == "department":
+            current = Q(pk=obj.department_id) if obj else Q(pk__in=[])
+            kwargs["queryset"] = Department.objects.filter(Q(is_active=True) | current).order_by("name")
+        elif db_field.name == "assignee":
+            current = Q(pk=obj.assignee_id) if obj and obj.assignee_id else Q(pk__in=[])
+            staff = Q(is_active=True, role__in=STAFF_ROLES)
+            kwargs["queryset"] = db_field.related_model.objects.filter(staff | current).order_by("username")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_form(self, request, form, change):
+        request.__dict__.pop("_ticket_permission_cache", None)  # grants may have moved
+        return form.save(commit=False)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing left to write: the form's services saved the ticket (never `obj.save()`)."""
+
+    def save_related(self, request, form, formsets, change):
+        """Tickets have no inlines or many-to-many fields here."""
+
+    def response_change(self, request, obj):
+        # A transfer can take the ticket out of the user's scope: go back to the list instead of a 404.
+        request.__dict__.pop("_ticket_permission_cache", None)
+        if not self.has_view_permission(request, obj):
+            self.message_user(
+                request,
+                _("%(ticket)s was saved and is now outside your departments.") % {"ticket": obj.reference},
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
+        return super().response_change(request, obj)
+
+    def delete_model(self, request, obj):
+        services.ticket_delete(ticket=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for ticket in queryset:
+            services.ticket_delete(ticket=ticket, actor=request.user)
+
+    # The change page ----------------------------------------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["show_object_permissions"] = obj is not None and is_admin(request.user)
+        if obj is not None:
+            context["conversation"] = list(comments_visible_to(request.user, ticket=obj))
+            context["loose_attachments"] = list(
+                obj.attachments.filter(comment__isnull=True).select_related("uploaded_by")
+            )
+            context["history"] = history_lines(events_visible_to(request.user, ticket=obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # Changelist columns -------------------------------------------------------------------------------------
+
+    @display(description=_("reference"), ordering="reference")
+    def reference_link(self, obj):
+        # References contain a hyphen; keep them on one line.
+        return format_html('<span class="whitespace-nowrap">{}</span>', obj.reference)
+
+    @display(description=_("status"), ordering="status", label=STATUS_BADGES)
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description=_("priority"), ordering="priority", label=PRIORITY_BADGES)
+    def priority_badge(self, obj):
+        return obj.priority, obj.get_priority_display()
+
+    @display(description=_("age"), ordering="created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, depth=1)
+
+    # Extra URLs ---------------------------------------------------------------------------------------------
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<str:object_id>/attachments/<int:attachment_id>/download/",
+                self.admin_site.admin_view(self.attachment_download_view),
+                name="tickets_ticket_attachment_download",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def attachment_download_view(self, request, object_id, attachment_id):
+        """Serve an attachment of a ticket the user can see, always as a download."""
+        ticket = self.get_object(request, unquote(object_id))
+        if not self.has_view_or_change_permission(request, ticket):
+            raise PermissionDenied
+        attachment = get_object_or_404(Attachment, ticket=ticket, pk=attachment_id)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404(_("The file is missing.")) from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=attachment.original_name,
+            content_type=attachment.content_type or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    # guardian's object-permission pages: admins only (guardian #305, #756) -----------------------------------
+
+    def _admins_only(self, request) -> None:
+        if not is_admin(request.user):
+            raise Http404(_("No ticket matches the given query."))
+
+    def obj_perms_manage_view(self, request, object_pk):
+        self._admins_only(request)
+        return super().obj_perms_manage_view(request, object_pk)
+
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        self._admins_only(request)
+        return super().obj_perms_manage_user_view(request, object_pk, user_id)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        self._admins_only(request)
+        return super().obj_perms_manage_group_view(request, object_pk, group_id)

@@ -1,0 +1,141 @@
+"""The departments admin: admins create and edit through the services, agents only look."""
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from apps.accounts.choices import Role
+from apps.departments.models import Department
+from tests.accounts.factories import UserFactory
+from tests.departments.factories import DepartmentFactory
+
+
+def logged_in(user) -> Client:
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def department_data(department=None, **changes):
+    data = {"name": "", "slug": "", "description": "", "manager": "", "is_active": "on", "_save": "Save"}
+    if department is not None:
+        data.update(
+            name=department.name,
+            slug=department.slug,
+            description=department.description,
+            manager=str(department.manager_id or ""),
+            is_default="on" if department.is_default else "",
+            is_active="on" if department.is_active else "",
+            members=[str(pk) for pk in department.group.user_set.values_list("pk", flat=True)],
+        )
+    data.update(changes)
+    return {k: v for k, v in data.items() if v not in ("", None)}
+
+
+def department_state(department) -> tuple:
+    fresh = Department.objects.get(pk=department.pk)
+    return (
+        fresh.name,
+        fresh.slug,
+        fresh.manager_id,
+        fresh.is_default,
+        fresh.is_active,
+        sorted(fresh.group.user_set.values_list("username", flat=True)),
+        fresh.group.name,
+    )
+
+
+def test_admin_creates_a_department_with_members(admin_user, agent):
+    data = department_data(name="Facilities", slug="facilities", manager=str(agent.pk), members=[str(agent.pk)])
+
+    response = logged_in(admin_user).post(reverse("admin:departments_department_add"), data)
+
+    assert response.status_code == 302
+    facilities = Department.objects.get(slug="facilities")
+    assert (facilities.group.name, facilities.manager, list(facilities.group.user_set.all())) == (
+        "department:facilities",
+        agent,
+        [agent],
+    )
+
+
+def test_admin_edits_a_department_and_takes_over_the_default(admin_user, it_dept, billing_dept, agent, other_agent):
+    data = department_data(billing_dept, slug="money", is_default="on", members=[str(agent.pk), str(other_agent.pk)])
+
+    response = logged_in(admin_user).post(reverse("admin:departments_department_change", args=[billing_dept.pk]), data)
+
+    assert response.status_code == 302
+    assert department_state(billing_dept) == (
+        "Billing",
+        "money",
+        None,
+        True,
+        True,
+        ["alice", "bob"],
+        "department:money",
+    )
+    it_dept.refresh_from_db()
+    assert it_dept.is_default is False
+
+
+def test_requesters_cannot_be_members(admin_user, billing_dept, requester):
+    before = department_state(billing_dept)
+    data = department_data(billing_dept, members=[str(requester.pk)])
+
+    response = logged_in(admin_user).post(reverse("admin:departments_department_change", args=[billing_dept.pk]), data)
+
+    assert response.status_code == 200
+    assert "members" in response.context["adminform"].form.errors
+    assert department_state(billing_dept) == before
+
+
+def test_a_duplicate_slug_is_a_form_error(admin_user, it_dept, billing_dept):
+    before = department_state(billing_dept)
+
+    response = logged_in(admin_user).post(
+        reverse("admin:departments_department_change", args=[billing_dept.pk]),
+        department_data(billing_dept, slug="it-support"),
+    )
+
+    assert response.status_code == 200
+    assert "slug" in response.context["adminform"].form.errors
+    assert department_state(billing_dept) == before
+
+
+def test_agent_looks_but_cannot_change(agent, it_dept, billing_dept):
+    browser = logged_in(agent)
+    before = department_state(billing_dept)
+    count = Department.objects.count()
+
+    listing = browser.get(reverse("admin:departments_department_changelist"))
+    page = browser.get(reverse("admin:departments_department_change", args=[it_dept.pk]))
+    change = browser.post(
+        reverse("admin:departments_department_change", args=[billing_dept.pk]),
+        department_data(billing_dept, name="Mine", members=[str(agent.pk)]),
+    )
+    add = browser.post(reverse("admin:departments_department_add"), department_data(name="Shadow", slug="shadow"))
+
+    assert (listing.status_code, page.status_code, change.status_code, add.status_code) == (200, 200, 403, 403)
+    assert [(d.name, d.member_count) for d in listing.context["cl"].result_list] == [("Billing", 0), ("IT Support", 1)]
+    assert page.context["has_change_permission"] is False
+    assert "alice" in page.content.decode()
+    assert department_state(billing_dept) == before
+    assert Department.objects.count() == count
+
+
+def test_changelist_query_count_does_not_grow_with_rows(admin_user):
+    browser = logged_in(admin_user)
+    for _ in range(2):
+        DepartmentFactory(members=[UserFactory(role=Role.AGENT)])
+    browser.get(reverse("admin:departments_department_changelist"))
+
+    with CaptureQueriesContext(connection) as few:
+        browser.get(reverse("admin:departments_department_changelist"))
+    for _ in range(28):
+        DepartmentFactory(members=[UserFactory(role=Role.AGENT)], manager=UserFactory(role=Role.AGENT))
+    with CaptureQueriesContext(connection) as many:
+        response = browser.get(reverse("admin:departments_department_changelist"))
+
+    assert len(response.context["cl"].result_list) == 30
+    assert len(few) == len(many)

@@ -9,6 +9,12 @@ from django.utils.translation import gettext_lazy as _
 from apps.common.models import TimeStampedModel
 
 
+class DepartmentManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        # Lets fixtures refer to (and loaddata update, not duplicate) a department by its slug.
+        return self.get(slug=slug)
+
+
 class Department(TimeStampedModel):
     """A team of agents; membership is membership of `group`, which carries the ticket grants."""
 
@@ -30,6 +36,8 @@ class Department(TimeStampedModel):
         help_text=_("Tickets that match no routing rule go here. Only one department can be the default."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+
+    objects = DepartmentManager()
 
     class Meta:
         verbose_name = _("department")

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from apps.accounts.permissions import is_admin
@@ -111,6 +112,18 @@ def move_assignee_grants(*, ticket: Ticket, old_assignee_id: int | None) -> None
             ],
             ignore_conflicts=True,
         )
+
+
+def foreign_department_grants():
+    """Department-group grants on tickets of another department: leftovers, since transfers move them."""
+    return TicketGroupObjectPermission.objects.filter(
+        group__department__isnull=False, permission__in=ticket_permissions(DEPARTMENT_PERMS).values()
+    ).exclude(group=F("content_object__department__group"))
+
+
+def foreign_department_grants_remove(*, ticket_ids: Iterable[int]) -> int:
+    """Delete the leftover department-group grants on these tickets; returns how many went."""
+    return foreign_department_grants().filter(content_object_id__in=list(ticket_ids)).delete()[0]
 
 
 def _user_holds(user, ticket: Ticket, codename: str) -> bool:

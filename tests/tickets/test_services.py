@@ -230,3 +230,13 @@ def test_fifty_concurrent_creates_get_fifty_distinct_references(requester, it_de
     references = list(Ticket.objects.values_list("reference", flat=True))
     assert len(references) == 50
     assert len(set(references)) == 50
+
+
+def test_the_system_acts_without_an_actor(agent, requester, it_dept):
+    from apps.tickets.services import ticket_assign
+
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    ticket = ticket_assign(ticket=ticket, actor=None, assignee=agent)
+    event = ticket.events.get(kind=EventKind.ASSIGNED)
+    assert event.actor is None
+    assert event.data == {"from": None, "to": agent.pk}

@@ -1,0 +1,77 @@
+"""Demo data for `manage.py seed_demo`: a small organisation and ~200 tickets with a believable history.
+
+Everything is written through the services (accounts, departments, tickets, comments), in one transaction,
+from a fixed random seed: the same tickets every time, only moved to the days before "now".
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+
+from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
+from .stories import backdate, plan_stories, tell_stories
+
+__all__ = [
+    "DEFAULT_TICKETS",
+    "DEMO_PASSWORD",
+    "DEMO_USERNAMES",
+    "DEPARTMENTS",
+    "USERS",
+    "SeedError",
+    "SeedResult",
+    "is_seeded",
+    "seed",
+]
+
+RANDOM_SEED = 20250301
+DEFAULT_TICKETS = 200
+_ACCOUNT_AGE = timedelta(days=90)  # demo accounts "joined" before the oldest demo ticket
+# Any constant works: it only has to be the same for every seed_demo process (PostgreSQL advisory lock key).
+_LOCK_KEY = 0x5EED_DE30
+
+
+@dataclass
+class SeedResult:
+    ticket_ids: list[int]
+    created_users: list[str]
+    reused_users: list[str]
+    created_departments: list[str]
+    reused_departments: list[str]
+
+
+def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> SeedResult | None:
+    """Write the demo data, or return None when it is already there (then nothing is written)."""
+    with transaction.atomic():
+        _wait_for_other_seeders()
+        if is_seeded():
+            return None
+        org = organisation_get_or_create()
+        rng = random.Random(random_seed)  # noqa: S311 -- reproducible demo data, not a secret
+        now = timezone.now()
+        names = {slug: department.name for slug, department in org.departments.items()}
+        stories = plan_stories(rng, count=tickets, now=now, department_names=names)
+        timelines = tell_stories(org, stories)
+        backdate(timelines)
+        User.objects.filter(username__in=org.created_users).update(date_joined=now - _ACCOUNT_AGE)
+    return SeedResult(
+        ticket_ids=list(timelines),
+        created_users=org.created_users,
+        reused_users=org.reused_users,
+        created_departments=org.created_departments,
+        reused_departments=org.reused_departments,
+    )
+
+
+def _wait_for_other_seeders() -> None:
+    """Serialise concurrent seeds (two `make run` at once): the second one then finds the data seeded.
+
+    SQLite needs nothing: its transactions here begin IMMEDIATE, i.e. with the database's write lock.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])

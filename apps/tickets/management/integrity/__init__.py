@@ -1,0 +1,36 @@
+"""Data-integrity checks for `manage.py check_data`, in the order they are reported and repaired.
+
+The order matters for repairs: unassigning invalid assignees comes before adding missing grants (so no
+grant is given to an account about to be unassigned), and adding missing grants before removing stale
+department grants (whose helper also writes the current department's grants).
+"""
+
+from .base import Check, Finding
+from .departments import DefaultDepartment, DepartmentGroupName, OrphanDepartmentGroup
+from .files import AttachmentFileMissing, OrphanAttachmentFile
+from .grants import InvalidAssignee, MissingGrants, RequesterInDepartment, StaleDepartmentGrants
+from .tickets import MissingCreatedEvent, ReferenceSequenceBehind, StatusTimestamps, TimestampBeforeCreated
+
+CHECK_CLASSES: tuple[type[Check], ...] = (
+    DepartmentGroupName,
+    OrphanDepartmentGroup,
+    DefaultDepartment,
+    RequesterInDepartment,
+    InvalidAssignee,
+    MissingGrants,
+    StaleDepartmentGrants,
+    ReferenceSequenceBehind,
+    MissingCreatedEvent,
+    StatusTimestamps,
+    TimestampBeforeCreated,
+    AttachmentFileMissing,
+    OrphanAttachmentFile,
+)
+
+
+def all_checks() -> list[Check]:
+    """Fresh instances (a check may carry state from its fix to its after-commit step)."""
+    return [cls() for cls in CHECK_CLASSES]
+
+
+__all__ = ["CHECK_CLASSES", "Check", "Finding", "all_checks"]

@@ -1,0 +1,189 @@
+"""seed_demo: the demo organisation and tickets, written through the services, once."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.choices import Role
+from apps.accounts.models import User
+from apps.departments.models import Department
+from apps.tickets.choices import EventKind, Status
+from apps.tickets.models import Comment, Ticket, TicketEvent
+from tests.accounts.factories import UserFactory
+
+LOGINS = (
+    "Demo logins (password “demo”):\n"
+    "  admin  admin\n"
+    "  alice  agent, IT Support\n"
+    "  bob    agent, Billing\n"
+    "  erin   agent, HR\n"
+    "  carol  requester\n"
+    "  dave   requester\n"
+)
+
+
+def seed_demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table, many-to-many tables included."""
+    return {m._meta.db_table: m._base_manager.count() for m in apps.get_models(include_auto_created=True)}
+
+
+@pytest.fixture
+def debug(db, settings):
+    settings.DEBUG = True
+
+
+def test_refuses_when_debug_is_off(db, settings):
+    settings.DEBUG = False
+    before = row_counts()
+    with pytest.raises(CommandError, match=r"only runs with DEBUG on\. Use --force to seed anyway"):
+        seed_demo()
+    assert row_counts() == before
+
+
+def test_force_seeds_when_debug_is_off(db, settings):
+    settings.DEBUG = False
+    out = seed_demo("--force", "--tickets", "5")
+    assert out.startswith("Seeded demo data in ")
+    assert out.endswith(LOGINS)
+    assert Ticket.objects.count() == 5
+
+
+def test_demo_data(debug, client):
+    out = seed_demo()
+
+    assert out.startswith("Seeded demo data in ")
+    assert "  departments    3 created, 0 reused: Billing, HR, IT Support (default)\n" in out
+    assert "  users          6 created, 0 reused\n" in out
+    assert out.endswith(LOGINS)
+
+    departments = Department.objects.order_by("slug")
+    assert [(d.slug, d.name, d.group.name, d.is_default, d.manager.username) for d in departments] == [
+        ("billing", "Billing", "department:billing", False, "bob"),
+        ("hr", "HR", "department:hr", False, "erin"),
+        ("it-support", "IT Support", "department:it-support", True, "alice"),
+    ]
+    users = User.objects.order_by("username")
+    assert [(u.username, u.email, u.role, [g.name for g in u.groups.all()]) for u in users] == [
+        ("admin", "admin@example.com", Role.ADMIN, []),
+        ("alice", "alice@example.com", Role.AGENT, ["department:it-support"]),
+        ("bob", "bob@example.com", Role.AGENT, ["department:billing"]),
+        ("carol", "carol@example.com", Role.REQUESTER, []),
+        ("dave", "dave@example.com", Role.REQUESTER, []),
+        ("erin", "erin@example.com", Role.AGENT, ["department:hr"]),
+    ]
+    for username in ("admin", "alice", "bob", "erin", "carol", "dave"):
+        assert client.login(username=username, password="demo"), username
+
+    tickets = Ticket.objects.order_by("pk")
+    assert tickets.count() == 200
+    assert [t.reference for t in tickets] == [f"TCK-{n:06d}" for n in range(1, 201)]
+    assert set(tickets.values_list("status", flat=True)) == set(Status.values)
+    assert set(tickets.values_list("language", flat=True)) == {"en", "de", "tr"}
+    assert set(tickets.values_list("department__slug", flat=True)) == {"it-support", "billing", "hr"}
+    assert {True, False} == set(Comment.objects.values_list("is_internal", flat=True))
+    assert TicketEvent.objects.filter(kind=EventKind.TRANSFERRED).exists()
+
+    # A history over the last ~60 days, in order, and never in the future.
+    now = timezone.now()
+    created = list(tickets.values_list("created_at", flat=True))
+    assert created == sorted(created)
+    assert now - timedelta(days=61) < created[0] < created[-1] < now
+    for ticket in tickets.prefetch_related("events", "comments"):
+        events = list(ticket.events.all())
+        assert events[0].kind == EventKind.CREATED
+        assert events[0].created_at == ticket.created_at
+        assert [e.created_at for e in events] == sorted(e.created_at for e in events)
+        assert ticket.created_at <= ticket.updated_at == max(e.created_at for e in events) < now
+        assert all(ticket.created_at <= c.created_at <= ticket.updated_at for c in ticket.comments.all())
+
+    # Everything went through the services: grants, sequence, history and timestamps all check out.
+    call_command("check_data", stdout=io.StringIO())
+
+
+def test_second_run_creates_no_rows(debug):
+    seed_demo("--tickets", "20")
+    before = row_counts()
+
+    assert seed_demo("--tickets", "20") == (
+        f"Demo data already seeded: nothing to do.\n(Every demo account exists; no rows were created.)\n{LOGINS}"
+    )
+    assert row_counts() == before
+
+
+def test_quiet_if_seeded_prints_one_line_after_one_query(debug, django_assert_num_queries):
+    seed_demo("--tickets", "3")
+    with django_assert_num_queries(1):
+        assert seed_demo("--quiet-if-seeded") == "Demo data already seeded: nothing to do.\n"
+
+
+def test_same_data_every_time(debug):
+    def snapshot():
+        tickets = Ticket.objects.order_by("pk")
+        return [
+            (
+                *(t.reference, t.title, t.status, t.priority, t.department.slug, t.language, t.source),
+                *(t.requester.username, t.assignee.username if t.assignee else None),
+                [c.body for c in t.comments.all()],
+            )
+            for t in tickets.select_related("department", "requester", "assignee").prefetch_related("comments")
+        ]
+
+    class Rollback(Exception):
+        pass
+
+    first = None
+    with pytest.raises(Rollback), transaction.atomic():
+        seed_demo("--tickets", "30")
+        first = snapshot()
+        raise Rollback
+    assert Ticket.objects.count() == 0
+    seed_demo("--tickets", "30")
+    assert snapshot() == first
+
+
+def test_seeding_after_loaddata_reuses_the_departments(debug):
+    call_command("loaddata", "initial_data", verbosity=0)
+    loaded = dict(Department.objects.values_list("slug", "pk"))
+
+    out = seed_demo("--tickets", "10")
+
+    assert "  departments    0 created, 3 reused: Billing, HR, IT Support (default)\n" in out
+    assert dict(Department.objects.values_list("slug", "pk")) == loaded
+    assert dict(Department.objects.values_list("slug", "manager__username")) == {
+        "billing": "bob",
+        "hr": "erin",
+        "it-support": "alice",
+    }
+    call_command("check_data", stdout=io.StringIO())
+
+
+def test_existing_admin_account_is_reused_with_its_password(debug, client):
+    UserFactory(username="admin", email="root@example.org", role=Role.ADMIN, password="s3cret-pass")
+
+    out = seed_demo("--tickets", "5")
+
+    assert "  users          5 created, 1 reused\n" in out
+    assert "  admin  admin (existing account: password unchanged)\n" in out
+    assert client.login(username="admin", password="s3cret-pass")
+    assert not client.login(username="admin", password="demo")
+
+
+def test_account_with_a_demo_name_but_another_role_is_refused(debug):
+    UserFactory(username="bob", role=Role.REQUESTER)
+    before = row_counts()
+
+    with pytest.raises(CommandError, match="User “bob” already exists as an active Requester"):
+        seed_demo("--tickets", "5")
+    assert row_counts() == before

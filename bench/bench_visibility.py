@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -45,7 +45,7 @@ def fill(n: int):
     from apps.tickets.permissions import grants_for_new_tickets
     from apps.tickets.services import reference_allocate
 
-    rng = random.Random(7)
+    rng = random.Random(7)  # noqa: S311 - deterministic test data, not security
     departments = [department_create(name=f"Dept {i}", is_default=i == 0) for i in range(10)]
     agent = user_create(username="agent", email="agent@example.com", role=Role.AGENT, departments=[departments[0]])
     requesters = [user_create(username=f"r{i}", email=f"r{i}@example.com") for i in range(500)]

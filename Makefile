@@ -27,11 +27,9 @@ seed: migrate ## Load the demo data (idempotent)
 	DEBUG=true $(PY) manage.py seed_demo
 
 run: migrate ## Run the app with demo data on SQLite, plus a worker (Ctrl-C stops both)
-	@DEBUG=true $(PY) manage.py seed_demo --quiet-if-seeded
+	@DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Ticket System on http://$(HOST):$(PORT)/   (back office: http://$(HOST):$(PORT)/admin/)"
-	@echo "  Demo logins, password 'demo' for all: admin (admin), alice (agent, IT Support),"
-	@echo "  bob (agent, Billing), carol and dave (requesters)"
 	@echo ""
 	@trap 'kill 0' INT TERM EXIT; \
 	  DEBUG=true $(PY) manage.py qcluster & \

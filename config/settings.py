@@ -4,6 +4,7 @@ With no variables set the project runs on one machine: SQLite, the ORM broker fo
 e-mail and the local AI provider. Every variable is listed in `.env.example`.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -37,6 +38,11 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "django_q",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "apps.accounts",
     "apps.departments",
     "apps.tickets",
@@ -51,6 +57,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A logged-in user's language and time zone (after LocaleMiddleware, whose choice it overrides).
+    "apps.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -98,7 +106,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+# The portal's log-in page; agents and admins who log in there land in the back office.
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "portal:ticket_list"
+LOGOUT_REDIRECT_URL = "accounts:login"
+# Requesters may create their own account on the portal (off: accounts are made by admins or imports).
+PORTAL_SIGNUP_ENABLED = env.bool("PORTAL_SIGNUP_ENABLED", default=False)
+# Log-in throttle (apps/accounts/throttling.py): failures per account and per client address within the
+# window. Counted in the default cache: per process with local memory; configure a shared cache (Redis or
+# the database cache) in production so every process counts together.
+LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)
+LOGIN_ATTEMPTS_ADDRESS_LIMIT = env.int("LOGIN_ATTEMPTS_ADDRESS_LIMIT", default=20)
+LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)
 
 # guardian: direct foreign-key permission tables (apps/tickets/models.py) and no anonymous user row.
 ANONYMOUS_USER_NAME = None
@@ -149,9 +168,84 @@ ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "ATTACHMENT_ALLOWED_EXTENSIONS",
     default=["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "log", "csv", "docx", "xlsx", "odt", "zip"],
 )
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Request bodies. Every API body larger than DATA_UPLOAD_MAX_MEMORY_SIZE (upload bodies: that plus
+# ATTACHMENT_MAX_BYTES) is refused with 413 before it is read (apps/common/api/views.py). Uploaded files
+# above Django's FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) are spooled to a temporary file, not kept in memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 TICKET_REFERENCE_PREFIX = env.str("TICKET_REFERENCE_PREFIX", default="TCK")
+
+# REST API (/api/): JWT for programs, the session for the browsable API and the docs page.
+# Lists are paginated; the safe defaults of every view are in apps/common/api/.
+REST_FRAMEWORK = {
+    # JWT first: its WWW-Authenticate header makes anonymous requests 401, not 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.PagePagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
+    "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "apps.common.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_THROTTLE_TOKEN", default="10/minute"),
+        "ticket_create": env.str("API_THROTTLE_TICKET_CREATE", default="20/minute"),
+        "comment_create": env.str("API_THROTTLE_COMMENT_CREATE", default="30/minute"),
+    },
+    # How many proxies in front of the app append to X-Forwarded-For. 0: throttles key on the socket's
+    # address and ignore the header, so a client cannot escape them by sending a new one each time.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_TOKEN_HOURS", default=24)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    # HMAC keys under 32 bytes make PyJWT warn; SECRET_KEY is at least that long.
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # A password change revokes every token issued before it.
+    "CHECK_REVOKE_TOKEN": True,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ticket System API",
+    "DESCRIPTION": (
+        "Tickets, their conversation and history, users and departments. Authenticate with a JWT from "
+        "`POST /api/token/` (header `Authorization: Bearer <access>`) or with a back-office session."
+    ),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": [
+        "rest_framework.permissions.AllowAny"
+        if env.bool("API_DOCS_PUBLIC", default=False)
+        else "rest_framework.permissions.IsAuthenticated"
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "apps.tickets.choices.Status",
+        "TicketPriorityEnum": "apps.tickets.choices.Priority",
+        "TicketCategoryEnum": "apps.tickets.choices.Category",
+        "TicketSourceEnum": "apps.tickets.choices.Source",
+        "EventKindEnum": "apps.tickets.choices.EventKind",
+        "RoleEnum": "apps.accounts.choices.Role",
+    },
+}
 
 LOGGING = {
     "version": 1,

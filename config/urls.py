@@ -1,10 +1,11 @@
-"""Project URLs: the back office at /admin/; the portal and the API are added by their own issues."""
+"""Project URLs: the back office at /admin/ and the REST API at /api/; the requesters' portal at /."""
 
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("api/", include("config.api_router")),
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.tickets.urls")),
 ]

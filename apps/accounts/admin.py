@@ -22,6 +22,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminS
 from apps.departments.models import Department
 
 from .choices import STAFF_ROLES, Role
+from .forms import ThrottledAdminAuthenticationForm
 from .models import User, time_zone_choices
 from .permissions import is_admin
 from .services import PROFILE_FIELDS, user_create, user_set_departments, user_set_role, user_update
@@ -332,3 +333,7 @@ class QueueAdmin(AdminsOnlyMixin, q_admin.QueueAdmin, ModelAdmin):
 
 if _QUEUE_REGISTERED:
     admin.site.register(OrmQ, QueueAdmin)
+
+
+# The back office's log-in counts failures per account and address like the portal's (apps/accounts/throttling.py).
+admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -22,13 +22,13 @@ from apps.departments.models import Department
 
 from .. import services
 from ..choices import Priority, Status
+from ..history import history_lines
 from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
 from .filters import AssigneeFilter, CreatedDateRangeFilter, StatusFilter
 from .forms import TicketAddForm, TicketChangeForm
-from .history import history_lines
 
 STATUS_BADGES = {
     Status.NEW: "info",

@@ -1,4 +1,9 @@
-"""The ticket history in plain words ("alice changed the status from Open to In progress")."""
+"""The ticket history in plain words.
+
+Two audiences read it: agents in the back office ("alice changed the status from Open to In progress") and
+requesters in the portal ("Alice set the status to Waiting for you"), who see only the events about their
+ticket's progress, in the words of the portal.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -8,11 +13,28 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.departments.models import Department
 
-from ..choices import EventKind, Priority, Source, Status
-from ..models import Ticket, TicketEvent
+from .choices import EventKind, Priority, Source, Status
+from .models import Ticket, TicketEvent
+
+# What requesters call each status: the ticket is theirs, so "Waiting for requester" is "Waiting for you".
+REQUESTER_STATUS_LABELS = {
+    Status.NEW: gettext_lazy("Received"),
+    Status.OPEN: gettext_lazy("Open"),
+    Status.IN_PROGRESS: gettext_lazy("In progress"),
+    Status.WAITING: gettext_lazy("Waiting for you"),
+    Status.RESOLVED: gettext_lazy("Resolved"),
+    Status.CLOSED: gettext_lazy("Closed"),
+}
+# The events a requester's history shows: the ticket's progress, not the desk's internal routing.
+REQUESTER_EVENT_KINDS = (EventKind.CREATED, EventKind.STATUS_CHANGED)
+
+
+def requester_status_label(status: str) -> str:
+    return str(REQUESTER_STATUS_LABELS.get(status, status))
 
 
 @dataclass(frozen=True)
@@ -94,6 +116,37 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
     if kind == EventKind.ATTACHMENT_ADDED:
         return _("%(actor)s attached %(name)s") % {"actor": actor, "name": data.get("name") or _("a file")}
     return _("%(actor)s: %(what)s") % {"actor": actor, "what": event.get_kind_display()}
+
+
+def display_name(user) -> str:
+    """How the portal names a person: their full name, or their user name when they gave none."""
+    return user.get_full_name() or user.get_username()
+
+
+def _describe_for_requester(event: TicketEvent, actor: str) -> str | None:
+    data = event.data or {}
+    if event.kind == EventKind.CREATED:
+        return _("%(actor)s opened the ticket") % {"actor": actor}
+    if event.kind == EventKind.STATUS_CHANGED:
+        return _("%(actor)s set the status to %(to)s") % {"actor": actor, "to": requester_status_label(data.get("to"))}
+    return None
+
+
+def requester_history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
+    """The portal's history: the ticket's progress in the requester's words, actors by their names.
+
+    Callers pass events a requester may see (selectors.events_visible_to); other kinds than
+    REQUESTER_EVENT_KINDS are left out.
+    """
+    lines = []
+    for event in events:
+        actor = display_name(event.actor) if event.actor_id else _("The system")
+        text = _describe_for_requester(event, actor)
+        if text is not None:
+            lines.append(
+                HistoryLine(text=text, created_at=event.created_at, kind=event.kind, is_internal=event.is_internal)
+            )
+    return lines
 
 
 def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:

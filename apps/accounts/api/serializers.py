@@ -1,0 +1,75 @@
+"""Serializers of the accounts API: JWT refresh, and the read-only user representation."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt import serializers as jwt_serializers
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.utils import get_md5_hash_password
+
+from ..models import User
+
+
+class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+    """simplejwt's refresh (rotation, blacklist of the used token) that also refuses, with a 401, the token
+    of a deleted account (simplejwt answers 500) and a token issued before a password change."""
+
+    def validate(self, attrs):
+        refresh = self.token_class(attrs["refresh"])
+        user_id = refresh.payload.get(jwt_settings.USER_ID_CLAIM)
+        user = get_user_model().objects.filter(**{jwt_settings.USER_ID_FIELD: user_id}).first() if user_id else None
+        if user is None or not jwt_settings.USER_AUTHENTICATION_RULE(user):
+            raise AuthenticationFailed(self.error_messages["no_active_account"], "no_active_account")
+        if jwt_settings.CHECK_REVOKE_TOKEN and refresh.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(
+            user.password
+        ):
+            raise AuthenticationFailed(_("The password has changed since this token was issued."), "password_changed")
+        return super().validate(attrs)
+
+
+class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+    """simplejwt's verify, answering a blacklisted token with 401 like every other invalid token (not 400)."""
+
+    def validate(self, attrs):
+        try:
+            return super().validate(attrs)
+        except serializers.ValidationError as exc:
+            raise InvalidToken(_("Token is blacklisted")) from exc
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """An account as other users see it; nothing here is writable through the API."""
+
+    full_name = serializers.SerializerMethodField()
+    departments = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "full_name",
+            "role",
+            "language",
+            "time_zone",
+            "is_active",
+            "departments",
+        ]
+        read_only_fields = fields
+
+    def get_full_name(self, user: User) -> str:
+        return user.get_full_name() or user.username
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_departments(self, user: User) -> list[int]:
+        """Ids of the departments the user belongs to (prefetched by `department_groups()`)."""
+        groups = getattr(user, "department_groups", None)
+        if groups is None:
+            groups = user.groups.filter(department__isnull=False).select_related("department").order_by("pk")
+        return [group.department.pk for group in groups]

@@ -1,0 +1,100 @@
+"""JWT endpoints and the users API."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework_simplejwt import views as jwt_views
+
+from apps.common.api.views import ScopedThrottle, ScopedViewSet
+
+from ..models import User
+from ..permissions import is_admin, is_agent
+from ..selectors import department_groups, users_visible_to
+from .filters import UserFilter
+from .serializers import TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
+
+
+class ThrottledTokenView:
+    """Token endpoints are throttled per client address (settings: NUM_PROXIES, API_THROTTLE_TOKEN)."""
+
+    throttle_classes = [ScopedThrottle]
+    throttle_scope = "token"
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Obtain a token pair",
+    description="Username and password → an access token (short-lived) and a refresh token.",
+)
+class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
+    pass
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Refresh the access token",
+    description=(
+        "A refresh token → a new access token and a new refresh token. The refresh token sent is "
+        "blacklisted: using it again is a 401."
+    ),
+)
+class TokenRefreshView(ThrottledTokenView, jwt_views.TokenRefreshView):
+    serializer_class = TokenRefreshSerializer
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Log out",
+    description="Blacklist a refresh token. Access tokens already issued expire by themselves (minutes).",
+)
+class TokenBlacklistView(ThrottledTokenView, jwt_views.TokenBlacklistView):
+    pass
+
+
+@extend_schema(tags=["auth"], summary="Verify a token", description="200 if the token is valid, else 401.")
+class TokenVerifyView(ThrottledTokenView, jwt_views.TokenVerifyView):
+    serializer_class = TokenVerifySerializer
+
+
+class IsStaffRole(BasePermission):
+    """Agents and admins (requesters do not browse other accounts)."""
+
+    message = _("Only agents and admins can list users.")
+
+    def has_permission(self, request, view):
+        return is_admin(request.user) or is_agent(request.user)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List users",
+        description=(
+            "Admins see every account; agents see themselves, the members of their departments and the "
+            "requesters of the tickets they can see; requesters are refused (403)."
+        ),
+    ),
+    me=extend_schema(summary="Your own account", description="The account the request is authenticated as."),
+)
+class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
+    model = User
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    search_fields = ("username", "email", "first_name", "last_name")
+    ordering_fields = {"username": "username", "last_name": "last_name", "date_joined": "date_joined", "id": "id"}
+
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "list":
+            permissions.append(IsStaffRole())
+        return permissions
+
+    def get_scoped_queryset(self):
+        return users_visible_to(self.request.user).prefetch_related(department_groups())
+
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def me(self, request):
+        user = User.objects.prefetch_related(department_groups()).get(pk=request.user.pk)
+        return Response(self.get_serializer(user).data)

@@ -1,0 +1,87 @@
+"""Login throttling: a small counter of failed log-ins per account and per client address.
+
+Failures are counted in Django's cache over a fixed window (LOGIN_ATTEMPTS_WINDOW seconds). Once an account
+has LOGIN_ATTEMPTS_LIMIT failures, or an address LOGIN_ATTEMPTS_ADDRESS_LIMIT, further attempts are refused
+before the password is checked, until the window that started with the first failure ends. A refused
+attempt changes nothing: it is not counted, does not extend the window and does not touch the account.
+
+The counters live where the cache lives. The default cache (local memory) keeps them per process, which is
+right for one process (`make run`, tests); a deployment with several processes or machines configures a
+shared cache (Redis or the database cache) so that all of them count together.
+"""
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+KEY_PREFIX = "login-throttle"
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A refusal: how long until the counter that caused it expires."""
+
+    retry_after: int  # seconds
+
+
+def client_address(request: HttpRequest) -> str:
+    """The client's address: REMOTE_ADDR, or the right entry of X-Forwarded-For behind NUM_PROXIES proxies.
+
+    The same rule as the API's throttles (REST_FRAMEWORK["NUM_PROXIES"]): with no proxy configured the header
+    is ignored, so a client cannot escape the counter by sending a different one each time.
+    """
+    num_proxies = getattr(settings, "REST_FRAMEWORK", {}).get("NUM_PROXIES") or 0
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if num_proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-min(num_proxies, len(hops))]
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _key(kind: str, value: str) -> str:
+    # Hashed: user names and addresses can hold characters some cache backends refuse in keys.
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"{KEY_PREFIX}:{kind}:{digest}"
+
+
+def _keys(username: str, address: str) -> list[tuple[str, int]]:
+    keys = [(_key("address", address), settings.LOGIN_ATTEMPTS_ADDRESS_LIMIT)]
+    if username:
+        keys.append((_key("account", username.strip().casefold()), settings.LOGIN_ATTEMPTS_LIMIT))
+    return keys
+
+
+def login_lockout(*, username: str, address: str) -> Lockout | None:
+    """A Lockout if this account or this address has used up its failures in the current window."""
+    now = time.time()
+    counters = cache.get_many([key for key, _limit in _keys(username, address)])
+    waits = [
+        max(1, int(counters[key]["expires"] - now))
+        for key, limit in _keys(username, address)
+        if key in counters and counters[key]["count"] >= limit and counters[key]["expires"] > now
+    ]
+    return Lockout(retry_after=max(waits)) if waits else None
+
+
+def login_failed(*, username: str, address: str) -> None:
+    """Count one failed attempt against the account and the address."""
+    now = time.time()
+    window = settings.LOGIN_ATTEMPTS_WINDOW
+    for key, _limit in _keys(username, address):
+        counter = cache.get(key)
+        if counter is None or counter["expires"] <= now:
+            counter = {"count": 0, "expires": now + window}
+        counter["count"] += 1
+        # Read-modify-write: two simultaneous failures may count as one. A throttle can afford that.
+        cache.set(key, counter, timeout=max(1, int(counter["expires"] - now) + 1))
+
+
+def login_succeeded(*, username: str) -> None:
+    """Forget the account's failures (the address keeps its count: one good password must not clear it)."""
+    if username:
+        cache.delete(_key("account", username.strip().casefold()))

@@ -1,0 +1,47 @@
+"""Serializers for writes: a body may only hold what the caller may write; nothing is silently dropped."""
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+def _has_lone_surrogate(value) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+    return False
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses (400) every key of the body that is not one of its writable fields.
+
+    Subclasses explain the refusal of a known key (read-only, not for your role, use another action)
+    by overriding `refusal_reason`; any other key is an unknown field.
+    """
+
+    #: Names of the resource that nobody writes (the read representation's read-only fields).
+    read_only_names: frozenset[str] = frozenset()
+
+    def refusal_reason(self, name: str) -> str:
+        if name in self.read_only_names:
+            return _("This field is read-only.")
+        return _("Unknown field.")
+
+    def writable_names(self) -> set[str]:
+        return {name for name, field in self.fields.items() if not field.read_only}
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            writable = self.writable_names()
+            errors = {name: [self.refusal_reason(name)] for name in data if name not in writable}
+            errors |= {
+                name: [_("The text is not valid Unicode.")]
+                for name, value in data.items()
+                if name in writable and _has_lone_surrogate(value)
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)

@@ -1,0 +1,115 @@
+"""Base views of the API, safe by default (after NetBox's BaseViewSet).
+
+A view that inherits from these gets, without writing anything:
+- JWT and session authentication (settings) and IsAuthenticated, which a subclass cannot drop;
+- a queryset only from `get_scoped_queryset()`, which a subclass must write with a selector: a class-level
+  `queryset` is refused when the class is defined, and a missing method is an error, never "all rows";
+- query parameters checked against an allow-list (pagination, the FilterSet's fields, `search` and
+  `ordering` where the view declares them): anything else is a 400, never passed to the ORM;
+- request bodies larger than the limit refused with 413 before they are read;
+- throttles only where the view names a scope for an action;
+- OPTIONS without field lists (they would depend on the role).
+"""
+
+from django.conf import settings
+from django.db.models import Model, QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+from rest_framework.viewsets import GenericViewSet
+
+from .errors import PayloadTooLarge
+from .filters import AllowListOrderingFilter, TermSearchFilter, check_query_parameters
+
+
+class ScopedThrottle(ScopedRateThrottle):
+    """ScopedRateThrottle that reads the rates at request time (DRF reads them once, at import)."""
+
+    @property
+    def THROTTLE_RATES(self):  # the attribute name DRF's throttle reads
+        return api_settings.DEFAULT_THROTTLE_RATES
+
+
+class DescriptionOnlyMetadata(SimpleMetadata):
+    """OPTIONS answers name, description, media types, but no field lists: which fields a caller may write
+    depends on its role, and the OpenAPI schema describes the bodies."""
+
+    def determine_actions(self, request, view):
+        return {}
+
+
+class SafeViewMixin:
+    """Authentication, permission, query-parameter, body-size and throttle defaults of every API view."""
+
+    permission_classes = [IsAuthenticated]
+    metadata_class = DescriptionOnlyMetadata
+    #: viewset action (or lower-case HTTP method for plain views) → throttle scope in DEFAULT_THROTTLE_RATES.
+    throttle_scopes: dict[str, str] = {}
+    #: viewset actions that are lists (their query parameters are filters, search, ordering, pagination).
+    list_actions = frozenset({"list"})
+
+    def get_permissions(self):
+        permissions = list(super().get_permissions())
+        if not any(isinstance(p, IsAuthenticated) for p in permissions):
+            permissions.insert(0, IsAuthenticated())
+        return permissions
+
+    def get_throttles(self):
+        key = getattr(self, "action", None) or self.request.method.lower()
+        scope = self.throttle_scopes.get(key)
+        if scope is None:
+            return []
+        self.throttle_scope = scope
+        return [ScopedThrottle()]
+
+    def max_body_bytes(self) -> int:
+        return settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def is_list_request(self) -> bool:
+        return getattr(self, "action", None) in self.list_actions
+
+    def initial(self, request, *args, **kwargs):
+        # Before authentication: the session's CSRF check may read the body.
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.max_body_bytes():
+            raise PayloadTooLarge()
+        super().initial(request, *args, **kwargs)
+        check_query_parameters(request, self, is_list=self.is_list_request())
+
+
+class SafeAPIView(SafeViewMixin, APIView):
+    """A plain API view with the safe defaults (for endpoints that are not a resource collection)."""
+
+
+class ScopedViewSet(SafeViewMixin, GenericViewSet):
+    """A viewset whose rows come from a selector, with allow-listed filters, search and ordering.
+
+    Subclasses set `model` and write `get_scoped_queryset()`; they may set `filterset_class`,
+    `search_fields` and `ordering_fields` (public name → field or expression).
+    """
+
+    model: type[Model]
+    lookup_value_converter = "int"
+    filter_backends = [DjangoFilterBackend, TermSearchFilter, AllowListOrderingFilter]
+    filterset_class = None
+    search_fields: tuple[str, ...] = ()
+    ordering_fields: dict = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if getattr(cls, "queryset", None) is not None:
+            raise TypeError(f"{cls.__name__}: rows come from get_scoped_queryset(), not a class-level queryset")
+
+    def get_scoped_queryset(self) -> QuerySet:
+        raise NotImplementedError(f"{type(self).__name__} must define get_scoped_queryset() with a selector")
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator only needs the model
+            return self.model._default_manager.none()
+        return self.get_scoped_queryset()

@@ -1,0 +1,189 @@
+"""A ticket's conversation, files and history: /api/tickets/{id}/comments|attachments|events/ and downloads.
+
+Every nested route first fetches the ticket with `ticket_get_for_user`: a ticket outside the caller's scope
+is a 404 for GET and POST alike, before the body is looked at. Requesters never see internal notes, their
+files or internal events, and cannot write internal notes (400, nothing saved).
+"""
+
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+
+from apps.common.api.errors import validation_detail
+from apps.common.api.views import SafeAPIView, ScopedViewSet
+
+from ..models import Attachment, Comment, Ticket, TicketEvent
+from ..selectors import comments_visible_to, events_visible_to, ticket_get_for_user, tickets_visible_to
+from ..services import attachment_add, comment_add
+from .serializers import (
+    AttachmentCreateSerializer,
+    AttachmentSerializer,
+    CommentCreateSerializer,
+    CommentSerializer,
+    TicketEventSerializer,
+    api_role,
+)
+
+# ---- Reads of attachments. Proposed to move to apps/tickets/selectors.py (a file this change does not own).
+
+
+def _public_files(user) -> Q:
+    """Files a requester may see: on the ticket itself, or on a public reply."""
+    return Q() if user.is_staff else Q(comment__isnull=True) | Q(comment__is_internal=False)
+
+
+def attachments_visible_to(user, *, ticket: Ticket) -> QuerySet[Attachment]:
+    """The files of a ticket the caller can already see; requesters never get those of internal notes."""
+    return ticket.attachments.filter(_public_files(user))
+
+
+def attachment_get_for_user(*, user, pk) -> Attachment:
+    """One file on a ticket the user can see (and, for requesters, not on an internal note), or Http404."""
+    qs = Attachment.objects.filter(_public_files(user), ticket__in=tickets_visible_to(user).values("pk"))
+    try:
+        return qs.get(pk=pk)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No attachment matches the given query.") from None
+
+
+# ---------------------------------------------------------------------------------------------------------
+
+
+class TicketChildViewSet(ScopedViewSet):
+    """Base of the routes below /api/tickets/{ticket_pk}/: the ticket is fetched (or 404) first."""
+
+    @cached_property
+    def ticket(self) -> Ticket:
+        return ticket_get_for_user(user=self.request.user, pk=self.kwargs["ticket_pk"])
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A ticket's conversation",
+        description="Replies and internal notes, oldest first. Requesters see replies only.",
+    ),
+    create=extend_schema(
+        summary="Reply or add an internal note",
+        description=(
+            "Staff who may change the ticket can reply or add an internal note; the requester can reply. "
+            "`is_internal: true` from a requester is a 400 and nothing is saved."
+        ),
+        request=CommentCreateSerializer,
+        responses={201: CommentSerializer},
+    ),
+)
+class TicketCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TicketChildViewSet):
+    model = Comment
+    serializer_class = CommentSerializer
+    throttle_scopes = {"create": "comment_create"}
+
+    def get_scoped_queryset(self):
+        return comments_visible_to(self.request.user, ticket=self.ticket)
+
+    def create(self, request, *args, **kwargs):
+        ticket = self.ticket
+        serializer = CommentCreateSerializer(data=request.data, role=api_role(request.user))
+        serializer.is_valid(raise_exception=True)
+        comment = comment_add(ticket=ticket, actor=request.user, **serializer.validated_data)
+        data = CommentSerializer(comment, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A ticket's files",
+        description="Files of the ticket and its comments; requesters do not see files of internal notes.",
+    ),
+    create=extend_schema(
+        summary="Upload a file",
+        description=(
+            "Multipart upload of one file (field `file`), optionally on one of the ticket's comments. The type "
+            "is read from the file's bytes, never from its name or header; the stored name is generated."
+        ),
+        request={"multipart/form-data": AttachmentCreateSerializer},
+        responses={201: AttachmentSerializer},
+    ),
+)
+class TicketAttachmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TicketChildViewSet):
+    model = Attachment
+    serializer_class = AttachmentSerializer
+    parser_classes = [MultiPartParser]
+    throttle_scopes = {"create": "comment_create"}
+
+    def max_body_bytes(self) -> int:
+        # One file plus the multipart framing and the small form fields.
+        return settings.ATTACHMENT_MAX_BYTES + settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+
+    def get_scoped_queryset(self):
+        return attachments_visible_to(self.request.user, ticket=self.ticket)
+
+    def create(self, request, *args, **kwargs):
+        ticket = self.ticket
+        comments = comments_visible_to(request.user, ticket=ticket).prefetch_related(None)
+        serializer = AttachmentCreateSerializer(data=request.data, comments=comments)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            attachment = attachment_add(
+                ticket=ticket, actor=request.user, upload=data["file"], comment=data.get("comment")
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(validation_detail(exc, field="file")) from exc
+        return Response(
+            AttachmentSerializer(attachment, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="A ticket's history",
+        description="Every change, oldest first. Requesters do not see internal events (notes and their files).",
+    )
+)
+class TicketEventViewSet(mixins.ListModelMixin, TicketChildViewSet):
+    model = TicketEvent
+    serializer_class = TicketEventSerializer
+
+    def get_scoped_queryset(self):
+        return events_visible_to(self.request.user, ticket=self.ticket)
+
+
+class AttachmentDownloadView(SafeAPIView):
+    """The bytes of one file, as a download that browsers never render inline or sniff."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Any Accept header is fine for a download; errors are JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        summary="Download a file",
+        description=(
+            "Permission-checked through the ticket: outside your scope, or a file of an internal note for a "
+            "requester, is a 404. Sent with Content-Disposition: attachment and X-Content-Type-Options: nosniff."
+        ),
+        responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes.")},
+    )
+    def get(self, request, pk):
+        attachment = attachment_get_for_user(user=request.user, pk=pk)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound(_("The file is missing from storage.")) from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response

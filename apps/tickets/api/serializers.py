@@ -1,0 +1,319 @@
+"""Serializers of the tickets API, and the table of which role may write which ticket field.
+
+Reads use one representation for every role (what a requester may not see is filtered out by the
+selectors, row by row). Writes are parsed by strict serializers narrowed to the caller's role: a field the
+role may not write, a read-only field, or an unknown key is a 400 that names it, never silently dropped.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.accounts.choices import Role
+from apps.accounts.models import User
+from apps.accounts.permissions import is_admin
+from apps.common.api.serializers import StrictSerializer
+from apps.departments.models import Department
+
+from ..choices import Category, EventKind, Priority, Status
+from ..models import Attachment, Comment, Ticket, TicketEvent
+
+
+def api_role(user) -> str:
+    """The row of the write table that applies to `user`."""
+    if is_admin(user):
+        return Role.ADMIN
+    if user.is_active and user.is_staff:
+        return Role.AGENT
+    return Role.REQUESTER
+
+
+# ---- The write table -------------------------------------------------------------------------------------
+# Who may send which field. Department moves are not an edit: they go through POST .../transfer/.
+# `version` in an update is the optimistic-locking token (like If-Match), not a value to store.
+STAFF_CREATE_FIELDS = frozenset(
+    {"title", "description", "category", "priority", "language", "department", "requester", "assignee"}
+)
+STAFF_UPDATE_FIELDS = frozenset(
+    {"title", "description", "category", "priority", "language", "status", "assignee", "version"}
+)
+TICKET_CREATE_FIELDS: dict[str, frozenset[str]] = {
+    Role.REQUESTER: frozenset({"title", "description", "category"}),
+    Role.AGENT: STAFF_CREATE_FIELDS,
+    Role.ADMIN: STAFF_CREATE_FIELDS,
+}
+TICKET_UPDATE_FIELDS: dict[str, frozenset[str]] = {
+    # Close (new/open/resolved → closed) or reopen (resolved → open); the lifecycle rules decide the rest.
+    Role.REQUESTER: frozenset({"status", "version"}),
+    Role.AGENT: STAFF_UPDATE_FIELDS,
+    Role.ADMIN: STAFF_UPDATE_FIELDS,
+}
+REQUESTER_STATUSES = frozenset({Status.CLOSED, Status.OPEN})
+# Comments: requesters write public replies only (is_internal=true is a 400).
+COMMENT_CREATE_FIELDS: dict[str, frozenset[str]] = {
+    Role.REQUESTER: frozenset({"body", "is_internal"}),
+    Role.AGENT: frozenset({"body", "is_internal"}),
+    Role.ADMIN: frozenset({"body", "is_internal"}),
+}
+# Only admins delete tickets (DELETE /api/tickets/{id}/); the service enforces it.
+# -----------------------------------------------------------------------------------------------------------
+
+# Representation of a ticket; nothing in it is written as such.
+TICKET_READ_ONLY_NAMES = frozenset(
+    {
+        "id",
+        "url",
+        "reference",
+        "source",
+        "first_response_due_at",
+        "resolution_due_at",
+        "first_responded_at",
+        "resolved_at",
+        "closed_at",
+        "created_at",
+        "updated_at",
+        "comments",
+        "attachments",
+        "events",
+    }
+)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as every role reads it; links lead to its conversation, files and history."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:ticket-detail")
+    comments = serializers.HyperlinkedIdentityField(view_name="api:ticket-comment-list", lookup_url_kwarg="ticket_pk")
+    attachments = serializers.HyperlinkedIdentityField(
+        view_name="api:ticket-attachment-list", lookup_url_kwarg="ticket_pk"
+    )
+    events = serializers.HyperlinkedIdentityField(view_name="api:ticket-event-list", lookup_url_kwarg="ticket_pk")
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "url",
+            "reference",
+            "title",
+            "description",
+            "status",
+            "priority",
+            "category",
+            "department",
+            "requester",
+            "assignee",
+            "language",
+            "source",
+            "first_response_due_at",
+            "resolution_due_at",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "created_at",
+            "updated_at",
+            "version",
+            "comments",
+            "attachments",
+            "events",
+        ]
+        read_only_fields = fields
+
+
+class StaleTicketSerializer(serializers.Serializer):
+    """Body of a 412: the ticket changed since the version the client sent."""
+
+    detail = serializers.CharField()
+    current_version = serializers.IntegerField()
+    current = TicketSerializer()
+
+
+class RoleWriteSerializer(StrictSerializer):
+    """A strict serializer narrowed to the fields `role` may write according to `table`."""
+
+    table: dict[str, frozenset[str]] = {}
+
+    def __init__(self, *args, role: str = Role.ADMIN, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role = role
+        allowed = self.table[role]
+        for name in list(self.fields):
+            if name not in allowed:
+                del self.fields[name]
+
+    def refusal_reason(self, name: str) -> str:
+        every_role = frozenset().union(*self.table.values())
+        if name in every_role:
+            return _("Your role (%(role)s) may not set this field. Fields you may send: %(allowed)s.") % {
+                "role": Role(self.role).label,
+                "allowed": ", ".join(sorted(self.table[self.role])),
+            }
+        return super().refusal_reason(name)
+
+
+class TicketCreateSerializer(RoleWriteSerializer):
+    """Body of `POST /api/tickets/`. Requesters send title, description and category only."""
+
+    table = TICKET_CREATE_FIELDS
+    read_only_names = TICKET_READ_ONLY_NAMES | {"status", "version"}
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, help_text=_("Agents and admins."))
+    language = serializers.CharField(
+        max_length=8, allow_blank=True, required=False, help_text=_("Agents and admins: language code, e.g. en.")
+    )
+    department = serializers.PrimaryKeyRelatedField(
+        queryset=Department.objects.all(),
+        required=False,
+        help_text=_("Agents and admins; without it the ticket goes to the default department."),
+    )
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        help_text=_("Agents and admins, to open a ticket for someone; default: yourself."),
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Agents and admins: an active agent or admin."),
+    )
+
+
+class TicketUpdateSerializer(RoleWriteSerializer):
+    """Body of `PUT`/`PATCH /api/tickets/{id}/`. Requesters send `status` only (closed, or open to reopen)."""
+
+    table = TICKET_UPDATE_FIELDS
+    read_only_names = TICKET_READ_ONLY_NAMES | {"requester"}
+
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    language = serializers.CharField(max_length=8, allow_blank=True)
+    status = serializers.ChoiceField(
+        choices=Status.choices,
+        help_text=_("Follows the lifecycle; requesters may only close (closed) or reopen a resolved ticket (open)."),
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, help_text=_("An active agent or admin, or null.")
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text=_("Optional: the version you read. If the ticket has changed since, nothing is saved (412)."),
+    )
+
+    def refusal_reason(self, name: str) -> str:
+        if name == "department":
+            return _("A ticket changes department only through POST /api/tickets/{id}/transfer/.")
+        return super().refusal_reason(name)
+
+    def validate_status(self, value):
+        if self.role == Role.REQUESTER and value not in REQUESTER_STATUSES:
+            raise serializers.ValidationError(
+                _("You may only close a ticket (closed) or reopen a resolved one (open).")
+            )
+        return value
+
+
+class TicketTransferSerializer(StrictSerializer):
+    """Body of `POST /api/tickets/{id}/transfer/`."""
+
+    department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all())
+    version = serializers.IntegerField(
+        min_value=1, max_value=2**31 - 1, required=False, help_text=_("Optional: the version you read (412 if stale).")
+    )
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    """A file on a ticket; `download` is the only way to its bytes."""
+
+    name = serializers.CharField(source="original_name", read_only=True)
+    download = serializers.HyperlinkedIdentityField(view_name="api:attachment-download")
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "ticket", "comment", "name", "size", "content_type", "sha256", "uploaded_by", "created_at"]
+        fields += ["download"]
+        read_only_fields = fields
+
+
+class AttachmentCreateSerializer(StrictSerializer):
+    """Multipart body of `POST /api/tickets/{id}/attachments/`."""
+
+    read_only_names = frozenset({"id", "ticket", "name", "size", "content_type", "sha256", "uploaded_by"}) | {
+        "created_at",
+        "download",
+    }
+
+    file = serializers.FileField(
+        help_text=_(
+            "The file. Its type is read from its bytes and must match its extension; the size limit is the "
+            "ATTACHMENT_MAX_BYTES setting (10 MB by default)."
+        )
+    )
+    comment = serializers.PrimaryKeyRelatedField(
+        queryset=Comment.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text=_("Optional: a comment of this ticket that the file belongs to."),
+    )
+
+    def __init__(self, *args, comments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if comments is not None:
+            self.fields["comment"].queryset = comments
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    """A reply or (for staff only) an internal note, with its files."""
+
+    author_name = serializers.SerializerMethodField()
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "ticket", "author", "author_name", "body", "is_internal", "created_at", "attachments"]
+        read_only_fields = fields
+
+    def get_author_name(self, comment: Comment) -> str:
+        return comment.author.get_full_name() or comment.author.username
+
+
+class CommentCreateSerializer(RoleWriteSerializer):
+    """Body of `POST /api/tickets/{id}/comments/`."""
+
+    table = COMMENT_CREATE_FIELDS
+    read_only_names = frozenset({"id", "ticket", "author", "author_name", "created_at", "attachments"})
+
+    body = serializers.CharField()
+    is_internal = serializers.BooleanField(
+        default=False, help_text=_("An internal note, never shown to the requester (agents and admins only).")
+    )
+
+    def validate_is_internal(self, value: bool) -> bool:
+        if value and self.role == Role.REQUESTER:
+            raise serializers.ValidationError(_("Requesters cannot write internal notes."))
+        return value
+
+
+class TicketEventSerializer(serializers.ModelSerializer):
+    """One entry of a ticket's history."""
+
+    actor_name = serializers.SerializerMethodField()
+    kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor", "actor_name", "data", "is_internal", "created_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor_name(self, event: TicketEvent) -> str | None:
+        if event.actor is None:
+            return None
+        return event.actor.get_full_name() or event.actor.username

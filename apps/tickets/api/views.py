@@ -1,0 +1,271 @@
+"""The tickets API: list, create, read, edit (with optimistic locking), transfer, delete.
+
+Reads come from `tickets_visible_to` / `ticket_get_for_user` (404 outside the caller's scope); writes go
+through the services only. Editing is one transaction over ticket_update, ticket_assign and
+ticket_transition, so a refused status change leaves the edits of the same request unsaved too.
+
+Optimistic locking: the detail and every write answer with a strong `ETag: "<version>"`. A PUT, PATCH or
+transfer with `If-Match` (strong comparison, RFC 9110: weak tags never match; `*` matches any version) or
+with a `version` field that is not the current version gets 412 with the current state, and nothing is
+saved.
+"""
+
+from django.db import transaction
+from django.db.models import Case, IntegerField, Value, When
+from django.http import Http404
+from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from apps.common.api.views import ScopedViewSet
+from apps.departments.services import department_default
+
+from ..choices import Priority, Source, Status
+from ..filters import TicketFilter
+from ..models import Ticket
+from ..selectors import ticket_get_for_user, tickets_visible_to
+from ..services import (
+    StaleTicketError,
+    ticket_assign,
+    ticket_create,
+    ticket_delete,
+    ticket_transfer,
+    ticket_transition,
+    ticket_update,
+)
+from .serializers import (
+    StaleTicketSerializer,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketTransferSerializer,
+    TicketUpdateSerializer,
+    api_role,
+)
+
+EDIT_FIELDS = ("title", "description", "category", "language", "priority")
+
+
+def _rank(field: str, values) -> Case:
+    return Case(*(When(**{field: v}, then=Value(i)) for i, v in enumerate(values)), output_field=IntegerField())
+
+
+# Sort priority by urgency and status along the lifecycle, not alphabetically.
+PRIORITY_RANK = _rank("priority", Priority.values)
+STATUS_RANK = _rank("status", Status.values)
+
+
+def ticket_etag(ticket: Ticket) -> str:
+    return f'"{ticket.version}"'
+
+
+def expected_version(request, ticket: Ticket, body_version: int | None) -> int | None:
+    """The version the client says it has read (If-Match and/or `version`), or None if it said nothing.
+
+    Raises StaleTicketError when either does not match the ticket as read in this request.
+    """
+    header = request.headers.get("If-Match")
+    sent = header is not None or body_version is not None
+    if header is not None and header.strip() != "*" and ticket_etag(ticket) not in parse_etags(header):
+        raise StaleTicketError(expected=0, current=ticket.version)
+    if body_version is not None and body_version != ticket.version:
+        raise StaleTicketError(expected=body_version, current=ticket.version)
+    return ticket.version if sent else None
+
+
+@transaction.atomic
+def apply_ticket_changes(*, ticket: Ticket, actor, changes: dict, version: int | None) -> Ticket:
+    """Run the services that `changes` call for, in one transaction; the first one checks `version`."""
+    pending = [version]
+
+    def take_version():
+        return pending.pop() if pending else None
+
+    edits = {field: changes[field] for field in EDIT_FIELDS if field in changes}
+    if edits:
+        ticket = ticket_update(ticket=ticket, actor=actor, expected_version=take_version(), **edits)
+    if "assignee" in changes:
+        assignee = changes["assignee"]
+        if (assignee.pk if assignee else None) != ticket.assignee_id:
+            ticket = ticket_assign(ticket=ticket, actor=actor, assignee=assignee, expected_version=take_version())
+    if "status" in changes and changes["status"] != ticket.status:
+        ticket = ticket_transition(
+            ticket=ticket, actor=actor, to_status=changes["status"], expected_version=take_version()
+        )
+    return ticket
+
+
+ETAG_HEADER = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description='The ticket\'s version as a strong entity tag, e.g. "3".',
+)
+IF_MATCH_HEADER = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='Optional: the ETag you read, e.g. "3" (or *). A stale one gets 412 and nothing is saved.',
+)
+STALE_RESPONSE = OpenApiResponse(
+    StaleTicketSerializer, description="The ticket changed since the version you sent; nothing was saved."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List tickets",
+        description=(
+            "The tickets you can see, newest first. Filters, `search` (reference, title) and `ordering` are "
+            "allow-lists: any other query parameter is a 400."
+        ),
+    ),
+    retrieve=extend_schema(summary="Read a ticket", parameters=[ETAG_HEADER]),
+    create=extend_schema(
+        summary="Open a ticket",
+        description=(
+            "Requesters send title, description and category (files: the attachments endpoint). Agents and "
+            "admins may also send priority, language, department, requester and assignee. Any other field "
+            "is a 400."
+        ),
+        request=TicketCreateSerializer,
+        responses={201: TicketSerializer},
+        parameters=[ETAG_HEADER],
+    ),
+    update=extend_schema(
+        summary="Replace a ticket's editable fields",
+        description=(
+            "Agents and admins send every editable field (title, description, category, priority, language, "
+            "status, assignee); requesters send status only. Department changes go through transfer."
+        ),
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer, 412: STALE_RESPONSE},
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+    ),
+    partial_update=extend_schema(
+        summary="Edit a ticket",
+        description=(
+            "Agents and admins: title, description, category, priority, language, status (along the "
+            "lifecycle; an illegal move is a 400 naming both statuses), assignee. Requesters: status "
+            "`closed`, or `open` to reopen a resolved ticket. Any other field is a 400."
+        ),
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer, 412: STALE_RESPONSE},
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+    ),
+    destroy=extend_schema(summary="Delete a ticket", description="Admins only; others get 403."),
+    transfer=extend_schema(
+        summary="Move a ticket to another department",
+        description=(
+            "Agents and admins who may change the ticket. The department's grants move with it; an assignee "
+            "who is not a member of the new department is unassigned."
+        ),
+        request=TicketTransferSerializer,
+        responses={200: TicketSerializer, 412: STALE_RESPONSE},
+        parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+    ),
+)
+class TicketViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedViewSet,
+):
+    model = Ticket
+    serializer_class = TicketSerializer
+    filterset_class = TicketFilter
+    search_fields = ("reference", "title")
+    ordering_fields = {
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+        "priority": PRIORITY_RANK,
+        "status": STATUS_RANK,
+        "reference": "reference",
+        "id": "id",
+    }
+    throttle_scopes = {"create": "ticket_create"}
+
+    def get_scoped_queryset(self):
+        return tickets_visible_to(self.request.user)
+
+    def get_object(self) -> Ticket:
+        return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+
+    def ticket_response(self, ticket: Ticket, *, status_code=status.HTTP_200_OK, headers=None) -> Response:
+        data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+        return Response(data, status=status_code, headers={"ETag": ticket_etag(ticket), **(headers or {})})
+
+    def stale_response(self, exc: StaleTicketError) -> Response:
+        """412 with the ticket as it is now (called by the exception handler)."""
+        try:
+            current = ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
+        except Http404:
+            return Response({"detail": _("Not found.")}, status=status.HTTP_404_NOT_FOUND)
+        body = {
+            "detail": _(
+                "The ticket has changed since you read it: it is at version %(current)s. Nothing was saved; "
+                "here is its current state."
+            )
+            % {"current": current.version},
+            "current_version": current.version,
+            "current": TicketSerializer(current, context=self.get_serializer_context()).data,
+        }
+        return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": ticket_etag(current)})
+
+    def retrieve(self, request, *args, **kwargs):
+        return self.ticket_response(self.get_object())
+
+    def create(self, request, *args, **kwargs):
+        user = request.user
+        serializer = TicketCreateSerializer(data=request.data, role=api_role(user))
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        department = data.get("department") or department_default()
+        if department is None:
+            raise ValidationError({"department": [_("No default department is set up; choose a department.")]})
+        options = {f: data[f] for f in ("category", "priority", "language", "assignee") if f in data}
+        ticket = ticket_create(
+            actor=user,
+            requester=data.get("requester", user),
+            title=data["title"],
+            description=data["description"],
+            department=department,
+            source=Source.API,
+            **options,
+        )
+        response = self.ticket_response(ticket, status_code=status.HTTP_201_CREATED)
+        response["Location"] = str(response.data["url"])  # a Hyperlink (str subclass): WSGI wants str
+        return response
+
+    def update(self, request, *args, partial=False, **kwargs):
+        ticket = self.get_object()
+        serializer = TicketUpdateSerializer(data=request.data, role=api_role(request.user), partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        version = expected_version(request, ticket, changes.pop("version", None))
+        ticket = apply_ticket_changes(ticket=ticket, actor=request.user, changes=changes, version=version)
+        return self.ticket_response(ticket)
+
+    def destroy(self, request, *args, **kwargs):
+        ticket_delete(ticket=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        ticket = self.get_object()
+        serializer = TicketTransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        version = expected_version(request, ticket, data.get("version"))
+        ticket = ticket_transfer(
+            ticket=ticket, actor=request.user, department=data["department"], expected_version=version
+        )
+        return self.ticket_response(ticket)

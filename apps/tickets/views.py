@@ -1,0 +1,282 @@
+"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files) and
+Notifications. Each view parses its input, calls the ticket services, and renders the result.
+
+Requesters see their own tickets only: tickets_visible_to() narrowed to `requester=user`. Everything else
+is a 404. Agents and admins work in the back office and are sent there.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.departments.services import department_default
+
+from . import services
+from .choices import TRANSITIONS, Source, Status
+from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
+from .history import REQUESTER_EVENT_KINDS, requester_history_lines
+from .models import Attachment, Ticket
+from .permissions import can_comment, can_transition
+from .selectors import comments_visible_to, events_visible_to, ticket_get_for_user, tickets_visible_to
+
+PAGE_SIZE = 20
+# The two moves a requester makes from the portal, in the order their buttons appear.
+REQUESTER_MOVES = (Status.OPEN, Status.CLOSED)
+
+
+def requester_required(view):
+    """Logged-in requesters only: anonymous users go to the log-in page, staff to the back office."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if request.user.is_staff:
+            return redirect("admin:index")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def own_tickets(user):
+    """The requester's own tickets, within what the one visibility rule allows."""
+    return tickets_visible_to(user).filter(requester=user)
+
+
+def own_ticket(user, pk) -> Ticket:
+    """One of the requester's own tickets, or 404 (another requester's ticket does not exist for them)."""
+    return ticket_get_for_user(user=user, pk=pk, queryset=Ticket.objects.filter(requester=user))
+
+
+def allowed_moves(user, ticket: Ticket) -> list[str]:
+    """The statuses the requester can move the ticket to right now (lifecycle and permissions agree)."""
+    return [
+        status
+        for status in REQUESTER_MOVES
+        if status in TRANSITIONS.get(ticket.status, ()) and can_transition(user, ticket, status)
+    ]
+
+
+def can_reply(user, ticket: Ticket) -> bool:
+    # A closed ticket is finished: the requester opens a new one (reopening a closed ticket is for agents).
+    return ticket.status != Status.CLOSED and can_comment(user, ticket, internal=False)
+
+
+def _add_service_errors(form, exc: ValidationError, field_map: dict[str, str]) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for key, errors in exc.error_dict.items():
+        field = field_map.get(key, key)
+        form.add_error(field if field in form.fields else None, errors)
+
+
+# My tickets ---------------------------------------------------------------------------------------------------
+
+
+@requester_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    """The requester's tickets, newest activity first, filtered by status group and searched."""
+    filters = TicketFilterForm(request.GET)
+    group, search = filters.values()
+    filters = TicketFilterForm({"status": group, "q": search})
+    mine = own_tickets(request.user)
+    tickets = mine
+    statuses = filters.statuses(group)
+    if statuses:
+        tickets = tickets.filter(status__in=statuses)
+    if search:
+        tickets = tickets.filter(Q(reference__icontains=search) | Q(title__icontains=search))
+    tickets = tickets.only("pk", "reference", "title", "status", "category", "created_at", "updated_at")
+    page = Paginator(tickets.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = mine.aggregate(
+        **{
+            key: Count("pk", filter=Q(status__in=members)) if members else Count("pk")
+            for key, (_label, members) in TicketFilterForm.STATUS_GROUPS.items()
+        }
+    )
+    tabs = [
+        {"key": key, "label": label, "count": counts[key], "current": key == group}
+        for key, (label, _statuses) in TicketFilterForm.STATUS_GROUPS.items()
+    ]
+    context = {
+        "page": page,
+        "tickets": page.object_list,
+        "filters": filters,
+        "tabs": tabs,
+        "group": group,
+        "search": search,
+        "has_any": counts["all"] > 0,
+    }
+    return render(request, "portal/ticket_list.html", context)
+
+
+# New ticket ---------------------------------------------------------------------------------------------------
+
+
+@requester_required
+def ticket_create(request: HttpRequest) -> HttpResponse:
+    """Open a ticket in the default department; the files are checked by the form before anything is saved."""
+    form = TicketCreateForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        ticket = _create(request, form)
+        if ticket is not None:
+            messages.success(
+                request,
+                _("Your ticket %(reference)s has been opened. We will reply here and by e-mail.")
+                % {"reference": ticket.reference},
+            )
+            return redirect("portal:ticket_detail", pk=ticket.pk)
+    context = {"form": form, "upload_limits": upload_limits_text()}
+    return render(request, "portal/ticket_create.html", context)
+
+
+def _create(request: HttpRequest, form: TicketCreateForm) -> Ticket | None:
+    department = department_default()
+    if department is None:
+        form.add_error(None, _("The help desk cannot take new tickets right now. Please try again later."))
+        return None
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            ticket = services.ticket_create(
+                actor=request.user,
+                requester=request.user,
+                title=data["title"],
+                description=data["description"],
+                category=data["category"],
+                department=department,
+                source=Source.PORTAL,
+            )
+            for upload in data["attachments"]:
+                services.attachment_add(ticket=ticket, actor=request.user, upload=upload)
+    except ValidationError as exc:
+        _add_service_errors(form, exc, {"department": "__all__", "requester": "__all__"})
+        return None
+    except PermissionDenied as exc:
+        form.add_error(None, str(exc))
+        return None
+    return ticket
+
+
+# The ticket page ----------------------------------------------------------------------------------------------
+
+
+@requester_required
+def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    ticket = own_ticket(request.user, pk)
+    return _render_ticket(request, ticket, ReplyForm())
+
+
+def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, status: int = 200) -> HttpResponse:
+    user = request.user
+    events = events_visible_to(user, ticket=ticket).filter(kind__in=REQUESTER_EVENT_KINDS)
+    context = {
+        "ticket": ticket,
+        "comments": list(comments_visible_to(user, ticket=ticket)),
+        # Files added with the ticket itself (not with a reply); never internal, since they have no comment.
+        "ticket_files": list(ticket.attachments.filter(comment__isnull=True)),
+        "history": requester_history_lines(events),
+        "moves": allowed_moves(user, ticket),
+        "can_reply": can_reply(user, ticket),
+        "reply_form": reply_form,
+        "upload_limits": upload_limits_text(),
+    }
+    return render(request, "portal/ticket_detail.html", context, status=status)
+
+
+@require_POST
+@requester_required
+def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a public reply (and its files) to the requester's ticket."""
+    ticket = own_ticket(request.user, pk)
+    form = ReplyForm(request.POST, request.FILES)
+    if form.is_valid():
+        if not can_reply(request.user, ticket):
+            form.add_error(None, _("This ticket is closed. Please open a new ticket."))
+        else:
+            try:
+                comment = services.comment_add(
+                    ticket=ticket,
+                    actor=request.user,
+                    body=form.cleaned_data["body"],
+                    uploads=form.cleaned_data["attachments"],
+                )
+            except ValidationError as exc:
+                _add_service_errors(form, exc, {"body": "body"})
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, _("Your reply has been sent."))
+                return redirect(reverse("portal:ticket_detail", args=[ticket.pk]) + f"#comment-{comment.pk}")
+    return _render_ticket(request, ticket, form)
+
+
+@require_POST
+@requester_required
+def ticket_transition(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close the ticket, or reopen a resolved one, through the lifecycle service."""
+    ticket = own_ticket(request.user, pk)
+    form = TransitionForm(request.POST)
+    detail = redirect("portal:ticket_detail", pk=ticket.pk)
+    if not form.is_valid():
+        messages.error(request, _("That did not work. Please try again."))
+        return detail
+    to_status, version = form.cleaned_data["to_status"], form.cleaned_data["version"]
+    if version != ticket.version:
+        messages.warning(request, _("The ticket changed in the meantime. Here is how it looks now."))
+        return detail
+    if to_status not in allowed_moves(request.user, ticket):
+        raise PermissionDenied(_("You cannot do that with this ticket now."))
+    try:
+        services.ticket_transition(ticket=ticket, actor=request.user, to_status=to_status, expected_version=version)
+    except services.StaleTicketError:
+        messages.warning(request, _("The ticket changed in the meantime. Here is how it looks now."))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if to_status == Status.CLOSED:
+            messages.success(request, _("The ticket is closed. Thank you!"))
+        else:
+            messages.success(request, _("The ticket is open again. Tell us what is still wrong in a reply."))
+    return detail
+
+
+@requester_required
+def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
+    """A file of the requester's ticket, always as a download; internal notes' files do not exist here."""
+    ticket = own_ticket(request.user, pk)
+    public = Attachment.objects.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
+    attachment = get_object_or_404(public, ticket=ticket, pk=attachment_id)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The file is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.original_name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Should a browser render it anyway, it runs nothing and loads nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# Notifications ------------------------------------------------------------------------------------------------
+
+
+@requester_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The place for notifications; they arrive with the notifications issue, so the list is empty."""
+    return render(request, "portal/notifications.html", {"notifications": []})

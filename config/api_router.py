@@ -1,0 +1,53 @@
+"""The REST API, mounted at /api/ (namespace `api`). Every view here stands on apps/common/api/."""
+
+from django.http import JsonResponse
+from django.urls import path, re_path
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from apps.accounts.api.views import (
+    TokenBlacklistView,
+    TokenObtainPairView,
+    TokenRefreshView,
+    TokenVerifyView,
+    UserViewSet,
+)
+from apps.departments.api.views import DepartmentViewSet
+from apps.tickets.api.conversation import (
+    AttachmentDownloadView,
+    TicketAttachmentViewSet,
+    TicketCommentViewSet,
+    TicketEventViewSet,
+)
+from apps.tickets.api.views import TicketViewSet
+
+app_name = "api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("tickets/<int:ticket_pk>/comments", TicketCommentViewSet, basename="ticket-comment")
+router.register("tickets/<int:ticket_pk>/attachments", TicketAttachmentViewSet, basename="ticket-attachment")
+router.register("tickets/<int:ticket_pk>/events", TicketEventViewSet, basename="ticket-event")
+router.register("users", UserViewSet, basename="user")
+router.register("departments", DepartmentViewSet, basename="department")
+
+
+@csrf_exempt  # it changes nothing, and a CSRF page in HTML would be the wrong answer to a wrong path
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer in JSON like the rest of the API, whatever the method."""
+    return JsonResponse({"detail": _("Not found.")}, status=404)
+
+
+urlpatterns = [
+    path("token/", TokenObtainPairView.as_view(), name="token-obtain"),
+    path("token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
+    path("token/blacklist/", TokenBlacklistView.as_view(), name="token-blacklist"),
+    path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
+    path("attachments/<int:pk>/download/", AttachmentDownloadView.as_view(), name="attachment-download"),
+    *router.urls,
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^.*$", api_not_found),
+]

@@ -1,0 +1,221 @@
+"""The portal in a real browser: Playwright driving Debian's Chromium against pytest-django's live server.
+
+The journey: a requester logs in, opens a ticket with an attachment and finds it in My tickets; an agent
+replies in the back office; the requester reads the reply and closes the ticket. Every page of the journey
+is screenshotted at 390×844 and 1280×800 into artifacts/screenshots/ (a CI artifact path, git-ignored), and
+checked on the way: no horizontal scrolling on a phone, a label for every input, nothing loaded from
+another host.
+
+Playwright's own browser download is not available on the CI machines, so Chromium is launched by its path
+(CHROMIUM_PATH, default /usr/bin/chromium). Without Chromium the tests skip with a message, unless CI is set:
+then they fail, so that a CI machine cannot silently stop testing in a browser.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from apps.accounts.choices import Role
+from apps.tickets.choices import Status
+from apps.tickets.models import Comment, Ticket
+from tests.accounts.factories import UserFactory
+from tests.departments.factories import DepartmentFactory
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself (fixtures,
+# assertions) are still plain synchronous calls, which Django would otherwise refuse next to a running loop.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM_PATH = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
+PASSWORD = "demo"  # every factory user's password
+
+
+def _unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, and CI is set: browser tests must run on CI machines.")
+    pytest.skip(f"{reason}: browser tests skipped (install Debian's `chromium`, or set CHROMIUM_PATH).")
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("The Python package `playwright` is not installed")
+    if not CHROMIUM_PATH.exists():
+        _unavailable(f"No Chromium at {CHROMIUM_PATH}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM_PATH), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def screenshot_dir():
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)
+    SCREENSHOTS.mkdir(parents=True)
+    return SCREENSHOTS
+
+
+class Visit:
+    """One person's browser tab, with the checks every page of the journey must pass."""
+
+    def __init__(self, browser, base_url: str, shots: Path):
+        self.context = browser.new_context(viewport=dict(zip(("width", "height"), SIZES["desktop"], strict=True)))
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.base_url = base_url
+        self.shots = shots
+        self.foreign_requests: list[str] = []
+        host = urlsplit(base_url).netloc
+        self.page.on(
+            "request",
+            lambda request: (
+                self.foreign_requests.append(request.url)
+                if urlsplit(request.url).scheme in ("http", "https") and urlsplit(request.url).netloc != host
+                else None
+            ),
+        )
+
+    def goto(self, path: str):
+        self.page.goto(self.base_url + path)
+
+    def capture(self, name: str, *, portal: bool = True) -> None:
+        """Screenshot the page at both sizes; portal pages must also fit a phone and label every input."""
+        for size, (width, height) in SIZES.items():
+            self.page.set_viewport_size({"width": width, "height": height})
+            if portal and size == "phone":
+                overflow = self.page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0, f"{name}: {overflow}px of horizontal scrolling at {width}px"
+            self.page.screenshot(path=str(self.shots / f"{name}-{width}x{height}.png"), full_page=True)
+        self.page.set_viewport_size(dict(zip(("width", "height"), SIZES["desktop"], strict=True)))
+        if portal:
+            unlabelled = self.page.evaluate(
+                """() => [...document.querySelectorAll("input, select, textarea")]
+                    .filter((el) => !["hidden", "submit", "button"].includes(el.type))
+                    .filter((el) => el.labels.length === 0 && !el.getAttribute("aria-label"))
+                    .map((el) => el.name)"""
+            )
+            assert unlabelled == [], f"{name}: inputs without a label: {unlabelled}"
+            assert self.page.get_attribute("html", "lang") in ("en", "tr", "de")
+
+
+@pytest.fixture
+def people(db):
+    it = DepartmentFactory(name="IT Support", slug="it-support", is_default=True)
+    agent = UserFactory(username="alice", first_name="Alice", last_name="Agent", role=Role.AGENT, departments=[it])
+    requester = UserFactory(username="carol", first_name="Carol", last_name="Requester", role=Role.REQUESTER)
+    return agent, requester
+
+
+def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot_dir, people):
+    from playwright.sync_api import expect
+
+    carol = Visit(chromium, live_server.url, screenshot_dir)
+    page = carol.page
+
+    # Log in with the keyboard only: the user name field has the focus, Tab moves on, Enter sends.
+    carol.goto("/")
+    expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+    carol.capture("01-login")
+    page.keyboard.type("carol")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My tickets")).to_be_visible()
+    expect(page.get_by_text("No tickets yet")).to_be_visible()
+    carol.capture("02-my-tickets-empty")
+
+    # Open a ticket with an attachment.
+    page.get_by_role("link", name="New ticket").first.click()
+    page.get_by_label("Subject").fill("VPN drops every hour")
+    page.get_by_label("Category").select_option("incident")
+    page.get_by_label("Description").fill("Since Monday the VPN disconnects every hour.\nRestarting does not help.")
+    page.get_by_label("Attachments").set_input_files(
+        [{"name": "vpn-client.log", "mimeType": "text/plain", "buffer": b"12:00 connected\n13:00 dropped\n"}]
+    )
+    expect(page.locator(".file-list")).to_contain_text("vpn-client.log")
+    carol.capture("03-new-ticket")
+    page.get_by_role("button", name="Send ticket").click()
+
+    ticket = Ticket.objects.get()
+    expect(page.locator("#ticket-reference")).to_have_text(ticket.reference)
+    expect(page.get_by_text(f"Your ticket {ticket.reference} has been opened.")).to_be_visible()
+    expect(page.get_by_role("link", name="vpn-client.log")).to_be_visible()
+    carol.capture("04-ticket-opened")
+
+    # It is in My tickets.
+    page.get_by_role("link", name="My tickets").first.click()
+    row = page.locator("#ticket-list li").filter(has_text=ticket.reference)
+    expect(row).to_contain_text("VPN drops every hour")
+    expect(row).to_contain_text("Received")
+    carol.capture("05-my-tickets")
+
+    # The agent replies in the back office.
+    alice = Visit(chromium, live_server.url, screenshot_dir)
+    alice.goto("/admin/login/")
+    alice.page.fill("#id_username", "alice")
+    alice.page.fill("#id_password", PASSWORD)
+    alice.page.locator("button[type=submit]").click()
+    alice.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    alice.page.fill("#id_reply_body", "Thanks, Carol. Please update the VPN client to version 5.2 and tell us.")
+    alice.page.locator('button[name="_continue"]').click()
+    expect(alice.page.locator("#ticket-conversation")).to_contain_text("update the VPN client")
+    alice.capture("06-back-office-reply", portal=False)
+    assert Comment.objects.filter(ticket=ticket, author__username="alice", is_internal=False).count() == 1
+    alice.context.close()
+
+    # The requester reads the reply and closes the ticket.
+    row.locator("a").click()
+    expect(page.locator("#conversation")).to_contain_text("Please update the VPN client to version 5.2")
+    expect(page.locator("#conversation")).to_contain_text("Support team")
+    carol.capture("07-ticket-with-reply")
+    page.get_by_role("button", name="Close ticket").click()
+    expect(page.get_by_text("The ticket is closed. Thank you!")).to_be_visible()
+    expect(page.locator(".ticket-head .badge")).to_have_text("Closed")
+    expect(page.locator("#history")).to_contain_text("Carol Requester set the status to Closed")
+    carol.capture("08-ticket-closed")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.CLOSED
+
+    # The other pages of the portal.
+    page.get_by_role("link", name="Notifications").click()
+    expect(page.get_by_text("No notifications yet")).to_be_visible()
+    carol.capture("09-notifications")
+    page.get_by_role("link", name="Profile").click()
+    carol.capture("10-profile")
+    carol.goto("/tickets/999999/")
+    expect(page.get_by_text("We could not find that page")).to_be_visible()
+    carol.capture("11-not-found")
+
+    assert carol.foreign_requests == [], "the portal loaded something from another host"
+    carol.context.close()
+
+
+def test_the_language_switcher_in_a_browser(chromium, live_server, screenshot_dir, people):
+    from playwright.sync_api import expect
+
+    visitor = Visit(chromium, live_server.url, screenshot_dir)
+    visitor.goto("/login/")
+    visitor.page.get_by_label("Language").select_option("de")
+    visitor.page.get_by_role("button", name="Change").click()
+    expect(visitor.page.locator("html")).to_have_attribute("lang", "de")
+    expect(visitor.page.get_by_role("heading", name="Anmelden")).to_be_visible()
+    visitor.capture("12-login-german")
+    visitor.context.close()

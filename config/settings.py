@@ -144,6 +144,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ticket System <suppo
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# The cache holds the log-in and API throttle counters, so every process must share it: Redis when
+# REDIS_URL is set; otherwise local memory, which is right for one process (`make run`) only.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # django-q2: the ORM broker needs no server; with REDIS_URL set, workers share a Redis broker.
 # timeout < retry so that a slow task is never started twice; max_attempts is finite.
 Q_CLUSTER = {

@@ -167,7 +167,8 @@ def can_comment(user, ticket: Ticket, *, internal: bool) -> bool:
     """Staff who can change the ticket may reply or note; the requester may reply publicly."""
     if user.is_staff:
         return can_change_ticket(user, ticket)
-    return not internal and user.is_active and ticket.requester_id == user.pk
+    # A requester cannot reopen a closed ticket, so they do not write on it either: they open a new one.
+    return not internal and user.is_active and ticket.requester_id == user.pk and ticket.status != Status.CLOSED
 
 
 def ensure(allowed: bool) -> None:

@@ -5,7 +5,7 @@ from django.http import Http404
 
 from apps.accounts.permissions import is_admin
 
-from .models import Comment, Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
+from .models import Attachment, Comment, Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
 from .permissions import CHANGE, VIEW
 
 
@@ -51,3 +51,24 @@ def events_visible_to(user, *, ticket: Ticket) -> QuerySet[TicketEvent]:
     """The history of a ticket the caller can already see; internal events are for staff only."""
     qs = ticket.events.select_related("actor")
     return qs if user.is_staff else qs.filter(is_internal=False)
+
+
+def _public_files(user) -> Q:
+    """Files a requester may see: on the ticket itself, or on a public reply."""
+    return Q() if user.is_staff else Q(comment__isnull=True) | Q(comment__is_internal=False)
+
+
+def attachments_visible_to(user, *, ticket: Ticket) -> QuerySet[Attachment]:
+    """The files of a ticket the caller can already see; requesters never get those of internal notes."""
+    return ticket.attachments.filter(_public_files(user))
+
+
+def attachment_get_for_user(*, user, pk, ticket: Ticket | None = None) -> Attachment:
+    """One file on a ticket the user can see (for requesters, not on an internal note), or Http404."""
+    qs = Attachment.objects.filter(_public_files(user), ticket__in=tickets_visible_to(user).values("pk"))
+    if ticket is not None:
+        qs = qs.filter(ticket=ticket)
+    try:
+        return qs.get(pk=pk)
+    except (Attachment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No attachment matches the given query.") from None

@@ -239,6 +239,37 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
     return locked
 
 
+_UNCHANGED = object()
+
+
+@transaction.atomic
+def ticket_change(
+    *,
+    ticket: Ticket,
+    actor,
+    expected_version: int | None = None,
+    assignee=_UNCHANGED,
+    status: str | None = None,
+    department: Department | None = None,
+    **edits,
+) -> Ticket:
+    """Several changes in one all-or-nothing step (a form or an API PATCH): edits, assignee, status, department.
+
+    The version is compared once, under the row lock, before anything changes; the lock is held to commit, so
+    the steps cannot interleave with another writer. The transfer goes last: it can take the actor's access away.
+    """
+    ticket = _lock(ticket, expected_version)
+    if edits:
+        ticket = ticket_update(ticket=ticket, actor=actor, **edits)
+    if assignee is not _UNCHANGED and (assignee.pk if assignee else None) != ticket.assignee_id:
+        ticket = ticket_assign(ticket=ticket, actor=actor, assignee=assignee)
+    if status is not None and status != ticket.status:
+        ticket = ticket_transition(ticket=ticket, actor=actor, to_status=status)
+    if department is not None and department.pk != ticket.department_id:
+        ticket = ticket_transfer(ticket=ticket, actor=actor, department=department)
+    return ticket
+
+
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comment | None = None) -> Attachment:
     """Store an uploaded file on a ticket (and optionally a comment) under a server-generated name."""

@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,11 +23,18 @@ from apps.departments.services import department_default
 
 from . import services
 from .choices import TRANSITIONS, Source, Status
+from .downloads import attachment_response
 from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
 from .history import REQUESTER_EVENT_KINDS, requester_history_lines
-from .models import Attachment, Ticket
+from .models import Ticket
 from .permissions import can_comment, can_transition
-from .selectors import comments_visible_to, events_visible_to, ticket_get_for_user, tickets_visible_to
+from .selectors import (
+    attachment_get_for_user,
+    comments_visible_to,
+    events_visible_to,
+    ticket_get_for_user,
+    tickets_visible_to,
+)
 
 PAGE_SIZE = 20
 # The two moves a requester makes from the portal, in the order their buttons appear.
@@ -255,22 +262,7 @@ def ticket_transition(request: HttpRequest, pk: int) -> HttpResponse:
 def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     """A file of the requester's ticket, always as a download; internal notes' files do not exist here."""
     ticket = own_ticket(request.user, pk)
-    public = Attachment.objects.filter(Q(comment__isnull=True) | Q(comment__is_internal=False))
-    attachment = get_object_or_404(public, ticket=ticket, pk=attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is missing.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Should a browser render it anyway, it runs nothing and loads nothing.
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment_response(attachment_get_for_user(user=request.user, pk=attachment_id, ticket=ticket))
 
 
 # Notifications ------------------------------------------------------------------------------------------------

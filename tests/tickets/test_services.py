@@ -240,3 +240,37 @@ def test_the_system_acts_without_an_actor(agent, requester, it_dept):
     event = ticket.events.get(kind=EventKind.ASSIGNED)
     assert event.actor is None
     assert event.data == {"from": None, "to": agent.pk}
+
+
+def test_requester_cannot_write_on_a_closed_ticket(agent, requester, it_dept):
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.CLOSED)
+    ticket.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        comment_add(ticket=ticket, actor=requester, body="one more thing")
+    assert comment_add(ticket=ticket, actor=agent, body="Noted for the record.").pk
+    assert list(Comment.objects.values_list("author__username", flat=True)) == [agent.username]
+
+
+def test_change_is_all_or_nothing(agent, other_agent, requester, it_dept):
+    from apps.tickets.services import ticket_change
+
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    before = Ticket.objects.filter(pk=ticket.pk).values().get()
+    with pytest.raises(ValidationError) as exc:
+        ticket_change(ticket=ticket, actor=agent, title="Edited", assignee=agent, status=Status.RESOLVED)
+    assert "status" in exc.value.message_dict
+    assert Ticket.objects.filter(pk=ticket.pk).values().get() == before
+    assert ticket.events.count() == 1
+
+
+def test_change_checks_the_version_once_before_any_step(agent, requester, it_dept, billing_dept):
+    from apps.tickets.services import ticket_change
+
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    changed = ticket_change(
+        ticket=ticket, actor=agent, expected_version=1, priority="high", status=Status.OPEN, department=billing_dept
+    )
+    assert (changed.priority, changed.status, changed.department, changed.version) == ("high", "open", billing_dept, 4)
+    with pytest.raises(StaleTicketError):
+        ticket_change(ticket=ticket, actor=agent, expected_version=1, priority="low")

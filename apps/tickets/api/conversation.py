@@ -9,21 +9,25 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
-from django.http import FileResponse, Http404
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from apps.common.api.errors import validation_detail
 from apps.common.api.views import SafeAPIView, ScopedViewSet
 
+from ..downloads import attachment_response
 from ..models import Attachment, Comment, Ticket, TicketEvent
-from ..selectors import comments_visible_to, events_visible_to, ticket_get_for_user, tickets_visible_to
+from ..selectors import (
+    attachment_get_for_user,
+    attachments_visible_to,
+    comments_visible_to,
+    events_visible_to,
+    ticket_get_for_user,
+)
 from ..services import attachment_add, comment_add
 from .serializers import (
     AttachmentCreateSerializer,
@@ -33,30 +37,6 @@ from .serializers import (
     TicketEventSerializer,
     api_role,
 )
-
-# ---- Reads of attachments. Proposed to move to apps/tickets/selectors.py (a file this change does not own).
-
-
-def _public_files(user) -> Q:
-    """Files a requester may see: on the ticket itself, or on a public reply."""
-    return Q() if user.is_staff else Q(comment__isnull=True) | Q(comment__is_internal=False)
-
-
-def attachments_visible_to(user, *, ticket: Ticket) -> QuerySet[Attachment]:
-    """The files of a ticket the caller can already see; requesters never get those of internal notes."""
-    return ticket.attachments.filter(_public_files(user))
-
-
-def attachment_get_for_user(*, user, pk) -> Attachment:
-    """One file on a ticket the user can see (and, for requesters, not on an internal note), or Http404."""
-    qs = Attachment.objects.filter(_public_files(user), ticket__in=tickets_visible_to(user).values("pk"))
-    try:
-        return qs.get(pk=pk)
-    except (Attachment.DoesNotExist, ValueError, TypeError):
-        raise Http404("No attachment matches the given query.") from None
-
-
-# ---------------------------------------------------------------------------------------------------------
 
 
 class TicketChildViewSet(ScopedViewSet):
@@ -175,15 +155,4 @@ class AttachmentDownloadView(SafeAPIView):
         responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes.")},
     )
     def get(self, request, pk):
-        attachment = attachment_get_for_user(user=request.user, pk=pk)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise NotFound(_("The file is missing from storage.")) from None
-        response = FileResponse(
-            handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment_get_for_user(user=request.user, pk=pk))

@@ -1,8 +1,8 @@
 """The tickets API: list, create, read, edit (with optimistic locking), transfer, delete.
 
 Reads come from `tickets_visible_to` / `ticket_get_for_user` (404 outside the caller's scope); writes go
-through the services only. Editing is one transaction over ticket_update, ticket_assign and
-ticket_transition, so a refused status change leaves the edits of the same request unsaved too.
+through the services only. An edit is one ticket_change (edits, assignee, status in one transaction), so a
+refused status change leaves the edits of the same request unsaved too.
 
 Optimistic locking: the detail and every write answer with a strong `ETag: "<version>"`. A PUT, PATCH or
 transfer with `If-Match` (strong comparison, RFC 9110: weak tags never match; `*` matches any version) or
@@ -10,7 +10,6 @@ with a `version` field that is not the current version gets 412 with the current
 saved.
 """
 
-from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -31,12 +30,10 @@ from ..models import Ticket
 from ..selectors import ticket_get_for_user, tickets_visible_to
 from ..services import (
     StaleTicketError,
-    ticket_assign,
+    ticket_change,
     ticket_create,
     ticket_delete,
     ticket_transfer,
-    ticket_transition,
-    ticket_update,
 )
 from .serializers import (
     StaleTicketSerializer,
@@ -46,8 +43,6 @@ from .serializers import (
     TicketUpdateSerializer,
     api_role,
 )
-
-EDIT_FIELDS = ("title", "description", "category", "language", "priority")
 
 
 def _rank(field: str, values) -> Case:
@@ -75,28 +70,6 @@ def expected_version(request, ticket: Ticket, body_version: int | None) -> int |
     if body_version is not None and body_version != ticket.version:
         raise StaleTicketError(expected=body_version, current=ticket.version)
     return ticket.version if sent else None
-
-
-@transaction.atomic
-def apply_ticket_changes(*, ticket: Ticket, actor, changes: dict, version: int | None) -> Ticket:
-    """Run the services that `changes` call for, in one transaction; the first one checks `version`."""
-    pending = [version]
-
-    def take_version():
-        return pending.pop() if pending else None
-
-    edits = {field: changes[field] for field in EDIT_FIELDS if field in changes}
-    if edits:
-        ticket = ticket_update(ticket=ticket, actor=actor, expected_version=take_version(), **edits)
-    if "assignee" in changes:
-        assignee = changes["assignee"]
-        if (assignee.pk if assignee else None) != ticket.assignee_id:
-            ticket = ticket_assign(ticket=ticket, actor=actor, assignee=assignee, expected_version=take_version())
-    if "status" in changes and changes["status"] != ticket.status:
-        ticket = ticket_transition(
-            ticket=ticket, actor=actor, to_status=changes["status"], expected_version=take_version()
-        )
-    return ticket
 
 
 ETAG_HEADER = OpenApiParameter(
@@ -251,7 +224,7 @@ class TicketViewSet(
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         version = expected_version(request, ticket, changes.pop("version", None))
-        ticket = apply_ticket_changes(ticket=ticket, actor=request.user, changes=changes, version=version)
+        ticket = ticket_change(ticket=ticket, actor=request.user, expected_version=version, **changes)
         return self.ticket_response(ticket)
 
     def destroy(self, request, *args, **kwargs):

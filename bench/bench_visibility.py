@@ -21,7 +21,7 @@ import django
 
 django.setup()
 
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
 
@@ -34,48 +34,13 @@ def timed(fn, repeat: int = 20) -> tuple[float, float]:
     return statistics.median(runs), max(runs)
 
 
-def fill(n: int):
-    import random
-
-    from apps.accounts.choices import Role
-    from apps.accounts.services import user_create
-    from apps.departments.services import department_create
-    from apps.tickets.choices import Priority, Status
-    from apps.tickets.models import Ticket
-    from apps.tickets.permissions import grants_for_new_tickets
-    from apps.tickets.services import reference_allocate
-
-    rng = random.Random(7)  # noqa: S311 - deterministic test data, not security
-    departments = [department_create(name=f"Dept {i}", is_default=i == 0) for i in range(10)]
-    agent = user_create(username="agent", email="agent@example.com", role=Role.AGENT, departments=[departments[0]])
-    requesters = [user_create(username=f"r{i}", email=f"r{i}@example.com") for i in range(500)]
-    batch = 5000
-    for start in range(0, n, batch):
-        size = min(batch, n - start)
-        refs = reference_allocate(count=size)
-        with transaction.atomic():
-            tickets = Ticket.objects.bulk_create(
-                Ticket(
-                    reference=ref,
-                    title=f"Ticket {ref}",
-                    description="x",
-                    department=rng.choice(departments),
-                    requester=rng.choice(requesters),
-                    status=rng.choice(Status.values),
-                    priority=rng.choice(Priority.values),
-                )
-                for ref in refs
-            )
-            grants_for_new_tickets(tickets)
-    return agent, requesters[0]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     args = parser.parse_args()
 
     from apps.tickets.selectors import tickets_visible_to
+    from bench.data import fill
 
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)

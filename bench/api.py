@@ -1,0 +1,173 @@
+"""Benchmark: the REST API through the real HTTP stack (gunicorn on 127.0.0.1, wrk as the load tool).
+
+Builds a dedicated database with N tickets (PostgreSQL by default: ticket_system_bench, dropped and created
+anew), starts gunicorn with `bench.settings` (the project plus a trivial /bench/hello/ view, the ceiling),
+then measures with wrk: hello, the ticket list as an agent, a ticket's detail, and ticket creation. Prints
+requests/s and p50/p99 latency for each, and the list's share of the ceiling.
+
+    .venv/bin/python bench/api.py [--tickets 100000] [--database-url postgres://...] [--workers 3]
+
+Needs Debian's `wrk` (apt-get install wrk) and gunicorn (a project dependency).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/ticket_system_bench"
+PORT = 8791
+
+
+def recreate_postgres_database(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    name = url.rsplit("/", 1)[1]
+    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    admin.close()
+
+
+def prepare(n: int, env: dict) -> dict:
+    """Migrate and fill the database in a child process; return the ids and token the load needs."""
+    script = f"""
+import django, json
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from rest_framework_simplejwt.tokens import RefreshToken
+from apps.tickets.selectors import tickets_visible_to
+from bench.data import fill
+agent, _ = fill({n})
+ticket = tickets_visible_to(agent).order_by("-created_at", "-id").first()
+from django.db import connection
+if connection.vendor == "postgresql":
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+print(json.dumps({{"token": str(RefreshToken.for_user(agent).access_token), "ticket": ticket.pk,
+                  "department": ticket.department_id}}))
+"""
+    out = subprocess.run(  # noqa: S603 - our own interpreter and script
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 - a fixed http://127.0.0.1 address
+                return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"gunicorn did not answer at {url}")
+
+
+def wrk(url: str, *, token: str | None, seconds: int, connections: int, script: str | None = None) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if token:
+        cmd += ["-H", f"Authorization: Bearer {token}"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "rps": rps,
+        "p50": latency.get("50"),
+        "p99": latency.get("99"),
+        "errors": int(errors.group(1)) if errors else 0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB))
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install wrk)")
+
+    if args.database_url.startswith("postgres"):
+        recreate_postgres_database(args.database_url)
+    media = tempfile.mkdtemp(prefix="bench-media-")
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DATABASE_URL": args.database_url,
+        "MEDIA_ROOT": media,
+        "PYTHONPATH": str(ROOT),
+    }
+    started = time.monotonic()
+    data = prepare(args.tickets, env)
+    print(
+        f"database: {args.database_url.split('://')[0]}; tickets: {args.tickets}; "
+        f"fill: {time.monotonic() - started:.0f} s; gunicorn workers: {args.workers}"
+    )
+
+    base = f"http://127.0.0.1:{PORT}"
+    gunicorn = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "-w",
+            str(args.workers),
+            "--access-logfile",
+            "/dev/null",
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    lua = Path(media) / "create.lua"
+    lua.write_text(
+        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.body = \'{{"title": "Load test", "description": "x", "department": {data["department"]}}}\'\n'
+    )
+    try:
+        wait_until_up(f"{base}/bench/hello/")
+        common = {"seconds": args.seconds, "connections": args.connections}
+        results = {
+            "hello (ceiling)": wrk(f"{base}/bench/hello/", token=None, **common),
+            "ticket list (agent)": wrk(f"{base}/api/tickets/", token=data["token"], **common),
+            "ticket detail": wrk(f"{base}/api/tickets/{data['ticket']}/", token=data["token"], **common),
+            "ticket create": wrk(f"{base}/api/tickets/", token=data["token"], script=str(lua), **common),
+        }
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+        shutil.rmtree(media, ignore_errors=True)
+    for name, r in results.items():
+        print(f"{name:22} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}")
+    share = results["ticket list (agent)"]["rps"] / results["hello (ceiling)"]["rps"]
+    print(f"ticket list at {share:.0%} of the ceiling")
+
+
+if __name__ == "__main__":
+    main()

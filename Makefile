@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run worker test test-postgres lint format migrate seed messages check bench clean
+.PHONY: help install run worker test test-postgres lint format migrate seed messages check bench smoke clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ check: $(STAMP) ## Django system checks and a data-integrity report
 messages: $(STAMP) ## Regenerate and compile the translation catalogs (needs gettext)
 	$(PY) manage.py makemessages -l tr -l de --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
+
+smoke: $(STAMP) ## Production smoke test: gunicorn + qcluster on PostgreSQL and Redis (both on 127.0.0.1)
+	bash scripts/smoke_production.sh
 
 bench: $(STAMP) ## Run the benchmarks in bench/
 	@for f in bench/bench_*.py; do [ -e "$$f" ] && $(PY) $$f; done; true

@@ -4,7 +4,7 @@ from django.http import JsonResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api.views import (
@@ -15,12 +15,14 @@ from apps.accounts.api.views import (
     UserViewSet,
 )
 from apps.departments.api.views import DepartmentViewSet
+from apps.notifications.api.views import NotificationViewSet
 from apps.tickets.api.conversation import (
     AttachmentDownloadView,
     TicketAttachmentViewSet,
     TicketCommentViewSet,
     TicketEventViewSet,
 )
+from apps.tickets.api.stats import StatsView
 from apps.tickets.api.views import TicketViewSet
 
 app_name = "api"
@@ -32,6 +34,7 @@ router.register("tickets/<int:ticket_pk>/attachments", TicketAttachmentViewSet, 
 router.register("tickets/<int:ticket_pk>/events", TicketEventViewSet, basename="ticket-event")
 router.register("users", UserViewSet, basename="user")
 router.register("departments", DepartmentViewSet, basename="department")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 
 @csrf_exempt  # it changes nothing, and a CSRF page in HTML would be the wrong answer to a wrong path
@@ -46,8 +49,11 @@ urlpatterns = [
     path("token/blacklist/", TokenBlacklistView.as_view(), name="token-blacklist"),
     path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("attachments/<int:pk>/download/", AttachmentDownloadView.as_view(), name="attachment-download"),
+    path("stats/", StatsView.as_view(), name="stats"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's init script from "?script" instead of inline, so the page runs under
+    # the Content-Security-Policy (apps/common/security.py), which refuses inline scripts.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     re_path(r"^.*$", api_not_found),
 ]

@@ -8,18 +8,34 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+
+from apps.common.security import require_production_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+# DJANGO_ENV=production is a server's one switch: it requires a strong SECRET_KEY and ALLOWED_HOSTS and turns on
+# the secure settings of the "Production" block below, under which `manage.py check --deploy` is clean.
+PRODUCTION = env.str("DJANGO_ENV", default="development") == "production"
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key only exists so that a fresh checkout runs; production must set its own.
-SECRET_KEY = env.str("SECRET_KEY", default="insecure-development-key-change-me-0123456789abcdef")
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DEBUG must be off when DJANGO_ENV=production.")
+# The fallback key only exists so that a fresh checkout runs; production refuses it, and any short key.
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me-0123456789abcdef"  # noqa: S105 (refused in production)
+SECRET_KEY = env.str("SECRET_KEY", default="") or ("" if PRODUCTION else DEVELOPMENT_SECRET_KEY)
+if PRODUCTION:
+    require_production_secret_key(SECRET_KEY, development_key=DEVELOPMENT_SECRET_KEY)
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ENV=production requires ALLOWED_HOSTS: the site's host names, comma-separated.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -29,6 +45,7 @@ INSTALLED_APPS = [
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
     "unfold.contrib.guardian",
+    "unfold.contrib.import_export",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -38,6 +55,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "guardian",
     "django_q",
+    "import_export",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -52,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (apps/common/security.py; whitenoise goes before it in production).
+    "apps.common.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -84,8 +104,9 @@ TEMPLATES = [
 ]
 
 # SQLite by default. IMMEDIATE transactions and a busy timeout let a few simultaneous users write without
-# "database is locked"; PostgreSQL is used whenever DATABASE_URL names it.
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# "database is locked"; PostgreSQL is used whenever DATABASE_URL names it (empty, as in .env.example: SQLite).
+_database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 else:
@@ -132,15 +153,56 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# An empty variable (as in .env.example) means the default, for the paths and the mode-dependent switches below.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploads live under MEDIA_ROOT and are only served through the permission-checked download view:
-# there is deliberately no MEDIA_URL route.
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Uploads go through Django's storage API (STORAGES["default"]) and are only served through the
+# permission-checked download views: there is deliberately no MEDIA_URL route, and a bucket stays private.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "media")
 MEDIA_URL = "/media-not-served/"
+# STORAGE_BACKEND=filesystem: files under MEDIA_ROOT. STORAGE_BACKEND=s3: an S3-compatible object store through
+# django-storages (`pip install ".[s3]"`); keys left unset fall back to boto3's own chain (an instance role).
+STORAGE_BACKEND = env.str("STORAGE_BACKEND", default="") or "filesystem"
+if STORAGE_BACKEND == "filesystem":
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif STORAGE_BACKEND == "s3":
+    if not env.str("AWS_STORAGE_BUCKET_NAME", default=""):
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 requires AWS_STORAGE_BUCKET_NAME.")
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "location": env.str("AWS_LOCATION", default=""),
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "addressing_style": env.str("AWS_S3_ADDRESSING_STYLE", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None,  # the bucket's own (private); never public-read
+            "file_overwrite": False,
+        },
+    }
+else:
+    raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'filesystem' or 's3', not {STORAGE_BACKEND!r}.")
+STORAGES = {
+    "default": _default_storage,
+    # Production replaces this with whitenoise's hashed, compressed files (the "Production" block).
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ticket System <support@localhost>")
+# SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend), and the folder of the file-based backend.
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))
+# The address of the site as people reach it, for the links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
@@ -154,7 +216,10 @@ else:
 # django-q2: the ORM broker needs no server; with REDIS_URL set, workers share a Redis broker.
 # timeout < retry so that a slow task is never started twice; max_attempts is finite.
 Q_CLUSTER = {
-    "name": "ticket-system",
+    # Web processes queue to, and workers serve, the cluster of this name (also the salt of signed tasks): two
+    # deployments sharing one Redis keep apart by name. django-q2 reads Q_CLUSTER_NAME itself as well; reading it
+    # here keeps both the same (otherwise django-q2 would look for an ALT_CLUSTERS setting).
+    "name": env.str("Q_CLUSTER_NAME", default="ticket-system"),
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 60,
     "retry": 120,
@@ -168,6 +233,14 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+
+# Notifications (apps/notifications): in-app and e-mail, each person choosing per kind. Off: events are still
+# recorded, nobody is told. Browsers poll the unread counter every NOTIFICATIONS_POLL_SECONDS.
+NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
+# SLAs (apps/tickets/sla.py): a running target due within this many minutes is "breaching soon" (badge, filter,
+# one warning notification); the check runs every minute in the workers.
+SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -254,12 +327,57 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Production (DJANGO_ENV=production): HTTPS only, secure cookies, HSTS, static files served by whitenoise under
+# hashed names (run `collectstatic` on deploy). Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER to the
+# header the proxy sets (X-Forwarded-Proto; the proxy must overwrite it on every request), so that Django knows
+# which requests came over HTTPS. The health probes skip the redirect: they may use plain HTTP inside the network.
+if PRODUCTION:
+    # Right after SecurityMiddleware: static files skip the rest of the stack.
+    _after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+    MIDDLEWARE.insert(_after_security, "whitenoise.middleware.WhiteNoiseMiddleware")
+    STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
+    # No script reads these cookies (DRF's browsable API and Swagger UI take the CSRF token from the page).
+    CSRF_COOKIE_HTTPONLY = LANGUAGE_COOKIE_HTTPONLY = True
+if env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + env.str("SECURE_PROXY_SSL_HEADER").upper().replace("-", "_"), "https")
+# Everywhere (Django's defaults, written out because they are part of the contract): no framing, no MIME sniffing,
+# the path never leaves the site in Referer, the session cookie is out of scripts' reach.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+
+# Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json), plain text elsewhere. Every record
+# passes RedactSecretsFilter first (apps/common/logs.py). With LOG_REQUESTS (on in production) the app writes the
+# access log itself, through the same filter: run gunicorn without --access-logfile.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="") or ("json" if PRODUCTION else "plain")
+if env.bool("LOG_REQUESTS") if env.str("LOG_REQUESTS", default="") else PRODUCTION:
+    MIDDLEWARE.insert(0, "apps.common.logs.AccessLogMiddleware")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"redact_secrets": {"()": "apps.common.logs.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "apps.common.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
@@ -269,6 +387,11 @@ UNFOLD = {
     "SITE_SYMBOL": "support_agent",
     "SHOW_HISTORY": True,
     "SHOW_VIEW_ON_SITE": False,
+    # The back office's start page: ticket figures for the user's scope (apps/tickets/stats.py).
+    "DASHBOARD_CALLBACK": "apps.tickets.dashboard.dashboard_callback",
+    # The unread-notifications counter of the sidebar refreshes itself (static/notifications/).
+    "SCRIPTS": ["apps.notifications.admin.counter_script_url"],
+    "STYLES": ["apps.notifications.admin.counter_style_url"],
     "COLORS": {
         "primary": {
             "50": "oklch(97.7% .014 308.299)",
@@ -300,15 +423,29 @@ UNFOLD = {
                     {
                         "title": _("My open tickets"),
                         "icon": "assignment_ind",
-                        "link": reverse_lazy("admin:tickets_ticket_changelist"),
-                        "link_query": "assignee=me&status__in=new,open,in_progress,waiting",
+                        "link": format_lazy(
+                            "{}?assignee=me&status__in=new,open,in_progress,waiting",
+                            reverse_lazy("admin:tickets_ticket_changelist"),
+                        ),
                         "permission": "apps.accounts.permissions.sidebar_is_staff",
                     },
                     {
                         "title": _("Unassigned"),
                         "icon": "inbox",
-                        "link": reverse_lazy("admin:tickets_ticket_changelist"),
-                        "link_query": "assignee=none",
+                        "link": format_lazy("{}?assignee=none", reverse_lazy("admin:tickets_ticket_changelist")),
+                        "permission": "apps.accounts.permissions.sidebar_is_staff",
+                    },
+                    {
+                        "title": _("Breaching soon"),
+                        "icon": "timer",
+                        "link": format_lazy("{}?sla=breaching_soon", reverse_lazy("admin:tickets_ticket_changelist")),
+                        "permission": "apps.accounts.permissions.sidebar_is_staff",
+                    },
+                    {
+                        "title": _("Notifications"),
+                        "icon": "notifications",
+                        "link": reverse_lazy("admin:notifications_notification_changelist"),
+                        "badge": "apps.notifications.admin.unread_badge",
                         "permission": "apps.accounts.permissions.sidebar_is_staff",
                     },
                 ],
@@ -321,6 +458,24 @@ UNFOLD = {
                         "title": _("Departments"),
                         "icon": "apartment",
                         "link": reverse_lazy("admin:departments_department_changelist"),
+                        "permission": "apps.accounts.permissions.sidebar_is_staff",
+                    },
+                    {
+                        "title": _("Routing rules"),
+                        "icon": "alt_route",
+                        "link": reverse_lazy("admin:departments_routingrule_changelist"),
+                        "permission": "apps.accounts.permissions.sidebar_is_staff",
+                    },
+                    {
+                        "title": _("SLA policies"),
+                        "icon": "timer",
+                        "link": reverse_lazy("admin:departments_slapolicy_changelist"),
+                        "permission": "apps.accounts.permissions.sidebar_is_staff",
+                    },
+                    {
+                        "title": _("Agent availability"),
+                        "icon": "event_available",
+                        "link": reverse_lazy("admin:departments_agent_changelist"),
                         "permission": "apps.accounts.permissions.sidebar_is_staff",
                     },
                     {
@@ -346,3 +501,31 @@ UNFOLD = {
         ],
     },
 }
+
+# CSV import and export (django-import-export in the back office; `manage.py import_tickets` / `export_tickets`).
+# Uploads bigger than IMPORT_UPLOAD_MAX_BYTES are refused from their size alone; larger files go through the
+# import_tickets command, which streams them. Ticket imports only run for admins and holders of
+# tickets.import_ticket; exports hold only the tickets the user can see.
+IMPORT_UPLOAD_MAX_BYTES = env.int("IMPORT_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# A requester e-mail address without an account creates a requester account (no password: they use "forgot
+# password"); off: such a row is an error.
+TICKET_IMPORT_CREATE_REQUESTERS = env.bool("TICKET_IMPORT_CREATE_REQUESTERS", default=True)
+# Notifications and AI triage for imported tickets, as for tickets opened by hand (off: a migration of old
+# tickets must not e-mail everyone). Recorded in each imported ticket's "created" event for those features.
+TICKET_IMPORT_NOTIFY = env.bool("TICKET_IMPORT_NOTIFY", default=False)
+TICKET_IMPORT_TRIAGE = env.bool("TICKET_IMPORT_TRIAGE", default=False)
+# Rows per batch (one round of lookups and bulk inserts), and how many row errors a report lists.
+TICKET_IMPORT_BATCH_SIZE = env.int("TICKET_IMPORT_BATCH_SIZE", default=1000)
+TICKET_IMPORT_MAX_ERRORS = env.int("TICKET_IMPORT_MAX_ERRORS", default=1000)
+# Exports: on, only admins and holders of tickets.export_ticket may export; off, every back-office user may
+# export the tickets they can see.
+TICKET_EXPORT_REQUIRES_PERMISSION = env.bool("TICKET_EXPORT_REQUIRES_PERMISSION", default=False)
+# django-import-export: no model is imported or exported unless its admin says who may (the defaults would let
+# anyone with admin access); history events, not admin log entries, record imports; every import is one
+# transaction. Its own formula escaping only deletes a leading "=": ours (apps/tickets/imports/csvfile.py)
+# neutralises = + - @ tab and carriage return and is undone on import.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False

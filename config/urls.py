@@ -1,11 +1,17 @@
-"""Project URLs: the back office at /admin/ and the REST API at /api/; the requesters' portal at /."""
+"""Project URLs: the back office at /admin/ and the REST API at /api/; the requesters' portal at /; probes."""
 
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.common import health
+
 urlpatterns = [
+    # Probes (apps/common/health.py); SECURE_REDIRECT_EXEMPT names these paths.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_router")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.notifications.urls")),
     path("", include("apps.tickets.urls")),
 ]

@@ -13,6 +13,27 @@ def _fast_and_isolated(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_run_inline(settings, monkeypatch):
+    """django-q2 tasks run in the caller (`sync`), when the transaction that queued them commits. django-q2 reads
+    its settings once, at import, hence the patch of its Conf. tests/test_workers.py runs a real cluster."""
+    from django_q.conf import Conf
+
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "sync": True}
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """`with after_commit(): <writes>` runs, at the end of the block, what the writes queued for after their commit
+    (notification tasks, which run inline in tests). Outside such a block a test's transaction never commits."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
 @pytest.fixture
 def it_dept(db):
     return DepartmentFactory(name="IT Support", slug="it-support", is_default=True)

@@ -124,8 +124,10 @@ def people(db):
     return agent, requester
 
 
-def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot_dir, people):
+def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot_dir, people, settings):
     from playwright.sync_api import expect
+
+    settings.NOTIFICATIONS_POLL_SECONDS = 2  # the header's counter polls this often
 
     carol = Visit(chromium, live_server.url, screenshot_dir)
     page = carol.page
@@ -181,6 +183,10 @@ def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot
     assert Comment.objects.filter(ticket=ticket, author__username="alice", is_internal=False).count() == 1
     alice.context.close()
 
+    # Without reloading My tickets, the requester's header counts the reply's notification.
+    expect(page.locator("#unread-counter")).to_be_visible()
+    expect(page.locator("#unread-counter")).to_have_attribute("data-unread-count", "1")
+
     # The requester reads the reply and closes the ticket.
     row.locator("a").click()
     expect(page.locator("#conversation")).to_contain_text("Please update the VPN client to version 5.2")
@@ -196,8 +202,13 @@ def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot
 
     # The other pages of the portal.
     page.get_by_role("link", name="Notifications").click()
-    expect(page.get_by_text("No notifications yet")).to_be_visible()
+    expect(page.locator("#notification-list")).to_contain_text(
+        f"Alice Agent replied to your ticket {ticket.reference}: VPN drops every hour"
+    )
     carol.capture("09-notifications")
+    page.get_by_role("button", name="Mark all as read").click()
+    expect(page.get_by_text("All notifications are marked as read.")).to_be_visible()
+    expect(page.locator("#unread-counter")).to_be_hidden()
     page.get_by_role("link", name="Profile").click()
     carol.capture("10-profile")
     carol.goto("/tickets/999999/")

@@ -34,9 +34,15 @@ OPERATIONS = {
     ("/api/users/", "get"),
     ("/api/users/me/", "get"),
     ("/api/departments/", "get"),
+    ("/api/notifications/", "get"),
+    ("/api/notifications/{id}/", "get"),
+    ("/api/notifications/{id}/read/", "post"),
+    ("/api/notifications/read-all/", "post"),
+    ("/api/notifications/unread-count/", "get"),
+    ("/api/stats/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
-SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerView"}
+SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}
 
 
 @pytest.fixture(scope="module")

@@ -20,11 +20,13 @@ from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationFo
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget
 
 from apps.departments.models import Department
+from apps.tickets.admin.importexport import ResourceImportMixin
 
 from .choices import STAFF_ROLES, Role
 from .forms import ThrottledAdminAuthenticationForm
 from .models import User, time_zone_choices
 from .permissions import is_admin
+from .resources import USER_COLUMNS, UserResource
 from .services import PROFILE_FIELDS, user_create, user_set_departments, user_set_role, user_update
 
 ROLE_BADGES = {Role.ADMIN: "danger", Role.AGENT: "primary", Role.REQUESTER: "default"}
@@ -89,8 +91,21 @@ class AccountCreationForm(AccountFormMixin, UserCreationForm):
         fields = ("username", "email", "first_name", "last_name", "role", "language", "time_zone")
 
 
+class UserCsvMixin(ResourceImportMixin):
+    """CSV import and export of accounts (apps/accounts/resources.py): admins only, e-mail addresses are personal."""
+
+    resource_classes = [UserResource]
+    import_columns_help = tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in USER_COLUMNS.items())
+
+    def has_import_permission(self, request):
+        return is_admin(request.user)
+
+    def has_export_permission(self, request):
+        return is_admin(request.user)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin, ModelAdmin):
+class UserAdmin(UserCsvMixin, BaseUserAdmin, ModelAdmin):
     form = AccountChangeForm
     add_form = AccountCreationForm
     change_password_form = AdminPasswordChangeForm

@@ -38,6 +38,12 @@ class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REQUESTER)
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    # Automatic assignment (round robin, least open) skips agents who are away; manual assignment does not.
+    is_available = models.BooleanField(
+        _("available for new tickets"),
+        default=True,
+        help_text=_("Off while away: automatic assignment skips this agent."),
+    )
 
     objects = AccountManager()
 

@@ -1,24 +1,41 @@
 """Back office for departments: agents look them up, admins create and edit them (through the services)."""
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import BooleanRadioFilter
 from unfold.decorators import display
-from unfold.widgets import UnfoldAdminSelect2MultipleWidget
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelect2MultipleWidget,
+    UnfoldAdminSelect2Widget,
+)
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.models import time_zone_choices
 from apps.accounts.permissions import is_admin
+from apps.accounts.selectors import department_groups, users_visible_to
+from apps.tickets.admin.importexport import ResourceImportMixin
 
-from .models import Department
-from .services import department_create, department_set_members, department_update
+from .choices import Weekday
+from .models import Agent, Department, RoutingRule, SlaPolicy
+from .resources import DEPARTMENT_COLUMNS, DepartmentResource
+from .services import (
+    POLICY_FIELDS,
+    agent_set_availability,
+    department_create,
+    department_set_members,
+    department_update,
+    routing_rule_save,
+    sla_policy_save,
+)
 
-EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active")
+EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS)
 
 
 def staff_users():
@@ -40,6 +57,14 @@ class DepartmentForm(forms.ModelForm):
         widget=UnfoldAdminSelect2MultipleWidget,
         help_text=_("Agents and admins who work this department's tickets."),
     )
+    work_days = forms.TypedMultipleChoiceField(
+        label=_("Working days"),
+        choices=Weekday.choices,
+        coerce=int,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("Business hours, for SLA policies counted in working time."),
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices, widget=UnfoldAdminSelect2Widget)
 
     class Meta:
         model = Department
@@ -50,6 +75,12 @@ class DepartmentForm(forms.ModelForm):
         self.result = None
         if self.instance.pk and "members" in self.fields:
             self.fields["members"].initial = list(self.instance.group.user_set.values_list("pk", flat=True))
+        if "work_days" in self.fields:
+            self.initial["work_days"] = list(self.instance.work_days)
+
+    def clean_work_days(self) -> str:
+        # Stored as ISO weekday digits ("12345": Monday to Friday).
+        return "".join(str(day) for day in sorted(set(self.cleaned_data["work_days"])))
 
     def _post_clean(self):
         if self._errors:
@@ -89,8 +120,21 @@ class DepartmentForm(forms.ModelForm):
         """Membership was saved by department_set_members."""
 
 
+class DepartmentCsvMixin(ResourceImportMixin):
+    """CSV import and export of departments (apps/departments/resources.py): admins only."""
+
+    resource_classes = [DepartmentResource]
+    import_columns_help = tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in DEPARTMENT_COLUMNS.items())
+
+    def has_import_permission(self, request):
+        return is_admin(request.user)
+
+    def has_export_permission(self, request):
+        return is_admin(request.user)
+
+
 @admin.register(Department)
-class DepartmentAdmin(ModelAdmin):
+class DepartmentAdmin(DepartmentCsvMixin, ModelAdmin):
     form = DepartmentForm
     list_display = ("name", "slug", "manager", "is_default", "is_active", "member_count")
     list_select_related = ("manager",)
@@ -107,7 +151,17 @@ class DepartmentAdmin(ModelAdmin):
         return (
             (None, {"fields": ("name", "slug", "description")}),
             (_("People"), {"fields": ("manager", members)}),
-            (_("Routing"), {"fields": ("is_default", "is_active")}),
+            (_("Routing"), {"fields": ("is_default", "is_active", "assignment_policy")}),
+            (
+                _("Business hours"),
+                {
+                    "fields": (
+                        "work_days" if members == "members" else "working_days",
+                        ("work_start", "work_end"),
+                        "time_zone",
+                    )
+                },
+            ),
         )
 
     def get_prepopulated_fields(self, request, obj=None):
@@ -142,3 +196,164 @@ class DepartmentAdmin(ModelAdmin):
     @display(description=_("members"))
     def member_list(self, obj):
         return ", ".join(str(u) for u in obj.group.user_set.order_by("username")) or "-"
+
+    @display(description=_("working days"))
+    def working_days(self, obj):
+        return obj.get_work_days_display() or "-"
+
+
+class AdminsChangeMixin:
+    """Agents look (to learn where tickets go and what is due when); admins change, through the services."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return is_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(AdminsChangeMixin, ModelAdmin):
+    """Routing rules, in the order they are tried; the first that matches a new ticket decides its department."""
+
+    list_display = ("order", "field", "pattern", "department", "is_active")
+    list_display_links = ("order", "field", "pattern")
+    list_select_related = ("department",)
+    list_filter = ("department", "field", ("is_active", BooleanRadioFilter))
+    list_filter_submit = True
+    search_fields = ("pattern",)
+    ordering = ("order", "id")
+    fields = ("order", "field", "pattern", "department", "is_active")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "department":
+            kwargs["queryset"] = Department.objects.filter(is_active=True).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        routing_rule_save(rule=obj)
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(AdminsChangeMixin, ModelAdmin):
+    """Response and resolution targets per department and priority."""
+
+    list_display = ("department", "priority", "first_response", "resolution", "business_hours")
+    list_select_related = ("department",)
+    list_filter = ("department", "priority", ("business_hours", BooleanRadioFilter))
+    list_filter_submit = True
+    ordering = ("department__name", "priority")
+    fields = ("department", "priority", ("first_response_minutes", "resolution_minutes"), "business_hours")
+
+    def save_model(self, request, obj, form, change):
+        sla_policy_save(policy=obj)
+
+    @display(description=_("first response within"), ordering="first_response_minutes")
+    def first_response(self, obj):
+        return minutes_text(obj.first_response_minutes)
+
+    @display(description=_("resolution within"), ordering="resolution_minutes")
+    def resolution(self, obj):
+        return minutes_text(obj.resolution_minutes)
+
+
+def minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+    if hours:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(minutes)d min") % {"minutes": rest}
+
+
+@admin.register(Agent)
+class AgentAdmin(ModelAdmin):
+    """Who takes tickets: agents and admins with their departments, open tickets and availability.
+
+    Admins mark anyone available or away; agents mark themselves (automatic assignment skips those away).
+    """
+
+    list_display = ("username", "full_name", "department_names", "open_tickets", "availability")
+    list_display_links = None  # nothing to open: the list is the page
+    fields = ("username", "first_name", "last_name", "is_available")
+    list_filter = (("is_available", BooleanRadioFilter),)
+    list_filter_submit = True
+    search_fields = ("username", "first_name", "last_name")
+    ordering = ("username",)
+    actions = ("mark_available", "mark_away")
+
+    def get_queryset(self, request):
+        from apps.tickets.choices import OPEN_STATUSES
+
+        return (
+            users_visible_to(request.user)
+            .filter(role__in=STAFF_ROLES, is_active=True)
+            .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
+            .prefetch_related(department_groups())
+        )
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def _set(self, request, queryset, *, available: bool) -> None:
+        changed, skipped = 0, 0
+        for agent in queryset:
+            if not (is_admin(request.user) or agent.pk == request.user.pk):
+                skipped += 1
+                continue
+            agent_set_availability(agent=agent, is_available=available)
+            changed += 1
+        if changed:
+            self.message_user(request, _("Availability changed for %(count)d people.") % {"count": changed})
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d people were left as they were: agents change only their own availability.")
+                % {"count": skipped},
+                level=messages.WARNING,
+            )
+
+    @admin.action(description=_("Mark available for new tickets"))
+    def mark_available(self, request, queryset):
+        self._set(request, queryset, available=True)
+
+    @admin.action(description=_("Mark away (no new tickets)"))
+    def mark_away(self, request, queryset):
+        self._set(request, queryset, available=False)
+
+    @display(description=_("name"), ordering="last_name")
+    def full_name(self, obj):
+        return obj.get_full_name()
+
+    @display(description=_("departments"), label=True)
+    def department_names(self, obj):
+        return [group.department.name for group in obj.department_groups]
+
+    @display(description=_("open tickets"), ordering="open_count")
+    def open_tickets(self, obj):
+        return obj.open_count
+
+    @display(description=_("availability"), ordering="is_available", label={True: "success", False: "warning"})
+    def availability(self, obj):
+        return obj.is_available, _("Available") if obj.is_available else _("Away")

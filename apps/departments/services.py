@@ -10,7 +10,10 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 
-from .models import Department
+from .models import Agent, Department, RoutingRule, SlaPolicy
+
+# Settings of a department besides its name: assignment policy and business hours (department_create/_update).
+POLICY_FIELDS = ("assignment_policy", "work_days", "work_start", "work_end", "time_zone")
 
 
 def department_group_name(slug: str) -> str:
@@ -35,8 +38,14 @@ def department_create(
     is_default: bool = False,
     is_active: bool = True,
     members: Iterable = (),
+    **options,
 ) -> Department:
-    """Create a department together with the auth Group that holds its members and ticket grants."""
+    """Create a department together with the auth Group that holds its members and ticket grants.
+
+    `options`: any of POLICY_FIELDS (assignment policy, business hours); the model's defaults otherwise.
+    """
+    if set(options) - set(POLICY_FIELDS):
+        raise ValueError(f"department_create cannot set {sorted(set(options) - set(POLICY_FIELDS))}")
     slug = slug or slugify(name)
     members = list(members)
     _check_members(members)
@@ -51,6 +60,7 @@ def department_create(
         is_default=is_default,
         is_active=is_active,
         group=group,
+        **options,
     )
     department.full_clean()
     department.save(force_insert=True)
@@ -62,7 +72,7 @@ def department_create(
 @transaction.atomic
 def department_update(*, department: Department, **changes) -> Department:
     """Edit a department; making it the default takes the flag from the previous default."""
-    allowed = {"name", "slug", "description", "manager", "is_default", "is_active"}
+    allowed = {"name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS}
     if set(changes) - allowed:
         raise ValueError(f"department_update cannot change {sorted(set(changes) - allowed)}")
     if changes.get("is_default"):
@@ -86,3 +96,34 @@ def department_set_members(*, department: Department, users: Iterable) -> None:
 
 def department_default() -> Department | None:
     return Department.objects.filter(is_default=True, is_active=True).first()
+
+
+@transaction.atomic
+def routing_rule_save(*, rule: RoutingRule) -> RoutingRule:
+    """Create or update a routing rule; a pattern that cannot be used (say, an invalid regular expression) is
+    refused with a ValidationError on `pattern`."""
+    rule.full_clean()
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def sla_policy_save(*, policy: SlaPolicy) -> SlaPolicy:
+    """Create or update an SLA policy (one per department and priority).
+
+    Tickets keep the due dates they were given; new tickets and priority changes use the new targets.
+    """
+    policy.full_clean()
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def agent_set_availability(*, agent, is_available: bool) -> Agent:
+    """Mark an agent available or away; automatic assignment skips agents who are away."""
+    if agent.role not in STAFF_ROLES:
+        raise ValidationError({"is_available": _("Only agents and admins take tickets.")})
+    if agent.is_available != is_available:
+        agent.is_available = is_available
+        agent.save(update_fields=["is_available"])
+    return agent

@@ -61,3 +61,20 @@ class EventKind(models.TextChoices):
     COMMENTED = "commented", _("Reply added")
     NOTE_ADDED = "note_added", _("Internal note added")
     ATTACHMENT_ADDED = "attachment_added", _("Attachment added")
+    ROUTED = "routed", _("Routed")
+    SLA_WARNING = "sla_warning", _("SLA about to breach")
+    SLA_BREACHED = "sla_breached", _("SLA breached")
+
+
+class SlaTarget(models.TextChoices):
+    FIRST_RESPONSE = "first_response", _("first response")
+    RESOLUTION = "resolution", _("resolution")
+
+
+class SlaStage(models.TextChoices):
+    WARNING = "warning", _("about to breach")
+    BREACHED = "breached", _("breached")
+
+
+# While a ticket is in one of these statuses its SLA clocks stand still: waiting for the requester, or done.
+SLA_PAUSED_STATUSES = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})

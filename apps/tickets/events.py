@@ -1,6 +1,6 @@
 """Small named constructors for the ticket history; services call these, nothing else builds events."""
 
-from .choices import EventKind
+from .choices import EventKind, SlaStage
 from .models import Attachment, Comment, Ticket, TicketEvent
 
 
@@ -36,8 +36,27 @@ def fields_updated_event(*, ticket: Ticket, actor, changes: dict[str, list]) -> 
     return _event(ticket, actor, EventKind.UPDATED, {"changes": changes})
 
 
-def assigned_event(*, ticket: Ticket, actor, old_id: int | None, new_id: int | None) -> TicketEvent:
-    return _event(ticket, actor, EventKind.ASSIGNED, {"from": old_id, "to": new_id})
+def assigned_event(
+    *, ticket: Ticket, actor, old_id: int | None, new_id: int | None, policy: str | None = None
+) -> TicketEvent:
+    """`policy`: the department's assignment policy when it (not a person) chose the assignee."""
+    data = {"from": old_id, "to": new_id}
+    if policy:
+        data["policy"] = policy
+    return _event(ticket, actor, EventKind.ASSIGNED, data)
+
+
+def routed_event(*, ticket: Ticket, actor, rule) -> TicketEvent:
+    """Which routing rule sent the ticket to its department (a copy of the rule: rules change), or the default."""
+    data = {"department": ticket.department_id, "rule": None}
+    if rule is not None:
+        data.update(rule=rule.pk, order=rule.order, field=rule.field, pattern=rule.pattern)
+    return _event(ticket, actor, EventKind.ROUTED, data, internal=True)
+
+
+def sla_alert_event(*, ticket: Ticket, alert) -> TicketEvent:
+    kind = EventKind.SLA_BREACHED if alert.stage == SlaStage.BREACHED else EventKind.SLA_WARNING
+    return _event(ticket, None, kind, {"target": alert.target, "due": alert.due_at.isoformat()}, internal=True)
 
 
 def transferred_event(*, ticket: Ticket, actor, old_id: int, new_id: int) -> TicketEvent:

@@ -11,13 +11,16 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.departments.choices import AssignmentPolicy, RuleField
 from apps.departments.models import Department
 
-from .choices import EventKind, Priority, Source, Status
+from .choices import EventKind, Priority, SlaTarget, Source, Status
 from .models import Ticket, TicketEvent
 
 # What requesters call each status: the ticket is theirs, so "Waiting for requester" is "Waiting for you".
@@ -91,6 +94,12 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
         }
     if kind == EventKind.ASSIGNED:
         old, new = data.get("from"), data.get("to")
+        if data.get("policy") and new is not None:
+            return _("%(actor)s assigned the ticket to %(to)s (%(policy)s)") % {
+                "actor": actor,
+                "to": user(new),
+                "policy": _label(AssignmentPolicy, data["policy"]).lower(),
+            }
         if new is None:
             return _("%(actor)s unassigned %(from)s") % {"actor": actor, "from": user(old)}
         if old is None:
@@ -115,7 +124,30 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
         return _("%(actor)s added an internal note") % {"actor": actor}
     if kind == EventKind.ATTACHMENT_ADDED:
         return _("%(actor)s attached %(name)s") % {"actor": actor, "name": data.get("name") or _("a file")}
+    if kind == EventKind.ROUTED:
+        if data.get("rule") is None:
+            return _("Routed to %(department)s, the default department: no routing rule matched") % {
+                "department": department(data.get("department"))
+            }
+        return _("Routed to %(department)s by rule #%(order)s: %(field)s “%(pattern)s”") % {
+            "department": department(data.get("department")),
+            "order": data.get("order"),
+            "field": _label(RuleField, data.get("field")).lower(),
+            "pattern": data.get("pattern"),
+        }
+    if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
+        values = {"target": _label(SlaTarget, data.get("target")), "due": _when(data.get("due"))}
+        if kind == EventKind.SLA_BREACHED:
+            return _("The %(target)s target was missed (due %(due)s)") % values
+        return _("The %(target)s target is about to be missed (due %(due)s)") % values
     return _("%(actor)s: %(what)s") % {"actor": actor, "what": event.get_kind_display()}
+
+
+def _when(value) -> str:
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return "-"
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
 
 def display_name(user) -> str:
@@ -160,7 +192,7 @@ def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
             user_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
         elif event.kind == EventKind.TRANSFERRED:
             department_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
-        elif event.kind == EventKind.CREATED and data.get("department"):
+        elif event.kind in (EventKind.CREATED, EventKind.ROUTED) and data.get("department"):
             department_ids.add(data["department"])
     users = {}
     if user_ids:

@@ -1,6 +1,7 @@
 """Tickets, their conversation (comments, attachments), their history, and the grants that scope them."""
 
 import uuid
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .choices import OPEN_STATUSES, Category, EventKind, Priority, Source, Status
+from .choices import OPEN_STATUSES, Category, EventKind, Priority, SlaStage, SlaTarget, Source, Status
 
 
 class ReferenceSequence(models.Model):
@@ -61,6 +62,10 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # SLA clocks stop while the ticket waits for the requester (apps/tickets/sla.py): since when, and how much
+    # SLA time (working time when the policy counts business hours) earlier pauses took.
+    sla_paused_at = models.DateTimeField(_("SLA paused since"), null=True, blank=True, editable=False)
+    sla_paused = models.DurationField(_("SLA time paused"), default=timedelta(0), editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     version = models.PositiveIntegerField(
@@ -74,11 +79,26 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("import_ticket", _("Can import tickets from CSV")),
+            ("export_ticket", _("Can export tickets to CSV")),
+        ]
         indexes = [
             models.Index(fields=["department", "status", "created_at"], name="ticket_dept_status_created"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_desc"),
+            # The SLA check (every minute) and the "breaching soon" filter look only at running clocks.
+            models.Index(
+                fields=["first_response_due_at"],
+                condition=models.Q(first_responded_at__isnull=True, sla_paused_at__isnull=True),
+                name="ticket_sla_response_running",
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                condition=models.Q(resolved_at__isnull=True, sla_paused_at__isnull=True),
+                name="ticket_sla_resolution_running",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -201,3 +221,24 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.ticket_id})"
+
+
+class SlaAlert(models.Model):
+    """One warning or breach of one SLA target of a ticket, for one due date: the SLA check records and
+    notifies it once (the unique constraint is the idempotency key). A new due date can breach again."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="sla_alerts", verbose_name=_("ticket"))
+    target = models.CharField(_("target"), max_length=16, choices=SlaTarget.choices)
+    stage = models.CharField(_("stage"), max_length=16, choices=SlaStage.choices)
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("SLA alert")
+        verbose_name_plural = _("SLA alerts")
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "target", "stage", "due_at"], name="slaalert_once_per_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.target} {self.stage} {self.due_at:%Y-%m-%d %H:%M}"

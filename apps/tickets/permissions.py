@@ -13,6 +13,7 @@ Admins see and change everything without grants.
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
@@ -65,12 +66,12 @@ def grants_for_new_tickets(tickets: Iterable[Ticket]) -> None:
     for ticket in tickets:
         for user_id, codenames in required_user_grants(ticket).items():
             user_rows += [
-                TicketUserObjectPermission(user_id=user_id, permission=perms[c], content_object=ticket)
+                TicketUserObjectPermission(user_id=user_id, permission_id=perms[c].pk, content_object_id=ticket.pk)
                 for c in sorted(codenames)
             ]
         group_rows += [
             TicketGroupObjectPermission(
-                group_id=group_ids[ticket.department_id], permission=perms[c], content_object=ticket
+                group_id=group_ids[ticket.department_id], permission_id=perms[c].pk, content_object_id=ticket.pk
             )
             for c in sorted(DEPARTMENT_PERMS)
         ]
@@ -169,6 +170,27 @@ def can_comment(user, ticket: Ticket, *, internal: bool) -> bool:
         return can_change_ticket(user, ticket)
     # A requester cannot reopen a closed ticket, so they do not write on it either: they open a new one.
     return not internal and user.is_active and ticket.requester_id == user.pk and ticket.status != Status.CLOSED
+
+
+IMPORT_PERMISSION = "tickets.import_ticket"
+EXPORT_PERMISSION = "tickets.export_ticket"
+
+
+def can_import_tickets(user) -> bool:
+    """Admins, and staff in a group holding tickets.import_ticket (Groups in the back office)."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return is_admin(user) or user.has_perm(IMPORT_PERMISSION)
+
+
+def can_export_tickets(user) -> bool:
+    """Every back-office user exports the tickets they can see; with TICKET_EXPORT_REQUIRES_PERMISSION on,
+    only admins and holders of tickets.export_ticket. Global permissions never widen which tickets."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    if is_admin(user) or not settings.TICKET_EXPORT_REQUIRES_PERMISSION:
+        return True
+    return user.has_perm(EXPORT_PERMISSION)
 
 
 def ensure(allowed: bool) -> None:

@@ -18,10 +18,12 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.departments.models import Department
+from apps.departments.routing import choose_assignee, route_ticket
+from apps.notifications.queue import queue_event
 
-from . import events
+from . import events, sla
 from . import permissions as perms
-from .choices import TRANSITIONS, Category, Priority, Source, Status
+from .choices import OPEN_STATUSES, TRANSITIONS, Category, Priority, Source, Status
 from .models import Attachment, Comment, ReferenceSequence, Ticket
 from .uploads import clean_file_name, validate_upload
 
@@ -93,14 +95,33 @@ def ticket_create(
     requester,
     title: str,
     description: str,
-    department: Department,
+    department: Department | None = None,
     category: str = Category.QUESTION,
     priority: str = Priority.NORMAL,
     assignee=None,
     language: str = "",
     source: str = Source.PORTAL,
 ) -> Ticket:
-    """Open a ticket: reference, grants for department/requester/assignee, and the 'created' event."""
+    """Open a ticket: reference, grants for department/requester/assignee, SLA due dates, and the history.
+
+    `department=None` routes the ticket (apps.departments.routing: first matching rule, else the default
+    department; the rule is recorded in a 'routed' event). Without an `assignee` the department's assignment
+    policy may choose one (recorded in the 'assigned' event). Notifications are queued for after the commit.
+    """
+    route = None
+    if department is None:
+        route = route_ticket(
+            title=title, description=description, category=category, requester_email=requester.email or ""
+        )
+        if route is None:
+            raise ValidationError(
+                {
+                    "department": ValidationError(
+                        _("No default department is set up; choose a department."), code="no_department"
+                    )
+                }
+            )
+        department = route.department
     _check_department(department)
     _check_assignee(assignee)
     _check_choice("priority", priority, Priority)
@@ -121,11 +142,22 @@ def ticket_create(
         source=source,
     )
     ticket.full_clean(exclude=["reference"])
+    policy = None
+    if assignee is None:
+        ticket.assignee = choose_assignee(department=department)
+        policy = department.assignment_policy if ticket.assignee is not None else None
+    sla.sla_apply(ticket)
     ticket.save(force_insert=True)
     perms.grants_for_new_tickets([ticket])
-    events.ticket_created_event(ticket=ticket, actor=actor)
-    if assignee is not None:
-        events.assigned_event(ticket=ticket, actor=actor, old_id=None, new_id=assignee.pk)
+    queue_event(events.ticket_created_event(ticket=ticket, actor=actor))
+    if route is not None:
+        events.routed_event(ticket=ticket, actor=actor, rule=route.rule)
+    if ticket.assignee is not None:
+        # The policy's choice is the system's (no person), recorded with the policy that made it.
+        by = actor if policy is None else None
+        queue_event(
+            events.assigned_event(ticket=ticket, actor=by, old_id=None, new_id=ticket.assignee_id, policy=policy)
+        )
     return ticket
 
 
@@ -150,7 +182,8 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
         setattr(locked, field, new)
     locked.priority = new_priority
     locked.full_clean(exclude=["reference"])
-    _save(locked, [*edited, "priority"])
+    due_fields = sla.sla_apply(locked) if new_priority != old_priority else []
+    _save(locked, [*edited, "priority", *due_fields])
     if edited:
         # Long texts are not copied into the history; the field name is enough to audit an edit.
         summary = {f: v if f not in ("description",) else None for f, v in edited.items()}
@@ -188,8 +221,9 @@ def ticket_transition(*, ticket: Ticket, actor, to_status: str, expected_version
         locked.resolved_at = None
         locked.closed_at = None
         fields += ["resolved_at", "closed_at"]
+    fields += sla.sla_status_changed(locked, old_status=old, now=now)
     _save(locked, fields)
-    events.status_changed_event(ticket=locked, actor=actor, old=old, new=to_status)
+    queue_event(events.status_changed_event(ticket=locked, actor=actor, old=old, new=to_status))
     return locked
 
 
@@ -206,7 +240,7 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
     locked.assignee = assignee
     _save(locked, ["assignee"])
     perms.move_assignee_grants(ticket=locked, old_assignee_id=old_id)
-    events.assigned_event(ticket=locked, actor=actor, old_id=old_id, new_id=new_id)
+    queue_event(events.assigned_event(ticket=locked, actor=actor, old_id=old_id, new_id=new_id))
     return locked
 
 
@@ -214,7 +248,8 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
 def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_version: int | None = None) -> Ticket:
     """Move the ticket to another department: the department grants move in the same transaction.
 
-    An assignee who is not a member of the new department (and not an admin) is unassigned.
+    An assignee who is not a member of the new department (and not an admin) is unassigned; an unassigned
+    ticket then gets the new department's assignment policy, and the due dates follow its SLA policy.
     """
     _authorize(actor, lambda user: perms.can_change_ticket(user, ticket))
     _check_department(department)
@@ -225,17 +260,33 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
     locked.department = department
     fields = ["department"]
     old_assignee_id = locked.assignee_id
-    if locked.assignee_id and not (
-        locked.assignee.is_superuser or locked.assignee.groups.filter(pk=department.group_id).exists()
-    ):
+    unassigned = bool(
+        locked.assignee_id
+        and not (locked.assignee.is_superuser or locked.assignee.groups.filter(pk=department.group_id).exists())
+    )
+    if unassigned:
         locked.assignee = None
+    chosen = None
+    if locked.assignee_id is None and locked.status in OPEN_STATUSES:
+        chosen = choose_assignee(department=department)
+    if chosen is not None:
+        locked.assignee = chosen
+    if locked.assignee_id != old_assignee_id:
         fields.append("assignee")
+    fields += sla.sla_apply(locked)
     _save(locked, fields)
     perms.move_department_grants(ticket=locked, old_group_id=old.group_id, new_group_id=department.group_id)
     events.transferred_event(ticket=locked, actor=actor, old_id=old.pk, new_id=department.pk)
     if "assignee" in fields:
         perms.move_assignee_grants(ticket=locked, old_assignee_id=old_assignee_id)
+    if unassigned:
         events.assigned_event(ticket=locked, actor=actor, old_id=old_assignee_id, new_id=None)
+    if chosen is not None:
+        queue_event(
+            events.assigned_event(
+                ticket=locked, actor=None, old_id=None, new_id=chosen.pk, policy=department.assignment_policy
+            )
+        )
     return locked
 
 
@@ -310,7 +361,7 @@ def comment_add(
         validate_upload(upload)
     locked = _lock(ticket)
     comment = Comment.objects.create(ticket=locked, author=actor, body=body, is_internal=is_internal)
-    events.comment_added_event(comment=comment)
+    queue_event(events.comment_added_event(comment=comment))
     for upload in uploads:
         attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)
     fields = []

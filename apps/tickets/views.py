@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.departments.services import department_default
+from apps.notifications.views import notification_list_page
 
 from . import services
 from .choices import TRANSITIONS, Source, Status
@@ -132,7 +132,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 @requester_required
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    """Open a ticket in the default department; the files are checked by the form before anything is saved."""
+    """Open a ticket (routed to a department); the files are checked by the form before anything is saved."""
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         ticket = _create(request, form)
@@ -148,10 +148,6 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
 
 
 def _create(request: HttpRequest, form: TicketCreateForm) -> Ticket | None:
-    department = department_default()
-    if department is None:
-        form.add_error(None, _("The help desk cannot take new tickets right now. Please try again later."))
-        return None
     data = form.cleaned_data
     try:
         with transaction.atomic():
@@ -161,12 +157,15 @@ def _create(request: HttpRequest, form: TicketCreateForm) -> Ticket | None:
                 title=data["title"],
                 description=data["description"],
                 category=data["category"],
-                department=department,
+                department=None,  # routed: the first matching routing rule, else the default department
                 source=Source.PORTAL,
             )
             for upload in data["attachments"]:
                 services.attachment_add(ticket=ticket, actor=request.user, upload=upload)
     except ValidationError as exc:
+        if "no_department" in {e.code for errors in getattr(exc, "error_dict", {}).values() for e in errors}:
+            form.add_error(None, _("The help desk cannot take new tickets right now. Please try again later."))
+            return None
         _add_service_errors(form, exc, {"department": "__all__", "requester": "__all__"})
         return None
     except PermissionDenied as exc:
@@ -270,5 +269,5 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Ht
 
 @requester_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    """The place for notifications; they arrive with the notifications issue, so the list is empty."""
-    return render(request, "portal/notifications.html", {"notifications": []})
+    """The requester's notifications (apps/notifications/views.py lists them)."""
+    return notification_list_page(request, template="portal/notifications.html")

@@ -19,6 +19,9 @@ def logged_in(user) -> Client:
 
 def department_data(department=None, **changes):
     data = {"name": "", "slug": "", "description": "", "manager": "", "is_active": "on", "_save": "Save"}
+    # Assignment policy and business hours (the model's defaults).
+    data.update(assignment_policy="manual", work_days=["1", "2", "3", "4", "5"], work_start="09:00", work_end="17:00")
+    data["time_zone"] = "UTC"
     if department is not None:
         data.update(
             name=department.name,
@@ -28,6 +31,11 @@ def department_data(department=None, **changes):
             is_default="on" if department.is_default else "",
             is_active="on" if department.is_active else "",
             members=[str(pk) for pk in department.group.user_set.values_list("pk", flat=True)],
+            assignment_policy=department.assignment_policy,
+            work_days=list(department.work_days),
+            work_start=department.work_start.strftime("%H:%M"),
+            work_end=department.work_end.strftime("%H:%M"),
+            time_zone=department.time_zone,
         )
     data.update(changes)
     return {k: v for k, v in data.items() if v not in ("", None)}

@@ -286,7 +286,9 @@ def test_requester_opens_a_ticket_in_the_default_department(world, requester, it
     assert response["Location"] == f"http://testserver/api/tickets/{ticket.pk}/"
     assert response["ETag"] == '"1"'
     assert response.json()["reference"] == ticket.reference
-    assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED]
+    # No routing rule matched: the history says the default department took it.
+    assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ROUTED]
+    assert ticket.events.get(kind=EventKind.ROUTED).data == {"department": it_dept.pk, "rule": None}
 
 
 @pytest.mark.parametrize(

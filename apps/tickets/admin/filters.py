@@ -2,13 +2,15 @@
 
 from django.contrib.auth import get_user_model
 from django.core.validators import EMPTY_VALUES
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter, RangeDateFilter
 from unfold.utils import parse_date_str
 
 from apps.accounts.choices import STAFF_ROLES
 
-from ..choices import Status
+from .. import sla
+from ..choices import OPEN_STATUSES, Status
 
 
 class StatusFilter(CheckboxFilter):
@@ -60,8 +62,9 @@ class AssigneeFilter(DropdownFilter):
         return queryset.none()
 
 
-class CreatedDateRangeFilter(RangeDateFilter):
-    """Created between two dates, both inclusive, compared as calendar dates in the active time zone.
+class DayRangeFilter(RangeDateFilter):
+    """Between two dates, both inclusive, compared as calendar dates in the active time zone: for any date-time
+    column (created, first response, resolved), as `<column>_from` / `<column>_to` in the address.
 
     unfold's RangeDateFilter compares a datetime column with naive dates (a RuntimeWarning under USE_TZ, and
     an exclusive upper day), so the comparison goes through the `__date` transform instead.
@@ -78,3 +81,27 @@ class CreatedDateRangeFilter(RangeDateFilter):
                 return queryset.none()
             filters[f"{self.parameter_name}__date__{lookup}"] = value
         return queryset.filter(**filters)
+
+
+class SlaFilter(DropdownFilter):
+    """`sla=breaching_soon` (a running target due within SLA_WARNING_MINUTES), `breached` or `paused`."""
+
+    title = _("SLA")
+    parameter_name = "sla"
+    BREACHING_SOON = "breaching_soon"
+    BREACHED = "breached"
+    PAUSED = "paused"
+
+    def lookups(self, request, model_admin):
+        return [(self.BREACHING_SOON, _("Breaching soon")), (self.BREACHED, _("Breached")), (self.PAUSED, _("Paused"))]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        now = timezone.now()
+        if value == self.BREACHING_SOON:
+            return sla.tickets_due_before(queryset, now + sla.warning_window(), after=now)
+        if value == self.BREACHED:
+            return sla.tickets_due_before(queryset, now)
+        if value == self.PAUSED:
+            return queryset.filter(status__in=OPEN_STATUSES, sla_paused_at__isnull=False)
+        return queryset if value in EMPTY_VALUES else queryset.none()

@@ -167,7 +167,7 @@ class TicketCreateSerializer(RoleWriteSerializer):
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(),
         required=False,
-        help_text=_("Agents and admins; without it the ticket goes to the default department."),
+        help_text=_("Agents and admins; without it the routing rules choose (no match: the default department)."),
     )
     requester = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),

@@ -18,11 +18,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.common.api.views import ScopedViewSet
-from apps.departments.services import department_default
 
 from ..choices import Priority, Source, Status
 from ..filters import TicketFilter
@@ -201,9 +199,7 @@ class TicketViewSet(
         serializer = TicketCreateSerializer(data=request.data, role=api_role(user))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        department = data.get("department") or department_default()
-        if department is None:
-            raise ValidationError({"department": [_("No default department is set up; choose a department.")]})
+        department = data.get("department")  # None: routed (routing rules, else the default department)
         options = {f: data[f] for f in ("category", "priority", "language", "assignee") if f in data}
         ticket = ticket_create(
             actor=user,

@@ -7,6 +7,8 @@ from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.notifications.selectors import unread_count
+
 from ..history import display_name, requester_status_label
 
 register = template.Library()
@@ -67,11 +69,9 @@ def requester_status(status: str) -> str:
 
 @register.simple_tag
 def notifications_unread_count(user) -> int:
-    """Unread notifications of the user. There are none yet: notifications arrive with their own issue.
-
-    The header's counter reads this tag, so filling it in here is all the notifications issue has to do.
-    """
-    return 0
+    """Unread notifications of the user, for the header's counter (static/notifications/unread-counter.js then
+    keeps it current without reloading the page)."""
+    return unread_count(user)
 
 
 @register.simple_tag(takes_context=True)

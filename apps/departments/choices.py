@@ -1,0 +1,32 @@
+"""Vocabularies of departments: how tickets are assigned and what a routing rule looks at."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AssignmentPolicy(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    ROUND_ROBIN = "round_robin", _("Round robin")
+    LEAST_OPEN = "least_open", _("Least open tickets")
+
+
+AUTOMATIC_POLICIES = frozenset({AssignmentPolicy.ROUND_ROBIN, AssignmentPolicy.LEAST_OPEN})
+
+
+class RuleField(models.TextChoices):
+    KEYWORDS = "keywords", _("Title or description contains a keyword")
+    REGEX = "regex", _("Title or description matches a regular expression")
+    CATEGORY = "category", _("Category is")
+    EMAIL_DOMAIN = "email_domain", _("Requester's e-mail domain is")
+
+
+class Weekday(models.IntegerChoices):
+    """ISO weekday numbers, as datetime.isoweekday() returns them."""
+
+    MONDAY = 1, _("Monday")
+    TUESDAY = 2, _("Tuesday")
+    WEDNESDAY = 3, _("Wednesday")
+    THURSDAY = 4, _("Thursday")
+    FRIDAY = 5, _("Friday")
+    SATURDAY = 6, _("Saturday")
+    SUNDAY = 7, _("Sunday")

@@ -1,0 +1,133 @@
+"""E-mails of notifications: rendered in the recipient's language and time zone, sent at most once each.
+
+Sending once: the task claims the notification with one UPDATE (pending or failed → sending) and only the task
+that changed the row sends. A claim older than the queue's `retry` belongs to an attempt that died (the worker
+was killed mid-send): it may be claimed again. After sending, the row says "sent"; after an error it says
+"failed" with the error, and the task raises so that django-q2 records the failure (back office: Background
+tasks, and the notification's e-mail status); resubmitting the task tries again.
+"""
+
+from datetime import timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from apps.tickets.history import display_name, requester_status_label
+from apps.tickets.permissions import can_view_ticket
+
+from .choices import REQUESTER_KINDS, EmailStatus, NotificationKind
+from .models import Notification
+from .texts import email_subject
+
+EXCERPT_LENGTH = 2000
+
+
+def absolute(path: str) -> str:
+    return urljoin(settings.SITE_URL.rstrip("/") + "/", path.lstrip("/"))
+
+
+def ticket_path(recipient, ticket) -> str:
+    """Requesters open the ticket in the portal, agents and admins in the back office."""
+    if recipient.is_staff:
+        return reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    return reverse("portal:ticket_detail", args=[ticket.pk])
+
+
+def ticket_url(recipient, ticket) -> str:
+    return absolute(ticket_path(recipient, ticket))
+
+
+def preferences_url(recipient) -> str:
+    if recipient.is_staff:
+        return absolute(reverse("admin:notifications_notification_preferences"))
+    return absolute(reverse("accounts:profile") + "#notification-preferences")
+
+
+def _excerpt(notification: Notification) -> str:
+    """The reply or note the notification is about; for a new ticket, its description. Never internal content
+    for a requester."""
+    recipient = notification.recipient
+    comment = notification.comment
+    if comment is not None:
+        if comment.is_internal and not recipient.is_staff:
+            return ""
+        return comment.body[:EXCERPT_LENGTH]
+    if notification.kind == NotificationKind.TICKET_CREATED:
+        return notification.ticket.description[:EXCERPT_LENGTH]
+    return ""
+
+
+def build_message(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail (plain text and HTML) in the recipient's language and time zone."""
+    recipient = notification.recipient
+    ticket = notification.ticket
+    with translation.override(recipient.language), timezone.override(recipient.time_zone):
+        context = {
+            "recipient": recipient,
+            "name": display_name(recipient),
+            "notification": notification,
+            "ticket": ticket,
+            "status": requester_status_label(ticket.status) if not recipient.is_staff else ticket.get_status_display(),
+            "excerpt": _excerpt(notification),
+            "author": display_name(notification.comment.author) if notification.comment_id else "",
+            "url": ticket_url(recipient, ticket),
+            "preferences_url": preferences_url(recipient),
+            "for_requester": not recipient.is_staff,
+        }
+        subject = email_subject(notification)
+        text = render_to_string("notifications/email/notification.txt", context)
+        html = render_to_string("notifications/email/notification.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.email],
+        headers={"Auto-Submitted": "auto-generated", "X-Ticket-Reference": ticket.reference},
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _claim(notification_id: int) -> bool:
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.Q_CLUSTER["retry"])
+    claimable = Q(email_status__in=[EmailStatus.PENDING, EmailStatus.FAILED]) | Q(
+        email_status=EmailStatus.SENDING, email_claimed_at__lt=stale
+    )
+    updated = Notification.objects.filter(claimable, pk=notification_id).update(
+        email_status=EmailStatus.SENDING, email_claimed_at=now, email_attempts=F("email_attempts") + 1
+    )
+    return updated == 1
+
+
+def _still_allowed(notification: Notification) -> bool:
+    """The recipient may have lost access or been deactivated since the notification was made."""
+    recipient = notification.recipient
+    if not (recipient.is_active and recipient.email) or not can_view_ticket(recipient, notification.ticket):
+        return False
+    return recipient.is_staff or notification.kind in REQUESTER_KINDS
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send the e-mail of one notification unless it was sent already (or is being sent); True if sent now."""
+    if not _claim(notification_id):
+        return False
+    notification = Notification.objects.select_related(
+        "recipient", "ticket__department", "comment__author", "actor"
+    ).get(pk=notification_id)
+    done = Notification.objects.filter(pk=notification_id)
+    if not _still_allowed(notification):
+        done.update(email_status=EmailStatus.SKIPPED)
+        return False
+    try:
+        build_message(notification).send(fail_silently=False)
+    except Exception as exc:
+        done.update(email_status=EmailStatus.FAILED, email_error=f"{type(exc).__name__}: {exc}"[:2000])
+        raise
+    done.update(email_status=EmailStatus.SENT, emailed_at=timezone.now(), email_error="")
+    return True

@@ -1,0 +1,54 @@
+"""Reads of notifications: a person only ever reads their own."""
+
+from django.db.models import Count, Max, QuerySet
+
+from .choices import REQUESTER_KINDS, STAFF_KINDS, NotificationKind
+from .models import Notification, NotificationPreference
+
+
+def notifications_for(user) -> QuerySet[Notification]:
+    """The user's in-app notifications, newest first (nobody else's, whatever their role)."""
+    if not (user.is_authenticated and user.is_active):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user, in_app=True).order_by("-created_at", "-id")
+
+
+def unread_state(user) -> tuple[int, int]:
+    """(unread count, newest unread id): one indexed query, cheap enough to poll every few seconds."""
+    if not (user.is_authenticated and user.is_active):
+        return 0, 0
+    found = Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).aggregate(
+        count=Count("pk"), newest=Max("pk")
+    )
+    return found["count"], found["newest"] or 0
+
+
+def unread_count(user) -> int:
+    return unread_state(user)[0]
+
+
+def kinds_for(user) -> tuple[str, ...]:
+    """The kinds of notification the user can receive, in display order."""
+    return STAFF_KINDS if user.is_staff else REQUESTER_KINDS
+
+
+def preferences_for(user) -> dict[str, tuple[bool, bool]]:
+    """kind → (in-app, e-mail) for every kind the user can receive; kinds without a row have both on."""
+    stored = {
+        p.kind: (p.in_app, p.email) for p in NotificationPreference.objects.filter(user=user, kind__in=kinds_for(user))
+    }
+    return {kind: stored.get(kind, (True, True)) for kind in kinds_for(user)}
+
+
+def channels_for(users, kind: str) -> dict[int, tuple[bool, bool]]:
+    """user id → (in-app, e-mail) for one kind, for several users in one query."""
+    ids = [u.pk for u in users]
+    stored = {p.user_id: (p.in_app, p.email) for p in NotificationPreference.objects.filter(user_id__in=ids, kind=kind)}
+    return {pk: stored.get(pk, (True, True)) for pk in ids}
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return str(NotificationKind(kind).label)
+    except ValueError:
+        return kind

@@ -1,0 +1,154 @@
+"""Bulk import of tickets from CSV: the service behind the back office's import page and `import_tickets`.
+
+    csv_file = inspect_csv(opener, name="old-desk.csv", size=size)    # refuses bad files with a message
+    report = tickets_import(actor=user, csv_file=csv_file, dry_run=True)   # what would happen, row by row
+    report = tickets_import(actor=user, csv_file=csv_file, dry_run=False)  # all rows, or none
+
+Every run reads the file as a stream, in batches of TICKET_IMPORT_BATCH_SIZE rows, so memory does not grow
+with the file. A run that writes does it in one transaction and only when every row is valid: a file with one
+bad row imports nothing. Its ticket references are reserved after every row has been checked and before that
+transaction starts (one UPDATE of the reference sequence, committed at once), so that tickets opened
+meanwhile on the portal are not held up by the import's lock.
+
+Imported tickets get what ticket_create gives a ticket opened by hand: a reference, the grants of their
+department, requester and assignee, and a "created" event (source "import", with the file and row) plus an
+"assigned" event when they have an assignee. Routing is the same as for tickets opened by hand: the
+department the row names, or else the default department. Notifications and AI triage: see ImportOptions.
+"""
+
+import contextlib
+import time
+from collections.abc import Callable
+
+from django.db import transaction
+
+from apps.notifications.queue import notifications_muted
+
+from .cells import parse_flag, split_names
+from .columns import TICKET_COLUMNS, ColumnMap, map_columns, normalise_header, ticket_columns
+from .csvfile import (
+    CsvFile,
+    CsvFileError,
+    RowReader,
+    check_size,
+    inspect_csv,
+    neutralise_formula,
+    restore_formula,
+)
+from .planning import TicketRowPlanner
+from .report import Action, ImportOptions, ImportReport, PreviewRow, RowError
+from .writing import ImportRefused, TicketWriter, references_reserve, ticket_imported_events
+
+__all__ = [
+    "TICKET_COLUMNS",
+    "Action",
+    "ColumnMap",
+    "CsvFile",
+    "CsvFileError",
+    "ImportOptions",
+    "ImportReport",
+    "PreviewRow",
+    "RowError",
+    "check_size",
+    "inspect_csv",
+    "map_columns",
+    "neutralise_formula",
+    "normalise_header",
+    "parse_flag",
+    "restore_formula",
+    "split_names",
+    "ticket_columns",
+    "ticket_imported_events",
+    "tickets_import",
+]
+
+Progress = Callable[[str, int, int, int], None]  # (phase: "check" or "import", rows read, bytes read, file size)
+
+
+class _RolledBack(Exception):
+    """Leaves the import transaction without committing (a row had an error)."""
+
+
+def tickets_import(
+    *,
+    actor,
+    csv_file: CsvFile,
+    dry_run: bool,
+    options: ImportOptions | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Check every row of `csv_file`; unless `dry_run`, write them all in one transaction, or none if any is wrong.
+
+    A run that writes reads the file twice: first it checks every row (writing and reserving nothing), and
+    only when all are valid does it reserve the references and write, rechecking each row as it goes.
+    `actor` is the importing user (whose rights decide which existing tickets a row may update), or None for
+    the system (the management command). Raises CsvFileError when the columns are unusable.
+    """
+    options = options or ImportOptions.from_settings()
+    columns = ticket_columns(csv_file.header)
+    started = time.monotonic()
+    report = _new_report(csv_file, columns, options, dry_run=dry_run)
+    planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
+    _pass(csv_file, planner, report, writer=None, options=options, progress=progress, phase="check")
+    if dry_run or not report.ok:
+        report.new_requesters = len(planner.new_requesters)
+        report.seconds = time.monotonic() - started
+        return report
+
+    checked = report
+    report = _new_report(csv_file, columns, options, dry_run=False)
+    references = references_reserve(count=checked.created) if checked.created else iter(())
+    writer = TicketWriter(actor=actor, file_name=csv_file.name, options=options, references=references)
+    planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
+    # Imported history must not e-mail everyone unless the import asks for it (TICKET_IMPORT_NOTIFY / option).
+    muting = contextlib.nullcontext() if options.notify else notifications_muted()
+    try:
+        with muting, transaction.atomic():
+            _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")
+            if not report.ok:  # the data changed since the check
+                raise _RolledBack
+            report.applied = True
+    except _RolledBack:
+        pass
+    except ImportRefused as refused:
+        report.add_errors([refused.error])
+    report.new_requesters = writer.new_requesters if report.applied else len(planner.new_requesters)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _new_report(csv_file: CsvFile, columns: ColumnMap, options: ImportOptions, *, dry_run: bool) -> ImportReport:
+    return ImportReport(
+        file_name=csv_file.name,
+        dry_run=dry_run,
+        encoding=csv_file.encoding.label,
+        delimiter=str(csv_file.delimiter_label),
+        columns=columns.pairs,
+        ignored_columns=list(columns.ignored),
+        max_errors=options.max_errors,
+        max_preview=options.max_preview,
+    )
+
+
+def _pass(csv_file, planner, report, *, writer, options, progress, phase: str) -> None:
+    """One read of the file: plan each batch of rows, count it, and write it while no row has failed."""
+    with csv_file.reader() as rows:
+        for batch in _batches(rows, options.batch_size):
+            plans = planner.plan(batch)
+            for plan in plans:
+                report.count(plan.action, plan.preview, plan.errors)
+            if writer is not None and report.ok:
+                writer.write(plans)
+            if progress is not None:
+                progress(phase, report.rows, rows.position, csv_file.size)
+
+
+def _batches(rows: RowReader, size: int):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

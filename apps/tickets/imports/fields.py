@@ -1,0 +1,211 @@
+"""Reading the cells of a ticket row: title, description, choices, language and dates, each with its message.
+
+A mixin of TicketRowPlanner: every reader returns the cell's value, or records a RowError on the row's plan
+(naming the column as the file names it) and returns None.
+"""
+
+import re
+from datetime import datetime, timedelta
+
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from ..choices import OPEN_STATUSES, Category, Priority, Status
+from ..models import Ticket
+from .columns import normalise_header
+from .report import RowError
+
+TITLE_MAX = Ticket._meta.get_field("title").max_length
+LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][a-z0-9]{2,4})?$")
+SYNONYMS = {
+    "priority": {
+        "medium": Priority.NORMAL,
+        "moderate": Priority.NORMAL,
+        "critical": Priority.URGENT,
+        "highest": Priority.URGENT,
+        "lowest": Priority.LOW,
+    },
+    "status": {
+        "pending": Status.WAITING,
+        "on_hold": Status.WAITING,
+        "solved": Status.RESOLVED,
+        "reopened": Status.OPEN,
+        "cancelled": Status.CLOSED,
+        "canceled": Status.CLOSED,
+    },
+    "category": {
+        "problem": Category.INCIDENT,
+        "bug": Category.INCIDENT,
+        "service_request": Category.REQUEST,
+        "access_request": Category.ACCESS,
+        "invoice": Category.BILLING,
+    },
+}
+CHOICES = {"status": Status, "priority": Priority, "category": Category}
+DEFAULTS = {"status": Status.NEW, "priority": Priority.NORMAL, "category": Category.QUESTION}
+DATE_ONLY = ("%d.%m.%Y", "%Y/%m/%d")
+DATE_TIME = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
+
+
+class TicketCellReader:
+    """Cell readers shared by the create and update plans (the planner provides columns, now, tz, choice_keys)."""
+
+    def _error(self, plan, name: str, message: str, value: str = "") -> None:
+        column = self.columns.header_of(name) if name else ""
+        plan.errors.append(RowError(plan.number, column, str(message), value[:200]))
+
+    def _title(self, plan, values, *, required: bool = False) -> str | None:
+        title = " ".join(values.get("title", "").split())
+        if not title:
+            if required:
+                self._error(plan, "title", _("A title is required."))
+            return None
+        if len(title) > TITLE_MAX:
+            self._error(
+                plan,
+                "title",
+                _("The title has %(length)d characters; at most %(max)d are allowed.")
+                % {"length": len(title), "max": TITLE_MAX},
+                title,
+            )
+            return None
+        return title
+
+    def _description(self, plan, values, *, required: bool = False) -> str | None:
+        description = values.get("description", "").replace("\r\n", "\n")
+        if not description.strip():
+            if required:
+                self._error(plan, "description", _("A description is required."))
+            return None
+        return description
+
+    def _choice_keys(self, name: str) -> dict[str, str]:
+        choices = CHOICES[name]
+        keys = dict(SYNONYMS[name])
+        with translation.override("en"):
+            english = {value: str(label) for value, label in choices.choices}
+        for value, label in choices.choices:
+            keys[normalise_header(value)] = value
+            keys[normalise_header(str(label))] = value
+            keys[normalise_header(english[value])] = value
+        return keys
+
+    def _choice(self, plan, values, name: str) -> str | None:
+        raw = values.get(name, "").strip()
+        if not raw:
+            return None
+        value = self.choice_keys[name].get(normalise_header(raw))
+        if value is None:
+            allowed = ", ".join(CHOICES[name].values)
+            self._error(
+                plan,
+                name,
+                _("“%(value)s” is not a %(field)s. Use one of: %(allowed)s.")
+                % {"value": raw, "field": Ticket._meta.get_field(name).verbose_name, "allowed": allowed},
+                raw,
+            )
+        return value
+
+    def _change_note(self, name: str, old, new) -> str:
+        def shown(value):
+            choices = CHOICES.get(name)
+            return str(choices(value).label) if choices and value in choices.values else (value or "-")
+
+        return _("%(field)s: %(old)s → %(new)s") % {
+            "field": Ticket._meta.get_field(name).verbose_name,
+            "old": shown(old),
+            "new": shown(new),
+        }
+
+    def _language(self, plan, values) -> str | None:
+        raw = values.get("language", "").strip()
+        if not raw:
+            return None
+        language = raw.lower().replace("_", "-")
+        if not LANGUAGE.match(language) or len(language) > 8:
+            self._error(
+                plan,
+                "language",
+                _("“%(value)s” is not a language code; write it like en, de or pt-br.") % {"value": raw},
+                raw,
+            )
+            return None
+        return language
+
+    def _datetime(self, plan, values, name: str) -> datetime | None:
+        raw = values.get(name, "").strip()
+        if not raw:
+            return None
+        parsed = parse_when(raw, self.tz)
+        if parsed is None:
+            self._error(
+                plan,
+                name,
+                _("“%(value)s” is not a date. Write dates as 2025-03-01 or 2025-03-01 14:30 (or 01.03.2025).")
+                % {"value": raw},
+                raw,
+            )
+            return None
+        if parsed > self.now + timedelta(minutes=5):
+            self._error(plan, name, _("“%(value)s” is in the future.") % {"value": raw}, raw)
+            return None
+        return parsed
+
+    def _stamps(self, plan, values, status: str) -> dict[str, datetime | None]:
+        created = self._datetime(plan, values, "created_at") or self.now
+        updated = self._datetime(plan, values, "updated_at")
+        responded = self._datetime(plan, values, "first_responded_at")
+        resolved = self._datetime(plan, values, "resolved_at")
+        closed = self._datetime(plan, values, "closed_at")
+        # As ticket_transition leaves them: open tickets have no end times, resolved ones no closed time.
+        if status in OPEN_STATUSES:
+            resolved = closed = None
+        elif status == Status.RESOLVED:
+            closed = None
+        for name, value in (
+            ("updated_at", updated),
+            ("first_responded_at", responded),
+            ("resolved_at", resolved),
+            ("closed_at", closed),
+        ):
+            if value is not None and value < created:
+                self._error(
+                    plan,
+                    name,
+                    _("The %(field)s time is earlier than the created time (%(created)s).")
+                    % {
+                        "field": Ticket._meta.get_field(name).verbose_name,
+                        "created": timezone.localtime(created, self.tz).strftime("%Y-%m-%d %H:%M"),
+                    },
+                    values.get(name, ""),
+                )
+        if status == Status.RESOLVED:
+            resolved = resolved or updated or created
+        elif status == Status.CLOSED:
+            closed = closed or updated or created
+        known = [value for value in (created, responded, resolved, closed) if value is not None]
+        return {
+            "created_at": created,
+            "updated_at": updated or max(known),
+            "first_responded_at": responded,
+            "resolved_at": resolved,
+            "closed_at": closed,
+        }
+
+
+def parse_when(raw: str, tz) -> datetime | None:
+    """A date or date-time from a CSV cell, made aware; values without an offset are taken in `tz`."""
+    value = raw.strip()
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+        for pattern in DATE_TIME + DATE_ONLY:
+            try:
+                parsed = datetime.strptime(value, pattern)
+                break
+            except ValueError:
+                continue
+    if parsed is None:
+        return None
+    return timezone.make_aware(parsed, tz) if timezone.is_naive(parsed) else parsed

@@ -1,0 +1,428 @@
+"""From CSV cells to a plan per row (create, update, skip) or to the errors that stop it, without writing.
+
+The planner reads the database (departments once; people and existing tickets once per batch of rows, in
+one query each) and keeps in memory only what later rows depend on: the tickets already updated by an
+earlier row and the requesters that the import is going to create. Both grow with the people and tickets
+named in the file, never with its size in bytes.
+
+Rules, which the import page and `manage.py import_tickets --help` repeat:
+- A row whose `reference` names one of our tickets (TCK-000123) updates that ticket; an empty cell leaves a
+  field as it is, and `none` in `assignee` unassigns. The ticket must be one the importer can change;
+  status moves must follow the lifecycle; the requester and the time stamps of an existing ticket are not
+  changed. Any other reference (another system's id) is kept in the history and the row creates a ticket.
+- A new ticket needs a title, a description and a requester (e-mail or username). A requester e-mail
+  without an account creates a requester account when TICKET_IMPORT_CREATE_REQUESTERS is on (the default),
+  else it is an error. No department means the default department, as for tickets opened by hand.
+- Status, priority and category are matched on their value or their name (`in_progress`, "In progress"),
+  plus a few words other systems use (medium → normal, critical → urgent, pending → waiting, solved →
+  resolved). Dates are ISO 8601 (2025-03-01, 2025-03-01 14:30, with or without an offset) or 01.03.2025;
+  times without an offset are in the importer's time zone. A resolved or closed ticket without its time
+  takes the row's `updated` time, or else its `created` time, so that a migration does not show up as
+  thousands of tickets resolved today; the end times of tickets that are not resolved or closed are ignored.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.permissions import is_admin
+from apps.departments.models import Department
+
+from ..choices import TRANSITIONS, Status
+from ..models import Ticket
+from ..permissions import CHANGE
+from ..selectors import tickets_visible_to
+from .columns import ColumnMap
+from .csvfile import restore_formula
+from .fields import CHOICES, DEFAULTS, TicketCellReader
+from .report import Action, ImportOptions, PreviewRow, RowError
+
+User = get_user_model()
+
+NOBODY = frozenset({"none", "nobody", "-", "unassigned"})
+USER_CACHE_LIMIT = 200_000
+UNCHANGED = object()
+
+
+@dataclass(eq=False)
+class NewRequester:
+    """A requester account the import will create (once, however many rows name the address)."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    username: str
+    email: str
+    is_active: bool
+    role: str
+
+    @property
+    def is_staff_role(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+@dataclass
+class PlannedRow:
+    number: int
+    action: str
+    errors: list[RowError] = field(default_factory=list)
+    fields: dict = field(default_factory=dict)  # create: Ticket(**fields) apart from the reference
+    new_requester: NewRequester | None = None
+    external_reference: str = ""
+    ticket: Ticket | None = None  # update/skip: the existing ticket
+    edits: dict = field(default_factory=dict)  # update: ticket_update(**edits)
+    transition: str = ""
+    transfer: Department | None = None
+    assign: object = UNCHANGED  # update: a user id, None (unassign) or UNCHANGED
+    preview: PreviewRow | None = None
+
+
+class TicketRowPlanner(TicketCellReader):
+    """Plans rows batch by batch for one import run."""
+
+    def __init__(self, *, actor, columns: ColumnMap, options: ImportOptions):
+        self.actor = actor
+        self.columns = columns
+        self.column_order = {header: index for index, header in enumerate(columns.headers)}
+        self.options = options
+        self.previews_left = options.max_preview
+        self.now = timezone.now()
+        self.tz = timezone.get_current_timezone()
+        self.reference_re = re.compile(rf"^{re.escape(settings.TICKET_REFERENCE_PREFIX)}-\d+$", re.IGNORECASE)
+        self.departments = {d.pk: d for d in Department.objects.all()}
+        self.department_keys = {}
+        for department in self.departments.values():
+            self.department_keys[department.slug.lower()] = department
+            self.department_keys[department.name.strip().lower()] = department
+        self.default_department = next((d for d in self.departments.values() if d.is_default and d.is_active), None)
+        self.choice_keys = {name: self._choice_keys(name) for name in CHOICES}
+        self.people: dict[str, Person | None] = {}  # "e:<lower email>" / "u:<username>" → person or None
+        self.new_requesters: dict[str, NewRequester] = {}
+        self.updated: dict[int, int] = {}  # ticket id → the row that updates it
+        self.tickets: dict[str, Ticket] = {}
+
+    # Batches ------------------------------------------------------------------------------------------------
+
+    def plan(self, batch: list[tuple[int, list[str]]]) -> list[PlannedRow]:
+        rows = []
+        for number, cells in batch:
+            values = self._values(cells)
+            if values is None:
+                continue  # a blank line
+            rows.append((number, cells, values))
+        self._prefetch_people(values for _, _, values in rows)
+        self._prefetch_tickets(values for _, _, values in rows)
+        return [self._plan_row(number, cells, values) for number, cells, values in rows]
+
+    def _values(self, cells: list[str]) -> dict[str, str] | None:
+        if not any(cell.strip() for cell in cells):
+            return None
+        values = {}
+        for name, index in self.columns.fields.items():
+            if index < len(cells):
+                values[name] = restore_formula(cells[index])
+        return values
+
+    def _prefetch_people(self, rows) -> None:
+        emails, usernames = set(), set()
+        for values in rows:
+            for name in ("requester", "assignee"):
+                raw = values.get(name, "").strip()
+                if not raw or raw.lower() in NOBODY:
+                    continue
+                key = self._person_key(raw)
+                if key not in self.people:
+                    (emails if key.startswith("e:") else usernames).add(key[2:])
+        if not emails and not usernames:
+            return
+        if len(self.people) > USER_CACHE_LIMIT:
+            self.people.clear()
+        fields = ("id", "username", "email", "is_active", "role")
+        if emails:
+            for key in emails:
+                self.people[f"e:{key}"] = None
+            found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
+            for row in found.values_list(*fields):
+                self.people[f"e:{row[2].lower()}"] = Person(*row)
+        if usernames:
+            for key in usernames:
+                self.people[f"u:{key}"] = None
+            for row in User.objects.filter(username__in=usernames).values_list(*fields):
+                self.people[f"u:{row[1]}"] = Person(*row)
+
+    def _prefetch_tickets(self, rows) -> None:
+        references = set()
+        for values in rows:
+            raw = values.get("reference", "").strip()
+            if raw and self.reference_re.match(raw):
+                references.update({raw, raw.upper()})
+        self.tickets = {}
+        if not references:
+            return
+        changeable = Ticket.objects.all()
+        if self.actor is not None and not is_admin(self.actor):
+            changeable = tickets_visible_to(self.actor, perm=CHANGE)
+        found = changeable.filter(reference__in=references).select_related("department", "assignee", "requester")
+        self.tickets = {ticket.reference.upper(): ticket for ticket in found}
+
+    # One row ------------------------------------------------------------------------------------------------
+
+    def _plan_row(self, number: int, cells: list[str], values: dict[str, str]) -> PlannedRow:
+        plan = PlannedRow(number=number, action=Action.CREATE)
+        extra = [cell for cell in cells[len(self.columns.headers) :] if cell.strip()]
+        if extra:
+            self._error(
+                plan,
+                "",
+                _(
+                    "This row has %(cells)d cells but the header names %(columns)d columns: a delimiter or a "
+                    "quote is probably missing."
+                )
+                % {"cells": len(cells), "columns": len(self.columns.headers)},
+            )
+        reference = values.get("reference", "").strip()
+        if reference and self.reference_re.match(reference):
+            ticket = self.tickets.get(reference.upper())
+            if ticket is None:
+                self._error(
+                    plan,
+                    "reference",
+                    _("There is no ticket %(reference)s that you can change.") % {"reference": reference},
+                    reference,
+                )
+            elif ticket.pk in self.updated:
+                self._error(
+                    plan,
+                    "reference",
+                    _("Ticket %(reference)s is already updated by row %(row)d.")
+                    % {"reference": ticket.reference, "row": self.updated[ticket.pk]},
+                    reference,
+                )
+            else:
+                self.updated[ticket.pk] = number
+                plan.ticket = ticket
+        elif reference:
+            plan.external_reference = reference[:100]
+        if plan.errors:
+            plan.action = Action.ERROR
+            return plan
+        if plan.ticket is not None:
+            self._plan_update(plan, values)
+        else:
+            self._plan_create(plan, values)
+        if plan.errors:
+            plan.action = Action.ERROR
+            plan.preview = None
+            plan.errors.sort(key=lambda error: self.column_order.get(error.column, -1))  # as the file reads
+        return plan
+
+    def _plan_create(self, plan: PlannedRow, values: dict[str, str]) -> None:
+        title = self._title(plan, values, required=True)
+        description = self._description(plan, values, required=True)
+        status = self._choice(plan, values, "status") or DEFAULTS["status"]
+        priority = self._choice(plan, values, "priority") or DEFAULTS["priority"]
+        category = self._choice(plan, values, "category") or DEFAULTS["category"]
+        department = self._department(plan, values)
+        requester_id, new_requester = self._requester(plan, values)
+        assignee = self._assignee(plan, values)
+        language = self._language(plan, values)
+        stamps = self._stamps(plan, values, status)
+        if plan.errors:
+            return
+        plan.new_requester = new_requester
+        plan.fields = {
+            "title": title,
+            "description": description,
+            "status": status,
+            "priority": priority,
+            "category": category,
+            "department_id": department.pk,
+            "requester_id": requester_id,
+            "assignee_id": assignee if assignee is not UNCHANGED else None,
+            "language": language or "",
+            **stamps,
+        }
+        if self.previews_left <= 0:  # the report shows the first rows only: spare the others the wording
+            return
+        self.previews_left -= 1
+        notes = []
+        if new_requester is not None:
+            notes.append(_("new requester account %(email)s") % {"email": new_requester.email})
+        if not values.get("department", "").strip():
+            notes.append(_("default department"))
+        if plan.external_reference:
+            notes.append(_("was %(reference)s") % {"reference": plan.external_reference})
+        requester = new_requester.email if new_requester else values.get("requester", "").strip()
+        plan.preview = PreviewRow(
+            plan.number, Action.CREATE, "", title, department.name, requester, tuple(str(n) for n in notes)
+        )
+
+    def _plan_update(self, plan: PlannedRow, values: dict[str, str]) -> None:
+        ticket = plan.ticket
+        notes = []
+        edits = {}
+        for name, old in (("title", ticket.title), ("description", ticket.description.replace("\r\n", "\n"))):
+            if values.get(name, "").strip():
+                new = self._title(plan, values) if name == "title" else self._description(plan, values)
+                if new is not None and new != old:
+                    edits[name] = new
+                    notes.append(_("%(field)s edited") % {"field": Ticket._meta.get_field(name).verbose_name})
+        for name in ("priority", "category"):
+            new = self._choice(plan, values, name)
+            if new and new != getattr(ticket, name):
+                edits[name] = new
+                notes.append(self._change_note(name, getattr(ticket, name), new))
+        if values.get("language", "").strip():
+            language = self._language(plan, values)
+            if language and language != ticket.language:
+                edits["language"] = language
+                notes.append(self._change_note("language", ticket.language, language))
+        status = self._choice(plan, values, "status")
+        if status and status != ticket.status:
+            if status in TRANSITIONS[ticket.status]:
+                plan.transition = status
+                notes.append(self._change_note("status", ticket.status, status))
+            else:
+                self._error(
+                    plan,
+                    "status",
+                    _("A ticket cannot move from “%(from)s” to “%(to)s”.")
+                    % {"from": Status(ticket.status).label, "to": Status(status).label},
+                    values.get("status", ""),
+                )
+        if values.get("department", "").strip():
+            department = self._department(plan, values)
+            if department is not None and department.pk != ticket.department_id:
+                plan.transfer = department
+                notes.append(self._change_note("department", ticket.department.name, department.name))
+        assignee = self._assignee(plan, values)
+        if assignee is not UNCHANGED and assignee != ticket.assignee_id:
+            plan.assign = assignee
+            notes.append(_("assignee changed"))
+        if values.get("requester", "").strip():
+            self._same_requester(plan, values, ticket)
+        plan.edits = edits
+        changed = bool(edits or plan.transition or plan.transfer or plan.assign is not UNCHANGED)
+        plan.action = Action.UPDATE if changed else Action.SKIP
+        plan.preview = PreviewRow(
+            plan.number,
+            plan.action,
+            ticket.reference,
+            edits.get("title", ticket.title),
+            (plan.transfer or ticket.department).name,
+            ticket.requester.email,
+            tuple(str(n) for n in notes) or (str(_("no changes")),),
+        )
+
+    # Fields -------------------------------------------------------------------------------------------------
+
+    def _department(self, plan, values) -> Department | None:
+        raw = values.get("department", "").strip()
+        if not raw:
+            if self.default_department is None:
+                self._error(
+                    plan,
+                    "department",
+                    _("The row names no department and there is no active default department."),
+                )
+            return self.default_department
+        department = self.department_keys.get(raw.lower())
+        if department is None:
+            known = sorted(d.name for d in self.departments.values() if d.is_active)
+            hint = _(" Departments: %(names)s.") % {"names": ", ".join(known)} if len(known) <= 12 else ""
+            self._error(plan, "department", _("No department is named “%(value)s”.") % {"value": raw} + hint, raw)
+            return None
+        if not department.is_active:
+            self._error(plan, "department", _("Department “%(name)s” is not active.") % {"name": department.name}, raw)
+            return None
+        return department
+
+    @staticmethod
+    def _person_key(raw: str) -> str:
+        return f"e:{raw.lower()}" if "@" in raw else f"u:{raw}"
+
+    def _requester(self, plan, values) -> tuple[int | None, NewRequester | None]:
+        raw = values.get("requester", "").strip()
+        if not raw:
+            self._error(plan, "requester", _("A requester (e-mail address or username) is required."))
+            return None, None
+        person = self.people.get(self._person_key(raw))
+        if person is not None:
+            if not person.is_active:
+                self._error(
+                    plan, "requester", _("The account %(name)s is not active.") % {"name": person.username}, raw
+                )
+            return person.id, None
+        if "@" not in raw:
+            self._error(plan, "requester", _("No account has the username “%(value)s”.") % {"value": raw}, raw)
+            return None, None
+        pending = self.new_requesters.get(raw.lower())
+        if pending is not None:
+            return None, pending
+        try:
+            validate_email(raw)
+        except ValidationError:
+            self._error(plan, "requester", _("“%(value)s” is not a valid e-mail address.") % {"value": raw}, raw)
+            return None, None
+        if not self.options.create_requesters:
+            self._error(
+                plan,
+                "requester",
+                _("No account has the e-mail address %(value)s (creating requesters on import is turned off).")
+                % {"value": raw},
+                raw,
+            )
+            return None, None
+        first, _space, last = " ".join(values.get("requester_name", "").split()).partition(" ")
+        pending = NewRequester(email=raw, first_name=first[:150], last_name=last[:150])
+        self.new_requesters[raw.lower()] = pending
+        return None, pending
+
+    def _same_requester(self, plan, values, ticket: Ticket) -> None:
+        raw = values["requester"].strip()
+        person = self.people.get(self._person_key(raw))
+        if person is None or person.id != ticket.requester_id:
+            self._error(
+                plan,
+                "requester",
+                _("The requester of %(reference)s is %(email)s; an import does not change the requester.")
+                % {"reference": ticket.reference, "email": ticket.requester.email},
+                raw,
+            )
+
+    def _assignee(self, plan, values):
+        raw = values.get("assignee", "").strip()
+        if not raw:
+            return UNCHANGED
+        if raw.lower() in NOBODY:
+            return None
+        person = self.people.get(self._person_key(raw))
+        if person is None:
+            what = _("e-mail address") if "@" in raw else _("username")
+            self._error(
+                plan, "assignee", _("No account has the %(what)s “%(value)s”.") % {"what": what, "value": raw}, raw
+            )
+            return UNCHANGED
+        if not (person.is_active and person.is_staff_role):
+            self._error(
+                plan,
+                "assignee",
+                _("%(name)s cannot be assigned tickets: only active agents and admins can.") % {"name": raw},
+                raw,
+            )
+            return UNCHANGED
+        return person.id

@@ -1,0 +1,164 @@
+"""Benchmark: `manage.py import_tickets` on a generated CSV file (100,000 rows by default).
+
+Creates a throw-away test database (a temporary SQLite file, or `test_<name>` on PostgreSQL when DATABASE_URL
+points there) with 10 departments, 40 agents and 2,000 requesters, writes a CSV file in the column names of
+another help desk (subject, body, email, queue, ...) in which one requester in ten has no account yet, then
+runs the import command as an operator would: it checks every row, then imports them all in one transaction.
+Reported: rows per second for the whole command (wall clock), the CPU time the process used (on a machine
+shared with other work the wall clock is partly theirs; on PostgreSQL the server's CPU comes on top), and the
+process's peak memory (ru_maxrss) before and after the import. Each size runs in a fresh process, so that the
+peaks can be compared: memory should not grow with the file.
+
+    .venv/bin/python bench/bench_import.py [--rows 100000] [--rows 10000 ...] [--batch-size 1000]
+"""
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+STATUSES = ["new", "open", "in_progress", "waiting", "resolved", "closed"]
+PRIORITIES = ["low", "normal", "normal", "high", "urgent"]
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system): on a machine shared with other work, the wall clock is not ours."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def write_csv(path: Path, rows: int, *, departments: list[str], agents: list[str], seed: int = 11) -> None:
+    """A file the way another help desk exports it, streamed to disk."""
+    from django.utils import timezone
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not a secret
+    now = timezone.now().replace(microsecond=0)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["Ticket #", "Subject", "Body", "E-mail", "Queue", "Urgency", "State", "Created", "Owner"])
+        for n in range(rows):
+            created = now - timedelta(minutes=rng.randrange(1, 365 * 24 * 60))
+            requester = rng.randrange(2200)  # 0..1999 have accounts, the rest are created by the import
+            out.writerow(
+                [
+                    f"OLD-{n + 1}",
+                    f"Printer on floor {n % 40} prints blank pages #{n}",
+                    "It stopped after the update.\nTried turning it off and on again.",
+                    f"requester{requester}@example.com",
+                    rng.choice(departments),
+                    rng.choice(PRIORITIES),
+                    rng.choice(STATUSES),
+                    created.isoformat(),
+                    rng.choice(agents) if rng.random() < 0.6 else "",
+                ]
+            )
+
+
+def child(rows: int, batch_size: int) -> dict:
+    """One measured run, in this (fresh) process."""
+    import django
+
+    django.setup()
+
+    from django.conf import settings
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    from apps.accounts.choices import Role
+    from apps.accounts.models import User
+    from apps.accounts.services import user_create
+    from apps.departments.services import department_create
+    from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    if connection.vendor == "sqlite":
+        # A file, not the in-memory default: an in-memory database would grow the process with every row.
+        settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = str(workdir / "bench.sqlite3")
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        departments = [department_create(name=f"Queue {i}", is_default=i == 0) for i in range(10)]
+        agents = [
+            user_create(
+                username=f"agent{i}", email=f"agent{i}@example.com", role=Role.AGENT, departments=[departments[i % 10]]
+            )
+            for i in range(40)
+        ]
+        unusable = make_password(None)
+        User.objects.bulk_create(
+            User(username=f"requester{i}", email=f"requester{i}@example.com", role=Role.REQUESTER, password=unusable)
+            for i in range(2000)
+        )
+        path = workdir / "tickets.csv"
+        write_csv(path, rows, departments=[d.name for d in departments], agents=[a.username for a in agents])
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        before = peak_mb()
+        cpu_before = cpu_seconds()
+        started = time.perf_counter()
+        call_command("import_tickets", str(path), "--no-progress", "--batch-size", str(batch_size), verbosity=0)
+        seconds = time.perf_counter() - started
+        cpu = cpu_seconds() - cpu_before
+        result = {
+            "database": connection.vendor,
+            "rows": rows,
+            "file_mb": round(path.stat().st_size / 1024 / 1024, 1),
+            "seconds": round(seconds, 1),
+            "rows_per_second": round(rows / seconds),
+            "cpu_seconds": round(cpu, 1),
+            "load": round(os.getloadavg()[0], 1),
+            "peak_mb_before": round(before),
+            "peak_mb_after": round(peak_mb()),
+            "tickets": Ticket.objects.count(),
+            "events": TicketEvent.objects.count(),
+            "grants": TicketUserObjectPermission.objects.count() + TicketGroupObjectPermission.objects.count(),
+            "new_requesters": User.objects.count() - 2000 - 40,
+        }
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, action="append", help="Rows in the file (repeatable; default 100000).")
+    parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = args.rows or [100_000]
+    if args.child:
+        print(json.dumps(child(sizes[0], args.batch_size)))
+        return
+    for rows in sizes:
+        command = [sys.executable, __file__, "--child", "--rows", str(rows), "--batch-size", str(args.batch_size)]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
+        r = json.loads(output.strip().splitlines()[-1])
+        print(
+            f"{r['database']}: {r['rows']:,} rows ({r['file_mb']} MB) in {r['seconds']} s = {r['rows_per_second']:,} "
+            f"rows/s (this process used {r['cpu_seconds']} s of CPU; load average {r['load']}); peak memory "
+            f"{r['peak_mb_before']} MB before the import, {r['peak_mb_after']} MB after; "
+            f"{r['tickets']:,} tickets, {r['events']:,} events, {r['grants']:,} grants, "
+            f"{r['new_requesters']:,} new requesters"
+        )
+
+
+if __name__ == "__main__":
+    main()

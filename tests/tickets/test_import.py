@@ -643,3 +643,26 @@ def test_notifications_for_imported_tickets_follow_the_option(
 
     # "ticket created" goes to the department's agents (alice), only when the import asks for it.
     assert Notification.objects.filter(recipient=agent).count() == expected
+
+
+def test_rows_without_a_department_follow_the_routing_rules(it_dept, billing_dept, requester, admin_user):
+    from apps.departments.choices import RuleField
+    from apps.departments.models import RoutingRule
+    from apps.departments.services import routing_rule_save
+
+    routing_rule_save(rule=RoutingRule(department=billing_dept, order=1, field=RuleField.KEYWORDS, pattern="invoice"))
+    data = csv_bytes(
+        [
+            HEADER,
+            ["Invoice 42 is wrong", "Charged twice.", requester.email, "", "", ""],
+            ["Printer", "Paper jam", requester.email, "", "", ""],
+            ["Invoice copy", "Please resend.", requester.email, "IT Support", "", ""],
+        ]
+    )
+
+    report = run(data, actor=admin_user)
+
+    assert report.created == 3
+    departments = list(Ticket.objects.order_by("pk").values_list("department__slug", flat=True))
+    # The rule routes the first row; the second matches nothing (default); a named department wins over rules.
+    assert departments == ["billing", "it-support", "it-support"]

@@ -12,7 +12,8 @@ Rules, which the import page and `manage.py import_tickets --help` repeat:
   changed. Any other reference (another system's id) is kept in the history and the row creates a ticket.
 - A new ticket needs a title, a description and a requester (e-mail or username). A requester e-mail
   without an account creates a requester account when TICKET_IMPORT_CREATE_REQUESTERS is on (the default),
-  else it is an error. No department means the default department, as for tickets opened by hand.
+  else it is an error. No department means routing (the rules, then the default department), as for tickets
+  opened by hand.
 - Status, priority and category are matched on their value or their name (`in_progress`, "In progress"),
   plus a few words other systems use (medium → normal, critical → urgent, pending → waiting, solved →
   resolved). Dates are ISO 8601 (2025-03-01, 2025-03-01 14:30, with or without an offset) or 01.03.2025;
@@ -34,7 +35,8 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
-from apps.departments.models import Department
+from apps.departments.models import Department, RoutingRule
+from apps.departments.patterns import matches
 
 from ..choices import TRANSITIONS, Status
 from ..models import Ticket
@@ -109,6 +111,10 @@ class TicketRowPlanner(TicketCellReader):
             self.department_keys[department.slug.lower()] = department
             self.department_keys[department.name.strip().lower()] = department
         self.default_department = next((d for d in self.departments.values() if d.is_default and d.is_active), None)
+        # Rows that name no department are routed like tickets opened by hand (rules read once per import).
+        self.rules = list(
+            RoutingRule.objects.filter(is_active=True, department__is_active=True).order_by("order", "id")
+        )
         self.choice_keys = {name: self._choice_keys(name) for name in CHOICES}
         self.people: dict[str, Person | None] = {}  # "e:<lower email>" / "u:<username>" → person or None
         self.new_requesters: dict[str, NewRequester] = {}
@@ -236,7 +242,9 @@ class TicketRowPlanner(TicketCellReader):
         status = self._choice(plan, values, "status") or DEFAULTS["status"]
         priority = self._choice(plan, values, "priority") or DEFAULTS["priority"]
         category = self._choice(plan, values, "category") or DEFAULTS["category"]
-        department = self._department(plan, values)
+        department = self._department(
+            plan, values, routed={"title": title, "description": description, "category": category}
+        )
         requester_id, new_requester = self._requester(plan, values)
         assignee = self._assignee(plan, values)
         language = self._language(plan, values)
@@ -263,7 +271,7 @@ class TicketRowPlanner(TicketCellReader):
         if new_requester is not None:
             notes.append(_("new requester account %(email)s") % {"email": new_requester.email})
         if not values.get("department", "").strip():
-            notes.append(_("default department"))
+            notes.append(_("routed"))
         if plan.external_reference:
             notes.append(_("was %(reference)s") % {"reference": plan.external_reference})
         requester = new_requester.email if new_requester else values.get("requester", "").strip()
@@ -330,8 +338,13 @@ class TicketRowPlanner(TicketCellReader):
 
     # Fields -------------------------------------------------------------------------------------------------
 
-    def _department(self, plan, values) -> Department | None:
+    def _department(self, plan, values, routed: dict | None = None) -> Department | None:
         raw = values.get("department", "").strip()
+        if not raw and routed is not None:
+            email = values.get("requester", "").strip()
+            for rule in self.rules:
+                if matches(rule.field, rule.pattern, email=email if "@" in email else "", **routed):
+                    return self.departments[rule.department_id]
         if not raw:
             if self.default_department is None:
                 self._error(

@@ -97,13 +97,13 @@ class World:
         return [path.read_text(encoding="utf-8") for path in sorted(self.mail_dir.glob("*.log"))]
 
 
-def _postgres_database(worker_id: str):
+def _postgres_database(suffix: str):
     """A fresh PostgreSQL database beside the test database: (url, drop)."""
     import psycopg2
 
     url = os.environ["DATABASE_URL"]
     config = environ.Env.db_url_config(url)
-    name = f"test_{config['NAME']}_workers_{worker_id}"[:63]
+    name = f"test_{config['NAME']}_workers_{suffix}"[:63]
     admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
 
     def run(statement: str) -> None:
@@ -123,9 +123,9 @@ def _postgres_database(worker_id: str):
 
 
 @pytest.fixture
-def world(tmp_path, worker_id):
+def world(tmp_path):
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        database_url, drop = _postgres_database(worker_id)
+        database_url, drop = _postgres_database(str(os.getpid()))
     else:
         database_url, drop = f"sqlite:///{tmp_path / 'worker.sqlite3'}", lambda: None
     mail_dir = tmp_path / "mail"

@@ -242,6 +242,21 @@ NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 
+# AI (apps/ai): triage of new tickets and translation. AI_PROVIDER is local (offline: language detection,
+# English sentiment, keyword categories, no translation), google (Cloud Natural Language v2 + Translation v3)
+# or disabled. Every Google call has a timeout and retries (503/429 only) stop after AI_RETRY_DEADLINE seconds;
+# triage makes three calls, so 3 × (AI_TIMEOUT + AI_RETRY_DEADLINE) stays below the workers' task timeout (60 s).
+AI_PROVIDER = env.str("AI_PROVIDER", default="local")
+AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
+AI_TIMEOUT = env.float("AI_TIMEOUT", default=5.0)
+AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)
+GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
+GOOGLE_API_KEY = env.str("GOOGLE_API_KEY", default="")
+GOOGLE_CLOUD_PROJECT = env.str("GOOGLE_CLOUD_PROJECT", default="")
+GOOGLE_CLOUD_LOCATION = env.str("GOOGLE_CLOUD_LOCATION", default="global")
+# Empty: Google's own endpoints. Set it to talk to another endpoint (a proxy, or a local fake in tests).
+GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
+
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(

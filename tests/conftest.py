@@ -23,6 +23,14 @@ def _tasks_run_inline(settings, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)
 
 
+@pytest.fixture(autouse=True)
+def _no_ai_triage(settings):
+    """New tickets are not triaged unless a test asks for it (tests/ai: the `triage_on` fixture): the other tests
+    count the callbacks and queries their writes queue, and need no language model."""
+    settings.AI_TRIAGE_ENABLED = False
+    settings.AI_PROVIDER = "local"
+
+
 @pytest.fixture
 def after_commit(django_capture_on_commit_callbacks):
     """`with after_commit(): <writes>` runs, at the end of the block, what the writes queued for after their commit

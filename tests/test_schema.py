@@ -25,6 +25,7 @@ OPERATIONS = {
     ("/api/tickets/{id}/", "patch"),
     ("/api/tickets/{id}/", "delete"),
     ("/api/tickets/{id}/transfer/", "post"),
+    ("/api/tickets/{id}/translation/", "get"),
     ("/api/tickets/{ticket_pk}/comments/", "get"),
     ("/api/tickets/{ticket_pk}/comments/", "post"),
     ("/api/tickets/{ticket_pk}/attachments/", "get"),

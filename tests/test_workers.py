@@ -1,5 +1,5 @@
 """Real workers: a `manage.py qcluster` process, on the ORM broker and on Redis, delivers the notification and the
-e-mail of a new ticket.
+e-mail of a new ticket, and triages it (AI, local provider).
 
 Every other test runs tasks inline (`sync`). Here nothing is faked: each test builds a small world of its own that
 separate processes share, the way a web node and a worker share a deployment:
@@ -52,6 +52,7 @@ ticket = ticket_create(actor=carol, requester=carol, title="Printer on fire", de
 print(ticket.reference)
 """
 TASKS = "SELECT func, success FROM django_q_task WHERE func LIKE 'apps.notifications.%'"
+INSIGHTS = "SELECT status, provider FROM ai_ticketinsight"
 NOTIFICATIONS = """
 SELECT u.username, n.kind, n.email_status
 FROM notifications_notification n JOIN accounts_user u ON u.id = n.recipient_id ORDER BY n.id
@@ -207,19 +208,21 @@ def test_a_worker_delivers_the_notification_and_the_email(world, broker, qcluste
     reference = world.manage("shell", "--no-imports", "-c", OPEN_TICKET).strip().splitlines()[-1]
 
     deadline = started + WAIT_SECONDS
-    notifications, emails, tasks = [], [], []
+    notifications, emails, tasks, insights = [], [], [], []
     while time.monotonic() < deadline:
         assert qcluster.poll() is None, (tmp_path / "qcluster.log").read_text()
         notifications = world.query(NOTIFICATIONS)
         emails = world.emails()
         # The worker's task log, written by the cluster's monitor once each task has returned.
         tasks = world.query(TASKS)
-        if notifications and notifications[0][2] == "sent" and emails and len(tasks) == 2:
+        insights = world.query(INSIGHTS)  # the AI triage (local provider) runs in the same worker
+        if notifications and notifications[0][2] == "sent" and emails and len(tasks) == 2 and insights:
             break
         time.sleep(0.5)
     log = (tmp_path / "qcluster.log").read_text()
 
     assert notifications == [("alice", "ticket_created", "sent")], log
+    assert insights == [("done", "local")], log
     assert len(emails) == 1, log
     email = emails[0]
     assert "To: alice@example.com" in email

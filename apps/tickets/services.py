@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.ai.queue import queue_triage
 from apps.departments.models import Department
 from apps.departments.routing import choose_assignee, route_ticket
 from apps.notifications.queue import queue_event
@@ -106,7 +107,8 @@ def ticket_create(
 
     `department=None` routes the ticket (apps.departments.routing: first matching rule, else the default
     department; the rule is recorded in a 'routed' event). Without an `assignee` the department's assignment
-    policy may choose one (recorded in the 'assigned' event). Notifications are queued for after the commit.
+    policy may choose one (recorded in the 'assigned' event). Notifications and the AI triage
+    (apps.ai.queue) are queued for after the commit.
     """
     route = None
     if department is None:
@@ -150,6 +152,7 @@ def ticket_create(
     ticket.save(force_insert=True)
     perms.grants_for_new_tickets([ticket])
     queue_event(events.ticket_created_event(ticket=ticket, actor=actor))
+    queue_triage(ticket.pk)
     if route is not None:
         events.routed_event(ticket=ticket, actor=actor, rule=route.rule)
     if ticket.assignee is not None:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from apps.ai.services import replies_translate
 from apps.notifications.views import notification_list_page
 
 from . import services
@@ -186,9 +187,17 @@ def ticket_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, status: int = 200) -> HttpResponse:
     user = request.user
     events = events_visible_to(user, ticket=ticket).filter(kind__in=REQUESTER_EVENT_KINDS)
+    comments = list(comments_visible_to(user, ticket=ticket))
+    # `?translate=1`: the agents' replies in the requester's language (machine translation, originals kept).
+    translating = request.GET.get("translate") == "1"
+    translation_error = ""
+    if translating:
+        translation_error = replies_translate(ticket=ticket, comments=comments, language=user.language)
     context = {
         "ticket": ticket,
-        "comments": list(comments_visible_to(user, ticket=ticket)),
+        "comments": comments,
+        "translating": translating,
+        "translation_error": translation_error,
         # Files added with the ticket itself (not with a reply); never internal, since they have no comment.
         "ticket_files": list(ticket.attachments.filter(comment__isnull=True)),
         "history": requester_history_lines(events),

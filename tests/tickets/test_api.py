@@ -110,6 +110,7 @@ def test_detail_representation(world, agent):
         "comments": base + "comments/",
         "attachments": base + "attachments/",
         "events": base + "events/",
+        "insight": None,  # no triage in these tests (tests/ai/test_api.py reads a real one)
     }
 
 
@@ -123,6 +124,7 @@ def test_detail_representation(world, agent):
         ("patch", "/api/tickets/{pk}/"),
         ("delete", "/api/tickets/{pk}/"),
         ("post", "/api/tickets/{pk}/transfer/"),
+        ("get", "/api/tickets/{pk}/translation/"),
         ("get", "/api/tickets/{pk}/comments/"),
         ("post", "/api/tickets/{pk}/comments/"),
         ("get", "/api/tickets/{pk}/attachments/"),

@@ -21,7 +21,9 @@ COMMON_PARAMETERS = frozenset({"format"})
 def allowed_query_parameters(view, *, is_list: bool) -> frozenset[str]:
     """The query parameters `view` understands for this request; everything else is refused."""
     if not is_list:
-        return COMMON_PARAMETERS
+        # A detail action may name its own parameters: `action_query_parameters = {"translation": {"lang"}}`.
+        extra = getattr(view, "action_query_parameters", {}).get(getattr(view, "action", None), ())
+        return COMMON_PARAMETERS | frozenset(extra)
     allowed = set(LIST_PARAMETERS)
     if getattr(view, "search_fields", None):
         allowed.add(api_settings.SEARCH_PARAM)

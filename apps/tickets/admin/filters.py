@@ -1,7 +1,9 @@
 """Changelist filters of the ticket back office (unfold's filter widgets, our own lookups)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import EMPTY_VALUES
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter, RangeDateFilter
@@ -105,3 +107,19 @@ class SlaFilter(DropdownFilter):
         if value == self.PAUSED:
             return queryset.filter(status__in=OPEN_STATUSES, sla_paused_at__isnull=False)
         return queryset if value in EMPTY_VALUES else queryset.none()
+
+
+class LanguageFilter(DropdownFilter):
+    """The ticket's language: the one set on the ticket, else the one the AI triage detected."""
+
+    title = _("language")
+    parameter_name = "language"
+
+    def lookups(self, request, model_admin):
+        return settings.LANGUAGES
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value not in dict(settings.LANGUAGES):
+            return queryset
+        return queryset.filter(Q(language=value) | Q(language="", insight__language=value))

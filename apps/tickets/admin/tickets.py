@@ -1,10 +1,11 @@
 """The ticket back office: the changelist agents work from and the ticket page they answer on."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -18,6 +19,9 @@ from unfold.paginator import InfinitePaginator
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
+from apps.ai.providers import ProviderError, TranslationUnavailable
+from apps.ai.selectors import insight_for_ticket
+from apps.ai.services import ticket_translation
 from apps.departments.models import Department
 
 from .. import services, sla
@@ -27,7 +31,7 @@ from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
-from .filters import AssigneeFilter, DayRangeFilter, SlaFilter, StatusFilter
+from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import TicketAddForm, TicketChangeForm
 from .ticket_csv import TicketCsvMixin
 
@@ -91,6 +95,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
         ("department", RelatedDropdownFilter),
         AssigneeFilter,
         SlaFilter,
+        LanguageFilter,
         ("created_at", DayRangeFilter),
         # The dashboard's figures link here: first responses and resolutions per day.
         ("first_responded_at", DayRangeFilter),
@@ -254,7 +259,21 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
                 obj.attachments.filter(comment__isnull=True).select_related("uploaded_by")
             )
             context["history"] = history_lines(events_visible_to(request.user, ticket=obj))
+            context["insight"] = insight_for_ticket(obj)
+            context["can_apply_insight"] = self.has_change_permission(request, obj)
+            if request.method == "GET" and request.GET.get("translate") == "1":
+                context.update(self._translation(request, obj))
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def _translation(self, request, obj) -> dict:
+        """`?translate=1`: the description and the visible comments in the agent's language (cached)."""
+        language = request.user.language or settings.LANGUAGE_CODE
+        try:
+            return {"translation": ticket_translation(user=request.user, ticket=obj, language=language)}
+        except TranslationUnavailable:
+            return {"translation_error": _("Translation is unavailable with the configured AI provider.")}
+        except ProviderError:
+            return {"translation_error": _("The translation service failed; try again later.")}
 
     # Changelist columns -------------------------------------------------------------------------------------
 
@@ -290,6 +309,11 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
                 self.admin_site.admin_view(self.attachment_download_view),
                 name="tickets_ticket_attachment_download",
             ),
+            path(
+                "<str:object_id>/insight/apply/",
+                self.admin_site.admin_view(self.insight_apply_view),
+                name="tickets_ticket_insight_apply",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -311,6 +335,35 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
         )
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+    def insight_apply_view(self, request, object_id):
+        """Apply one suggestion of the ticket's AI insight through the ticket services (recorded in the history)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        ticket = self.get_object(request, unquote(object_id))
+        if ticket is None or not self.has_view_permission(request, ticket):
+            raise Http404(_("No ticket matches the given query."))
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        insight = insight_for_ticket(ticket)
+        what = request.POST.get("apply")
+        try:
+            if what == "priority" and insight is not None and insight.suggested_priority:
+                services.ticket_update(ticket=ticket, actor=request.user, priority=insight.suggested_priority)
+            elif what == "department" and insight is not None and insight.suggested_department is not None:
+                services.ticket_transfer(ticket=ticket, actor=request.user, department=insight.suggested_department)
+            else:
+                self.message_user(request, _("There is no such suggestion to apply."), messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+        self.message_user(request, _("The suggestion was applied."), messages.SUCCESS)
+        # A transfer can take the ticket out of the user's scope: then back to the list.
+        request.__dict__.pop("_ticket_permission_cache", None)
+        if not self.has_view_permission(request, ticket):
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
 
     # guardian's object-permission pages: admins only (guardian #305, #756) -----------------------------------
 

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.permissions import is_admin
+from apps.ai.api import TicketInsightSerializer
 from apps.common.api.serializers import StrictSerializer
 from apps.departments.models import Department
 
@@ -88,6 +89,7 @@ class TicketSerializer(serializers.ModelSerializer):
         view_name="api:ticket-attachment-list", lookup_url_kwarg="ticket_pk"
     )
     events = serializers.HyperlinkedIdentityField(view_name="api:ticket-event-list", lookup_url_kwarg="ticket_pk")
+    insight = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
@@ -116,8 +118,18 @@ class TicketSerializer(serializers.ModelSerializer):
             "comments",
             "attachments",
             "events",
+            "insight",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(TicketInsightSerializer(allow_null=True))
+    def get_insight(self, ticket: Ticket):
+        """The AI triage, for staff only (null for requesters and before triage)."""
+        request = self.context.get("request")
+        if request is None or api_role(request.user) == Role.REQUESTER:
+            return None
+        insight = getattr(ticket, "insight", None)  # select_related by the views: no query per row
+        return TicketInsightSerializer(insight).data if insight is not None else None
 
 
 class StaleTicketSerializer(serializers.Serializer):

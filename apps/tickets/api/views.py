@@ -10,6 +10,7 @@ with a `version` field that is not the current version gets 412 with the current
 saved.
 """
 
+from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -18,8 +19,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from apps.ai.api import TicketTranslationSerializer
+from apps.ai.providers import ProviderError, TranslationUnavailable
+from apps.ai.services import ticket_translation
 from apps.common.api.views import ScopedViewSet
 
 from ..choices import Priority, Source, Status
@@ -163,9 +168,10 @@ class TicketViewSet(
         "id": "id",
     }
     throttle_scopes = {"create": "ticket_create"}
+    action_query_parameters = {"translation": {"lang"}}
 
     def get_scoped_queryset(self):
-        return tickets_visible_to(self.request.user)
+        return tickets_visible_to(self.request.user).select_related("insight")
 
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -238,3 +244,40 @@ class TicketViewSet(
             ticket=ticket, actor=request.user, department=data["department"], expected_version=version
         )
         return self.ticket_response(ticket)
+
+    @extend_schema(
+        summary="Read a ticket's title, description and visible comments machine-translated",
+        parameters=[
+            OpenApiParameter(
+                "lang",
+                OpenApiTypes.STR,
+                description="Target language (one of the site's languages); default: the caller's language.",
+            )
+        ],
+        responses={
+            200: TicketTranslationSerializer,
+            409: OpenApiResponse(description="The configured AI provider does not translate (AI_PROVIDER=local)."),
+            503: OpenApiResponse(description="The translation provider failed or timed out; try again later."),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def translation(self, request, pk=None):
+        ticket = self.get_object()
+        languages = dict(settings.LANGUAGES)
+        language = request.query_params.get("lang") or request.user.language or settings.LANGUAGE_CODE
+        if language not in languages:
+            raise ValidationError({"lang": [_("Choose one of: %(languages)s.") % {"languages": ", ".join(languages)}]})
+        try:
+            data = ticket_translation(user=request.user, ticket=ticket, language=language)
+        except TranslationUnavailable:
+            # Not a server fault: this installation's provider does not translate (409, as for a state conflict).
+            return Response(
+                {"detail": _("Translation is unavailable with the configured AI provider.")},
+                status=status.HTTP_409_CONFLICT,
+            )
+        except ProviderError:
+            return Response(
+                {"detail": _("The translation service failed; try again later.")},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response(TicketTranslationSerializer(data).data)

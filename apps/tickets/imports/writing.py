@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
+from apps.ai.queue import queue_triage
 from apps.notifications.queue import queue_event
 
 from .. import services
@@ -135,6 +136,9 @@ class TicketWriter:
         if self.options.notify:
             for event in events:
                 queue_event(event)
+        if self.options.triage:  # TICKET_IMPORT_TRIAGE / --triage; AI_TRIAGE_ENABLED still applies
+            for ticket in tickets:
+                queue_triage(ticket.pk)
 
     def _create_requesters(self, people: list[NewRequester]) -> None:
         """Requester accounts for e-mail addresses that have none: no password (they use "forgot password")."""

@@ -1,0 +1,93 @@
+"""AI_PROVIDER=local (the default): offline, nothing to configure.
+
+Language: lingua, restricted to settings.LANGUAGES (all 75 languages would take ~1 GB), built once per process.
+Sentiment: vaderSentiment, English only. Categories: keyword lists per ticket category. No translation.
+"""
+
+import re
+import threading
+
+from django.conf import settings
+
+from .base import Analysis, Provider, TranslationUnavailable
+
+# Keywords (en, de, tr) per apps.tickets.choices.Category value; a word matches at a word start.
+CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "incident": (
+        "error", "broken", "crash", "down", "fails", "failed", "not working", "outage", "bug",
+        "fehler", "kaputt", "funktioniert nicht", "absturz", "ausfall",
+        "hata", "çalışmıyor", "bozuk", "çöktü", "arıza",
+    ),
+    "access": (
+        "password", "login", "log in", "account", "locked out", "permission", "access", "vpn",
+        "passwort", "anmeld", "konto", "zugang", "gesperrt",
+        "şifre", "parola", "giriş", "hesap", "erişim",
+    ),
+    "billing": (
+        "invoice", "bill", "payment", "refund", "charge", "price",
+        "rechnung", "zahlung", "erstattung", "gebühr",
+        "fatura", "ödeme", "iade", "ücret",
+    ),
+    "request": (
+        "please install", "need a", "request", "new laptop", "order", "set up",
+        "bitte installieren", "benötige", "anfrage", "bestellen",
+        "talep", "istiyorum", "kurulum", "lazım",
+    ),
+    "question": ("how do i", "how can i", "question", "wie kann ich", "frage", "nasıl", "soru"),
+}  # fmt: skip
+
+_lock = threading.Lock()
+_detector = None
+_analyzer = None
+
+
+def _get_detector():
+    global _detector
+    if _detector is None:
+        with _lock:
+            if _detector is None:
+                from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+                codes = [getattr(IsoCode639_1, code.upper()) for code, _name in settings.LANGUAGES]
+                _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+    return _detector
+
+
+def _get_analyzer():
+    global _analyzer
+    if _analyzer is None:
+        with _lock:
+            if _analyzer is None:
+                from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+                _analyzer = SentimentIntensityAnalyzer()
+    return _analyzer
+
+
+def keyword_categories(text: str) -> list[str]:
+    """The categories whose keywords occur in `text`, in CATEGORY_KEYWORDS order."""
+    lowered = text.lower()
+    return [
+        category
+        for category, words in CATEGORY_KEYWORDS.items()
+        if any(re.search(r"(?<!\w)" + re.escape(word), lowered) for word in words)
+    ]
+
+
+class LocalProvider(Provider):
+    name = "local"
+
+    def detect_language(self, text: str) -> str | None:
+        if not text.strip():
+            return None
+        language = _get_detector().detect_language_of(text)
+        return language.iso_code_639_1.name.lower() if language is not None else None
+
+    def analyze(self, text: str) -> Analysis:
+        sentiment = None
+        if self.detect_language(text) == "en":
+            sentiment = round(_get_analyzer().polarity_scores(text)["compound"], 3)
+        return Analysis(sentiment=sentiment, categories=keyword_categories(text))
+
+    def translate(self, text: str, target: str, source: str | None = None) -> str:
+        raise TranslationUnavailable("The local AI provider cannot translate (set AI_PROVIDER=google to translate).")

@@ -1,0 +1,28 @@
+import pytest
+
+from apps.ai.providers import _build
+
+from .fake_google import FakeGoogle
+
+
+@pytest.fixture
+def triage_on(settings):
+    settings.AI_TRIAGE_ENABLED = True
+    settings.AI_PROVIDER = "local"
+
+
+@pytest.fixture
+def fake_google(settings):
+    """AI_PROVIDER=google against a local fake server, with a short timeout and retry deadline."""
+    with FakeGoogle() as fake:
+        settings.AI_PROVIDER = "google"
+        settings.GOOGLE_API_ENDPOINT = fake.url
+        settings.GOOGLE_APPLICATION_CREDENTIALS = ""
+        settings.GOOGLE_API_KEY = ""
+        settings.GOOGLE_CLOUD_PROJECT = "demo-project"
+        settings.GOOGLE_CLOUD_LOCATION = "global"
+        settings.AI_TIMEOUT = 0.5
+        settings.AI_RETRY_DEADLINE = 2.0
+        _build.cache_clear()
+        yield fake
+    _build.cache_clear()

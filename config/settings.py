@@ -247,6 +247,9 @@ SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 # or disabled. Every Google call has a timeout and retries (503/429 only) stop after AI_RETRY_DEADLINE seconds;
 # triage makes three calls, so 3 × (AI_TIMEOUT + AI_RETRY_DEADLINE) stays below the workers' task timeout (60 s).
 AI_PROVIDER = env.str("AI_PROVIDER", default="local")
+# Languages the local detector tells apart (ISO 639-1). Each costs memory (all 75 take ~1 GB), so keep the list
+# to the languages your requesters write in: the site's three and the commonest others.
+AI_DETECT_LANGUAGES = env.list("AI_DETECT_LANGUAGES", default=["en", "tr", "de", "fr", "es", "pt"])
 AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
 AI_TIMEOUT = env.float("AI_TIMEOUT", default=5.0)
 AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)

@@ -1,6 +1,6 @@
 """AI_PROVIDER=local (the default): offline, nothing to configure.
 
-Language: lingua, restricted to settings.LANGUAGES (all 75 languages would take ~1 GB), built once per process.
+Language: lingua, restricted to settings.AI_DETECT_LANGUAGES (all 75 would take ~1 GB), built once per process.
 Sentiment: vaderSentiment, English only. Categories: keyword lists per ticket category. No translation.
 """
 
@@ -48,7 +48,7 @@ def _get_detector():
             if _detector is None:
                 from lingua import IsoCode639_1, LanguageDetectorBuilder
 
-                codes = [getattr(IsoCode639_1, code.upper()) for code, _name in settings.LANGUAGES]
+                codes = [getattr(IsoCode639_1, code.upper()) for code in settings.AI_DETECT_LANGUAGES]
                 _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
     return _detector
 

@@ -9,7 +9,6 @@ queries every list page runs: the first 25 visible tickets, newest first, and a 
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,14 +23,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
-
-def timed(fn, repeat: int = 20) -> tuple[float, float]:
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - start) * 1000)
-    return statistics.median(runs), max(runs)
+from bench.data import timed  # noqa: E402
 
 
 def main() -> None:

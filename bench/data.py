@@ -1,10 +1,22 @@
 """Bulk data for the benchmarks: N tickets over 10 departments and 500 requesters, with their real grants."""
 
 import random
+import statistics
+import time
 
 from django.db import transaction
 
 BATCH = 5000
+
+
+def timed(fn, repeat: int = 20) -> tuple[float, float]:
+    """Median and maximum wall time of `fn()` over `repeat` runs, in milliseconds."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - start) * 1000)
+    return statistics.median(runs), max(runs)
 
 
 def fill(n: int, *, password: str | None = None):

@@ -183,3 +183,15 @@ def test_saving_preferences(carol, requester):
         ("carol", NotificationKind.REPLY, True, False),
         ("carol", NotificationKind.STATUS_CHANGED, False, True),
     ]
+
+
+def test_the_list_pages_by_twenty_with_newer_and_older_links(carol, requester, it_ticket):
+    notify(requester, it_ticket, 21)
+
+    first = carol.get(LIST_URL).content.decode()
+    second = carol.get(LIST_URL, {"page": 2})
+
+    assert 'href="?page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    assert len(second.context["notifications"]) == 1
+    assert 'href="?page=1" rel="prev"' in second.content.decode()

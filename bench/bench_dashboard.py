@@ -14,7 +14,6 @@ import argparse
 import os
 import random
 import sys
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,9 +26,9 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench.data import timed  # noqa: E402
+from bench.data import throwaway_database, timed  # noqa: E402
 
 
 def fill(n: int):
@@ -107,16 +106,7 @@ def main() -> None:
 
     from apps.tickets.dashboard import dashboard_context
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        start = time.perf_counter()
-        admin, agent = fill(args.tickets)
-        fill_s = time.perf_counter() - start
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        print(f"database: {connection.vendor}; tickets: {args.tickets:,}; fill: {fill_s:.1f} s")
+    with throwaway_database(fill, args.tickets) as (admin, agent):
         for label, user in (("admin (all tickets)", admin), ("agent (1 of 10 departments)", agent)):
             browser = Client()
             browser.force_login(user)
@@ -131,8 +121,6 @@ def main() -> None:
                 f"(max {callback[1]:.0f}), {query_count} queries; whole page: median {page[0]:.0f} ms "
                 f"(max {page[1]:.0f})"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

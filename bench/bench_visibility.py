@@ -10,7 +10,6 @@ queries every list page runs: the first 25 visible tickets, newest first, and a 
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -20,10 +19,8 @@ import django
 
 django.setup()
 
-from django.db import connection  # noqa: E402
-from django.test.utils import setup_test_environment  # noqa: E402
 
-from bench.data import timed  # noqa: E402
+from bench.data import throwaway_database, timed  # noqa: E402
 
 
 def main() -> None:
@@ -34,16 +31,7 @@ def main() -> None:
     from apps.tickets.selectors import tickets_visible_to
     from bench.data import fill
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
-        start = time.perf_counter()
-        agent, requester = fill(args.tickets)
-        fill_s = time.perf_counter() - start
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
-        print(f"database: {connection.vendor}; tickets: {args.tickets}; fill: {fill_s:.1f} s")
+    with throwaway_database(fill, args.tickets) as (agent, requester):
         for label, user in (("agent (1 of 10 departments)", agent), ("requester", requester)):
             qs = tickets_visible_to(user).select_related("department", "requester", "assignee")
             page = timed(lambda qs=qs: list(qs.order_by("-created_at", "-id")[:25]))
@@ -52,8 +40,6 @@ def main() -> None:
                 f"{label:30} first page of 25: median {page[0]:.1f} ms (max {page[1]:.1f}); "
                 f"open count: median {count[0]:.1f} ms (max {count[1]:.1f})"
             )
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Bulk data for the benchmarks: N tickets over 10 departments and 500 requesters, with their real grants."""
 
+import contextlib
 import random
 import statistics
 import time
@@ -7,6 +8,30 @@ import time
 from django.db import transaction
 
 BATCH = 5000
+
+
+@contextlib.contextmanager
+def throwaway_database(fill_fn, tickets: int):
+    """A fresh test database filled by `fill_fn(tickets)` (and ANALYZEd on PostgreSQL); destroyed afterwards.
+
+    Yields what `fill_fn` returned; prints the database, the size and the fill time.
+    """
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        start = time.perf_counter()
+        result = fill_fn(tickets)
+        fill_s = time.perf_counter() - start
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        print(f"database: {connection.vendor}; tickets: {tickets:,}; fill: {fill_s:.1f} s")
+        yield result
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def timed(fn, repeat: int = 20) -> tuple[float, float]:

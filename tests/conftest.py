@@ -1,6 +1,7 @@
 """Shared fixtures: a small organisation with two departments and one person per role."""
 
 import pytest
+from django.utils import translation
 
 from apps.accounts.choices import Role
 from tests.accounts.factories import UserFactory
@@ -11,6 +12,10 @@ from tests.departments.factories import DepartmentFactory
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    # A request of a user who reads Turkish leaves Turkish active in the thread (a server's next request
+    # activates its own); each test starts in the site's language.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -88,6 +88,7 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_desc"),
+            models.Index(fields=["-updated_at", "-id"], name="ticket_updated_desc"),
             # The SLA check (every minute) and the "breaching soon" filter look only at running clocks.
             models.Index(
                 fields=["first_response_due_at"],

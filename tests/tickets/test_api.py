@@ -65,7 +65,10 @@ def test_list_shows_exactly_the_visible_tickets(world, role):
     assert response.status_code == 200
     expected = [t.reference for t, seen in ((world.billing_ticket, sees_billing), (world.it_ticket, sees_it)) if seen]
     assert references(response) == expected
-    assert response.json()["count"] == len(expected)
+    assert "count" not in response.json()
+    # Counting reads the visible set another way (see tickets_visible_to): the same rows, and their number.
+    counted = jwt_client(world.users[role]).get(LIST, {"count": "true"})
+    assert (references(counted), counted.json()["count"]) == (expected, len(expected))
 
 
 @pytest.mark.parametrize("role", list(VISIBILITY))
@@ -262,13 +265,53 @@ def test_ticket_list_query_count_does_not_grow_with_rows(role, admin_user, agent
     client = jwt_client(user)
     for _ in range(2):
         TicketFactory(department=it_dept, requester=requester)
-    at_2 = _list_queries(client, f"{LIST}?page_size=100")
+    at_2 = [_list_queries(client, f"{LIST}?page_size=100{extra}") for extra in ("", "&count=true")]
     for _ in range(28):
         TicketFactory(department=it_dept, requester=requester)
-    at_30 = _list_queries(client, f"{LIST}?page_size=100")
+    at_30 = [_list_queries(client, f"{LIST}?page_size=100{extra}") for extra in ("", "&count=true")]
     assert len(jwt_client(user).get(f"{LIST}?page_size=100").json()["results"]) == 30
-    # JWT user, count, page: three queries whatever the number of rows.
-    assert at_2 == at_30 == 3
+    # JWT user and the page (one row more than the page: no count); count=true adds the count.
+    assert at_2 == at_30 == [2, 3]
+
+
+def test_pages_link_to_each_other_without_counting(agent, requester, it_dept):
+    tickets = [TicketFactory(department=it_dept, requester=requester) for _ in range(5)]
+    newest_first = [t.reference for t in reversed(tickets)]
+    client = jwt_client(agent)
+
+    first = client.get(LIST, {"page_size": 2}).json()
+    assert [r["reference"] for r in first["results"]] == newest_first[:2]
+    assert first["previous"] is None
+    assert first["next"] == "http://testserver/api/tickets/?page=2&page_size=2"
+    middle = client.get(first["next"]).json()
+    assert [r["reference"] for r in middle["results"]] == newest_first[2:4]
+    assert middle["previous"] == "http://testserver/api/tickets/?page_size=2"
+    last = client.get(middle["next"]).json()
+    assert ([r["reference"] for r in last["results"]], last["next"]) == (newest_first[4:], None)
+    assert last["previous"] == "http://testserver/api/tickets/?page=2&page_size=2"
+    assert "count" not in last
+    assert client.get(LIST, {"page_size": 2, "page": 3, "count": "1"}).json()["count"] == 5
+    # Exactly a page of rows: no next page.
+    assert client.get(LIST, {"page_size": 5}).json()["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"page": 4, "page_size": 2}, None),
+        ({"page": 10**15}, None),
+        ({"count": "yes"}, "count"),
+        ({"page": "0"}, "page"),
+    ],
+)
+def test_bad_pages_are_refused(agent, requester, it_dept, query, field):
+    for _ in range(3):
+        TicketFactory(department=it_dept, requester=requester)
+    response = jwt_client(agent).get(LIST, query)
+    if field is None:  # past the last page
+        assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+    else:
+        assert (response.status_code, list(response.json())) == (400, [field])
 
 
 # ---- creating ---------------------------------------------------------------------------------------------
@@ -526,3 +569,45 @@ def test_dates_with_any_utc_offset_python_accepts_are_filters_not_errors(agent, 
     response = jwt_client(agent).get(LIST, {"updated_after": "0098-01-17T23:39:17+17:09"})
     assert response.status_code == 200
     assert len(references(response)) == 4
+
+
+# ---- representation ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["admin", "agent", "requester"])
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Istanbul"])
+def test_ticket_representation_is_drfs_generic_one(role, zone, admin_user, agent, requester, it_dept, billing_dept):
+    """TicketSerializer writes its fields directly, for speed: exactly what the declared fields would write."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory, force_authenticate
+
+    from apps.ai.models import TicketInsight
+    from apps.tickets.api.serializers import TicketSerializer
+
+    full = TicketFactory(department=it_dept, requester=requester, assignee=agent, language="tr")
+    now = timezone.now()
+    Ticket.objects.filter(pk=full.pk).update(
+        first_response_due_at=now, resolution_due_at=now + dt.timedelta(days=1), first_responded_at=now,
+        resolved_at=now, closed_at=now,
+    )  # fmt: skip
+    TicketInsight.objects.create(
+        ticket=full, provider="local", language="tr", sentiment=-0.5, categories=["network"],
+        suggested_priority=Priority.HIGH, suggested_department=billing_dept, analysed_at=now,
+    )  # fmt: skip
+    bare = TicketFactory(department=it_dept, requester=requester)
+    tickets = list(Ticket.objects.select_related("insight").filter(pk__in=[full.pk, bare.pk]).order_by("pk"))
+    user = {"admin": admin_user, "agent": agent, "requester": requester}[role]
+    raw = APIRequestFactory().get("/api/tickets/", {"format": "json"}, HTTP_HOST="testserver")
+    force_authenticate(raw, user)
+    request = Request(raw)
+    request.user = user
+
+    with timezone.override(zone):
+        fast = TicketSerializer(tickets, many=True, context={"request": request}).data
+        generic = TicketSerializer(context={"request": request})
+        expected = [super(TicketSerializer, generic).to_representation(t) for t in tickets]
+
+    assert fast == expected
+    assert list(fast[0]) == TicketSerializer.Meta.fields
+    assert fast[0]["url"] == f"http://testserver/api/tickets/{full.pk}/?format=json"
+    assert (fast[0]["insight"] is None) == (role == "requester")

@@ -49,7 +49,6 @@ def test_agent_reads_replies_and_notes(ticket, agent):
 def test_requester_never_sees_internal_notes(ticket, requester):
     response = jwt_client(requester).get(comments(ticket))
     assert [r["body"] for r in response.json()["results"]] == ["Which client version?"]
-    assert response.json()["count"] == 1
 
 
 @pytest.mark.parametrize("who", ["other_agent", "other_requester"])
@@ -150,8 +149,8 @@ def test_comment_list_query_count_does_not_grow_with_rows(ticket, agent):
         comment_add(ticket=ticket, actor=agent, body=f"Update {i}", is_internal=i % 3 == 0)
     at_30 = _queries(client, path)
     assert len(client.get(path).json()["results"]) == 30
-    # JWT user, ticket, count, comments with authors, their attachments.
-    assert at_2 == at_30 == 5
+    # JWT user, ticket, comments with authors, their attachments.
+    assert at_2 == at_30 == 4
 
 
 def test_history_hides_internal_events_from_requesters(ticket, agent, requester):
@@ -173,4 +172,4 @@ def test_history_query_count_does_not_grow_with_rows(ticket, agent):
     at_3 = _queries(client, events(ticket))
     for i in range(20):
         comment_add(ticket=ticket, actor=agent, body=f"Update {i}")
-    assert _queries(client, events(ticket)) == at_3 == 4
+    assert _queries(client, events(ticket)) == at_3 == 3  # JWT user, ticket, events with actors

@@ -13,7 +13,6 @@ A view that inherits from these gets, without writing anything:
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.settings import api_settings
@@ -22,7 +21,7 @@ from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
 from .errors import PayloadTooLarge
-from .filters import AllowListOrderingFilter, TermSearchFilter, check_query_parameters
+from .filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter, check_query_parameters
 
 
 class ScopedThrottle(ScopedRateThrottle):
@@ -96,7 +95,7 @@ class ScopedViewSet(SafeViewMixin, GenericViewSet):
 
     model: type[Model]
     lookup_value_converter = "int"
-    filter_backends = [DjangoFilterBackend, TermSearchFilter, AllowListOrderingFilter]
+    filter_backends = [GivenFiltersBackend, TermSearchFilter, AllowListOrderingFilter]
     filterset_class = None
     search_fields: tuple[str, ...] = ()
     ordering_fields: dict = {}

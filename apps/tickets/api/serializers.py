@@ -8,6 +8,7 @@ role may not write, a read-only field, or an unknown key is a 400 that names it,
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.reverse import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
@@ -130,6 +131,75 @@ class TicketSerializer(serializers.ModelSerializer):
             return None
         insight = getattr(ticket, "insight", None)  # select_related by the views: no query per row
         return TicketInsightSerializer(insight).data if insight is not None else None
+
+    def to_representation(self, ticket: Ticket) -> dict:
+        """What DRF's field-by-field serialisation writes (a test holds the two equal), written directly.
+
+        A list page holds up to 100 tickets; building and walking the serializer's fields, and reversing
+        four URLs per ticket, cost more than the data itself. Here the links are reversed once per
+        serializer (the ticket id is put into each) and the fields are read in one go.
+        """
+        request = self.context.get("request")
+        if request is None:  # the generic path, with its errors (links need the request)
+            return super().to_representation(ticket)
+        links = {name: head + str(ticket.pk) + tail for name, (head, tail) in self._link_templates(request).items()}
+        staff = api_role(request.user) != Role.REQUESTER
+        insight = getattr(ticket, "insight", None) if staff else None
+        return {
+            "id": ticket.pk,
+            "url": links["url"],
+            "reference": ticket.reference,
+            "title": ticket.title,
+            "description": ticket.description,
+            "status": str(ticket.status),
+            "priority": str(ticket.priority),
+            "category": str(ticket.category),
+            "department": ticket.department_id,
+            "requester": ticket.requester_id,
+            "assignee": ticket.assignee_id,
+            "language": ticket.language,
+            "source": str(ticket.source),
+            "first_response_due_at": _datetime(ticket.first_response_due_at),
+            "resolution_due_at": _datetime(ticket.resolution_due_at),
+            "first_responded_at": _datetime(ticket.first_responded_at),
+            "resolved_at": _datetime(ticket.resolved_at),
+            "closed_at": _datetime(ticket.closed_at),
+            "created_at": _datetime(ticket.created_at),
+            "updated_at": _datetime(ticket.updated_at),
+            "version": ticket.version,
+            "comments": links["comments"],
+            "attachments": links["attachments"],
+            "events": links["events"],
+            "insight": None if insight is None else self._insight_serializer().to_representation(insight),
+        }
+
+    def _link_templates(self, request) -> dict[str, tuple[str, str]]:
+        """Each link field's URL split where the ticket id goes, reversed once per serializer."""
+        templates = getattr(self, "_links", None)
+        if templates is None:
+            templates = {}
+            for name in LINK_FIELDS:
+                field = self._declared_fields[name]
+                url = reverse(field.view_name, kwargs={field.lookup_url_kwarg: _ID_MARK}, request=request)
+                templates[name] = tuple(url.rsplit(str(_ID_MARK), 1))
+            self._links = templates
+        return templates
+
+    def _insight_serializer(self) -> TicketInsightSerializer:
+        serializer = getattr(self, "_insight", None)
+        if serializer is None:
+            serializer = self._insight = TicketInsightSerializer()
+        return serializer
+
+
+LINK_FIELDS = ("url", "comments", "attachments", "events")
+# Reversed in place of a ticket id, then replaced by each ticket's id (no real id is this large).
+_ID_MARK = 987_654_321_987_654_321
+_DATETIME = serializers.DateTimeField()
+
+
+def _datetime(value):
+    return None if value is None else _DATETIME.to_representation(value)
 
 
 class StaleTicketSerializer(serializers.Serializer):

@@ -25,6 +25,7 @@ from rest_framework.response import Response
 from apps.ai.api import TicketTranslationSerializer
 from apps.ai.providers import ProviderError, TranslationUnavailable
 from apps.ai.services import ticket_translation
+from apps.common.api.filters import AllowListOrderingFilter
 from apps.common.api.views import ScopedViewSet
 
 from ..choices import Priority, Source, Status
@@ -55,6 +56,8 @@ def _rank(field: str, values) -> Case:
 # Sort priority by urgency and status along the lifecycle, not alphabetically.
 PRIORITY_RANK = _rank("priority", Priority.values)
 STATUS_RANK = _rank("status", Status.values)
+# Orderings that an index of the tickets table keeps (with the id as the last key).
+INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id"})
 
 
 def ticket_etag(ticket: Ticket) -> str:
@@ -99,7 +102,8 @@ STALE_RESPONSE = OpenApiResponse(
         summary="List tickets",
         description=(
             "The tickets you can see, newest first. Filters, `search` (reference, title) and `ordering` are "
-            "allow-lists: any other query parameter is a 400."
+            "allow-lists: any other query parameter is a 400. Pages carry `next` and `previous` links; the "
+            "total (`count`) only with `count=true`, as counting costs in proportion to what you can see."
         ),
     ),
     retrieve=extend_schema(summary="Read a ticket", parameters=[ETAG_HEADER]),
@@ -171,7 +175,12 @@ class TicketViewSet(
     action_query_parameters = {"translation": {"lang"}}
 
     def get_scoped_queryset(self):
-        return tickets_visible_to(self.request.user).select_related("insight")
+        # A page in an index's order reads only its own rows; a total (count=true), or an order no index
+        # keeps (priority, status), reads every visible ticket: see tickets_visible_to.
+        request = self.request
+        ordering = {term.removeprefix("-") for term in AllowListOrderingFilter.requested_terms(request)}
+        first_rows = ordering <= INDEXED_ORDERINGS and not self.paginator.count_requested(request)
+        return tickets_visible_to(request.user, first_rows=first_rows).select_related("insight")
 
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])

@@ -139,7 +139,9 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
         if from_field not in (None, "id"):
             raise Http404(_("No ticket matches the given query."))
         try:
-            return self.get_queryset(request).select_related(*self.list_select_related).get(pk=object_id)
+            # One row: its grants are looked up by its id (tickets_visible_to(first_rows=True)).
+            scope = tickets_visible_to(request.user, first_rows=True)
+            return scope.select_related(*self.list_select_related).get(pk=object_id)
         except (Ticket.DoesNotExist, ValueError, TypeError, ValidationError):
             raise Http404(_("No ticket matches the given query.")) from None
 

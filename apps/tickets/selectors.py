@@ -27,11 +27,12 @@ def tickets_visible_to(user, *, perm: str = VIEW, first_rows: bool = False) -> Q
     see everything. Inactive and anonymous users see nothing.
 
     `first_rows=True` changes how the database checks the grants, never which rows match. Pass it when the
-    caller reads one ordered page of the result (a list page), never when it counts or aggregates it.
-    Staff (agents) can see a large share of all tickets, their departments': each candidate row's grants
-    are then looked up through an index, so a page costs the same whatever the size of the table.
-    Otherwise PostgreSQL hashes all of the user's grants first, which costs in proportion to their number
-    but is the fastest way to count or aggregate them all, and stays best for requesters, who have few.
+    caller reads only the first rows of the result in an indexed order (a first page, one ticket by id),
+    never when it counts or aggregates it. Staff (agents) can see a large share of all tickets, their
+    departments': each candidate row's grants are then looked up through an index, so those rows cost the
+    same whatever the size of the table. Otherwise PostgreSQL hashes all of the user's grants first, which
+    costs in proportion to their number but is the fastest way to read many rows, count or aggregate them,
+    and stays best for requesters, who have few.
     """
     if perm not in (VIEW, CHANGE):
         raise ValueError(f"unknown ticket permission {perm!r}")

@@ -68,6 +68,10 @@ class PagePagination(BasePagination):
             return True
         raise ValidationError({self.count_query_param: [_("Give true or false.")]})
 
+    def rows_through_page(self, request) -> int:
+        """How many rows the database must find to answer this page (the ones before it and its own)."""
+        return self.get_page_number(request) * self.get_page_size(request)
+
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         size = self.get_page_size(request)

@@ -2,7 +2,9 @@
 
 Creates a throw-away test database (SQLite in memory, or `test_<name>` on PostgreSQL when DATABASE_URL
 points there), fills it with N tickets spread over departments with their real grants, then times the
-queries every list page runs: the first 25 visible tickets, newest first, and a filtered count.
+queries every list page runs: the first 25 visible tickets, newest first, and a filtered count. Then the
+agent's pages further down, with the grants checked row by row (`first_rows=True`) and as a set: where
+the two cross is where the API stops checking row by row (`FIRST_ROWS`).
 
     .venv/bin/python bench/bench_visibility.py [--tickets 100000]
 """
@@ -40,6 +42,13 @@ def main() -> None:
                 f"{label:30} first page of 25: median {page[0]:.1f} ms (max {page[1]:.1f}); "
                 f"open count: median {count[0]:.1f} ms (max {count[1]:.1f})"
             )
+        print("agent, 25 rows after the first N, grants checked row by row / as a set (median ms):")
+        for offset in (0, 100, 250, 1000):
+            medians = []
+            for first_rows in (True, False):
+                qs = tickets_visible_to(agent, first_rows=first_rows).order_by("-created_at", "-id")
+                medians.append(timed(lambda qs=qs, offset=offset: list(qs[offset : offset + 25]))[0])
+            print(f"  N = {offset:5}: {medians[0]:6.1f} / {medians[1]:6.1f}")
 
 
 if __name__ == "__main__":

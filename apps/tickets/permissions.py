@@ -17,6 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from apps.accounts.permissions import is_admin
@@ -38,6 +40,31 @@ REQUESTER_TRANSITIONS = frozenset(
         (Status.RESOLVED, Status.OPEN),
     }
 )
+
+
+def ticket_permission_id(codename: str) -> int | None:
+    """The id of a ticket permission (None if it does not exist yet), read once per process.
+
+    Every visibility query filters grants by it; a literal id spares each of them a subquery. Permission
+    rows are created by migrations and stay as they are while the site runs; `flush` deletes and
+    recreates them, and its post_migrate signal empties this cache.
+    """
+    if codename not in _permission_ids:
+        found = Permission.objects.filter(
+            codename=codename, content_type__app_label="tickets", content_type__model="ticket"
+        ).values_list("pk", flat=True)
+        if not found:
+            return None
+        _permission_ids[codename] = found[0]
+    return _permission_ids[codename]
+
+
+_permission_ids: dict[str, int] = {}
+
+
+@receiver(post_migrate)
+def _forget_permission_ids(**kwargs) -> None:
+    _permission_ids.clear()
 
 
 def ticket_permissions(codenames: Iterable[str]) -> dict[str, Permission]:

@@ -1,22 +1,21 @@
 """Every read of tickets goes through here; `tickets_visible_to` is the one visibility rule."""
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
 
 from .models import Attachment, Comment, Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
-from .permissions import CHANGE, VIEW
+from .permissions import CHANGE, VIEW, ticket_permission_id
 
 
 def _grant_filters(user, perm: str):
     """The user's own grants and its groups' grants of `perm` on tickets, as two querysets."""
-    permission = Subquery(
-        Permission.objects.filter(codename=perm, content_type__app_label="tickets").order_by().values("pk")[:1]
-    )
-    via_user = TicketUserObjectPermission.objects.filter(user=user, permission=permission)
-    via_group = TicketGroupObjectPermission.objects.filter(group__user=user, permission=permission)
+    permission_id = ticket_permission_id(perm)
+    groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
+    via_user = TicketUserObjectPermission.objects.filter(user=user, permission_id=permission_id)
+    via_group = TicketGroupObjectPermission.objects.filter(group__in=groups, permission_id=permission_id)
     return via_user, via_group
 
 

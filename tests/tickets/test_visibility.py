@@ -221,3 +221,22 @@ def test_visibility_list_query_is_one_query(agent, it_dept, requester, django_as
     TicketFactory.create_batch(3, requester=requester, department=it_dept)
     with django_assert_num_queries(1):
         assert len(list(tickets_visible_to(agent))) == 3
+
+
+def test_the_cached_permission_id_follows_a_flush(db):
+    """Visibility queries use the permission's id read once per process; flush's post_migrate empties it."""
+    from django.contrib.auth.models import Permission
+    from django.core.management.sql import emit_post_migrate_signal
+
+    from apps.tickets.permissions import _forget_permission_ids, ticket_permission_id
+
+    old_id = ticket_permission_id(VIEW)
+    old = Permission.objects.get(pk=old_id)
+    old.delete()
+    new = Permission.objects.create(codename=VIEW, name=old.name, content_type=old.content_type)
+    try:
+        assert ticket_permission_id(VIEW) == old_id  # still the cached one
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+        assert ticket_permission_id(VIEW) == new.pk != old_id
+    finally:  # the test's rollback brings the old row back: the next test must read it again
+        _forget_permission_ids()

@@ -9,6 +9,10 @@ from apps.accounts.permissions import is_admin
 from .models import Attachment, Comment, Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
 from .permissions import CHANGE, VIEW, ticket_permission_id
 
+# Up to this many rows in an indexed order, finding them row by row beats reading the whole visible set
+# (bench/bench_visibility.py; docs/benchmarks.md).
+FIRST_ROWS = 100
+
 
 def _grant_filters(user, perm: str):
     """The user's own grants and its groups' grants of `perm` on tickets, as two querysets."""

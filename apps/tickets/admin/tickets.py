@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -29,7 +30,7 @@ from ..choices import Priority, Status
 from ..history import history_lines
 from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
-from ..selectors import comments_visible_to, events_visible_to, tickets_visible_to
+from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
 from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import TicketAddForm, TicketChangeForm
@@ -130,9 +131,18 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
     # Scope --------------------------------------------------------------------------------------------------
 
     def get_queryset(self, request):
-        qs = tickets_visible_to(request.user)
+        qs = tickets_visible_to(request.user, first_rows=self._reads_first_rows(request))
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
+
+    def _reads_first_rows(self, request) -> bool:
+        """The changelist's first pages in its own order (newest first) are found row by row; sorting by a
+        column or paging further down reads the whole visible set (see tickets_visible_to)."""
+        try:
+            page = int(request.GET.get(PAGE_VAR) or 1)
+        except ValueError:
+            return False
+        return ORDER_VAR not in request.GET and page * self.list_per_page <= FIRST_ROWS
 
     def get_object(self, request, object_id, from_field=None):
         """The ticket if the user may see it, else a real 404 (the admin would redirect with a message)."""

@@ -31,7 +31,7 @@ from apps.common.api.views import ScopedViewSet
 from ..choices import Priority, Source, Status
 from ..filters import TicketFilter
 from ..models import Ticket
-from ..selectors import ticket_get_for_user, tickets_visible_to
+from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to
 from ..services import (
     StaleTicketError,
     ticket_change,
@@ -58,8 +58,6 @@ PRIORITY_RANK = _rank("priority", Priority.values)
 STATUS_RANK = _rank("status", Status.values)
 # Orderings that an index of the tickets table keeps (with the id as the last key).
 INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id"})
-# Up to this many rows, finding them row by row beats reading the visible set (docs/benchmarks.md).
-FIRST_ROWS = 100
 
 
 def ticket_etag(ticket: Ticket) -> str:

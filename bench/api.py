@@ -56,7 +56,7 @@ ticket = tickets_visible_to(agent).order_by("-created_at", "-id").first()
 from django.db import connection
 if connection.vendor == "postgresql":
     with connection.cursor() as c:
-        c.execute("ANALYZE")
+        c.execute("VACUUM ANALYZE")  # else autovacuum works through the new rows during the first runs
 print(json.dumps({{"token": str(RefreshToken.for_user(agent).access_token), "ticket": ticket.pk,
                   "requester_token": str(RefreshToken.for_user(requester).access_token),
                   "department": ticket.department_id}}))
@@ -79,6 +79,7 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
 
 
 def wrk(url: str, *, token: str | None, seconds: int, connections: int, script: str | None = None) -> dict:
+    time.sleep(3)  # let the requests still running from the previous measurement finish
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]

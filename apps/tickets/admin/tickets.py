@@ -137,7 +137,10 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
 
     def _reads_first_rows(self, request) -> bool:
         """The changelist's first pages in its own order (newest first) are found row by row; sorting by a
-        column or paging further down reads the whole visible set (see tickets_visible_to)."""
+        column, paging further down or exporting reads the whole visible set (see tickets_visible_to)."""
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "tickets_ticket_changelist":
+            return False
         try:
             page = int(request.GET.get(PAGE_VAR) or 1)
         except ValueError:

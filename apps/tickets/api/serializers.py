@@ -140,7 +140,8 @@ class TicketSerializer(serializers.ModelSerializer):
         serializer (the ticket id is put into each) and the fields are read in one go.
         """
         request = self.context.get("request")
-        if request is None:  # the generic path, with its errors (links need the request)
+        # Without a request (no absolute links) or with a format suffix in the links: DRF's generic path.
+        if request is None or self.context.get("format"):
             return super().to_representation(ticket)
         links = {name: head + str(ticket.pk) + tail for name, (head, tail) in self._link_templates(request).items()}
         staff = api_role(request.user) != Role.REQUESTER

@@ -390,6 +390,8 @@ def test_attachment_download(alice_client, agent, it_ticket, billing_ticket, oth
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="notes.txt"'
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert {"private", "no-store"} <= {part.strip() for part in response["Cache-Control"].split(",")}
     # Consuming the stream closes the file (the test client wraps it); closing again would close the DB connection.
     assert b"".join(response.streaming_content) == b"hello"
 

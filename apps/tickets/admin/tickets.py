@@ -6,7 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -27,6 +27,7 @@ from apps.departments.models import Department
 
 from .. import services, sla
 from ..choices import Priority, Status
+from ..downloads import attachment_response
 from ..history import history_lines
 from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
@@ -338,18 +339,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
         if not self.has_view_or_change_permission(request, ticket):
             raise PermissionDenied
         attachment = get_object_or_404(Attachment, ticket=ticket, pk=attachment_id)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404(_("The file is missing.")) from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.original_name,
-            content_type=attachment.content_type or "application/octet-stream",
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return attachment_response(attachment)
 
     def insight_apply_view(self, request, object_id):
         """Apply one suggestion of the ticket's AI insight through the ticket services (recorded in the history)."""

@@ -20,6 +20,7 @@ from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import time_zone_choices
 from apps.accounts.permissions import is_admin
 from apps.accounts.selectors import department_groups, users_visible_to
+from apps.common.admin_permissions import AdminsChangeMixin, StaffReadOnlyMixin
 from apps.tickets.admin.importexport import ResourceImportMixin
 
 from .choices import Weekday
@@ -202,25 +203,6 @@ class DepartmentAdmin(DepartmentCsvMixin, ModelAdmin):
         return obj.get_work_days_display() or "-"
 
 
-class AdminsChangeMixin:
-    """Agents look (to learn where tickets go and what is due when); admins change, through the services."""
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return is_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(AdminsChangeMixin, ModelAdmin):
     """Routing rules, in the order they are tried; the first that matches a new ticket decides its department."""
@@ -276,7 +258,7 @@ def minutes_text(minutes: int) -> str:
 
 
 @admin.register(Agent)
-class AgentAdmin(ModelAdmin):
+class AgentAdmin(StaffReadOnlyMixin, ModelAdmin):
     """Who takes tickets: agents and admins with their departments, open tickets and availability.
 
     Admins mark anyone available or away; agents mark themselves (automatic assignment skips those away).
@@ -300,21 +282,6 @@ class AgentAdmin(ModelAdmin):
             .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
             .prefetch_related(department_groups())
         )
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def _set(self, request, queryset, *, available: bool) -> None:
         changed, skipped = 0, 0

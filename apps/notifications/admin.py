@@ -18,6 +18,8 @@ from unfold.contrib.filters.admin import ChoicesCheckboxFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldBooleanSwitchWidget
 
+from apps.common.admin_permissions import StaffReadOnlyMixin
+
 from .choices import EmailStatus
 from .forms import PreferencesForm
 from .models import Notification
@@ -78,7 +80,9 @@ class ReadFilter(SimpleListFilter):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ModelAdmin):
+class NotificationAdmin(StaffReadOnlyMixin, ModelAdmin):
+    """Everyone with a back-office account reads their own notifications; nobody adds, edits or deletes them."""
+
     list_display = ("text_link", "kind", "created_at", "read_state", "email_state")
     list_display_links = None
     list_filter = (ReadFilter, ("kind", ChoicesCheckboxFilter))
@@ -91,23 +95,6 @@ class NotificationAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return notifications_for(request.user)
-
-    # Everyone with a back-office account reads their own; nobody adds, edits or deletes notifications here.
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

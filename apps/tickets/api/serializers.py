@@ -60,26 +60,6 @@ COMMENT_CREATE_FIELDS: dict[str, frozenset[str]] = {
 # Only admins delete tickets (DELETE /api/tickets/{id}/); the service enforces it.
 # -----------------------------------------------------------------------------------------------------------
 
-# Representation of a ticket; nothing in it is written as such.
-TICKET_READ_ONLY_NAMES = frozenset(
-    {
-        "id",
-        "url",
-        "reference",
-        "source",
-        "first_response_due_at",
-        "resolution_due_at",
-        "first_responded_at",
-        "resolved_at",
-        "closed_at",
-        "created_at",
-        "updated_at",
-        "comments",
-        "attachments",
-        "events",
-    }
-)
-
 
 class TicketSerializer(serializers.ModelSerializer):
     """A ticket as every role reads it; links lead to its conversation, files and history."""
@@ -201,6 +181,10 @@ _DATETIME = serializers.DateTimeField()
 
 def _datetime(value):
     return None if value is None else _DATETIME.to_representation(value)
+
+
+# The fields of a ticket's representation that no role ever writes.
+TICKET_READ_ONLY_NAMES = frozenset(TicketSerializer.Meta.fields) - STAFF_CREATE_FIELDS - STAFF_UPDATE_FIELDS
 
 
 class StaleTicketSerializer(serializers.Serializer):

@@ -1,8 +1,10 @@
-"""Fixtures for the ticket back office: tickets in two departments and logged-in browsers."""
+"""Fixtures for the ticket back office and portal: tickets in two departments, logged-in browsers, portal helpers."""
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
+from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
 from tests.tickets.factories import TicketFactory
 
 
@@ -72,3 +74,37 @@ def ticket_form_data():
         return {k: v for k, v in data.items() if v is not None}
 
     return build
+
+
+# The portal, as the requester carol sees it (tests/tickets/test_portal_*.py) ---------------------------------
+
+PDF = b"%PDF-1.4 a small pdf"
+
+
+def detail_url(ticket) -> str:
+    return reverse("portal:ticket_detail", args=[ticket.pk])
+
+
+def reply_url(ticket) -> str:
+    return reverse("portal:ticket_reply", args=[ticket.pk])
+
+
+def transition_url(ticket) -> str:
+    return reverse("portal:ticket_transition", args=[ticket.pk])
+
+
+def database_state() -> tuple:
+    """What a refused portal request must leave as it was."""
+    return (
+        Ticket.objects.count(),
+        Comment.objects.count(),
+        Attachment.objects.count(),
+        TicketEvent.objects.count(),
+        list(Ticket.objects.order_by("pk").values_list("status", "version")),
+    )
+
+
+@pytest.fixture
+def carol(requester):
+    """carol (requester) in the portal."""
+    return logged_in(requester)

@@ -12,42 +12,20 @@ from django.urls import reverse
 
 from apps.tickets import services
 from apps.tickets.choices import EventKind, Status
-from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
-from tests.tickets.conftest import logged_in
+from apps.tickets.models import Attachment, Comment
+from tests.tickets.conftest import (
+    PDF,
+    database_state,
+    detail_url,
+    logged_in,
+    reply_url,
+    transition_url,
+)
 from tests.tickets.factories import TicketFactory
-
-PDF = b"%PDF-1.4 a small pdf"
-
-
-def detail_url(ticket) -> str:
-    return reverse("portal:ticket_detail", args=[ticket.pk])
-
-
-def reply_url(ticket) -> str:
-    return reverse("portal:ticket_reply", args=[ticket.pk])
-
-
-def transition_url(ticket) -> str:
-    return reverse("portal:ticket_transition", args=[ticket.pk])
 
 
 def download_url(attachment) -> str:
     return reverse("portal:attachment_download", args=[attachment.ticket_id, attachment.pk])
-
-
-def database_state() -> tuple:
-    return (
-        Ticket.objects.count(),
-        Comment.objects.count(),
-        Attachment.objects.count(),
-        TicketEvent.objects.count(),
-        list(Ticket.objects.order_by("pk").values_list("status", "version")),
-    )
-
-
-@pytest.fixture
-def carol(requester):
-    return logged_in(requester)
 
 
 @pytest.fixture

@@ -18,44 +18,23 @@ from django.utils import timezone
 from apps.departments.models import Department
 from apps.tickets import services
 from apps.tickets.choices import Category, Source, Status
-from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
-from tests.tickets.conftest import logged_in
+from apps.tickets.models import Ticket
+from tests.tickets.conftest import (
+    PDF,
+    database_state,
+    detail_url,
+    logged_in,
+    reply_url,
+    transition_url,
+)
 from tests.tickets.factories import TicketFactory
 
 LIST_URL = reverse("portal:ticket_list")
 CREATE_URL = reverse("portal:ticket_create")
-PDF = b"%PDF-1.4 a small pdf"
-
-
-def detail_url(ticket) -> str:
-    return reverse("portal:ticket_detail", args=[ticket.pk])
-
-
-def reply_url(ticket) -> str:
-    return reverse("portal:ticket_reply", args=[ticket.pk])
-
-
-def transition_url(ticket) -> str:
-    return reverse("portal:ticket_transition", args=[ticket.pk])
 
 
 def listed_references(response) -> list[str]:
     return re.findall(r'<span class="reference">([^<]+)</span>', response.content.decode())
-
-
-def database_state() -> tuple:
-    return (
-        Ticket.objects.count(),
-        Comment.objects.count(),
-        Attachment.objects.count(),
-        TicketEvent.objects.count(),
-        list(Ticket.objects.order_by("pk").values_list("status", "version")),
-    )
-
-
-@pytest.fixture
-def carol(requester):
-    return logged_in(requester)
 
 
 def age(ticket, *, minutes: int) -> Ticket:

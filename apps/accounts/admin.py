@@ -19,8 +19,8 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget
 
+from apps.common.csv.admin import ResourceImportMixin
 from apps.departments.models import Department
-from apps.tickets.admin.importexport import ResourceImportMixin
 
 from .choices import STAFF_ROLES, Role
 from .forms import ThrottledAdminAuthenticationForm

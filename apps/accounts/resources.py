@@ -18,9 +18,10 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from import_export import fields
 
+from apps.common.csv.cells import parse_flag, split_names
+from apps.common.csv.columns import normalise_header
+from apps.common.csv.resources import FormulaSafeResource
 from apps.departments.models import Department
-from apps.tickets.imports import normalise_header, parse_flag, split_names
-from apps.tickets.resources import FormulaSafeResource
 
 from .choices import Role
 from .models import User

@@ -21,7 +21,7 @@ from apps.accounts.models import time_zone_choices
 from apps.accounts.permissions import is_admin
 from apps.accounts.selectors import department_groups, users_visible_to
 from apps.common.admin_permissions import AdminsChangeMixin, StaffReadOnlyMixin
-from apps.tickets.admin.importexport import ResourceImportMixin
+from apps.common.csv.admin import ResourceImportMixin
 
 from .choices import Weekday
 from .models import Agent, Department, RoutingRule, SlaPolicy

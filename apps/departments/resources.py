@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from apps.accounts.models import User
-from apps.tickets.imports import parse_flag, split_names
-from apps.tickets.resources import FormulaSafeResource
+from apps.common.csv.cells import parse_flag, split_names
+from apps.common.csv.resources import FormulaSafeResource
 
 from .models import Department
 from .services import department_create, department_set_members, department_update

@@ -11,16 +11,17 @@ history): TicketResource.import_data hands the rows to apps.tickets.imports.tick
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from import_export import fields, resources
-from import_export.results import Result, RowResult
+from import_export import fields
+from import_export.results import Result
 
-from .imports import CsvFileError, ImportReport, inspect_csv, neutralise_formula, tickets_import
-from .imports.report import Action
+from apps.common.csv.files import CsvFileError, inspect_csv, neutralise_formula
+from apps.common.csv.resources import FormulaSafeResource, report_as_result
+
+from .imports import tickets_import
 from .models import Ticket
 
 
@@ -96,14 +97,6 @@ def tickets_csv_stream(queryset: QuerySet[Ticket], *, on_row: Callable[[int], No
         on_row(count)
 
 
-class FormulaSafeResource(resources.ModelResource):
-    """A ModelResource whose exported text cannot run as a spreadsheet formula (see neutralise_formula)."""
-
-    def export_field(self, field, instance, **kwargs):
-        value = super().export_field(field, instance, **kwargs)
-        return neutralise_formula(value) if isinstance(value, str) else value
-
-
 class TicketResource(FormulaSafeResource):
     """Tickets: the export's columns; imports go through tickets_import (never a plain save)."""
 
@@ -140,26 +133,3 @@ class TicketResource(FormulaSafeResource):
             result.append_base_error(self.get_error_result_class()(exc))
             return result
         return report_as_result(report, headers=list(dataset.headers or ()))
-
-
-def report_as_result(report: ImportReport, *, headers: Iterable[str] = ()) -> Result:
-    """An ImportReport in django-import-export's terms (Result, RowResult), for code written against it."""
-    result = Result()
-    result.diff_headers = list(headers)
-    types = {Action.CREATE: RowResult.IMPORT_TYPE_NEW, Action.UPDATE: RowResult.IMPORT_TYPE_UPDATE}
-    for action, total in ((Action.CREATE, report.created), (Action.UPDATE, report.updated)):
-        result.totals[types[action]] = total
-    result.totals[RowResult.IMPORT_TYPE_SKIP] = report.skipped
-    result.totals[RowResult.IMPORT_TYPE_INVALID] = report.invalid_rows
-    result.total_rows = report.rows
-    by_row: dict[int, dict[str, list[str]]] = {}
-    for error in report.errors:
-        by_row.setdefault(error.row, {}).setdefault(error.column or "__all__", []).append(error.message)
-    for number, errors in by_row.items():
-        result.append_invalid_row(number, {}, ValidationError(errors))
-    for row in report.preview:
-        row_result = RowResult()
-        row_result.import_type = types.get(row.action, RowResult.IMPORT_TYPE_SKIP)
-        row_result.object_repr = row.reference or row.title
-        result.append_row_result(row_result)
-    return result

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.common.csv.files import inspect_csv
 from apps.tickets import services
 from apps.tickets.choices import Status
-from apps.tickets.imports import ImportOptions, inspect_csv, tickets_import
+from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import Ticket
 from apps.tickets.resources import EXPORT_HEADERS, TicketResource
 from tests.tickets.factories import TicketFactory

@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.tickets.choices import EventKind, Priority, Source, Status
-from apps.tickets.imports import CsvFileError, ImportOptions, inspect_csv, tickets_import
+from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import (
     ReferenceSequence,
     Ticket,
@@ -522,7 +523,7 @@ def test_bad_uploads_get_a_form_error_not_a_500(admin_browser, name, data, messa
 
 def test_an_upload_over_the_limit_is_refused_from_its_size_alone(admin_browser, settings, monkeypatch):
     """Django spools a big upload to a temporary file; the import refuses it before storing or reading it."""
-    from apps.tickets.admin import importexport
+    from apps.common.csv import admin as importexport
 
     def never(*args, **kwargs):
         raise AssertionError("the upload was stored or read")

@@ -16,10 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..imports import TICKET_COLUMNS, CsvFile, ImportReport, tickets_import
+from apps.common.csv.admin import CsvImportExportMixin
+from apps.common.csv.files import CsvFile
+from apps.common.csv.report import ImportReport
+
+from ..imports import TICKET_COLUMNS, tickets_import
 from ..permissions import can_export_tickets, can_import_tickets
 from ..resources import TicketResource, tickets_csv_stream
-from .importexport import CsvImportExportMixin
 
 COLUMN_HELP = {
     "reference": gettext_lazy("TCK-000123 updates that ticket; another system's id creates a ticket and is kept"),

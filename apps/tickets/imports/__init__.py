@@ -1,6 +1,6 @@
 """Bulk import of tickets from CSV: the service behind the back office's import page and `import_tickets`.
 
-    csv_file = inspect_csv(opener, name="old-desk.csv", size=size)    # refuses bad files with a message
+    csv_file = inspect_csv(opener, name="old-desk.csv", size=size)    # apps.common.csv.files: refuses bad files
     report = tickets_import(actor=user, csv_file=csv_file, dry_run=True)   # what would happen, row by row
     report = tickets_import(actor=user, csv_file=csv_file, dry_run=False)  # all rows, or none
 
@@ -22,45 +22,17 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from apps.common.csv.columns import ColumnMap
+from apps.common.csv.files import CsvFile, RowReader
+from apps.common.csv.report import ImportReport
 from apps.notifications.queue import notifications_muted
 
-from .cells import parse_flag, split_names
-from .columns import TICKET_COLUMNS, ColumnMap, map_columns, normalise_header, ticket_columns
-from .csvfile import (
-    CsvFile,
-    CsvFileError,
-    RowReader,
-    check_size,
-    inspect_csv,
-    neutralise_formula,
-    restore_formula,
-)
+from .columns import TICKET_COLUMNS, ticket_columns
+from .options import ImportOptions
 from .planning import TicketRowPlanner
-from .report import Action, ImportOptions, ImportReport, PreviewRow, RowError
-from .writing import ImportRefused, TicketWriter, references_reserve, ticket_imported_events
+from .writing import ImportRefused, TicketWriter, references_reserve
 
-__all__ = [
-    "TICKET_COLUMNS",
-    "Action",
-    "ColumnMap",
-    "CsvFile",
-    "CsvFileError",
-    "ImportOptions",
-    "ImportReport",
-    "PreviewRow",
-    "RowError",
-    "check_size",
-    "inspect_csv",
-    "map_columns",
-    "neutralise_formula",
-    "normalise_header",
-    "parse_flag",
-    "restore_formula",
-    "split_names",
-    "ticket_columns",
-    "ticket_imported_events",
-    "tickets_import",
-]
+__all__ = ["TICKET_COLUMNS", "ImportOptions", "ticket_columns", "tickets_import"]
 
 Progress = Callable[[str, int, int, int], None]  # (phase: "check" or "import", rows read, bytes read, file size)
 

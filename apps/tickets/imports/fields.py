@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from apps.common.csv.columns import normalise_header
+from apps.common.csv.report import RowError
+
 from ..choices import OPEN_STATUSES, Category, Priority, Status
 from ..models import Ticket
-from .columns import normalise_header
-from .report import RowError
 
 TITLE_MAX = Ticket._meta.get_field("title").max_length
 LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][a-z0-9]{2,4})?$")

@@ -35,6 +35,9 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
+from apps.common.csv.columns import ColumnMap
+from apps.common.csv.files import restore_formula
+from apps.common.csv.report import Action, PreviewRow, RowError
 from apps.departments.models import Department, RoutingRule
 from apps.departments.patterns import matches
 
@@ -42,10 +45,8 @@ from ..choices import TRANSITIONS, Status
 from ..models import Ticket
 from ..permissions import CHANGE
 from ..selectors import tickets_visible_to
-from .columns import ColumnMap
-from .csvfile import restore_formula
 from .fields import CHOICES, DEFAULTS, TicketCellReader
-from .report import Action, ImportOptions, PreviewRow, RowError
+from .options import ImportOptions
 
 User = get_user_model()
 

@@ -20,14 +20,15 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
 from apps.ai.queue import queue_triage
+from apps.common.csv.report import Action, RowError
 from apps.notifications.queue import queue_event
 
 from .. import services
 from ..choices import EventKind, Source
 from ..models import ReferenceSequence, Ticket, TicketEvent
 from ..permissions import grants_for_new_tickets
+from .options import ImportOptions
 from .planning import UNCHANGED, NewRequester, PlannedRow
-from .report import Action, ImportOptions, RowError
 
 User = get_user_model()
 USERNAME_MAX = User._meta.get_field("username").max_length

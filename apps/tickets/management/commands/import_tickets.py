@@ -10,7 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
-from apps.tickets.imports import CsvFileError, ImportOptions, ImportReport, inspect_csv, tickets_import
+from apps.common.csv.files import CsvFileError, inspect_csv
+from apps.common.csv.report import ImportReport
+from apps.tickets.imports import ImportOptions, tickets_import
 
 
 class ProgressBar:

@@ -30,19 +30,9 @@ from import_export.formats.base_formats import CSV
 from import_export.results import RowResult
 from unfold.contrib.import_export.forms import ExportForm, ImportForm
 
-from ..imports import (
-    ColumnMap,
-    CsvFile,
-    CsvFileError,
-    ImportReport,
-    PreviewRow,
-    RowError,
-    check_size,
-    inspect_csv,
-    map_columns,
-    restore_formula,
-)
-from ..imports.report import Action
+from .columns import ColumnMap, map_columns
+from .files import CsvFile, CsvFileError, check_size, inspect_csv, restore_formula
+from .report import Action, ImportReport, PreviewRow, RowError
 
 IMPORT_DIR = "imports"
 SESSION_KEY = "csv_imports"
@@ -54,7 +44,7 @@ IMPORT_TYPES = {
 
 
 class CsvImportExportMixin(ImportExportMixin):
-    """Upload → dry run → confirm for CSV files, with the checks of apps.tickets.imports.csvfile."""
+    """Upload → dry run → confirm for CSV files, with the checks of apps.common.csv.files."""
 
     import_template_name = "admin/import_export/csv_import.html"
     import_form_class = ImportForm

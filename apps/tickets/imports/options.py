@@ -1,0 +1,38 @@
+"""How a ticket import behaves (ImportOptions); what it did is an apps.common.csv.report.ImportReport."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How an import behaves; the defaults come from the TICKET_IMPORT_* settings.
+
+    `notify` and `triage` say whether imported tickets should get notifications and AI triage like tickets
+    opened by hand. Both are off by default (an import of 50,000 old tickets must not e-mail 50,000 people).
+    With `notify` off the whole import runs muted; on, each imported "created" event is fanned out like a new
+    ticket's. `triage` queues the AI triage of each imported ticket (apps.ai.queue). Every imported "created"
+    event records both.
+    """
+
+    create_requesters: bool
+    notify: bool
+    triage: bool
+    batch_size: int
+    max_errors: int = 1000
+    max_preview: int = 50
+
+    @classmethod
+    def from_settings(cls, **overrides) -> "ImportOptions":
+        values = {
+            "create_requesters": settings.TICKET_IMPORT_CREATE_REQUESTERS,
+            "notify": settings.TICKET_IMPORT_NOTIFY,
+            "triage": settings.TICKET_IMPORT_TRIAGE,
+            "batch_size": settings.TICKET_IMPORT_BATCH_SIZE,
+            "max_errors": settings.TICKET_IMPORT_MAX_ERRORS,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if values["batch_size"] < 1:
+            raise ValueError("batch_size must be at least 1")
+        return cls(**values)

@@ -1,5 +1,7 @@
 """Reads of user accounts: which accounts a user may look up."""
 
+from collections.abc import Callable
+
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 
@@ -16,16 +18,26 @@ def department_groups() -> Prefetch:
     )
 
 
+# Who else an agent may look up is known by the apps above this one (colleagues: departments; requesters of
+# the tickets they see: tickets). Each registers a source in its AppConfig.ready(): user -> a queryset of user ids.
+AgentContacts = Callable[[User], QuerySet]
+_agent_contacts: list[AgentContacts] = []
+
+
+def register_agent_contacts(source: AgentContacts) -> None:
+    """Let agents look up the accounts `source(agent)` names (a `values("...id")` queryset)."""
+    if source not in _agent_contacts:
+        _agent_contacts.append(source)
+
+
 def users_visible_to(user) -> QuerySet[User]:
-    """Admins: every account. Agents: themselves, the members of their departments and the requesters of
-    the tickets they can see. Everyone else: nobody."""
+    """Admins: every account. Agents: themselves and the accounts the registered sources name (the members of
+    their departments, the requesters of the tickets they can see). Everyone else: nobody."""
     if is_admin(user):
         return User.objects.all()
     if not is_agent(user):
         return User.objects.none()
-    from apps.tickets.selectors import tickets_visible_to  # tickets depend on accounts, not the reverse
-
-    own_groups = Group.objects.filter(department__isnull=False, user=user).values("pk")
-    colleagues = User.groups.through.objects.filter(group__in=own_groups).values("user_id")
-    requesters = tickets_visible_to(user).values("requester_id")
-    return User.objects.filter(Q(pk=user.pk) | Q(pk__in=colleagues) | Q(pk__in=requesters))
+    visible = Q(pk=user.pk)
+    for source in _agent_contacts:
+        visible |= Q(pk__in=source(user))
+    return User.objects.filter(visible)

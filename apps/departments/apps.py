@@ -6,3 +6,10 @@ class DepartmentsConfig(AppConfig):
     name = "apps.departments"
     label = "departments"
     verbose_name = _("Departments")
+
+    def ready(self):
+        from apps.accounts.selectors import register_agent_contacts
+
+        from .selectors import colleagues_of
+
+        register_agent_contacts(colleagues_of)

@@ -1,4 +1,5 @@
-"""Vocabularies of departments: how tickets are assigned and what a routing rule looks at."""
+"""Vocabularies of departments: how tickets are assigned, what a routing rule looks at, and the ticket
+priorities and categories that SLA policies and routing rules are set per (apps.tickets.choices names them too)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -30,3 +31,20 @@ class Weekday(models.IntegerChoices):
     FRIDAY = 5, _("Friday")
     SATURDAY = 6, _("Saturday")
     SUNDAY = 7, _("Sunday")
+
+
+# The ticket vocabularies that departments configure on: SLA policies per priority, routing rules per category.
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Category(models.TextChoices):
+    QUESTION = "question", _("Question")
+    INCIDENT = "incident", _("Something is broken")
+    REQUEST = "request", _("Service request")
+    ACCESS = "access", _("Access and accounts")
+    BILLING = "billing", _("Billing")
+    OTHER = "other", _("Other")

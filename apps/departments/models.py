@@ -16,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User, validate_time_zone
 from apps.common.models import TimeStampedModel
-from apps.tickets.choices import Priority
 
-from .choices import AssignmentPolicy, RuleField, Weekday
+from .choices import AssignmentPolicy, Priority, RuleField, Weekday
 from .patterns import validate_pattern
 
 WEEKDAYS = "1234567"

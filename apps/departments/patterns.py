@@ -15,9 +15,7 @@ from functools import lru_cache
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from apps.tickets.choices import Category
-
-from .choices import RuleField
+from .choices import Category, RuleField
 
 # Only the start of a long description is searched: a rule needs the gist, and a pathological regular expression
 # stays bounded by the text it can see.

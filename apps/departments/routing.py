@@ -6,6 +6,7 @@ open, one locked write to the department's cursor: callers run them inside their
 services do), so the cursor's row lock is held until the ticket that took the turn is committed.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -13,7 +14,6 @@ from django.db.models import Count, Q, QuerySet
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
-from apps.tickets.choices import OPEN_STATUSES
 
 from .choices import AssignmentPolicy
 from .models import AssignmentCursor, Department, RoutingRule
@@ -64,11 +64,12 @@ def _in_turn_order(agents: list[User], last_id: int | None) -> list[User]:
     return after + [a for a in agents if a.pk <= last_id]
 
 
-def choose_assignee(*, department: Department) -> User | None:
+def choose_assignee(*, department: Department, open_statuses: Collection[str]) -> User | None:
     """The agent the department's policy gives the next ticket to (None: manual, or nobody available).
 
     Round robin: the next available member after the last one served. Least open: the available member with
-    the fewest open tickets (in any department); ties go to whoever is next in turn. Either way the cursor row is
+    the fewest tickets in `open_statuses` (in any department; the ticket services say which statuses are open);
+    ties go to whoever is next in turn. Either way the cursor row is
     locked first, so concurrent callers are served one after another, each seeing the previous choice.
     """
     if department.assignment_policy not in (AssignmentPolicy.ROUND_ROBIN, AssignmentPolicy.LEAST_OPEN):
@@ -80,7 +81,7 @@ def choose_assignee(*, department: Department) -> User | None:
     agents = eligible_agents(department)
     if department.assignment_policy == AssignmentPolicy.LEAST_OPEN:
         agents = agents.annotate(
-            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES))
+            open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=open_statuses))
         )
     ordered = _in_turn_order(list(agents), cursor.last_assignee_id)
     if not ordered:

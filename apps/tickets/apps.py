@@ -6,3 +6,10 @@ class TicketsConfig(AppConfig):
     name = "apps.tickets"
     label = "tickets"
     verbose_name = _("Tickets")
+
+    def ready(self):
+        from apps.accounts.selectors import register_agent_contacts
+
+        from .selectors import requesters_seen_by
+
+        register_agent_contacts(requesters_seen_by)

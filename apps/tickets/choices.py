@@ -1,7 +1,26 @@
-"""Ticket vocabularies and the lifecycle's transition table."""
+"""Ticket vocabularies and the lifecycle's transition table.
+
+Priority and Category are defined with the departments (SLA policies are per priority, routing rules match
+categories) and named here too, since every ticket has them.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from apps.departments.choices import Category, Priority
+
+__all__ = [
+    "OPEN_STATUSES",
+    "SLA_PAUSED_STATUSES",
+    "TRANSITIONS",
+    "Category",
+    "EventKind",
+    "Priority",
+    "SlaStage",
+    "SlaTarget",
+    "Source",
+    "Status",
+]
 
 
 class Status(models.TextChoices):
@@ -25,22 +44,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     Status.RESOLVED: frozenset({Status.CLOSED, Status.OPEN}),
     Status.CLOSED: frozenset({Status.OPEN}),
 }
-
-
-class Priority(models.TextChoices):
-    LOW = "low", _("Low")
-    NORMAL = "normal", _("Normal")
-    HIGH = "high", _("High")
-    URGENT = "urgent", _("Urgent")
-
-
-class Category(models.TextChoices):
-    QUESTION = "question", _("Question")
-    INCIDENT = "incident", _("Something is broken")
-    REQUEST = "request", _("Service request")
-    ACCESS = "access", _("Access and accounts")
-    BILLING = "billing", _("Billing")
-    OTHER = "other", _("Other")
 
 
 class Source(models.TextChoices):

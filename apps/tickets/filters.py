@@ -12,24 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
+from apps.common.api.filters import MAX_ID, IdFilter
+
 from .choices import Category, Priority, Status
 from .models import Ticket
 
-MAX_ID = 2**63 - 1
 USER_REFERENCE_PATTERN = r"^([1-9][0-9]{0,18}|me|none)$"
-
-
-class IdField(forms.IntegerField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(**kwargs)
-
-
-class IdFilter(django_filters.NumberFilter):
-    """Exact match on a foreign key's id."""
-
-    field_class = IdField
 
 
 class UserReferenceField(forms.CharField):

@@ -106,3 +106,8 @@ def attachment_get_for_user(*, user, pk, ticket: Ticket | None = None) -> Attach
         return qs.get(pk=pk)
     except (Attachment.DoesNotExist, ValueError, TypeError):
         raise Http404("No attachment matches the given query.") from None
+
+
+def requesters_seen_by(user) -> QuerySet:
+    """Ids of the requesters of the tickets the user can see (agents may look those accounts up)."""
+    return tickets_visible_to(user).values("requester_id")

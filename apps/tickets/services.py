@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.ai.queue import queue_triage
+from apps.common.errors import StaleObjectError
 from apps.departments.models import Department
 from apps.departments.routing import choose_assignee, route_ticket
 from apps.notifications.queue import queue_event
@@ -31,13 +32,10 @@ from .uploads import clean_file_name, validate_upload
 EDITABLE_FIELDS = ("title", "description", "category", "language")
 
 
-class StaleTicketError(Exception):
+class StaleTicketError(StaleObjectError):
     """The ticket changed since the caller read it (optimistic locking: version mismatch)."""
 
-    def __init__(self, *, expected: int, current: int):
-        super().__init__(f"ticket is at version {current}, not {expected}")
-        self.expected = expected
-        self.current = current
+    noun = "ticket"
 
 
 def reference_allocate(*, count: int = 1) -> list[str]:
@@ -146,7 +144,7 @@ def ticket_create(
     ticket.full_clean(exclude=["reference"])
     policy = None
     if assignee is None:
-        ticket.assignee = choose_assignee(department=department)
+        ticket.assignee = choose_assignee(department=department, open_statuses=OPEN_STATUSES)
         policy = department.assignment_policy if ticket.assignee is not None else None
     sla.sla_apply(ticket)
     ticket.save(force_insert=True)
@@ -271,7 +269,7 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
         locked.assignee = None
     chosen = None
     if locked.assignee_id is None and locked.status in OPEN_STATUSES:
-        chosen = choose_assignee(department=department)
+        chosen = choose_assignee(department=department, open_statuses=OPEN_STATUSES)
     if chosen is not None:
         locked.assignee = chosen
     if locked.assignee_id != old_assignee_id:

@@ -15,7 +15,7 @@ from apps.departments.choices import AssignmentPolicy
 from apps.departments.models import AssignmentCursor
 from apps.departments.routing import choose_assignee
 from apps.departments.services import agent_set_availability, department_update
-from apps.tickets.choices import EventKind, Status
+from apps.tickets.choices import OPEN_STATUSES, EventKind, Status
 from apps.tickets.history import history_lines
 from apps.tickets.models import Ticket
 from apps.tickets.services import ticket_create, ticket_transfer, ticket_transition
@@ -135,7 +135,7 @@ def test_a_transfer_keeps_an_assignee_who_belongs_to_the_new_department(team, re
 
 def test_choose_assignee_refuses_to_run_outside_a_transaction(team, transactional_db):
     with pytest.raises(RuntimeError, match="inside the transaction"):
-        choose_assignee(department=team[0])
+        choose_assignee(department=team[0], open_statuses=OPEN_STATUSES)
 
 
 def test_agents_mark_themselves_away_and_admins_anyone(team, admin_user):
@@ -192,7 +192,7 @@ def test_round_robin_stays_fair_under_concurrency(requester):
         try:
             barrier.wait(timeout=30)
             with transaction.atomic():
-                chosen.append(choose_assignee(department=department).username)
+                chosen.append(choose_assignee(department=department, open_statuses=OPEN_STATUSES).username)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
         finally:

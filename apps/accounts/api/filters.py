@@ -4,7 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 
-from apps.tickets.filters import MAX_ID, IdFilter
+from apps.common.api.filters import MAX_ID, IdFilter
 
 from ..choices import Role
 from ..models import User

@@ -1,7 +1,7 @@
 """Errors of the API: every refusal is JSON with a status that says what went wrong.
 
 DRF already turns Http404 into 404 and Django's PermissionDenied into 403. This module adds what the
-services raise (Django's ValidationError → 400 with field messages, StaleTicketError → 412) and what
+services raise (Django's ValidationError → 400 with field messages, StaleObjectError → 412) and what
 Django raises for oversized or malformed bodies (→ 413 / 400), so that none of them becomes a 500.
 """
 
@@ -17,7 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from apps.tickets.services import StaleTicketError
+from apps.common.errors import StaleObjectError
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -53,7 +53,7 @@ def exception_handler(exc, context):
         exc = PayloadTooLarge()
     elif isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
         exc = exceptions.ParseError(_("The request has too many fields or files."))
-    elif isinstance(exc, StaleTicketError):
+    elif isinstance(exc, StaleObjectError):
         # Views that can show the current state answer with it (see TicketViewSet.stale_response).
         stale_response = getattr(context.get("view"), "stale_response", None)
         if stale_response is not None:

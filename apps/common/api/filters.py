@@ -3,8 +3,11 @@
 DRF's own OrderingFilter silently drops names it does not know and, without `ordering_fields`, allows
 every serializer field; here an unknown name is a 400 and a view without `ordering_fields` has no
 ordering at all. Names map to ORM expressions, so `priority` can sort by urgency rather than spelling.
+`IdFilter` takes a foreign key's id within the database's integer range (a bigger number is a 400).
 """
 
+import django_filters
+from django import forms
 from django.db.models import F, OrderBy
 from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
@@ -153,3 +156,20 @@ class TermSearchFilter(SearchFilter):
                 "schema": {"type": "string"},
             }
         ]
+
+
+# Ids in query parameters: bounded to the database's integer range, so a huge number is a 400, not a 500.
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
+class IdFilter(django_filters.NumberFilter):
+    """Exact match on a foreign key's id."""
+
+    field_class = IdField

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.tickets",
     "apps.notifications",
     "apps.ai",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

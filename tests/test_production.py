@@ -474,8 +474,8 @@ def test_pages_run_under_their_policy_in_a_browser(chromium, live_server):  # no
     """No console error (a blocked script, style or eval is one), and Alpine.js runs the back office."""
     from django.db.models import Count
 
+    from apps.demo import seeding as demo
     from apps.departments.models import Department
-    from apps.tickets.management import demo
     from apps.tickets.models import Ticket
 
     demo.seed(tickets=40)  # `make run`'s data: the pages show what people see

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.tickets.management.integrity import Check, Finding, all_checks
+from apps.tickets.integrity import Check, Finding, all_checks
 
 
 class Command(BaseCommand):

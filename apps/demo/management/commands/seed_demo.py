@@ -9,9 +9,9 @@ from django.db.models import Count, Q
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.demo import seeding as demo
 from apps.departments.models import Department
 from apps.tickets.choices import Status
-from apps.tickets.management import demo
 from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
 
 

@@ -42,9 +42,10 @@ worker: $(STAMP) ## Run a django-q2 worker
 test: $(STAMP) ## Run the whole test suite (SQLite unless DATABASE_URL is set)
 	$(PY) -m pytest
 
-lint: $(STAMP) ## ruff lint and format check, migrations check
+lint: $(STAMP) ## ruff lint and format check, the layers between apps (import-linter), migrations check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP) ## Apply ruff fixes and formatting

@@ -1,4 +1,4 @@
-"""Ticket figures for one user's scope: the back office's dashboard now, `GET /api/stats/` later.
+"""Ticket figures for one user's scope: the back office's dashboard and `GET /api/stats/`.
 
 Plain data (numbers, dates, dicts and lists) so that any entry point can render or serialise it. Every figure
 counts tickets of `tickets_visible_to(user)`: an agent's departments (and the tickets shared with or assigned
@@ -77,7 +77,7 @@ def ticket_stats(user, *, days: int = PERIOD_DAYS, today: date | None = None, ol
             "median_seconds": _median_seconds(resolved, "resolved_at", period["resolved"]),
             "tickets": period["resolved"],
         },
-        # Service levels arrive with the SLA policies; until then there is nothing honest to count.
+        # SLA compliance is not counted here yet (the ticket list's SLA filter shows breaching and breached tickets).
         "sla": {"configured": False, "met": None, "breached": None},
         "workload": _workload(open_rows, departments),
         "oldest_open": _oldest(open_tickets, oldest),

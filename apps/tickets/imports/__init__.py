@@ -13,7 +13,7 @@ meanwhile on the portal are not held up by the import's lock.
 Imported tickets get what ticket_create gives a ticket opened by hand: a reference, the grants of their
 department, requester and assignee, and a "created" event (source "import", with the file and row) plus an
 "assigned" event when they have an assignee. Routing is the same as for tickets opened by hand: the
-department the row names, or else the default department. Notifications and AI triage: see ImportOptions.
+department the row names, else the first matching routing rule, else the default department. Notifications and AI triage: see ImportOptions.
 """
 
 import contextlib

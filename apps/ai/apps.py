@@ -6,3 +6,11 @@ class AiConfig(AppConfig):
     name = "apps.ai"
     label = "ai"
     verbose_name = _("AI")
+
+    def ready(self):
+        """Listen to ticket events (triage new tickets)."""
+        from apps.tickets import events
+
+        from .queue import queue_new_tickets
+
+        events.listen(events.TRIAGE, queue_new_tickets)

@@ -1,5 +1,6 @@
-"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files) and
-Notifications. Each view parses its input, calls the ticket services, and renders the result.
+"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files). Each view
+parses its input, calls the ticket services, and renders the result. Other apps add pages (Notifications)
+through apps/tickets/extensions.py.
 
 Requesters see their own tickets only: tickets_visible_to() narrowed to `requester=user`. Everything else
 is a 404. Agents and admins work in the back office and are sent there.
@@ -20,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from apps.ai.services import replies_translate
-from apps.notifications.views import notification_list_page
 
 from . import services
 from .choices import TRANSITIONS, Source, Status
@@ -271,12 +271,3 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Ht
     """A file of the requester's ticket, always as a download; internal notes' files do not exist here."""
     ticket = own_ticket(request.user, pk)
     return attachment_response(attachment_get_for_user(user=request.user, pk=attachment_id, ticket=ticket))
-
-
-# Notifications ------------------------------------------------------------------------------------------------
-
-
-@requester_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    """The requester's notifications (apps/notifications/views.py lists them)."""
-    return notification_list_page(request, template="portal/notifications.html")

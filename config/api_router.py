@@ -28,7 +28,7 @@ from apps.tickets.api.views import TicketViewSet
 app_name = "api"
 
 router = SimpleRouter(use_regex_path=False)
-router.register("tickets", TicketViewSet, basename="ticket")
+router.register("tickets", TicketViewSet.with_extensions(), basename="ticket")
 router.register("tickets/<int:ticket_pk>/comments", TicketCommentViewSet, basename="ticket-comment")
 router.register("tickets/<int:ticket_pk>/attachments", TicketAttachmentViewSet, basename="ticket-attachment")
 router.register("tickets/<int:ticket_pk>/events", TicketEventViewSet, basename="ticket-event")

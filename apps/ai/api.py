@@ -1,8 +1,22 @@
-"""Serializers of the AI app's API representations (nested in the tickets API)."""
+"""The AI app's part of the tickets API, registered in apps.py (apps/tickets/extensions.py): the `insight`
+field of a ticket's representation and the `translation` action at GET /api/tickets/{id}/translation/."""
 
-from rest_framework import serializers
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from apps.accounts.choices import Role
+from apps.tickets.api.serializers import api_role
+from apps.tickets.extensions import ApiAction, ApiField
 
 from .models import TicketInsight
+from .providers import ProviderError, TranslationUnavailable
+from .services import ticket_translation
 
 
 class TicketInsightSerializer(serializers.ModelSerializer):
@@ -23,6 +37,22 @@ class TicketInsightSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(TicketInsightSerializer(allow_null=True))
+class TicketInsightField(serializers.Field):
+    """A ticket's AI triage, for staff only (null for requesters and before triage). Given the whole ticket."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+        self.insight_serializer = TicketInsightSerializer()
+
+    def to_representation(self, ticket):
+        request = self.context.get("request")
+        if request is None or api_role(request.user) == Role.REQUESTER:
+            return None
+        insight = getattr(ticket, "insight", None)  # select_related by the ticket list: no query per row
+        return None if insight is None else self.insight_serializer.to_representation(insight)
+
+
 class TranslatedCommentSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     is_internal = serializers.BooleanField()
@@ -36,3 +66,47 @@ class TicketTranslationSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField()
     comments = TranslatedCommentSerializer(many=True)
+
+
+@extend_schema(
+    summary="Read a ticket's title, description and visible comments machine-translated",
+    parameters=[
+        OpenApiParameter(
+            "lang",
+            OpenApiTypes.STR,
+            description="Target language (one of the site's languages); default: the caller's language.",
+        )
+    ],
+    responses={
+        200: TicketTranslationSerializer,
+        409: OpenApiResponse(description="The configured AI provider does not translate (AI_PROVIDER=local)."),
+        503: OpenApiResponse(description="The translation provider failed or timed out; try again later."),
+    },
+)
+@action(detail=True, methods=["get"])
+def translation(self, request, pk=None):
+    # A method of the tickets' viewset (`self`, see TicketViewSet.with_extensions); no docstring, which the
+    # schema would show as the operation's description.
+    ticket = self.get_object()
+    languages = dict(settings.LANGUAGES)
+    language = request.query_params.get("lang") or request.user.language or settings.LANGUAGE_CODE
+    if language not in languages:
+        raise ValidationError({"lang": [_("Choose one of: %(languages)s.") % {"languages": ", ".join(languages)}]})
+    try:
+        data = ticket_translation(user=request.user, ticket=ticket, language=language)
+    except TranslationUnavailable:
+        # Not a server fault: this installation's provider does not translate (409, as for a state conflict).
+        return Response(
+            {"detail": _("Translation is unavailable with the configured AI provider.")},
+            status=status.HTTP_409_CONFLICT,
+        )
+    except ProviderError:
+        return Response(
+            {"detail": _("The translation service failed; try again later.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    return Response(TicketTranslationSerializer(data).data)
+
+
+INSIGHT_FIELD = ApiField(name="insight", field=TicketInsightField, select_related=("insight",))
+TRANSLATION_ACTION = ApiAction(name="translation", view=translation, query_parameters=frozenset({"lang"}))

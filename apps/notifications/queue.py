@@ -1,22 +1,26 @@
-"""What the ticket services call after writing an event: queue its notifications for after the commit.
+"""The notifications' listener of ticket events: queue each event's delivery for after the commit.
 
-This module imports nothing from the tickets app, so the ticket services can import it freely. Work is queued
-with transaction.on_commit: a task queued inside the transaction could run before the event exists for the
-worker (or for an event that is rolled back).
+apps/tickets/events.py hands every event it writes to this app's `queue_events` (registered in apps.py), so
+the ticket services, the SLA check and the CSV import never decide themselves whether an event notifies:
+NOTIFYING_EVENTS here says which events can concern anyone, and the table in apps/notifications/services.py
+says whom. Work is queued with transaction.on_commit: a task queued inside the transaction could run before
+the event exists for the worker (or for an event that is rolled back).
 
-`notifications_muted()` turns queueing off for a block (the demo seed, bulk imports, repairs): events are still
-written, nobody is told. NOTIFICATIONS_ENABLED=false turns it off everywhere.
+`notifications_muted()` turns queueing off for a block (bulk jobs, repairs): events are still written, nobody
+is told. It silences this app's listener (apps.tickets.events.silenced); the ticket code, which cannot import
+this module, silences it by its name. NOTIFICATIONS_ENABLED=false turns queueing off everywhere.
 """
 
-import contextvars
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from django.conf import settings
 from django.db import transaction
 
+from apps.tickets import events
 from apps.tickets.choices import EventKind
+from apps.tickets.models import TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +39,22 @@ NOTIFYING_EVENTS = frozenset(
 DELIVER_EVENT_TASK = "apps.notifications.tasks.deliver_event"
 SEND_EMAIL_TASK = "apps.notifications.tasks.send_email"
 
-_muted: contextvars.ContextVar[bool] = contextvars.ContextVar("notifications_muted", default=False)
 
-
-@contextmanager
-def notifications_muted() -> Iterator[None]:
+def notifications_muted() -> AbstractContextManager[None]:
     """Queue no notifications for the events written inside the block."""
-    token = _muted.set(True)
-    try:
-        yield
-    finally:
-        _muted.reset(token)
+    return events.silenced(events.NOTIFICATIONS)
 
 
 def notifications_enabled() -> bool:
-    return settings.NOTIFICATIONS_ENABLED and not _muted.get()
+    return settings.NOTIFICATIONS_ENABLED
+
+
+def event_notifies(event: TicketEvent) -> bool:
+    """Whether the event can concern anyone: its kind notifies, and an assignment has an assignee (an
+    assignment to nobody tells nobody, so no task is queued for it)."""
+    if event.kind not in NOTIFYING_EVENTS:
+        return False
+    return not (event.kind == EventKind.ASSIGNED and (event.data or {}).get("to") is None)
 
 
 def enqueue(func: str, *args, name: str) -> None:
@@ -68,11 +73,17 @@ def _on_commit(func: str, *args, name: str) -> None:
     transaction.on_commit(lambda: enqueue(func, *args, name=name), robust=not Conf.SYNC)
 
 
-def queue_event(event):
-    """Deliver the notifications of `event` (a TicketEvent) after the current transaction commits; returns it."""
-    if event.kind in NOTIFYING_EVENTS and notifications_enabled():
+def queue_event(event: TicketEvent) -> TicketEvent:
+    """Deliver the notifications of `event` after the current transaction commits; returns it."""
+    if event_notifies(event) and notifications_enabled():
         _on_commit(DELIVER_EVENT_TASK, event.pk, name=f"notify-event-{event.pk}")
     return event
+
+
+def queue_events(written: Sequence[TicketEvent]) -> None:
+    """The listener registered with apps.tickets.events: queue the delivery of each event, in order."""
+    for event in written:
+        queue_event(event)
 
 
 def queue_email(notification_id: int) -> None:

@@ -1,4 +1,6 @@
-"""Notification endpoints (namespace "notifications"), mounted at the site root beside the portal."""
+"""Notification endpoints (namespace "notifications"), mounted at the site root beside the portal, and the
+portal's Notifications page (`portal_urlpatterns`: joins the portal's namespace as portal:notifications
+through apps/tickets/extensions.py, see apps.py)."""
 
 from django.urls import path
 
@@ -12,4 +14,8 @@ urlpatterns = [
     path("notifications/preferences/", views.preferences, name="preferences"),
     path("notifications/<int:pk>/open/", views.notification_open, name="open"),
     path("notifications/<int:pk>/read/", views.notification_read, name="read"),
+]
+
+portal_urlpatterns = [
+    path("notifications/", views.portal_notifications, name="notifications"),
 ]

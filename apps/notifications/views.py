@@ -5,8 +5,8 @@
 - `<id>/open/`: marks the notification read and goes to its ticket (portal for requesters, back office for
   agents and admins).
 - `<id>/read/`, `read-all/`, `preferences/`: POST forms, then back to where the person came from.
-
-The portal's list page is `notification_list_page`, rendered by the portal's own URL (portal:notifications).
+- `portal_notifications`: the portal's Notifications page, served in the portal's namespace
+  (portal:notifications, registered with apps/tickets/extensions.py in apps.py).
 """
 
 from django.contrib import messages
@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.http import parse_etags, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from apps.tickets.views import requester_required
 
 from .emails import ticket_path
 from .forms import PreferencesForm
@@ -102,10 +104,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
     return _back(request, fallback)
 
 
-def notification_list_page(request: HttpRequest, *, template: str) -> HttpResponse:
-    """The person's notifications, newest first, a page at a time (the portal's Notifications page)."""
+@requester_required
+def portal_notifications(request: HttpRequest) -> HttpResponse:
+    """The requester's notifications, newest first, a page at a time (the portal's Notifications page)."""
     notifications = notifications_for(request.user).select_related("ticket")
     page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
     count, _newest = unread_state(request.user)
     context = {"page": page, "notifications": page.object_list, "unread": count}
-    return render(request, template, context)
+    return render(request, "portal/notifications.html", context)

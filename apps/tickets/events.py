@@ -1,13 +1,77 @@
-"""Small named constructors for the ticket history; services call these, nothing else builds events."""
+"""The ticket history: small named constructors of events, and the door through which events leave the app.
+
+Services call the constructors; nothing else builds events (a bulk import builds its own and writes them with
+`events_record`). Every event is handed, right after it is written, to the listeners that the apps above
+tickets register at start-up (in their AppConfig.ready()): apps.notifications queues its delivery,
+apps.ai queues the triage of a new ticket. Each listener decides in its own app what an event means to it and
+queues its work for after the commit; the tickets app imports none of them.
+
+`silenced(...)` turns named listeners off for a block, e.g. `silenced(NOTIFICATIONS)` while the demo is seeded:
+the events are still written and the other listeners still hear them.
+"""
+
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 
 from .choices import EventKind, SlaStage
 from .models import Attachment, Comment, Ticket, TicketEvent
 
+# A listener gets the events just written (one, or a batch of an import) and queues what its app does about them.
+EventListener = Callable[[Sequence[TicketEvent]], None]
+
+# The names the listeners register under, so that ticket code can silence one without importing its app.
+NOTIFICATIONS = "notifications"
+TRIAGE = "triage"
+
+_listeners: dict[str, EventListener] = {}
+_silenced: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "ticket_event_listeners_silenced", default=frozenset()
+)
+
+
+def listen(name: str, listener: EventListener) -> None:
+    """Hand every event written from now on to `listener` (called from an AppConfig.ready()).
+
+    Listeners hear each event in the order they registered, which is the order of INSTALLED_APPS: a new
+    ticket's notifications are queued before its triage. Registering a name again replaces its listener.
+    """
+    _listeners[name] = listener
+
+
+@contextmanager
+def silenced(*names: str) -> Iterator[None]:
+    """The named listeners hear nothing of the events written inside the block; the others hear them all."""
+    token = _silenced.set(_silenced.get() | frozenset(names))
+    try:
+        yield
+    finally:
+        _silenced.reset(token)
+
+
+def announce(events: Sequence[TicketEvent]) -> None:
+    """Hand events that were just written to every listener not silenced, one listener after the other."""
+    if not events:
+        return
+    quiet = _silenced.get()
+    for name, listener in list(_listeners.items()):
+        if name not in quiet:
+            listener(events)
+
+
+def events_record(events: list[TicketEvent]) -> list[TicketEvent]:
+    """Write events built elsewhere (a bulk import's) in one statement, then announce them as a batch."""
+    written = TicketEvent.objects.bulk_create(events)
+    announce(written)
+    return written
+
 
 def _event(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket, actor=actor if actor and actor.pk else None, kind=kind, data=data, is_internal=internal
     )
+    announce([event])
+    return event
 
 
 def ticket_created_event(*, ticket: Ticket, actor) -> TicketEvent:

@@ -1,5 +1,6 @@
 """All writes to tickets, comments and attachments. Each service runs in one transaction and records
-its TicketEvent(s) there; follow-up work is queued with transaction.on_commit.
+its TicketEvent(s) there through apps/tickets/events.py, which hands every event to the listeners of the apps
+above (notifications, AI triage); they queue their follow-up work with transaction.on_commit.
 
 `actor` is the acting user, whose rights the service checks. `actor=None` means the system itself
 (workers, repairs, imports): no rights are checked and the history shows no person. Entry points that serve
@@ -17,11 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
-from apps.ai.queue import queue_triage
 from apps.common.errors import StaleObjectError
 from apps.departments.models import Department
 from apps.departments.routing import choose_assignee, route_ticket
-from apps.notifications.queue import queue_event
 
 from . import events, sla
 from . import permissions as perms
@@ -105,8 +104,8 @@ def ticket_create(
 
     `department=None` routes the ticket (apps.departments.routing: first matching rule, else the default
     department; the rule is recorded in a 'routed' event). Without an `assignee` the department's assignment
-    policy may choose one (recorded in the 'assigned' event). Notifications and the AI triage
-    (apps.ai.queue) are queued for after the commit.
+    policy may choose one (recorded in the 'assigned' event). The events reach the listeners of the apps above
+    (notifications, then AI triage), which queue their work for after the commit.
     """
     route = None
     if department is None:
@@ -149,16 +148,13 @@ def ticket_create(
     sla.sla_apply(ticket)
     ticket.save(force_insert=True)
     perms.grants_for_new_tickets([ticket])
-    queue_event(events.ticket_created_event(ticket=ticket, actor=actor))
-    queue_triage(ticket.pk)
+    events.ticket_created_event(ticket=ticket, actor=actor)
     if route is not None:
         events.routed_event(ticket=ticket, actor=actor, rule=route.rule)
     if ticket.assignee is not None:
         # The policy's choice is the system's (no person), recorded with the policy that made it.
         by = actor if policy is None else None
-        queue_event(
-            events.assigned_event(ticket=ticket, actor=by, old_id=None, new_id=ticket.assignee_id, policy=policy)
-        )
+        events.assigned_event(ticket=ticket, actor=by, old_id=None, new_id=ticket.assignee_id, policy=policy)
     return ticket
 
 
@@ -224,7 +220,7 @@ def ticket_transition(*, ticket: Ticket, actor, to_status: str, expected_version
         fields += ["resolved_at", "closed_at"]
     fields += sla.sla_status_changed(locked, old_status=old, now=now)
     _save(locked, fields)
-    queue_event(events.status_changed_event(ticket=locked, actor=actor, old=old, new=to_status))
+    events.status_changed_event(ticket=locked, actor=actor, old=old, new=to_status)
     return locked
 
 
@@ -241,7 +237,7 @@ def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | No
     locked.assignee = assignee
     _save(locked, ["assignee"])
     perms.move_assignee_grants(ticket=locked, old_assignee_id=old_id)
-    queue_event(events.assigned_event(ticket=locked, actor=actor, old_id=old_id, new_id=new_id))
+    events.assigned_event(ticket=locked, actor=actor, old_id=old_id, new_id=new_id)
     return locked
 
 
@@ -283,10 +279,8 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
     if unassigned:
         events.assigned_event(ticket=locked, actor=actor, old_id=old_assignee_id, new_id=None)
     if chosen is not None:
-        queue_event(
-            events.assigned_event(
-                ticket=locked, actor=None, old_id=None, new_id=chosen.pk, policy=department.assignment_policy
-            )
+        events.assigned_event(
+            ticket=locked, actor=None, old_id=None, new_id=chosen.pk, policy=department.assignment_policy
         )
     return locked
 
@@ -362,7 +356,7 @@ def comment_add(
         validate_upload(upload)
     locked = _lock(ticket)
     comment = Comment.objects.create(ticket=locked, author=actor, body=body, is_internal=is_internal)
-    queue_event(events.comment_added_event(comment=comment))
+    events.comment_added_event(comment=comment)
     for upload in uploads:
         attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)
     fields = []

@@ -24,7 +24,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from apps.departments.models import Department, SlaPolicy
-from apps.notifications.queue import queue_event
 
 from . import events
 from .choices import OPEN_STATUSES, SLA_PAUSED_STATUSES, SlaStage, SlaTarget
@@ -232,8 +231,8 @@ def _candidates(target: str, stage: str, now: datetime, limit: int) -> list[Tick
 
 
 def _alert(ticket_id: int, target: str, stage: str, now: datetime) -> SlaAlert | None:
-    """Record one alert and its event, and queue its notifications; None when it was already recorded or the
-    ticket moved on (the row lock makes the re-check and the write one step)."""
+    """Record one alert and its event (whose listeners queue the notifications); None when it was already
+    recorded or the ticket moved on (the row lock makes the re-check and the write one step)."""
     due_field, _met = TARGET_FIELDS[target]
     with transaction.atomic():
         ticket = Ticket.objects.select_for_update().filter(_running(target), pk=ticket_id).first()
@@ -247,7 +246,7 @@ def _alert(ticket_id: int, target: str, stage: str, now: datetime) -> SlaAlert |
                 alert = SlaAlert.objects.create(ticket=ticket, target=target, stage=stage, due_at=due)
         except IntegrityError:  # another run recorded it first
             return None
-        queue_event(events.sla_alert_event(ticket=ticket, alert=alert))
+        events.sla_alert_event(ticket=ticket, alert=alert)
     return alert
 
 

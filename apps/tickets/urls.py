@@ -1,8 +1,9 @@
-"""Portal URLs for tickets (namespace "portal"), mounted at the site root: / is My tickets."""
+"""Portal URLs (namespace "portal"), mounted at the site root: / is My tickets. Other apps' portal pages
+(portal:notifications) join through apps/tickets/extensions.py."""
 
 from django.urls import path
 
-from . import views
+from . import extensions, views
 
 app_name = "portal"
 
@@ -17,5 +18,5 @@ urlpatterns = [
         views.attachment_download,
         name="attachment_download",
     ),
-    path("notifications/", views.notifications, name="notifications"),
+    *extensions.portal_urls,
 ]

@@ -1,5 +1,6 @@
-"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files) and
-Notifications. Each view parses its input, calls the ticket services, and renders the result.
+"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files). Each view
+parses its input, calls the ticket services, and renders the result. Other apps add pages (Notifications) and
+context of the ticket page (the replies' translation) through apps/tickets/extensions.py.
 
 Requesters see their own tickets only: tickets_visible_to() narrowed to `requester=user`. Everything else
 is a 404. Agents and admins work in the back office and are sent there.
@@ -19,10 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from apps.ai.services import replies_translate
-from apps.notifications.views import notification_list_page
-
-from . import services
+from . import extensions, services
 from .choices import TRANSITIONS, Source, Status
 from .downloads import attachment_response
 from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
@@ -188,16 +186,9 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, 
     user = request.user
     events = events_visible_to(user, ticket=ticket).filter(kind__in=REQUESTER_EVENT_KINDS)
     comments = list(comments_visible_to(user, ticket=ticket))
-    # `?translate=1`: the agents' replies in the requester's language (machine translation, originals kept).
-    translating = request.GET.get("translate") == "1"
-    translation_error = ""
-    if translating:
-        translation_error = replies_translate(ticket=ticket, comments=comments, language=user.language)
     context = {
         "ticket": ticket,
         "comments": comments,
-        "translating": translating,
-        "translation_error": translation_error,
         # Files added with the ticket itself (not with a reply); never internal, since they have no comment.
         "ticket_files": list(ticket.attachments.filter(comment__isnull=True)),
         "history": requester_history_lines(events),
@@ -206,6 +197,8 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, 
         "reply_form": reply_form,
         "upload_limits": upload_limits_text(),
     }
+    for extension in extensions.portal_ticket_context:
+        context.update(extension.context(request, ticket, comments))
     return render(request, "portal/ticket_detail.html", context, status=status)
 
 
@@ -271,12 +264,3 @@ def attachment_download(request: HttpRequest, pk: int, attachment_id: int) -> Ht
     """A file of the requester's ticket, always as a download; internal notes' files do not exist here."""
     ticket = own_ticket(request.user, pk)
     return attachment_response(attachment_get_for_user(user=request.user, pk=attachment_id, ticket=ticket))
-
-
-# Notifications ------------------------------------------------------------------------------------------------
-
-
-@requester_required
-def notifications(request: HttpRequest) -> HttpResponse:
-    """The requester's notifications (apps/notifications/views.py lists them)."""
-    return notification_list_page(request, template="portal/notifications.html")

@@ -1,9 +1,11 @@
-"""Template helpers of notifications: the preferences form (profile page) and the counter's settings."""
+"""Template helpers of notifications: the preferences form (profile page), the unread counter of the portal's
+header and the counter's settings."""
 
 from django import template
 from django.conf import settings
 
 from ..forms import PreferencesForm
+from ..selectors import unread_count
 
 register = template.Library()
 
@@ -22,3 +24,10 @@ def notification_preferences(context) -> dict:
 @register.simple_tag
 def notifications_poll_seconds() -> int:
     return settings.NOTIFICATIONS_POLL_SECONDS
+
+
+@register.simple_tag
+def notifications_unread_count(user) -> int:
+    """Unread notifications of the user, for the header's counter (static/notifications/unread-counter.js then
+    keeps it current without reloading the page)."""
+    return unread_count(user)

@@ -1,12 +1,17 @@
-"""The ticket back office: the changelist agents work from and the ticket page they answer on."""
+"""The ticket back office: the changelist agents work from and the ticket page they answer on.
 
-from django.conf import settings
+Other apps add sections to the ticket page (AI triage, machine translation) and URLs to this admin through
+apps/tickets/extensions.py.
+"""
+
+from functools import partial
+
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -20,12 +25,9 @@ from unfold.paginator import InfinitePaginator
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
-from apps.ai.providers import ProviderError, TranslationUnavailable
-from apps.ai.selectors import insight_for_ticket
-from apps.ai.services import ticket_translation
 from apps.departments.models import Department
 
-from .. import services, sla
+from .. import extensions, services, sla
 from ..choices import Priority, Status
 from ..downloads import attachment_response
 from ..history import history_lines
@@ -165,6 +167,10 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
 
     # Permissions --------------------------------------------------------------------------------------------
 
+    def forget_permissions(self, request) -> None:
+        """Drop the request's cached answers (after a write that may have moved grants)."""
+        request.__dict__.pop("_ticket_permission_cache", None)
+
     def _cached(self, request, kind: str, obj, check) -> bool:
         cache = request.__dict__.setdefault("_ticket_permission_cache", {})
         key = (kind, obj.pk)
@@ -237,7 +243,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_form(self, request, form, change):
-        request.__dict__.pop("_ticket_permission_cache", None)  # grants may have moved
+        self.forget_permissions(request)  # grants may have moved
         return form.save(commit=False)
 
     def save_model(self, request, obj, form, change):
@@ -248,7 +254,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
 
     def response_change(self, request, obj):
         # A transfer can take the ticket out of the user's scope: go back to the list instead of a 404.
-        request.__dict__.pop("_ticket_permission_cache", None)
+        self.forget_permissions(request)
         if not self.has_view_permission(request, obj):
             self.message_user(
                 request,
@@ -275,21 +281,12 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
                 obj.attachments.filter(comment__isnull=True).select_related("uploaded_by")
             )
             context["history"] = history_lines(events_visible_to(request.user, ticket=obj))
-            context["insight"] = insight_for_ticket(obj)
-            context["can_apply_insight"] = self.has_change_permission(request, obj)
-            if request.method == "GET" and request.GET.get("translate") == "1":
-                context.update(self._translation(request, obj))
+            panels = {"main": [], "side": []}
+            for panel in extensions.admin_ticket_panels:
+                panels[panel.column].append(panel)
+                context.update(panel.context(self, request, obj))
+            context["ticket_panels"] = panels
         return super().render_change_form(request, context, add, change, form_url, obj)
-
-    def _translation(self, request, obj) -> dict:
-        """`?translate=1`: the description and the visible comments in the agent's language (cached)."""
-        language = request.user.language or settings.LANGUAGE_CODE
-        try:
-            return {"translation": ticket_translation(user=request.user, ticket=obj, language=language)}
-        except TranslationUnavailable:
-            return {"translation_error": _("Translation is unavailable with the configured AI provider.")}
-        except ProviderError:
-            return {"translation_error": _("The translation service failed; try again later.")}
 
     # Changelist columns -------------------------------------------------------------------------------------
 
@@ -325,11 +322,10 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
                 self.admin_site.admin_view(self.attachment_download_view),
                 name="tickets_ticket_attachment_download",
             ),
-            path(
-                "<str:object_id>/insight/apply/",
-                self.admin_site.admin_view(self.insight_apply_view),
-                name="tickets_ticket_insight_apply",
-            ),
+        ]
+        extra += [
+            path(url.route, self.admin_site.admin_view(partial(url.view, self)), name=url.name)
+            for url in extensions.admin_ticket_urls
         ]
         return extra + super().get_urls()
 
@@ -340,35 +336,6 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
             raise PermissionDenied
         attachment = get_object_or_404(Attachment, ticket=ticket, pk=attachment_id)
         return attachment_response(attachment)
-
-    def insight_apply_view(self, request, object_id):
-        """Apply one suggestion of the ticket's AI insight through the ticket services (recorded in the history)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        ticket = self.get_object(request, unquote(object_id))
-        if ticket is None or not self.has_view_permission(request, ticket):
-            raise Http404(_("No ticket matches the given query."))
-        if not self.has_change_permission(request, ticket):
-            raise PermissionDenied
-        insight = insight_for_ticket(ticket)
-        what = request.POST.get("apply")
-        try:
-            if what == "priority" and insight is not None and insight.suggested_priority:
-                services.ticket_update(ticket=ticket, actor=request.user, priority=insight.suggested_priority)
-            elif what == "department" and insight is not None and insight.suggested_department is not None:
-                services.ticket_transfer(ticket=ticket, actor=request.user, department=insight.suggested_department)
-            else:
-                self.message_user(request, _("There is no such suggestion to apply."), messages.WARNING)
-                return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
-        self.message_user(request, _("The suggestion was applied."), messages.SUCCESS)
-        # A transfer can take the ticket out of the user's scope: then back to the list.
-        request.__dict__.pop("_ticket_permission_cache", None)
-        if not self.has_view_permission(request, ticket):
-            return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
-        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
 
     # guardian's object-permission pages: admins only (guardian #305, #756) -----------------------------------
 

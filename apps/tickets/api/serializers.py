@@ -1,10 +1,13 @@
 """Serializers of the tickets API, and the table of which role may write which ticket field.
 
 Reads use one representation for every role (what a requester may not see is filtered out by the
-selectors, row by row). Writes are parsed by strict serializers narrowed to the caller's role: a field the
-role may not write, a read-only field, or an unknown key is a 400 that names it, never silently dropped.
+selectors, row by row). Other apps add read-only fields to a ticket's representation (the AI triage as
+`insight`) through apps/tickets/extensions.py. Writes are parsed by strict serializers narrowed to the
+caller's role: a field the role may not write, a read-only field, or an unknown key is a 400 that names it,
+never silently dropped.
 """
 
+from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,10 +16,10 @@ from rest_framework.reverse import reverse
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.permissions import is_admin
-from apps.ai.api import TicketInsightSerializer
 from apps.common.api.serializers import StrictSerializer
 from apps.departments.models import Department
 
+from .. import extensions
 from ..choices import Category, EventKind, Priority, Status
 from ..models import Attachment, Comment, Ticket, TicketEvent
 
@@ -70,11 +73,10 @@ class TicketSerializer(serializers.ModelSerializer):
         view_name="api:ticket-attachment-list", lookup_url_kwarg="ticket_pk"
     )
     events = serializers.HyperlinkedIdentityField(view_name="api:ticket-event-list", lookup_url_kwarg="ticket_pk")
-    insight = serializers.SerializerMethodField()
 
     class Meta:
         model = Ticket
-        fields = [
+        own_fields = (
             "id",
             "url",
             "reference",
@@ -99,18 +101,20 @@ class TicketSerializer(serializers.ModelSerializer):
             "comments",
             "attachments",
             "events",
-            "insight",
-        ]
+        )
+
+        @classproperty
+        def fields(cls) -> list[str]:
+            """The ticket's own fields, then those that other apps add (extensions.api_ticket_fields)."""
+            return [*cls.own_fields, *(extra.name for extra in extensions.api_ticket_fields)]
+
         read_only_fields = fields
 
-    @extend_schema_field(TicketInsightSerializer(allow_null=True))
-    def get_insight(self, ticket: Ticket):
-        """The AI triage, for staff only (null for requesters and before triage)."""
-        request = self.context.get("request")
-        if request is None or api_role(request.user) == Role.REQUESTER:
-            return None
-        insight = getattr(ticket, "insight", None)  # select_related by the views: no query per row
-        return TicketInsightSerializer(insight).data if insight is not None else None
+    def get_fields(self) -> dict:
+        # The fields other apps add count as declared ones (built fresh for each serializer, like those).
+        added = {extra.name: extra.field() for extra in extensions.api_ticket_fields}
+        self._declared_fields = {**type(self)._declared_fields, **added}
+        return super().get_fields()
 
     def to_representation(self, ticket: Ticket) -> dict:
         """What DRF's field-by-field serialisation writes (a test holds the two equal), written directly.
@@ -124,9 +128,7 @@ class TicketSerializer(serializers.ModelSerializer):
         if request is None or self.context.get("format"):
             return super().to_representation(ticket)
         links = {name: head + str(ticket.pk) + tail for name, (head, tail) in self._link_templates(request).items()}
-        staff = api_role(request.user) != Role.REQUESTER
-        insight = getattr(ticket, "insight", None) if staff else None
-        return {
+        data = {
             "id": ticket.pk,
             "url": links["url"],
             "reference": ticket.reference,
@@ -151,8 +153,10 @@ class TicketSerializer(serializers.ModelSerializer):
             "comments": links["comments"],
             "attachments": links["attachments"],
             "events": links["events"],
-            "insight": None if insight is None else self._insight_serializer().to_representation(insight),
         }
+        for name, field in self._added_fields().items():
+            data[name] = field.to_representation(ticket)  # source="*": the field is given the ticket
+        return data
 
     def _link_templates(self, request) -> dict[str, tuple[str, str]]:
         """Each link field's URL split where the ticket id goes, reversed once per serializer."""
@@ -166,11 +170,17 @@ class TicketSerializer(serializers.ModelSerializer):
             self._links = templates
         return templates
 
-    def _insight_serializer(self) -> TicketInsightSerializer:
-        serializer = getattr(self, "_insight", None)
-        if serializer is None:
-            serializer = self._insight = TicketInsightSerializer()
-        return serializer
+    def _added_fields(self) -> dict[str, serializers.Field]:
+        """The fields other apps add, built and bound once per serializer (their context is this one's)."""
+        added = getattr(self, "_added", None)
+        if added is None:
+            added = {}
+            for extra in extensions.api_ticket_fields:
+                field = extra.field()
+                field.bind(extra.name, self)
+                added[extra.name] = field
+            self._added = added
+        return added
 
 
 LINK_FIELDS = ("url", "comments", "attachments", "events")
@@ -183,8 +193,9 @@ def _datetime(value):
     return None if value is None else _DATETIME.to_representation(value)
 
 
-# The fields of a ticket's representation that no role ever writes.
-TICKET_READ_ONLY_NAMES = frozenset(TicketSerializer.Meta.fields) - STAFF_CREATE_FIELDS - STAFF_UPDATE_FIELDS
+def ticket_read_only_names() -> frozenset[str]:
+    """The fields of a ticket's representation that no role ever writes (other apps' fields included)."""
+    return frozenset(TicketSerializer.Meta.fields) - STAFF_CREATE_FIELDS - STAFF_UPDATE_FIELDS
 
 
 class StaleTicketSerializer(serializers.Serializer):
@@ -222,7 +233,10 @@ class TicketCreateSerializer(RoleWriteSerializer):
     """Body of `POST /api/tickets/`. Requesters send title, description and category only."""
 
     table = TICKET_CREATE_FIELDS
-    read_only_names = TICKET_READ_ONLY_NAMES | {"status", "version"}
+
+    @property
+    def read_only_names(self) -> frozenset[str]:
+        return ticket_read_only_names() | {"status", "version"}
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()
@@ -253,7 +267,10 @@ class TicketUpdateSerializer(RoleWriteSerializer):
     """Body of `PUT`/`PATCH /api/tickets/{id}/`. Requesters send `status` only (closed, or open to reopen)."""
 
     table = TICKET_UPDATE_FIELDS
-    read_only_names = TICKET_READ_ONLY_NAMES | {"requester"}
+
+    @property
+    def read_only_names(self) -> frozenset[str]:
+        return ticket_read_only_names() | {"requester"}
 
     title = serializers.CharField(max_length=200)
     description = serializers.CharField()

@@ -8,9 +8,11 @@ Optimistic locking: the detail and every write answer with a strong `ETag: "<ver
 transfer with `If-Match` (strong comparison, RFC 9110: weak tags never match; `*` matches any version) or
 with a `version` field that is not the current version gets 412 with the current state, and nothing is
 saved.
+
+Other apps add detail actions (the AI app's `translation`) through apps/tickets/extensions.py: the router
+mounts `TicketViewSet.with_extensions()`, the viewset with those actions.
 """
 
-from django.conf import settings
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -19,15 +21,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from apps.ai.api import TicketTranslationSerializer
-from apps.ai.providers import ProviderError, TranslationUnavailable
-from apps.ai.services import ticket_translation
 from apps.common.api.filters import AllowListOrderingFilter
 from apps.common.api.views import ScopedViewSet
 
+from .. import extensions
 from ..choices import Priority, Source, Status
 from ..filters import TicketFilter
 from ..models import Ticket
@@ -172,7 +171,23 @@ class TicketViewSet(
         "id": "id",
     }
     throttle_scopes = {"create": "ticket_create"}
-    action_query_parameters = {"translation": {"lang"}}
+    #: detail action → the query parameters it accepts (filled by with_extensions()).
+    action_query_parameters: dict[str, frozenset[str]] = {}
+
+    @classmethod
+    def with_extensions(cls) -> type["TicketViewSet"]:
+        """This viewset with the detail actions other apps registered (extensions.api_ticket_actions), for the
+        router; built after the apps are ready, when every app has registered its actions."""
+        added = {extra.name: extra.view for extra in extensions.api_ticket_actions}
+        parameters = {extra.name: extra.query_parameters for extra in extensions.api_ticket_actions}
+        namespace = {
+            "__module__": cls.__module__,
+            "__doc__": cls.__doc__,
+            "__qualname__": cls.__qualname__,
+            "action_query_parameters": {**cls.action_query_parameters, **parameters},
+            **added,
+        }
+        return type(cls.__name__, (cls,), namespace)
 
     def get_scoped_queryset(self):
         # The first rows in an index's order are found row by row; a total (count=true), an order that no
@@ -185,7 +200,9 @@ class TicketViewSet(
             and self.paginator.rows_through_page(request) <= FIRST_ROWS
             and not self.paginator.count_requested(request)
         )
-        return tickets_visible_to(request.user, first_rows=first_rows).select_related("insight")
+        queryset = tickets_visible_to(request.user, first_rows=first_rows)
+        related = [name for extra in extensions.api_ticket_fields for name in extra.select_related]
+        return queryset.select_related(*related) if related else queryset
 
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -258,40 +275,3 @@ class TicketViewSet(
             ticket=ticket, actor=request.user, department=data["department"], expected_version=version
         )
         return self.ticket_response(ticket)
-
-    @extend_schema(
-        summary="Read a ticket's title, description and visible comments machine-translated",
-        parameters=[
-            OpenApiParameter(
-                "lang",
-                OpenApiTypes.STR,
-                description="Target language (one of the site's languages); default: the caller's language.",
-            )
-        ],
-        responses={
-            200: TicketTranslationSerializer,
-            409: OpenApiResponse(description="The configured AI provider does not translate (AI_PROVIDER=local)."),
-            503: OpenApiResponse(description="The translation provider failed or timed out; try again later."),
-        },
-    )
-    @action(detail=True, methods=["get"])
-    def translation(self, request, pk=None):
-        ticket = self.get_object()
-        languages = dict(settings.LANGUAGES)
-        language = request.query_params.get("lang") or request.user.language or settings.LANGUAGE_CODE
-        if language not in languages:
-            raise ValidationError({"lang": [_("Choose one of: %(languages)s.") % {"languages": ", ".join(languages)}]})
-        try:
-            data = ticket_translation(user=request.user, ticket=ticket, language=language)
-        except TranslationUnavailable:
-            # Not a server fault: this installation's provider does not translate (409, as for a state conflict).
-            return Response(
-                {"detail": _("Translation is unavailable with the configured AI provider.")},
-                status=status.HTTP_409_CONFLICT,
-            )
-        except ProviderError:
-            return Response(
-                {"detail": _("The translation service failed; try again later.")},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-        return Response(TicketTranslationSerializer(data).data)

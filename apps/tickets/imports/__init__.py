@@ -13,10 +13,11 @@ meanwhile on the portal are not held up by the import's lock.
 Imported tickets get what ticket_create gives a ticket opened by hand: a reference, the grants of their
 department, requester and assignee, and a "created" event (source "import", with the file and row) plus an
 "assigned" event when they have an assignee. Routing is the same as for tickets opened by hand: the
-department the row names, else the first matching routing rule, else the default department. Notifications and AI triage: see ImportOptions.
+department the row names, else the first matching routing rule, else the default department. Notifications
+and AI triage: see ImportOptions; the event listeners that an option turns off are silenced for the whole run
+(apps/tickets/events.py).
 """
 
-import contextlib
 import time
 from collections.abc import Callable
 
@@ -25,8 +26,8 @@ from django.db import transaction
 from apps.common.csv.columns import ColumnMap
 from apps.common.csv.files import CsvFile, RowReader
 from apps.common.csv.report import ImportReport
-from apps.notifications.queue import notifications_muted
 
+from .. import events
 from .columns import TICKET_COLUMNS, ticket_columns
 from .options import ImportOptions
 from .planning import TicketRowPlanner
@@ -72,10 +73,12 @@ def tickets_import(
     references = references_reserve(count=checked.created) if checked.created else iter(())
     writer = TicketWriter(actor=actor, file_name=csv_file.name, options=options, references=references)
     planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
-    # Imported history must not e-mail everyone unless the import asks for it (TICKET_IMPORT_NOTIFY / option).
-    muting = contextlib.nullcontext() if options.notify else notifications_muted()
+    # Imported history must not e-mail everyone, nor triage every ticket, unless the import asks for it
+    # (TICKET_IMPORT_NOTIFY / TICKET_IMPORT_TRIAGE, or the options); AI_TRIAGE_ENABLED still applies.
+    switches = {events.NOTIFICATIONS: options.notify, events.TRIAGE: options.triage}
+    quiet = [name for name, wanted in switches.items() if not wanted]
     try:
-        with muting, transaction.atomic():
+        with events.silenced(*quiet), transaction.atomic():
             _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")
             if not report.ok:  # the data changed since the check
                 raise _RolledBack

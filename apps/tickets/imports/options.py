@@ -11,9 +11,9 @@ class ImportOptions:
 
     `notify` and `triage` say whether imported tickets should get notifications and AI triage like tickets
     opened by hand. Both are off by default (an import of 50,000 old tickets must not e-mail 50,000 people).
-    With `notify` off the whole import runs muted; on, each imported "created" event is fanned out like a new
-    ticket's. `triage` queues the AI triage of each imported ticket (apps.ai.queue). Every imported "created"
-    event records both.
+    With `notify` off the whole import runs with the notifications' event listener silenced; on, each imported
+    "created" event is fanned out like a new ticket's. `triage` likewise lets the AI app's listener queue the
+    triage of each imported ticket. Every imported "created" event records both.
     """
 
     create_requesters: bool

@@ -2,8 +2,10 @@
 
 New tickets go in with bulk inserts: requester accounts, tickets (references reserved in advance), their
 grants (apps.tickets.permissions.grants_for_new_tickets) and their history events, a few statements per
-batch. Updates are rare and go through the ticket services one row at a time, so they move grants and
-write events exactly as an edit in the back office does.
+batch. The events are announced as a batch (apps/tickets/events.py): the listeners of the apps above decide
+about notifications and triage, silenced as the import's options say (see tickets_import). Updates are rare
+and go through the ticket services one row at a time, so they move grants and write events exactly as an
+edit in the back office does.
 """
 
 import re
@@ -19,12 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
-from apps.ai.queue import queue_triage
 from apps.common.csv.report import Action, RowError
-from apps.notifications.queue import queue_event
 
 from .. import services
 from ..choices import EventKind, Source
+from ..events import events_record
 from ..models import ReferenceSequence, Ticket, TicketEvent
 from ..permissions import grants_for_new_tickets
 from .options import ImportOptions
@@ -129,17 +130,11 @@ class TicketWriter:
             tickets.append(Ticket(reference=self._next_reference(), source=Source.IMPORT, **fields))
         Ticket.objects.bulk_create(tickets)
         grants_for_new_tickets(tickets)
-        events = TicketEvent.objects.bulk_create(
+        events_record(
             ticket_imported_events(
                 tickets=tickets, plans=plans, actor=self.actor, file_name=self.file_name, options=self.options
             )
         )
-        if self.options.notify:
-            for event in events:
-                queue_event(event)
-        if self.options.triage:  # TICKET_IMPORT_TRIAGE / --triage; AI_TRIAGE_ENABLED still applies
-            for ticket in tickets:
-                queue_triage(ticket.pk)
 
     def _create_requesters(self, people: list[NewRequester]) -> None:
         """Requester accounts for e-mail addresses that have none: no password (they use "forgot password")."""

@@ -1,4 +1,5 @@
-"""Template helpers of the portal: user text rendered safely, status badges, and the unread counter."""
+"""Template helpers of the portal: user text rendered safely, status badges, query strings and names. (The
+header's unread counter is apps/notifications/templatetags/notifications.py's.)"""
 
 import re
 
@@ -6,8 +7,6 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
-
-from apps.notifications.selectors import unread_count
 
 from ..history import display_name, requester_status_label
 
@@ -65,13 +64,6 @@ def status_badge(status: str) -> SafeString:
 @register.filter
 def requester_status(status: str) -> str:
     return requester_status_label(status)
-
-
-@register.simple_tag
-def notifications_unread_count(user) -> int:
-    """Unread notifications of the user, for the header's counter (static/notifications/unread-counter.js then
-    keeps it current without reloading the page)."""
-    return unread_count(user)
 
 
 @register.simple_tag(takes_context=True)

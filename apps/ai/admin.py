@@ -1,0 +1,81 @@
+"""The AI app's pieces of the back office's ticket page, registered in apps.py (apps/tickets/extensions.py):
+
+- the triage panel (side column) with the suggestions of the ticket's TicketInsight, and the URL its buttons
+  post to, which applies one suggestion through the ticket services (recorded in the history);
+- the translation panel (main column): `?translate=1` shows the ticket in the agent's language.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from apps.tickets import services as ticket_services
+from apps.tickets.extensions import AdminPanel, AdminUrl
+
+from .providers import ProviderError, TranslationUnavailable
+from .selectors import insight_for_ticket
+from .services import ticket_translation
+
+
+def insight_context(model_admin, request, ticket) -> dict:
+    """The ticket's insight, and whether the user may apply its suggestions."""
+    can_apply = model_admin.has_change_permission(request, ticket)
+    return {"insight": insight_for_ticket(ticket), "can_apply_insight": can_apply}
+
+
+def translation_context(model_admin, request, ticket) -> dict:
+    """`?translate=1`: the description and the visible comments in the agent's language (cached)."""
+    if request.method != "GET" or request.GET.get("translate") != "1":
+        return {}
+    language = request.user.language or settings.LANGUAGE_CODE
+    try:
+        return {"translation": ticket_translation(user=request.user, ticket=ticket, language=language)}
+    except TranslationUnavailable:
+        return {"translation_error": _("Translation is unavailable with the configured AI provider.")}
+    except ProviderError:
+        return {"translation_error": _("The translation service failed; try again later.")}
+
+
+def insight_apply_view(model_admin, request, object_id):
+    """Apply one suggestion of the ticket's AI insight through the ticket services (recorded in the history)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    ticket = model_admin.get_object(request, unquote(object_id))
+    if ticket is None or not model_admin.has_view_permission(request, ticket):
+        raise Http404(_("No ticket matches the given query."))
+    if not model_admin.has_change_permission(request, ticket):
+        raise PermissionDenied
+    insight = insight_for_ticket(ticket)
+    what = request.POST.get("apply")
+    try:
+        if what == "priority" and insight is not None and insight.suggested_priority:
+            ticket_services.ticket_update(ticket=ticket, actor=request.user, priority=insight.suggested_priority)
+        elif what == "department" and insight is not None and insight.suggested_department is not None:
+            ticket_services.ticket_transfer(ticket=ticket, actor=request.user, department=insight.suggested_department)
+        else:
+            model_admin.message_user(request, _("There is no such suggestion to apply."), messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    except ValidationError as exc:
+        model_admin.message_user(request, " ".join(exc.messages), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+    model_admin.message_user(request, _("The suggestion was applied."), messages.SUCCESS)
+    # A transfer can take the ticket out of the user's scope: then back to the list.
+    model_admin.forget_permissions(request)
+    if not model_admin.has_view_permission(request, ticket):
+        return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
+    return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
+
+
+INSIGHT_PANEL = AdminPanel(
+    name="ai-insight", template="ai/admin/ticket_insight.html", column="side", context=insight_context
+)
+TRANSLATION_PANEL = AdminPanel(
+    name="ai-translation", template="ai/admin/ticket_translation.html", column="main", context=translation_context
+)
+INSIGHT_APPLY_URL = AdminUrl(
+    name="tickets_ticket_insight_apply", route="<str:object_id>/insight/apply/", view=insight_apply_view
+)

@@ -1,0 +1,118 @@
+"""Extension points of the tickets app's pages and API, which the apps above it fill in their AppConfig.ready().
+
+The tickets app imports neither notifications nor ai (the layers in DESIGN.md). Where one of its pages or its
+API shows something of theirs, the tickets code iterates a registry here (after NetBox's plugin template
+extensions), and the app that owns the piece registers it at start-up:
+
+| registry | read by | an entry adds |
+|---|---|---|
+| `portal_urls` | apps/tickets/urls.py | a URL in the portal's namespace (`portal:<name>`) |
+| `portal_ticket_context` | the portal's ticket page (views.py) | context for templates/portal/ticket_detail.html |
+| `admin_ticket_panels` | the back office's ticket page (admin/tickets.py) | a section of the page, with its context |
+| `admin_ticket_urls` | TicketAdmin.get_urls | a URL of the ticket admin (`admin:<name>`) |
+| `api_ticket_fields` | TicketSerializer | a read-only field of the ticket's representation |
+| `api_ticket_actions` | TicketViewSet.with_extensions | a detail action, `/api/tickets/{id}/<name>/` |
+
+Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
+its entry in place, so a second ready() changes nothing.
+"""
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+    from django.http import HttpRequest, HttpResponse
+    from django.urls import URLPattern
+    from rest_framework.fields import Field
+
+    from .models import Comment, Ticket
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str | None: ...
+
+
+Entry = TypeVar("Entry", bound=_Named)
+
+
+class Registry(Generic[Entry]):
+    """Entries by name, in the order they were first registered."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Entry] = {}
+
+    def register(self, entry: Entry) -> Entry:
+        if not entry.name:
+            raise ValueError(f"{entry!r} needs a name to be registered")
+        self._entries[entry.name] = entry
+        return entry
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass(frozen=True)
+class PortalTicketContext:
+    """Context for the portal's ticket page, from the request, the ticket and the comments the page shows."""
+
+    name: str
+    context: "Callable[[HttpRequest, Ticket, list[Comment]], Mapping[str, Any]]"
+
+
+@dataclass(frozen=True)
+class AdminPanel:
+    """A section of the back office's ticket page: `template` is included in `column`, with `context(...)`
+    merged into the page's context (prefix the keys with the app's name when they could clash)."""
+
+    name: str
+    template: str
+    column: Literal["main", "side"]
+    context: "Callable[[ModelAdmin, HttpRequest, Ticket], Mapping[str, Any]]"
+
+
+@dataclass(frozen=True)
+class AdminUrl:
+    """A URL of the ticket admin: `route` below /admin/tickets/ticket/, `view(model_admin, request, **kwargs)`
+    wrapped in the admin site's login and staff checks, reversed as `admin:<name>`."""
+
+    name: str
+    route: str
+    view: "Callable[..., HttpResponse]"
+
+
+@dataclass(frozen=True)
+class ApiField:
+    """A read-only field of the ticket's API representation, after the ticket's own fields.
+
+    `field()` builds the DRF field, with `source="*"` (it is given the ticket); it serves the representation
+    and the OpenAPI schema alike. `select_related`: what the ticket list reads with each row so that the field
+    costs no query per row.
+    """
+
+    name: str
+    field: "Callable[[], Field]"
+    select_related: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ApiAction:
+    """A detail action of the tickets API: `view` is a method decorated with DRF's @action(detail=True), named
+    `name`; `query_parameters` are the query parameters it accepts (every other one is a 400)."""
+
+    name: str
+    view: Callable[..., Any]
+    query_parameters: frozenset[str] = frozenset()
+
+
+portal_urls: "Registry[URLPattern]" = Registry()
+portal_ticket_context: Registry[PortalTicketContext] = Registry()
+admin_ticket_panels: Registry[AdminPanel] = Registry()
+admin_ticket_urls: Registry[AdminUrl] = Registry()
+api_ticket_fields: Registry[ApiField] = Registry()
+api_ticket_actions: Registry[ApiAction] = Registry()

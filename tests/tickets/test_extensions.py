@@ -1,0 +1,26 @@
+"""The registries through which other apps add pieces to the tickets' pages and API."""
+
+from apps.tickets import extensions
+from apps.tickets.extensions import AdminPanel, Registry
+
+
+def panel(name: str, template: str) -> AdminPanel:
+    return AdminPanel(name=name, template=template, column="side", context=lambda *args: {})
+
+
+def test_a_registry_keeps_the_order_of_registration_and_replaces_a_name_in_place():
+    registry = Registry()
+    registry.register(panel("a", "a.html"))
+    registry.register(panel("b", "b.html"))
+    registry.register(panel("a", "a2.html"))
+
+    assert [(entry.name, entry.template) for entry in registry] == [("a", "a2.html"), ("b", "b.html")]
+
+
+def test_the_installed_apps_register_their_pieces():
+    assert [url.name for url in extensions.portal_urls] == ["notifications"]
+    assert [p.name for p in extensions.admin_ticket_panels] == ["ai-insight", "ai-translation"]
+    assert [u.name for u in extensions.admin_ticket_urls] == ["tickets_ticket_insight_apply"]
+    assert [f.name for f in extensions.api_ticket_fields] == ["insight"]
+    assert [a.name for a in extensions.api_ticket_actions] == ["translation"]
+    assert [c.name for c in extensions.portal_ticket_context] == ["ai-translation"]

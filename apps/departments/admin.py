@@ -18,9 +18,8 @@ from unfold.widgets import (
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import time_zone_choices
-from apps.accounts.permissions import is_admin
+from apps.accounts.permissions import AdminsChangeMixin, StaffReadOnlyMixin, is_admin
 from apps.accounts.selectors import department_groups, users_visible_to
-from apps.common.admin_permissions import AdminsChangeMixin, StaffReadOnlyMixin
 from apps.common.csv.admin import ResourceImportMixin
 
 from .choices import Weekday

@@ -1,10 +1,8 @@
-"""Forms of the ticket back office. Saving any of them means calling the ticket services."""
-
-import copy
+"""Forms of the ticket back office. Saving the ticket forms means calling the ticket services (ServiceModelForm:
+while the form validates, in a savepoint, so a refusal is a form error); the action forms only parse input."""
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminFileFieldWidget,
@@ -13,6 +11,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from apps.common.admin.forms import ServiceModelForm
 from apps.departments.models import Department
 
 from .. import services
@@ -24,6 +23,7 @@ STALE_MESSAGE = _(
     "then make yours again."
 )
 DETAIL_FIELDS = ("title", "description", "category", "priority")
+DENIED_MESSAGE = _("You are not allowed to do that on this ticket.")
 
 
 class MultipleFileInput(UnfoldAdminFileFieldWidget):
@@ -51,58 +51,6 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class ServiceModelForm(forms.ModelForm):
-    """A ModelForm whose "save" is a set of service calls, made at the end of validation.
-
-    Django's admin saves a form it has validated without asking again, but a service can still refuse (a
-    stale version, an illegal transition, a missing permission). Running the services as the last step of
-    validation, inside a savepoint, turns a refusal into a form error with nothing written. The services
-    validate the model themselves, so the form neither constructs nor validates the instance.
-    """
-
-    actor = None  # the acting user; the ModelAdmin sets it per request (see TicketAdmin.get_form)
-    error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # What the ticket looked like when the request started; the bound instance is not touched.
-        self.before = copy.copy(self.instance)
-        self.result = None
-
-    def apply(self):
-        raise NotImplementedError
-
-    def _post_clean(self):
-        if self._errors:
-            return
-        if self.actor is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs an actor")
-        try:
-            with transaction.atomic():
-                self.result = self.apply()
-        except ValidationError as exc:
-            self.add_service_error(exc)
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc) or _("You are not allowed to do that on this ticket."))
-
-    def add_service_error(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for key, errors in exc.error_dict.items():
-            field = self.error_fields.get(key, key)
-            self.add_error(field if field in self.fields else None, errors)
-
-    def save(self, commit=True):
-        # Everything was written by the services during validation.
-        if self.result is None:
-            raise ValueError("The form was not validated, or the services refused it.")
-        return self.result
-
-    def save_m2m(self):
-        """Nothing to do: tickets have no many-to-many fields edited here."""
-
-
 class TicketChangeForm(ServiceModelForm):
     """Edit a ticket and, optionally, add a reply or an internal note in the same save."""
 
@@ -121,6 +69,7 @@ class TicketChangeForm(ServiceModelForm):
     reply_files = MultipleFileField(label=_("Attachments"), required=False)
 
     error_fields = {"body": "reply_body"}
+    denied_message = DENIED_MESSAGE
 
     class Meta:
         model = Ticket
@@ -205,6 +154,8 @@ class TicketChangeForm(ServiceModelForm):
 
 class TicketAddForm(ServiceModelForm):
     """Open a ticket from the back office (source: back office)."""
+
+    denied_message = DENIED_MESSAGE
 
     class Meta:
         model = Ticket

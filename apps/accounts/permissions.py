@@ -5,9 +5,9 @@ pages a role may open. Admins are superusers. Agents get a fixed set of model pe
 role, so granting the role is enough and no permission rows can drift from it.
 
 `is_admin` is the one definition of an admin. The ModelAdmin mixins at the end (StaffViewMixin,
-StaffReadOnlyMixin, AdminsChangeMixin) answer the admin's has_*_permission questions from the role; they live
-here, not in apps.common, because common sits below accounts and cannot know roles, and a second test of
-"admin" there would be a second definition.
+StaffReadOnlyMixin, AdminsChangeMixin, AdminsCsvMixin) answer the admin's has_*_permission
+questions from the role; they live here, not in apps.common, because common sits below accounts and cannot
+know roles, and a second test of "admin" there would be a second definition.
 """
 
 from django.http import HttpRequest
@@ -116,4 +116,14 @@ class AdminsChangeMixin(StaffViewMixin):
         return is_admin(request.user)
 
     def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+
+class AdminsCsvMixin:
+    """CSV import and export for admins only (accounts and departments hold personal data and access)."""
+
+    def has_import_permission(self, request):
+        return is_admin(request.user)
+
+    def has_export_permission(self, request):
         return is_admin(request.user)

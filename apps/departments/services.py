@@ -3,13 +3,14 @@
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 
+from . import permissions
 from .models import Agent, Department, RoutingRule, SlaPolicy
 
 # Settings of a department besides its name: assignment policy and business hours (department_create/_update).
@@ -119,8 +120,15 @@ def sla_policy_save(*, policy: SlaPolicy) -> SlaPolicy:
 
 
 @transaction.atomic
-def agent_set_availability(*, agent, is_available: bool) -> Agent:
-    """Mark an agent available or away; automatic assignment skips agents who are away."""
+def agent_set_availability(*, agent, is_available: bool, actor=None) -> Agent:
+    """Mark an agent available or away; automatic assignment skips agents who are away.
+
+    `actor`: admins mark anyone, agents themselves (PermissionDenied otherwise); None is the system.
+    """
+    if actor is not None and not permissions.can_set_availability(actor, agent):
+        raise PermissionDenied(
+            _("Your account is not allowed to do this. If you think it should be, contact the help desk.")
+        )
     if agent.role not in STAFF_ROLES:
         raise ValidationError({"is_available": _("Only agents and admins take tickets.")})
     if agent.is_available != is_available:

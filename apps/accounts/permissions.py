@@ -5,7 +5,7 @@ pages a role may open. Admins are superusers. Agents get a fixed set of model pe
 role, so granting the role is enough and no permission rows can drift from it.
 
 `is_admin` is the one definition of an admin. The ModelAdmin mixins at the end (StaffViewMixin,
-StaffReadOnlyMixin, AdminsChangeMixin, AdminsCsvMixin) answer the admin's has_*_permission
+StaffReadOnlyMixin, AdminsChangeMixin, AdminsOnlyMixin, AdminsCsvMixin) answer the admin's has_*_permission
 questions from the role; they live here, not in apps.common, because common sits below accounts and cannot
 know roles, and a second test of "admin" there would be a second definition.
 """
@@ -117,6 +117,25 @@ class AdminsChangeMixin(StaffViewMixin):
 
     def has_delete_permission(self, request, obj=None):
         return is_admin(request.user)
+
+
+class AdminsOnlyMixin:
+    """System pages: admins only, within what the ModelAdmin itself allows."""
+
+    def has_module_permission(self, request):
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return is_admin(request.user) and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_delete_permission(request, obj)
 
 
 class AdminsCsvMixin:

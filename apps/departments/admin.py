@@ -1,13 +1,16 @@
-"""Back office for departments, routing rules and SLA policies.
+"""Back office for departments, routing rules, SLA policies, and the users page with department membership.
 
-Agents look everything up; admins create and edit. Every form saves through the department services while it
-validates (apps.common.admin.forms.ServiceModelForm), so a refusal is a form error with nothing written.
+Agents look everything up; admins create and edit. Every form saves through the department (and account)
+services while it validates (apps.common.admin.forms.ServiceModelForm), so a refusal is a form error with
+nothing written. The users page is apps.accounts.admin.UserAdmin plus membership, registered here because a
+department is above accounts; its URLs are the User model's (admin:accounts_user_...).
 """
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.contrib.auth.models import Group
+from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import BooleanRadioFilter
@@ -18,15 +21,16 @@ from unfold.widgets import (
     UnfoldAdminSelect2Widget,
 )
 
+from apps.accounts.admin import AccountChangeForm, AccountCreationForm, UserAdmin
 from apps.accounts.choices import STAFF_ROLES
-from apps.accounts.models import time_zone_choices
+from apps.accounts.models import User, time_zone_choices
 from apps.accounts.permissions import AdminsChangeMixin, AdminsCsvMixin
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.common.csv.admin import ResourceImportMixin
 
 from .choices import Weekday
 from .models import Department, RoutingRule, SlaPolicy
-from .resources import DepartmentResource
+from .resources import DepartmentResource, UserWithDepartmentsResource
 from .services import (
     POLICY_FIELDS,
     department_create,
@@ -34,6 +38,7 @@ from .services import (
     department_update,
     routing_rule_save,
     sla_policy_save,
+    user_set_departments,
 )
 
 EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS)
@@ -219,3 +224,78 @@ def minutes_text(minutes: int) -> str:
     if hours:
         return _("%(hours)d h") % {"hours": hours}
     return _("%(minutes)d min") % {"minutes": rest}
+
+
+# Users, with the departments they belong to ---------------------------------------------------------------------
+
+
+class MembershipForm(forms.ModelForm):
+    """The departments field of the users page; saved by user_set_departments after the account services."""
+
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments"),
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("Members see and work the tickets of their departments. Only agents and admins can join."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "departments" in self.fields:
+            self.fields["departments"].initial = Department.objects.filter(group__user=self.instance)
+
+    def apply(self) -> User:
+        user = super().apply()
+        if "departments" in self.fields:
+            user_set_departments(user=user, departments=self.cleaned_data["departments"])
+        return user
+
+
+class UserChangeWithDepartmentsForm(MembershipForm, AccountChangeForm):
+    pass
+
+
+class UserCreationWithDepartmentsForm(MembershipForm, AccountCreationForm):
+    pass
+
+
+@admin.register(User)
+class UserWithDepartmentsAdmin(UserAdmin):
+    """The users page: accounts (apps.accounts.admin.UserAdmin) and their departments."""
+
+    form = UserChangeWithDepartmentsForm
+    add_form = UserCreationWithDepartmentsForm
+    resource_classes = [UserWithDepartmentsResource]
+
+    list_display = ("username", "full_name", "email", "role_badge", "department_names", "language", "is_active")
+    role_section = _("Role and departments")
+    role_fields = ("departments",)
+    role_display = ("department_list",)
+    groups_section = _("Other groups")
+    groups_help = _("Groups that are not departments, e.g. to share tickets with a team.")
+
+    def get_queryset(self, request):
+        department_groups = Group.objects.filter(department__isnull=False).select_related("department")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("groups", queryset=department_groups.order_by("department__name"), to_attr="department_groups")
+            )
+        )
+
+    def groups_queryset(self):
+        # Department groups are edited through "departments" (user_set_departments), never here.
+        return super().groups_queryset().filter(department__isnull=True)
+
+    @display(description=_("departments"), label=True)
+    def department_names(self, obj):
+        groups = getattr(obj, "department_groups", None)
+        if groups is None:
+            groups = Group.objects.filter(department__isnull=False, user=obj).select_related("department")
+        return [g.department.name for g in groups]
+
+    @display(description=_("departments"))
+    def department_list(self, obj):
+        return ", ".join(self.department_names(obj)) or "-"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .choices import Category, Status
+from .permissions import REQUESTER_STATUSES
 from .uploads import validate_upload
 
 TITLE_MAX_LENGTH = 200
@@ -135,7 +136,7 @@ class ReplyForm(forms.Form):
 class TransitionForm(forms.Form):
     """Close or reopen: the two moves a requester can make (the view checks which are allowed now)."""
 
-    to_status = forms.ChoiceField(choices=[(Status.CLOSED, Status.CLOSED.label), (Status.OPEN, Status.OPEN.label)])
+    to_status = forms.ChoiceField(choices=[(status, Status(status).label) for status in REQUESTER_STATUSES])
     version = forms.IntegerField(min_value=1)
 
 

@@ -17,6 +17,7 @@ from apps.departments.models import Department
 from .. import services
 from ..choices import TRANSITIONS, Source, Status
 from ..models import Ticket
+from ..permissions import TICKET_CREATE_FIELDS, write_role
 
 STALE_MESSAGE = _(
     "Someone else changed this ticket while you were editing it. Reload the page to see their changes, "
@@ -165,18 +166,9 @@ class TicketAddForm(ServiceModelForm):
         return self.cleaned_data["description"].replace("\r\n", "\n")
 
     def apply(self) -> Ticket:
-        data = self.cleaned_data
-        return services.ticket_create(
-            actor=self.actor,
-            requester=data["requester"],
-            title=data["title"],
-            description=data["description"],
-            department=data["department"],
-            category=data["category"],
-            priority=data["priority"],
-            assignee=data.get("assignee"),
-            source=Source.ADMIN,
-        )
+        allowed = TICKET_CREATE_FIELDS[write_role(self.actor)]
+        fields = {name: value for name, value in self.cleaned_data.items() if name in allowed}
+        return services.ticket_create(actor=self.actor, source=Source.ADMIN, **fields)
 
 
 class StatusActionForm(forms.Form):

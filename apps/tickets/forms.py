@@ -84,11 +84,6 @@ class AttachmentsField(forms.FileField):
         return cleaned
 
 
-def _normalise_newlines(text: str) -> str:
-    # Browsers send CRLF; store LF like every other channel does.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 class TicketCreateForm(forms.Form):
     """A new ticket from the portal: what is wrong, in the requester's words, with any files."""
 
@@ -106,11 +101,8 @@ class TicketCreateForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices, initial=Category.QUESTION)
     attachments = AttachmentsField()
 
-    def clean_title(self):
-        return self.cleaned_data["title"].strip()
-
     def clean_description(self):
-        text = _normalise_newlines(self.cleaned_data["description"])
+        text = self.cleaned_data["description"]
         if not text.strip():
             raise ValidationError(_("Describe the problem."), code="required")
         return text
@@ -127,7 +119,7 @@ class ReplyForm(forms.Form):
     attachments = AttachmentsField()
 
     def clean_body(self):
-        text = _normalise_newlines(self.cleaned_data["body"])
+        text = self.cleaned_data["body"]
         if not text.strip():
             raise ValidationError(_("Write a message."), code="required")
         return text

@@ -4,6 +4,9 @@ its TicketEvent(s) there; follow-up work is queued with transaction.on_commit.
 `actor` is the acting user, whose rights the service checks. `actor=None` means the system itself
 (workers, repairs, imports): no rights are checked and the history shows no person. Entry points that serve
 a request always pass `request.user`, never None.
+
+Titles, descriptions and comment bodies are stored as apps.common.text.normalise_text makes them (LF line
+endings, no surrounding white space), so the stored text does not depend on the channel that sent it.
 """
 
 import hashlib
@@ -19,6 +22,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.choices import STAFF_ROLES
 from apps.ai.queue import queue_triage
 from apps.common.errors import StaleObjectError
+from apps.common.text import normalise_text
 from apps.departments.models import Department
 from apps.departments.routing import choose_assignee, route_ticket
 from apps.notifications.queue import queue_event
@@ -30,6 +34,8 @@ from .models import Attachment, Comment, ReferenceSequence, Ticket
 from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
+# Stored as normalise_text makes them, whichever channel sent them.
+TEXT_FIELDS = ("title", "description")
 
 
 class StaleTicketError(StaleObjectError):
@@ -108,6 +114,7 @@ def ticket_create(
     policy may choose one (recorded in the 'assigned' event). Notifications and the AI triage
     (apps.ai.queue) are queued for after the commit.
     """
+    title, description = normalise_text(title), normalise_text(description)
     route = None
     if department is None:
         route = route_ticket(
@@ -131,7 +138,7 @@ def ticket_create(
         raise ValidationError({"requester": _("The requester's account is not active.")})
     ticket = Ticket(
         reference=reference_allocate()[0],
-        title=title.strip(),
+        title=title,
         description=description,
         department=department,
         requester=requester,
@@ -170,6 +177,7 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
         raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
     _authorize(actor, lambda user: perms.can_change_ticket(user, ticket))
     locked = _lock(ticket, expected_version)
+    changes.update({f: normalise_text(changes[f]) for f in TEXT_FIELDS if f in changes})
     if "priority" in changes:
         _check_choice("priority", changes["priority"], Priority)
     if "category" in changes:
@@ -355,7 +363,7 @@ def comment_add(
 ) -> Comment:
     """Add a public reply or an internal note (staff only), with its attachments, in one transaction."""
     perms.ensure(perms.can_comment(actor, ticket, internal=is_internal))
-    body = body.strip()
+    body = normalise_text(body)
     if not body:
         raise ValidationError({"body": _("Write a message.")})
     for upload in uploads:

@@ -12,6 +12,7 @@ from unfold.widgets import (
 )
 
 from apps.common.admin.forms import ServiceModelForm
+from apps.common.text import normalise_text
 from apps.departments.models import Department
 
 from .. import services
@@ -52,6 +53,13 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
+def _edited(new, old, field: str) -> bool:
+    # Text is compared as the services store it: the CRLF line endings a browser sends are no edit.
+    if field in services.TEXT_FIELDS:
+        return normalise_text(new) != normalise_text(old)
+    return new != old
+
+
 class TicketChangeForm(ServiceModelForm):
     """Edit a ticket and, optionally, add a reply or an internal note in the same save."""
 
@@ -87,13 +95,6 @@ class TicketChangeForm(ServiceModelForm):
                 "next": nexts,
             }
 
-    def clean_description(self):
-        # Browsers send CRLF; keep the stored text (and "did it change?") independent of that.
-        return self.cleaned_data["description"].replace("\r\n", "\n")
-
-    def clean_reply_body(self):
-        return self.cleaned_data["reply_body"].replace("\r\n", "\n")
-
     def has_reply(self) -> bool:
         data = self.cleaned_data
         return bool(data.get("reply_body") or data.get("reply_files") or data.get("reply_internal"))
@@ -101,7 +102,7 @@ class TicketChangeForm(ServiceModelForm):
     def apply(self) -> Ticket:
         data = self.cleaned_data
         ticket = self.before
-        edits = {f: data[f] for f in DETAIL_FIELDS if f in data and data[f] != getattr(ticket, f)}
+        edits = {f: data[f] for f in DETAIL_FIELDS if f in data and _edited(data[f], getattr(ticket, f), f)}
         assignee = data.get("assignee")
         reassigns = "assignee" in data and (assignee.pk if assignee else None) != ticket.assignee_id
         new_status = data.get("status")
@@ -161,9 +162,6 @@ class TicketAddForm(ServiceModelForm):
     class Meta:
         model = Ticket
         fields = ("title", "description", "category", "priority", "department", "assignee", "requester")
-
-    def clean_description(self):
-        return self.cleaned_data["description"].replace("\r\n", "\n")
 
     def apply(self) -> Ticket:
         allowed = TICKET_CREATE_FIELDS[write_role(self.actor)]

@@ -38,7 +38,7 @@ def fill(n: int):
     from apps.accounts.choices import Role
     from apps.accounts.models import User
     from apps.accounts.services import user_create
-    from apps.departments.services import department_create
+    from apps.departments.services import department_create, user_create_with_departments
     from apps.tickets.choices import OPEN_STATUSES, Priority, Status
     from apps.tickets.models import Ticket
     from apps.tickets.permissions import grants_for_new_tickets
@@ -47,7 +47,7 @@ def fill(n: int):
     rng = random.Random(7)  # noqa: S311 - deterministic test data, not security
     departments = [department_create(name=f"Dept {i}", is_default=i == 0) for i in range(10)]
     agents = [
-        user_create(
+        user_create_with_departments(
             username=f"agent{i}", email=f"agent{i}@example.com", role=Role.AGENT, departments=[departments[i % 10]]
         )
         for i in range(40)

@@ -83,8 +83,7 @@ def child(rows: int, batch_size: int) -> dict:
 
     from apps.accounts.choices import Role
     from apps.accounts.models import User
-    from apps.accounts.services import user_create
-    from apps.departments.services import department_create
+    from apps.departments.services import department_create, user_create_with_departments
     from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-import-"))
@@ -96,7 +95,7 @@ def child(rows: int, batch_size: int) -> dict:
     try:
         departments = [department_create(name=f"Queue {i}", is_default=i == 0) for i in range(10)]
         agents = [
-            user_create(
+            user_create_with_departments(
                 username=f"agent{i}", email=f"agent{i}@example.com", role=Role.AGENT, departments=[departments[i % 10]]
             )
             for i in range(40)

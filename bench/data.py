@@ -52,7 +52,7 @@ def fill(n: int, *, password: str | None = None):
     """
     from apps.accounts.choices import Role
     from apps.accounts.services import user_create
-    from apps.departments.services import department_create
+    from apps.departments.services import department_create, user_create_with_departments
     from apps.tickets.choices import Priority, Status
     from apps.tickets.models import Ticket
     from apps.tickets.permissions import grants_for_new_tickets
@@ -60,7 +60,7 @@ def fill(n: int, *, password: str | None = None):
 
     rng = random.Random(7)  # noqa: S311 - deterministic benchmark data, not security
     departments = [department_create(name=f"Dept {i}", is_default=i == 0) for i in range(10)]
-    agent = user_create(
+    agent = user_create_with_departments(
         username="agent", email="agent@example.com", password=password, role=Role.AGENT, departments=[departments[0]]
     )
     requesters = [user_create(username=f"r{i}", email=f"r{i}@example.com") for i in range(500)]

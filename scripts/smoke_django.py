@@ -26,14 +26,14 @@ def create_users() -> None:
     """An admin, an agent of the default department and a requester, all with SMOKE_PASSWORD."""
     from apps.accounts.choices import Role
     from apps.accounts.services import user_create
-    from apps.departments.services import department_default
+    from apps.departments.services import department_default, user_create_with_departments
 
     password = os.environ["SMOKE_PASSWORD"]
     department = department_default()
     if department is None:
         sys.exit("no default department: `manage.py loaddata initial_data` must run first")
     user_create(username="smoke-admin", email="smoke-admin@example.com", password=password, role=Role.ADMIN)
-    user_create(
+    user_create_with_departments(
         username="smoke-agent",
         email="smoke-agent@example.com",
         password=password,

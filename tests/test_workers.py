@@ -38,11 +38,10 @@ WAIT_SECONDS = 60
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 SET_UP = """
-from apps.accounts.services import user_create
-from apps.departments.services import department_create
+from apps.departments.services import department_create, user_create_with_departments
 it = department_create(name="IT Support", slug="it-support", is_default=True)
-user_create(username="alice", email="alice@example.com", role="agent", departments=[it], language="de")
-user_create(username="carol", email="carol@example.com", role="requester")
+user_create_with_departments(username="alice", email="alice@example.com", role="agent", departments=[it], language="de")
+user_create_with_departments(username="carol", email="carol@example.com", role="requester")
 """
 OPEN_TICKET = """
 from apps.accounts.models import User

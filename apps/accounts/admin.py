@@ -1,7 +1,10 @@
-"""Back office for accounts and the system pages only admins open: users, auth groups, background tasks.
+"""Back office for accounts and the system pages only admins open: auth groups, background tasks.
 
-Agents may look users up (read-only); only admins add, change or delete. `is_staff` / `is_superuser` follow
-the role (see User.save), so the forms edit the role and never those flags.
+`UserAdmin` is the users page as far as accounts know it: profile, role, password, groups, CSV. It is not
+registered here: apps/departments/admin.py registers a subclass that adds department membership (a
+department is above accounts), at the same URLs. Agents may look users up (read-only); only admins add,
+change or delete. `is_staff` / `is_superuser` follow the role (see User.save), so the forms edit the role and
+never those flags. Every save is a set of account services (ServiceModelForm): a refusal is a form error.
 """
 
 from django import forms
@@ -9,7 +12,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
@@ -19,51 +22,39 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget
 
+from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.common.csv.admin import ResourceImportMixin
-from apps.departments.models import Department
 
-from .choices import STAFF_ROLES, Role
+from .choices import Role
 from .forms import ThrottledAdminAuthenticationForm
 from .models import User, time_zone_choices
-from .permissions import is_admin
-from .resources import USER_COLUMNS, UserResource
-from .services import PROFILE_FIELDS, user_create, user_set_departments, user_set_role, user_update
+from .permissions import AdminsChangeMixin, AdminsCsvMixin, AdminsOnlyMixin
+from .resources import UserResource
+from .services import (
+    ACCOUNT_FIELDS,
+    PROFILE_FIELDS,
+    group_save,
+    user_create,
+    user_set_groups,
+    user_set_role,
+    user_update,
+)
 
 ROLE_BADGES = {Role.ADMIN: "danger", Role.AGENT: "primary", Role.REQUESTER: "default"}
 
 
-class AccountFormMixin(forms.ModelForm):
-    """Fields shared by the add and change forms: role, departments (a service sets them) and time zone."""
+class AccountForm(ServiceModelForm):
+    """Fields shared by the add and change forms: the role and the time zone, as choices."""
 
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, widget=UnfoldAdminSelectWidget)
-    departments = forms.ModelMultipleChoiceField(
-        label=_("Departments"),
-        queryset=Department.objects.order_by("name"),
-        required=False,
-        widget=UnfoldAdminCheckboxSelectMultipleWidget,
-        help_text=_("Members see and work the tickets of their departments. Only agents and admins can join."),
-    )
     time_zone = forms.ChoiceField(
         label=_("Time zone"), choices=time_zone_choices, initial="UTC", widget=UnfoldAdminSelect2Widget
     )
 
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        others = User.objects.filter(email__iexact=email)
-        if self.instance.pk:
-            others = others.exclude(pk=self.instance.pk)
-        if others.exists():
-            raise forms.ValidationError(_("Another account already uses this e-mail address."))
-        return email
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("departments") and cleaned.get("role") not in STAFF_ROLES:
-            self.add_error("departments", _("Only agents and admins can belong to departments."))
-        return cleaned
+class AccountChangeForm(AccountForm, UserChangeForm):
+    """Saving is user_update, user_set_role and user_set_groups (for the groups this form offers)."""
 
-
-class AccountChangeForm(AccountFormMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = User
         fields = (
@@ -79,38 +70,42 @@ class AccountChangeForm(AccountFormMixin, UserChangeForm):
             "groups",
         )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "departments" in self.fields:
-            self.fields["departments"].initial = Department.objects.filter(group__user=self.instance)
+    def apply(self) -> User:
+        data = self.cleaned_data
+        user = user_update(user=self.before, **{field: data[field] for field in PROFILE_FIELDS if field in data})
+        user = user_set_role(user=user, role=data["role"])
+        if "groups" in data:
+            user_set_groups(user=user, groups=data["groups"], among=self.fields["groups"].queryset)
+        return user
 
 
-class AccountCreationForm(AccountFormMixin, UserCreationForm):
+class AccountCreationForm(AccountForm, UserCreationForm):
+    """Saving is user_create, with the password or without one ("password-based authentication" off)."""
+
     class Meta(UserCreationForm.Meta):
         model = User
         fields = ("username", "email", "first_name", "last_name", "role", "language", "time_zone")
 
+    def _post_clean(self):
+        # Django checks the password against the account it is for (not too close to its name or e-mail).
+        self.validate_password_for_user(self.filled_instance())
+        super()._post_clean()
 
-class UserCsvMixin(ResourceImportMixin):
-    """CSV import and export of accounts (apps/accounts/resources.py): admins only, e-mail addresses are personal."""
-
-    resource_classes = [UserResource]
-    import_columns_help = tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in USER_COLUMNS.items())
-
-    def has_import_permission(self, request):
-        return is_admin(request.user)
-
-    def has_export_permission(self, request):
-        return is_admin(request.user)
+    def apply(self) -> User:
+        data = self.cleaned_data
+        password = data.get("password1") if data.get("set_usable_password") else None
+        return user_create(password=password, **{field: data[field] for field in ACCOUNT_FIELDS if field in data})
 
 
-@admin.register(User)
-class UserAdmin(UserCsvMixin, BaseUserAdmin, ModelAdmin):
+class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceImportMixin, BaseUserAdmin, ModelAdmin):
+    """Accounts: agents look, admins change (see the module docstring for where it is registered)."""
+
     form = AccountChangeForm
     add_form = AccountCreationForm
     change_password_form = AdminPasswordChangeForm
+    resource_classes = [UserResource]
 
-    list_display = ("username", "full_name", "email", "role_badge", "department_names", "language", "is_active")
+    list_display = ("username", "full_name", "email", "role_badge", "language", "is_active")
     list_filter = (("role", ChoicesCheckboxFilter), ("is_active", BooleanRadioFilter))
     list_filter_submit = True
     search_fields = ("username", "first_name", "last_name", "email")
@@ -118,100 +113,49 @@ class UserAdmin(UserCsvMixin, BaseUserAdmin, ModelAdmin):
     filter_horizontal = ()
     readonly_fields = ("last_login", "date_joined")
 
-    add_fieldsets = (
-        (None, {"fields": ("username", "email", "first_name", "last_name")}),
-        (_("Password"), {"fields": ("usable_password", "password1", "password2")}),
-        (_("Role and departments"), {"fields": ("role", "departments")}),
-        (_("Preferences"), {"fields": ("language", "time_zone")}),
-    )
+    # What a subclass adds to the role's section: form fields, and what the read-only view shows instead.
+    role_section = _("Role")
+    role_fields: tuple[str, ...] = ()
+    role_display: tuple[str, ...] = ()
+    groups_section = _("Groups")
+    groups_help = ""
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return self.add_fieldsets
+            return (
+                (None, {"fields": ("username", "email", "first_name", "last_name")}),
+                (_("Password"), {"fields": ("usable_password", "password1", "password2")}),
+                (self.role_section, {"fields": ("role", *self.role_fields)}),
+                (_("Preferences"), {"fields": ("language", "time_zone")}),
+            )
         if not self.has_change_permission(request, obj):
             # Read-only view for agents: no password hash, no groups or permissions.
             return (
                 (None, {"fields": ("username",)}),
                 (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-                (_("Role and departments"), {"fields": ("role", "department_list", "is_active")}),
+                (self.role_section, {"fields": ("role", *self.role_display, "is_active")}),
                 (_("Preferences"), {"fields": ("language", "time_zone")}),
             )
         return (
             (None, {"fields": ("username", "password")}),
             (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-            (_("Role and departments"), {"fields": ("role", "departments", "is_active")}),
+            (self.role_section, {"fields": ("role", *self.role_fields, "is_active")}),
             (_("Preferences"), {"fields": ("language", "time_zone")}),
-            (_("Other groups"), {"fields": ("groups",)}),
+            (self.groups_section, {"fields": ("groups",)}),
             (_("Important dates"), {"fields": ("last_login", "date_joined")}),
         )
 
-    def get_queryset(self, request):
-        department_groups = Group.objects.filter(department__isnull=False).select_related("department")
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related(
-                Prefetch("groups", queryset=department_groups.order_by("department__name"), to_attr="department_groups")
-            )
-        )
+    def groups_queryset(self):
+        """The groups the change form offers (and user_set_groups sets)."""
+        return Group.objects.order_by("name")
 
     def formfield_for_manytomany(self, db_field, request=None, **kwargs):
         if db_field.name == "groups":
-            # Department groups are edited through "departments" (user_set_departments), never here.
-            kwargs["queryset"] = Group.objects.filter(department__isnull=True).order_by("name")
+            kwargs["queryset"] = self.groups_queryset()
             kwargs["widget"] = UnfoldAdminCheckboxSelectMultipleWidget
-            kwargs["help_text"] = _("Groups that are not departments, e.g. to share tickets with a team.")
+            if self.groups_help:
+                kwargs["help_text"] = self.groups_help
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    # Who may do what: agents look, admins change.
-
-    def has_view_permission(self, request, obj=None):
-        return is_admin(request.user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request):
-        return is_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-    # Saving: a new account through user_create; role and departments through their services.
-
-    def save_form(self, request, form, change):
-        if change:
-            return super().save_form(request, form, change)
-        data = form.cleaned_data
-        return user_create(
-            username=data["username"],
-            email=data["email"],
-            password=data.get("password1") if data.get("set_usable_password") else None,
-            role=data["role"],
-            first_name=data.get("first_name", ""),
-            last_name=data.get("last_name", ""),
-            language=data["language"],
-            time_zone=data["time_zone"],
-            departments=data.get("departments") or (),
-        )
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            return  # user_create saved it
-        data = form.cleaned_data
-        user_update(user=obj, **{field: data[field] for field in PROFILE_FIELDS if field in data})
-        user_set_role(user=obj, role=data["role"])
-
-    def save_related(self, request, form, formsets, change):
-        if not change:
-            return
-        user = form.instance
-        if "groups" in form.cleaned_data:
-            wanted = set(form.cleaned_data["groups"])
-            current = set(user.groups.filter(department__isnull=True))
-            user.groups.remove(*(current - wanted))
-            user.groups.add(*(wanted - current))
-        user_set_departments(user=user, departments=form.cleaned_data.get("departments") or ())
 
     # Columns
 
@@ -223,24 +167,23 @@ class UserAdmin(UserCsvMixin, BaseUserAdmin, ModelAdmin):
     def role_badge(self, obj):
         return obj.role, obj.get_role_display()
 
-    @display(description=_("departments"), label=True)
-    def department_names(self, obj):
-        groups = getattr(obj, "department_groups", None)
-        if groups is None:
-            groups = Group.objects.filter(department__isnull=False, user=obj).select_related("department")
-        return [g.department.name for g in groups]
-
-    @display(description=_("departments"))
-    def department_list(self, obj):
-        return ", ".join(self.department_names(obj)) or "-"
-
 
 admin.site.unregister(Group)
 
 
+class GroupForm(ServiceModelForm):
+    """Saving is group_save (a department's group keeps its name: the field is read-only there)."""
+
+    def apply(self) -> Group:
+        permissions = self.cleaned_data.get("permissions") if "permissions" in self.fields else None
+        return group_save(group=self.filled_instance(), permissions=permissions)
+
+
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(AdminsOnlyMixin, ServiceAdminMixin, BaseGroupAdmin, ModelAdmin):
     """auth groups (each department owns one); admins only."""
+
+    form = GroupForm
 
     list_display = ("name", "department", "member_count")
     list_select_related = ("department",)
@@ -258,42 +201,12 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     def member_count(self, obj):
         return obj.member_count
 
-    def has_module_permission(self, request):
-        return is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-    def has_add_permission(self, request):
-        return is_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_admin(request.user)
-
     def has_delete_permission(self, request, obj=None):
         # Deleting a department's group would orphan the department and its ticket grants.
-        return is_admin(request.user) and not (obj is not None and hasattr(obj, "department"))
+        return super().has_delete_permission(request, obj) and not (obj is not None and hasattr(obj, "department"))
 
 
 # django-q2 registers plain ModelAdmins; re-register them with unfold's look, for admins only.
-
-
-class AdminsOnlyMixin:
-    def has_module_permission(self, request):
-        return is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return is_admin(request.user)
-
-    def has_add_permission(self, request, *args, **kwargs):
-        return is_admin(request.user) and super().has_add_permission(request, *args, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        return is_admin(request.user) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_admin(request.user) and super().has_delete_permission(request, obj)
-
 
 # django-q2 registers the queue (OrmQ) only when the ORM broker is in use; keep that.
 _QUEUE_REGISTERED = admin.site.is_registered(OrmQ)

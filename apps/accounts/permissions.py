@@ -1,8 +1,13 @@
-"""Who may do what at the level of whole models (the back-office pages an account can open).
+"""Who may do what at the level of whole models (the back-office pages an account can open), by role.
 
 Row-level access to tickets is decided in apps/tickets/permissions.py; this module only says which admin
 pages a role may open. Admins are superusers. Agents get a fixed set of model permissions from their
 role, so granting the role is enough and no permission rows can drift from it.
+
+`is_admin` is the one definition of an admin. The ModelAdmin mixins at the end (StaffViewMixin,
+StaffReadOnlyMixin, AdminsChangeMixin, AdminsOnlyMixin, AdminsCsvMixin) answer the admin's has_*_permission
+questions from the role; they live here, not in apps.common, because common sits below accounts and cannot
+know roles, and a second test of "admin" there would be a second definition.
 """
 
 from django.http import HttpRequest
@@ -73,3 +78,71 @@ def sidebar_is_staff(request: HttpRequest) -> bool:
 
 def sidebar_is_admin(request: HttpRequest) -> bool:
     return is_admin(request.user)
+
+
+# ModelAdmin mixins: which back-office pages a role opens, and what it may do there -----------------------------
+
+
+class StaffViewMixin:
+    """Every active agent and admin sees the module and its rows."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+class StaffReadOnlyMixin(StaffViewMixin):
+    """Agents and admins see it; nobody adds, changes or deletes rows here (its actions write, through services)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AdminsChangeMixin(StaffViewMixin):
+    """Agents look (to learn where tickets go, what is due when, who is who); admins change, through the services."""
+
+    def has_add_permission(self, request):
+        return is_admin(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+
+class AdminsOnlyMixin:
+    """System pages: admins only, within what the ModelAdmin itself allows."""
+
+    def has_module_permission(self, request):
+        return is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return is_admin(request.user)
+
+    def has_add_permission(self, request, *args, **kwargs):
+        return is_admin(request.user) and super().has_add_permission(request, *args, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_admin(request.user) and super().has_delete_permission(request, obj)
+
+
+class AdminsCsvMixin:
+    """CSV import and export for admins only (accounts and departments hold personal data and access)."""
+
+    def has_import_permission(self, request):
+        return is_admin(request.user)
+
+    def has_export_permission(self, request):
+        return is_admin(request.user)

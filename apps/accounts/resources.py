@@ -1,31 +1,30 @@
 """User accounts as CSV (django-import-export): admins export them and import them through the account services.
 
-Columns: username, email, first_name, last_name, role, language, time_zone, is_active, departments (names or
-slugs separated by commas); other systems' names for them are understood too (login, e-mail, surname, team...).
-Only `email` is required: a row without a username uses the e-mail address. A row finds its account by username,
-else by e-mail address, and updates it (an empty cell leaves a field as it is); otherwise it creates the
-account, without a password (the person uses "forgot password"). Passwords are never imported or exported.
-Saving goes through user_create / user_update / user_set_role / user_set_departments, so the rules of the
-back office hold (unique e-mail addresses, only agents and admins in departments).
+Columns: username, email, first_name, last_name, role, language, time_zone, is_active; other systems' names for
+them are understood too (login, e-mail, surname...). Only `email` is required: a row without a username uses
+the e-mail address. A row finds its account by username, else by e-mail address, and updates it (an empty
+cell leaves a field as it is); otherwise it creates the account, without a password (the person uses "forgot
+password"). Passwords are never imported or exported. Saving goes through user_create / user_update /
+user_set_role, so the rules of the back office hold (unique e-mail addresses, known roles).
+
+The back office's users page imports and exports a subclass with one more column, the departments
+(apps/departments/resources.py): it reads its cells in `read_cells`, compares them in `changed` and saves them
+after `save_instance`.
 """
 
 import zoneinfo
 
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.utils.translation import gettext as _
-from import_export import fields
 
-from apps.common.csv.cells import parse_flag, split_names
+from apps.common.csv.cells import parse_flag
 from apps.common.csv.columns import normalise_header
 from apps.common.csv.resources import FormulaSafeResource
-from apps.departments.models import Department
 
 from .choices import Role
 from .models import User
-from .services import PROFILE_FIELDS, user_create, user_set_departments, user_set_role, user_update
+from .services import ACCOUNT_FIELDS, PROFILE_FIELDS, user_create, user_set_role, user_update
 
 USER_COLUMNS: dict[str, tuple[str, ...]] = {
     "username": ("username", "login", "user", "user_name", "account", "user_id"),
@@ -36,7 +35,6 @@ USER_COLUMNS: dict[str, tuple[str, ...]] = {
     "language": ("language", "lang", "locale"),
     "time_zone": ("time_zone", "timezone", "tz"),
     "is_active": ("is_active", "active", "enabled"),
-    "departments": ("departments", "department", "teams", "team", "groups", "queues"),
 }
 EXPORT_FIELDS = tuple(USER_COLUMNS)
 TEXT_FIELDS = ("email", "first_name", "last_name")
@@ -56,8 +54,6 @@ class UserResource(FormulaSafeResource):
     csv_columns = USER_COLUMNS
     csv_required = ("email",)
 
-    departments = fields.Field(column_name="departments")
-
     class Meta:
         model = User
         fields = EXPORT_FIELDS
@@ -69,22 +65,10 @@ class UserResource(FormulaSafeResource):
     # Export -------------------------------------------------------------------------------------------------
 
     def get_queryset(self):
-        department_groups = Group.objects.filter(department__isnull=False).select_related("department")
-        return User.objects.order_by("username").prefetch_related(
-            Prefetch("groups", queryset=department_groups, to_attr="department_groups")
-        )
+        return User.objects.order_by("username")
 
     def filter_export(self, queryset, **kwargs):
         return self.get_queryset().filter(pk__in=queryset.values("pk"))
-
-    def dehydrate_departments(self, user: User) -> str:
-        groups = getattr(user, "department_groups", None)
-        names = [g.department.name for g in groups] if groups is not None else self._department_names(user)
-        return ", ".join(sorted(names))
-
-    @staticmethod
-    def _department_names(user: User) -> list[str]:
-        return list(Department.objects.filter(group__user=user).values_list("name", flat=True))
 
     # Import -------------------------------------------------------------------------------------------------
 
@@ -114,9 +98,13 @@ class UserResource(FormulaSafeResource):
     def import_instance(self, instance, row, **kwargs):
         """Read the row's cells into the account (an empty cell changes nothing); collect every error."""
         errors: dict[str, list[str]] = {}
-        new = instance.pk is None
         instance.import_before = {field: getattr(instance, field) for field in (*PROFILE_FIELDS, "role")}
-        if new:
+        self.read_cells(instance, row, errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def read_cells(self, instance, row, errors: dict[str, list[str]]) -> None:
+        if instance.pk is None:
             instance.username = row["username"].strip()
             instance.role = Role.REQUESTER
         for name in TEXT_FIELDS:
@@ -137,13 +125,6 @@ class UserResource(FormulaSafeResource):
                 instance.is_active = parse_flag(active)
             except ValueError as exc:
                 errors["is_active"] = [str(exc)]
-        instance.import_departments = None
-        if "departments" in row and (row.get("departments") or "").strip():
-            instance.import_departments = self._departments(row["departments"], errors)
-        elif "departments" in row and new:
-            instance.import_departments = []
-        if errors:
-            raise ValidationError(errors)
 
     @staticmethod
     def _choice(instance, row, name: str, keys: dict[str, str], errors) -> None:
@@ -157,45 +138,18 @@ class UserResource(FormulaSafeResource):
         else:
             setattr(instance, name, value)
 
-    @staticmethod
-    def _departments(raw: str, errors) -> list[Department]:
-        by_key = {}
-        for department in Department.objects.all():
-            by_key[department.slug.lower()] = department
-            by_key[department.name.lower()] = department
-        found, unknown = [], []
-        for name in split_names(raw):
-            department = by_key.get(name.lower())
-            (found if department else unknown).append(department or name)
-        if unknown:
-            errors["departments"] = [
-                _("No department is named %(names)s.") % {"names": ", ".join(f"“{n}”" for n in unknown)}
-            ]
-        return found
+    def changed(self, instance) -> bool:
+        """Whether the row changes the existing account."""
+        return any(getattr(instance, f) != before for f, before in instance.import_before.items())
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         if import_validation_errors or instance.pk is None:
             return False
-        changed = any(getattr(instance, f) != before for f, before in instance.import_before.items())
-        departments = instance.import_departments
-        if departments is not None:
-            current = set(Department.objects.filter(group__user=instance).values_list("pk", flat=True))
-            changed = changed or current != {d.pk for d in departments}
-        return not changed
+        return not self.changed(instance)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        departments = instance.import_departments
         if is_create:
-            user = user_create(
-                username=instance.username,
-                email=instance.email,
-                role=instance.role,
-                first_name=instance.first_name,
-                last_name=instance.last_name,
-                language=instance.language,
-                time_zone=instance.time_zone,
-                departments=departments or (),
-            )
+            user = user_create(**{field: getattr(instance, field) for field in ACCOUNT_FIELDS})
             instance.pk = user.pk
             if not instance.is_active:
                 user_update(user=user, is_active=False)
@@ -203,8 +157,6 @@ class UserResource(FormulaSafeResource):
         role = instance.role
         user_update(user=instance, **{field: getattr(instance, field) for field in PROFILE_FIELDS})
         user_set_role(user=instance, role=role)
-        if departments is not None:
-            user_set_departments(user=instance, departments=departments)
 
     def save_m2m(self, instance, row, **kwargs):
-        """Departments are saved by the services in save_instance."""
+        """Nothing to do: the services saved the account in save_instance."""

@@ -1,4 +1,8 @@
-"""Reads of user accounts: which accounts a user may look up."""
+"""Reads of user accounts: which accounts a user may look up, and the prefetch that lists their departments.
+
+Who an agent may look up besides themselves is known by the apps above this one; they register their
+sources here at start-up (register_agent_contacts), so this module imports none of them.
+"""
 
 from collections.abc import Callable
 

@@ -1,8 +1,13 @@
-"""Writes for user accounts."""
+"""Writes of user accounts: create, profile, role, and the groups an account is in.
+
+Department membership is membership of a department's group; the departments app sets it
+(apps/departments/services.py, through user_set_groups). The one membership rule enforced here: an account
+whose role stops being staff leaves every department group.
+"""
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +24,10 @@ def _check_email_free(email: str, *, exclude_pk=None) -> None:
         raise ValidationError({"email": _("Another account already uses this e-mail address.")})
 
 
+# What user_create takes besides the password: the fields of a new account.
+ACCOUNT_FIELDS = ("username", "email", "role", "first_name", "last_name", "language", "time_zone")
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -30,9 +39,11 @@ def user_create(
     last_name: str = "",
     language: str = "en",
     time_zone: str = "UTC",
-    departments: Iterable = (),
 ) -> User:
-    """Create an account; staff roles may join departments, requesters may not."""
+    """Create an account, with a password or without one (the person then uses "forgot password").
+
+    Department membership is the departments app's: apps.departments.services.user_create_with_departments.
+    """
     _check_email_free(email)
     user = User(
         username=username,
@@ -49,7 +60,6 @@ def user_create(
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save(force_insert=True)
-    user_set_departments(user=user, departments=departments)
     return user
 
 
@@ -66,17 +76,27 @@ def user_set_role(*, user: User, role: str) -> User:
 
 
 @transaction.atomic
-def user_set_departments(*, user: User, departments: Iterable) -> None:
-    """Make `departments` exactly the departments the user belongs to (other groups are kept)."""
-    departments = list(departments)
-    if departments and user.role not in STAFF_ROLES:
-        raise ValidationError({"departments": _("Only agents and admins can belong to departments.")})
-    current = set(user.groups.filter(department__isnull=False).values_list("pk", flat=True))
-    wanted = {d.group_id for d in departments}
+def user_set_groups(*, user: User, groups: Iterable[Group], among: Iterable[Group]) -> None:
+    """Make `groups` exactly the user's groups among `among` (the groups the caller is about); others are kept."""
+    among = {group.pk for group in among}
+    wanted = {group.pk for group in groups}
+    if wanted - among:
+        raise ValueError(f"user_set_groups: groups {sorted(wanted - among)} are not among the groups to set")
+    current = set(user.groups.filter(pk__in=among).values_list("pk", flat=True))
     if current - wanted:
         user.groups.remove(*(current - wanted))
     if wanted - current:
         user.groups.add(*(wanted - current))
+
+
+@transaction.atomic
+def group_save(*, group: Group, permissions: Iterable[Permission] | None = None) -> Group:
+    """Create or rename a group and, when given, make `permissions` exactly its model permissions."""
+    group.full_clean()
+    group.save()
+    if permissions is not None:
+        group.permissions.set(permissions)
+    return group
 
 
 PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "language", "time_zone", "is_active")

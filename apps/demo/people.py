@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.services import user_create, user_set_departments
+from apps.accounts.services import user_create
 from apps.departments.models import Department
-from apps.departments.services import department_create, department_update
+from apps.departments.services import department_create, department_update, user_set_departments
 
 DEMO_PASSWORD = "demo"  # noqa: S105 -- printed on purpose: demo accounts, refused unless DEBUG or --force
 

@@ -1,11 +1,16 @@
-"""Back office for departments: agents look them up, admins create and edit them (through the services)."""
+"""Back office for departments, routing rules, SLA policies, and the users page with department membership.
+
+Agents look everything up; admins create and edit. Every form saves through the department (and account)
+services while it validates (apps.common.admin.forms.ServiceModelForm), so a refusal is a form error with
+nothing written. The users page is apps.accounts.admin.UserAdmin plus membership, registered here because a
+department is above accounts; its URLs are the User model's (admin:accounts_user_...).
+"""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import Count, Q
+from django.contrib.auth.models import Group
+from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.contrib.filters.admin import BooleanRadioFilter
@@ -16,24 +21,24 @@ from unfold.widgets import (
     UnfoldAdminSelect2Widget,
 )
 
+from apps.accounts.admin import AccountChangeForm, AccountCreationForm, UserAdmin
 from apps.accounts.choices import STAFF_ROLES
-from apps.accounts.models import time_zone_choices
-from apps.accounts.permissions import is_admin
-from apps.accounts.selectors import department_groups, users_visible_to
-from apps.common.admin_permissions import AdminsChangeMixin, StaffReadOnlyMixin
+from apps.accounts.models import User, time_zone_choices
+from apps.accounts.permissions import AdminsChangeMixin, AdminsCsvMixin
+from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.common.csv.admin import ResourceImportMixin
 
 from .choices import Weekday
-from .models import Agent, Department, RoutingRule, SlaPolicy
-from .resources import DEPARTMENT_COLUMNS, DepartmentResource
+from .models import Department, RoutingRule, SlaPolicy
+from .resources import DepartmentResource, UserWithDepartmentsResource
 from .services import (
     POLICY_FIELDS,
-    agent_set_availability,
     department_create,
     department_set_members,
     department_update,
     routing_rule_save,
     sla_policy_save,
+    user_set_departments,
 )
 
 EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS)
@@ -43,12 +48,11 @@ def staff_users():
     return get_user_model().objects.filter(role__in=STAFF_ROLES).order_by("username")
 
 
-class DepartmentForm(forms.ModelForm):
+class DepartmentForm(ServiceModelForm):
     """Saving is a call to department_create, or department_update + department_set_members.
 
-    The services run at the end of validation in a savepoint, so what they refuse becomes a form error and
-    nothing is written. They validate the model themselves (and move the "default" flag, which the model's
-    single-default constraint would otherwise reject here), so the form does not validate the instance.
+    The services validate the department (and move the "default" flag, which the model's single-default
+    constraint would otherwise reject in a plain ModelForm).
     """
 
     members = forms.ModelMultipleChoiceField(
@@ -73,7 +77,6 @@ class DepartmentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.result = None
         if self.instance.pk and "members" in self.fields:
             self.fields["members"].initial = list(self.instance.group.user_set.values_list("pk", flat=True))
         if "work_days" in self.fields:
@@ -83,26 +86,13 @@ class DepartmentForm(forms.ModelForm):
         # Stored as ISO weekday digits ("12345": Monday to Friday).
         return "".join(str(day) for day in sorted(set(self.cleaned_data["work_days"])))
 
-    def _post_clean(self):
-        if self._errors:
-            return
-        try:
-            with transaction.atomic():
-                self.result = self.apply()
-        except ValidationError as exc:
-            if not hasattr(exc, "error_dict"):
-                self.add_error(None, exc)
-                return
-            for field, errors in exc.error_dict.items():
-                self.add_error(field if field in self.fields else None, errors)
-
     def apply(self) -> Department:
         data = self.cleaned_data
         fields = [f for f in EDITABLE_FIELDS if f in data]
         members = list(data.get("members") or ())
-        if self.instance.pk is None:
+        if self.before.pk is None:
             return department_create(**{f: data[f] for f in fields}, members=members)
-        department = self.instance
+        department = self.before
         changes = {f: data[f] for f in fields if data[f] != getattr(department, f)}
         if changes:
             department = department_update(department=department, **changes)
@@ -112,31 +102,11 @@ class DepartmentForm(forms.ModelForm):
                 department_set_members(department=department, users=members)
         return department
 
-    def save(self, commit=True):
-        if self.result is None:
-            raise ValueError("The form was not validated, or the services refused it.")
-        return self.result
-
-    def save_m2m(self):
-        """Membership was saved by department_set_members."""
-
-
-class DepartmentCsvMixin(ResourceImportMixin):
-    """CSV import and export of departments (apps/departments/resources.py): admins only."""
-
-    resource_classes = [DepartmentResource]
-    import_columns_help = tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in DEPARTMENT_COLUMNS.items())
-
-    def has_import_permission(self, request):
-        return is_admin(request.user)
-
-    def has_export_permission(self, request):
-        return is_admin(request.user)
-
 
 @admin.register(Department)
-class DepartmentAdmin(DepartmentCsvMixin, ModelAdmin):
+class DepartmentAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceImportMixin, ModelAdmin):
     form = DepartmentForm
+    resource_classes = [DepartmentResource]
     list_display = ("name", "slug", "manager", "is_default", "is_active", "member_count")
     list_select_related = ("manager",)
     list_filter = (("is_active", BooleanRadioFilter),)
@@ -173,21 +143,8 @@ class DepartmentAdmin(DepartmentCsvMixin, ModelAdmin):
             kwargs["queryset"] = staff_users().filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        """Nothing left to write: the form's services saved the department."""
-
-    def save_related(self, request, form, formsets, change):
-        """Membership was saved by the form's services."""
-
-    # Agents look, admins change. There is no deleting: a department that is no longer used is deactivated.
-
-    def has_add_permission(self, request):
-        return is_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return is_admin(request.user)
-
     def has_delete_permission(self, request, obj=None):
+        # A department that is no longer used is deactivated: its tickets and history keep pointing at it.
         return False
 
     @display(description=_("members"), ordering="member_count")
@@ -203,9 +160,18 @@ class DepartmentAdmin(DepartmentCsvMixin, ModelAdmin):
         return obj.get_work_days_display() or "-"
 
 
+class RoutingRuleForm(ServiceModelForm):
+    """Saving is routing_rule_save (which refuses a pattern that cannot be used)."""
+
+    def apply(self) -> RoutingRule:
+        return routing_rule_save(rule=self.filled_instance())
+
+
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(AdminsChangeMixin, ModelAdmin):
+class RoutingRuleAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
     """Routing rules, in the order they are tried; the first that matches a new ticket decides its department."""
+
+    form = RoutingRuleForm
 
     list_display = ("order", "field", "pattern", "department", "is_active")
     list_display_links = ("order", "field", "pattern")
@@ -221,13 +187,19 @@ class RoutingRuleAdmin(AdminsChangeMixin, ModelAdmin):
             kwargs["queryset"] = Department.objects.filter(is_active=True).order_by("name")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def save_model(self, request, obj, form, change):
-        routing_rule_save(rule=obj)
+
+class SlaPolicyForm(ServiceModelForm):
+    """Saving is sla_policy_save."""
+
+    def apply(self) -> SlaPolicy:
+        return sla_policy_save(policy=self.filled_instance())
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(AdminsChangeMixin, ModelAdmin):
+class SlaPolicyAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
     """Response and resolution targets per department and priority."""
+
+    form = SlaPolicyForm
 
     list_display = ("department", "priority", "first_response", "resolution", "business_hours")
     list_select_related = ("department",)
@@ -235,9 +207,6 @@ class SlaPolicyAdmin(AdminsChangeMixin, ModelAdmin):
     list_filter_submit = True
     ordering = ("department__name", "priority")
     fields = ("department", "priority", ("first_response_minutes", "resolution_minutes"), "business_hours")
-
-    def save_model(self, request, obj, form, change):
-        sla_policy_save(policy=obj)
 
     @display(description=_("first response within"), ordering="first_response_minutes")
     def first_response(self, obj):
@@ -257,70 +226,76 @@ def minutes_text(minutes: int) -> str:
     return _("%(minutes)d min") % {"minutes": rest}
 
 
-@admin.register(Agent)
-class AgentAdmin(StaffReadOnlyMixin, ModelAdmin):
-    """Who takes tickets: agents and admins with their departments, open tickets and availability.
+# Users, with the departments they belong to ---------------------------------------------------------------------
 
-    Admins mark anyone available or away; agents mark themselves (automatic assignment skips those away).
-    """
 
-    list_display = ("username", "full_name", "department_names", "open_tickets", "availability")
-    list_display_links = None  # nothing to open: the list is the page
-    fields = ("username", "first_name", "last_name", "is_available")
-    list_filter = (("is_available", BooleanRadioFilter),)
-    list_filter_submit = True
-    search_fields = ("username", "first_name", "last_name")
-    ordering = ("username",)
-    actions = ("mark_available", "mark_away")
+class MembershipForm(forms.ModelForm):
+    """The departments field of the users page; saved by user_set_departments after the account services."""
+
+    departments = forms.ModelMultipleChoiceField(
+        label=_("Departments"),
+        queryset=Department.objects.order_by("name"),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("Members see and work the tickets of their departments. Only agents and admins can join."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "departments" in self.fields:
+            self.fields["departments"].initial = Department.objects.filter(group__user=self.instance)
+
+    def apply(self) -> User:
+        user = super().apply()
+        if "departments" in self.fields:
+            user_set_departments(user=user, departments=self.cleaned_data["departments"])
+        return user
+
+
+class UserChangeWithDepartmentsForm(MembershipForm, AccountChangeForm):
+    pass
+
+
+class UserCreationWithDepartmentsForm(MembershipForm, AccountCreationForm):
+    pass
+
+
+@admin.register(User)
+class UserWithDepartmentsAdmin(UserAdmin):
+    """The users page: accounts (apps.accounts.admin.UserAdmin) and their departments."""
+
+    form = UserChangeWithDepartmentsForm
+    add_form = UserCreationWithDepartmentsForm
+    resource_classes = [UserWithDepartmentsResource]
+
+    list_display = ("username", "full_name", "email", "role_badge", "department_names", "language", "is_active")
+    role_section = _("Role and departments")
+    role_fields = ("departments",)
+    role_display = ("department_list",)
+    groups_section = _("Other groups")
+    groups_help = _("Groups that are not departments, e.g. to share tickets with a team.")
 
     def get_queryset(self, request):
-        from apps.tickets.choices import OPEN_STATUSES
-
+        department_groups = Group.objects.filter(department__isnull=False).select_related("department")
         return (
-            users_visible_to(request.user)
-            .filter(role__in=STAFF_ROLES, is_active=True)
-            .annotate(open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=OPEN_STATUSES)))
-            .prefetch_related(department_groups())
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("groups", queryset=department_groups.order_by("department__name"), to_attr="department_groups")
+            )
         )
 
-    def _set(self, request, queryset, *, available: bool) -> None:
-        changed, skipped = 0, 0
-        for agent in queryset:
-            if not (is_admin(request.user) or agent.pk == request.user.pk):
-                skipped += 1
-                continue
-            agent_set_availability(agent=agent, is_available=available)
-            changed += 1
-        if changed:
-            self.message_user(request, _("Availability changed for %(count)d people.") % {"count": changed})
-        if skipped:
-            self.message_user(
-                request,
-                _("%(count)d people were left as they were: agents change only their own availability.")
-                % {"count": skipped},
-                level=messages.WARNING,
-            )
-
-    @admin.action(description=_("Mark available for new tickets"))
-    def mark_available(self, request, queryset):
-        self._set(request, queryset, available=True)
-
-    @admin.action(description=_("Mark away (no new tickets)"))
-    def mark_away(self, request, queryset):
-        self._set(request, queryset, available=False)
-
-    @display(description=_("name"), ordering="last_name")
-    def full_name(self, obj):
-        return obj.get_full_name()
+    def groups_queryset(self):
+        # Department groups are edited through "departments" (user_set_departments), never here.
+        return super().groups_queryset().filter(department__isnull=True)
 
     @display(description=_("departments"), label=True)
     def department_names(self, obj):
-        return [group.department.name for group in obj.department_groups]
+        groups = getattr(obj, "department_groups", None)
+        if groups is None:
+            groups = Group.objects.filter(department__isnull=False, user=obj).select_related("department")
+        return [g.department.name for g in groups]
 
-    @display(description=_("open tickets"), ordering="open_count")
-    def open_tickets(self, obj):
-        return obj.open_count
-
-    @display(description=_("availability"), ordering="is_available", label={True: "success", False: "warning"})
-    def availability(self, obj):
-        return obj.is_available, _("Available") if obj.is_available else _("Away")
+    @display(description=_("departments"))
+    def department_list(self, obj):
+        return ", ".join(self.department_names(obj)) or "-"

@@ -1,9 +1,13 @@
-"""Departments as CSV (django-import-export): admins export them and import them through the department services.
+"""Departments, and accounts with their departments, as CSV (django-import-export), through the services.
 
-Columns: name, slug, description, manager (e-mail or username), is_default, is_active, members (e-mails or
-usernames separated by commas); other systems' names are understood too (queue, team, lead, agents...). Only
-`name` is required; a row finds its department by slug, else by name, and updates it (an empty cell leaves a
-field as it is), or creates it with its auth group through department_create.
+DepartmentResource: name, slug, description, manager (e-mail or username), is_default, is_active, members
+(e-mails or usernames separated by commas); other systems' names are understood too (queue, team, lead,
+agents...). Only `name` is required; a row finds its department by slug, else by name, and updates it (an empty
+cell leaves a field as it is), or creates it with its auth group through department_create.
+
+UserWithDepartmentsResource: the accounts of apps/accounts/resources.py plus a last column, departments (names
+or slugs separated by commas), saved by user_set_departments in the import's transaction (only agents and
+admins belong to departments). The users page of the back office imports and exports it.
 """
 
 from django.core.exceptions import ValidationError
@@ -14,11 +18,13 @@ from django.utils.translation import gettext as _
 from import_export import fields
 
 from apps.accounts.models import User
+from apps.accounts.resources import USER_COLUMNS, UserResource
+from apps.accounts.selectors import department_groups
 from apps.common.csv.cells import parse_flag, split_names
 from apps.common.csv.resources import FormulaSafeResource
 
 from .models import Department
-from .services import department_create, department_set_members, department_update
+from .services import department_create, department_set_members, department_update, user_set_departments
 
 DEPARTMENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "department", "department_name", "title", "queue", "team"),
@@ -166,3 +172,69 @@ class DepartmentResource(FormulaSafeResource):
 
     def save_m2m(self, instance, row, **kwargs):
         """Members are saved by the services in save_instance."""
+
+
+USER_WITH_DEPARTMENTS_COLUMNS = {
+    **USER_COLUMNS,
+    "departments": ("departments", "department", "teams", "team", "groups", "queues"),
+}
+
+
+class UserWithDepartmentsResource(UserResource):
+    """Accounts and the departments they belong to."""
+
+    csv_columns = USER_WITH_DEPARTMENTS_COLUMNS
+
+    departments = fields.Field(column_name="departments")
+
+    class Meta(UserResource.Meta):
+        fields = tuple(USER_WITH_DEPARTMENTS_COLUMNS)
+        export_order = tuple(USER_WITH_DEPARTMENTS_COLUMNS)
+
+    def get_queryset(self):
+        return super().get_queryset().prefetch_related(department_groups())
+
+    def dehydrate_departments(self, user: User) -> str:
+        groups = getattr(user, "department_groups", None)
+        if groups is None:
+            names = Department.objects.filter(group__user=user).values_list("name", flat=True)
+        else:
+            names = [group.department.name for group in groups]
+        return ", ".join(sorted(names))
+
+    def read_cells(self, instance, row, errors: dict[str, list[str]]) -> None:
+        super().read_cells(instance, row, errors)
+        instance.import_departments = None
+        if "departments" in row and (row.get("departments") or "").strip():
+            instance.import_departments = self._departments(row["departments"], errors)
+        elif "departments" in row and instance.pk is None:
+            instance.import_departments = []
+
+    @staticmethod
+    def _departments(raw: str, errors) -> list[Department]:
+        by_key = {}
+        for department in Department.objects.all():
+            by_key[department.slug.lower()] = department
+            by_key[department.name.lower()] = department
+        found, unknown = [], []
+        for name in split_names(raw):
+            department = by_key.get(name.lower())
+            (found if department else unknown).append(department or name)
+        if unknown:
+            errors["departments"] = [
+                _("No department is named %(names)s.") % {"names": ", ".join(f"“{n}”" for n in unknown)}
+            ]
+        return found
+
+    def changed(self, instance) -> bool:
+        if super().changed(instance):
+            return True
+        if instance.import_departments is None:
+            return False
+        current = set(Department.objects.filter(group__user=instance).values_list("pk", flat=True))
+        return current != {department.pk for department in instance.import_departments}
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        super().save_instance(instance, is_create, row, **kwargs)
+        if instance.import_departments is not None:
+            user_set_departments(user=instance, departments=instance.import_departments)

@@ -1,15 +1,23 @@
-"""Writes for departments and their membership (membership is the department group)."""
+"""Writes of departments, their membership, routing rules, SLA policies and agents' availability.
+
+Membership is membership of the department's auth Group. It is written from either side, a department's
+members (department_set_members) or an account's departments (user_set_departments, and
+user_create_with_departments for a new account), and either way only agents and admins may belong.
+"""
 
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.models import User
+from apps.accounts.services import user_create, user_set_groups
 
+from . import permissions
 from .models import Agent, Department, RoutingRule, SlaPolicy
 
 # Settings of a department besides its name: assignment policy and business hours (department_create/_update).
@@ -20,8 +28,13 @@ def department_group_name(slug: str) -> str:
     return f"department:{slug}"
 
 
+def may_join_departments(user) -> bool:
+    """Only agents and admins belong to departments."""
+    return user.role in STAFF_ROLES
+
+
 def _check_members(users: Iterable) -> None:
-    bad = [u.username for u in users if u.role not in STAFF_ROLES]
+    bad = [u.username for u in users if not may_join_departments(u)]
     if bad:
         raise ValidationError(
             {"members": _("Only agents and admins can be department members: %(names)s.") % {"names": ", ".join(bad)}}
@@ -94,6 +107,24 @@ def department_set_members(*, department: Department, users: Iterable) -> None:
     department.group.user_set.set(users)
 
 
+@transaction.atomic
+def user_set_departments(*, user: User, departments: Iterable[Department]) -> None:
+    """Make `departments` exactly the departments the user belongs to (their other groups are kept)."""
+    departments = list(departments)
+    if departments and not may_join_departments(user):
+        raise ValidationError({"departments": _("Only agents and admins can belong to departments.")})
+    groups = Group.objects.filter(pk__in=[department.group_id for department in departments])
+    user_set_groups(user=user, groups=groups, among=Group.objects.filter(department__isnull=False))
+
+
+@transaction.atomic
+def user_create_with_departments(*, departments: Iterable[Department] = (), **account) -> User:
+    """Create an account (apps.accounts.services.user_create takes `account`) that belongs to `departments`."""
+    user = user_create(**account)
+    user_set_departments(user=user, departments=departments)
+    return user
+
+
 def department_default() -> Department | None:
     return Department.objects.filter(is_default=True, is_active=True).first()
 
@@ -119,8 +150,15 @@ def sla_policy_save(*, policy: SlaPolicy) -> SlaPolicy:
 
 
 @transaction.atomic
-def agent_set_availability(*, agent, is_available: bool) -> Agent:
-    """Mark an agent available or away; automatic assignment skips agents who are away."""
+def agent_set_availability(*, agent, is_available: bool, actor=None) -> Agent:
+    """Mark an agent available or away; automatic assignment skips agents who are away.
+
+    `actor`: admins mark anyone, agents themselves (PermissionDenied otherwise); None is the system.
+    """
+    if actor is not None and not permissions.can_set_availability(actor, agent):
+        raise PermissionDenied(
+            _("Your account is not allowed to do this. If you think it should be, contact the help desk.")
+        )
     if agent.role not in STAFF_ROLES:
         raise ValidationError({"is_available": _("Only agents and admins take tickets.")})
     if agent.is_available != is_available:

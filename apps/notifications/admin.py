@@ -18,7 +18,7 @@ from unfold.contrib.filters.admin import ChoicesCheckboxFilter
 from unfold.decorators import display
 from unfold.widgets import UnfoldBooleanSwitchWidget
 
-from apps.common.admin_permissions import StaffReadOnlyMixin
+from apps.accounts.permissions import StaffReadOnlyMixin
 
 from .choices import EmailStatus
 from .forms import PreferencesForm

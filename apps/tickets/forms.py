@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .choices import Category, Status
+from .permissions import REQUESTER_STATUSES
 from .uploads import validate_upload
 
 TITLE_MAX_LENGTH = 200
@@ -83,11 +84,6 @@ class AttachmentsField(forms.FileField):
         return cleaned
 
 
-def _normalise_newlines(text: str) -> str:
-    # Browsers send CRLF; store LF like every other channel does.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 class TicketCreateForm(forms.Form):
     """A new ticket from the portal: what is wrong, in the requester's words, with any files."""
 
@@ -105,11 +101,8 @@ class TicketCreateForm(forms.Form):
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices, initial=Category.QUESTION)
     attachments = AttachmentsField()
 
-    def clean_title(self):
-        return self.cleaned_data["title"].strip()
-
     def clean_description(self):
-        text = _normalise_newlines(self.cleaned_data["description"])
+        text = self.cleaned_data["description"]
         if not text.strip():
             raise ValidationError(_("Describe the problem."), code="required")
         return text
@@ -126,7 +119,7 @@ class ReplyForm(forms.Form):
     attachments = AttachmentsField()
 
     def clean_body(self):
-        text = _normalise_newlines(self.cleaned_data["body"])
+        text = self.cleaned_data["body"]
         if not text.strip():
             raise ValidationError(_("Write a message."), code="required")
         return text
@@ -135,7 +128,7 @@ class ReplyForm(forms.Form):
 class TransitionForm(forms.Form):
     """Close or reopen: the two moves a requester can make (the view checks which are allowed now)."""
 
-    to_status = forms.ChoiceField(choices=[(Status.CLOSED, Status.CLOSED.label), (Status.OPEN, Status.OPEN.label)])
+    to_status = forms.ChoiceField(choices=[(status, Status(status).label) for status in REQUESTER_STATUSES])
     version = forms.IntegerField(min_value=1)
 
 

@@ -8,7 +8,9 @@ TicketUserObjectPermission and TicketGroupObjectPermission:
 - the assignee: view_ticket + change_ticket;
 - anything else is a share an admin made on the object-permission page, left alone by the services.
 
-Admins see and change everything without grants.
+Admins see and change everything without grants. Also here, for the API, the portal and the back office
+alike: the write table (which ticket and comment fields each role may send) and the requester's moves
+(close their own ticket, reopen it while resolved).
 """
 
 from collections.abc import Iterable
@@ -21,6 +23,7 @@ from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
+from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin
 
 from .choices import TRANSITIONS, Status
@@ -40,6 +43,47 @@ REQUESTER_TRANSITIONS = frozenset(
         (Status.RESOLVED, Status.OPEN),
     }
 )
+# The statuses a requester moves a ticket to (open to reopen, closed), in the lifecycle's order.
+REQUESTER_STATUSES = tuple(s for s in Status.values if s in {to for _from, to in REQUESTER_TRANSITIONS})
+
+
+# ---- The write table ------------------------------------------------------------------------------------------
+# Who may send which field. Department moves are not an edit: they go through a transfer.
+# `version` in an update is the optimistic-locking token (like If-Match), not a value to store.
+STAFF_CREATE_FIELDS = frozenset(
+    {"title", "description", "category", "priority", "language", "department", "requester", "assignee"}
+)
+STAFF_UPDATE_FIELDS = frozenset(
+    {"title", "description", "category", "priority", "language", "status", "assignee", "version"}
+)
+TICKET_CREATE_FIELDS: dict[str, frozenset[str]] = {
+    Role.REQUESTER: frozenset({"title", "description", "category"}),
+    Role.AGENT: STAFF_CREATE_FIELDS,
+    Role.ADMIN: STAFF_CREATE_FIELDS,
+}
+TICKET_UPDATE_FIELDS: dict[str, frozenset[str]] = {
+    # Close or reopen (REQUESTER_TRANSITIONS); the lifecycle rules decide the rest.
+    Role.REQUESTER: frozenset({"status", "version"}),
+    Role.AGENT: STAFF_UPDATE_FIELDS,
+    Role.ADMIN: STAFF_UPDATE_FIELDS,
+}
+# Comments: requesters write public replies only (can_comment refuses them an internal note).
+COMMENT_CREATE_FIELDS: dict[str, frozenset[str]] = {
+    Role.REQUESTER: frozenset({"body", "is_internal"}),
+    Role.AGENT: frozenset({"body", "is_internal"}),
+    Role.ADMIN: frozenset({"body", "is_internal"}),
+}
+# Only admins delete tickets (can_delete_ticket).
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def write_role(user) -> str:
+    """The row of the write table that applies to `user`: admins, other active staff (agents), everyone else."""
+    if is_admin(user):
+        return Role.ADMIN
+    if user.is_active and user.is_staff:
+        return Role.AGENT
+    return Role.REQUESTER
 
 
 def ticket_permission_id(codename: str) -> int | None:
@@ -189,6 +233,15 @@ def can_transition(user, ticket: Ticket, to_status: str) -> bool:
     if user.is_staff:
         return can_change_ticket(user, ticket)
     return user.is_active and ticket.requester_id == user.pk and (ticket.status, to_status) in REQUESTER_TRANSITIONS
+
+
+def requester_moves(user, ticket: Ticket) -> list[str]:
+    """The statuses the ticket's requester can move it to right now (lifecycle and permissions agree)."""
+    return [
+        status
+        for status in REQUESTER_STATUSES
+        if status in TRANSITIONS.get(ticket.status, ()) and can_transition(user, ticket, status)
+    ]
 
 
 def can_comment(user, ticket: Ticket, *, internal: bool) -> bool:

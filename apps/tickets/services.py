@@ -5,6 +5,9 @@ above (notifications, AI triage); they queue their follow-up work with transacti
 `actor` is the acting user, whose rights the service checks. `actor=None` means the system itself
 (workers, repairs, imports): no rights are checked and the history shows no person. Entry points that serve
 a request always pass `request.user`, never None.
+
+Titles, descriptions and comment bodies are stored as apps.common.text.normalise_text makes them (LF line
+endings, no surrounding white space), so the stored text does not depend on the channel that sent it.
 """
 
 import hashlib
@@ -19,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.common.errors import StaleObjectError
+from apps.common.text import normalise_text
 from apps.departments.models import Department
 from apps.departments.routing import choose_assignee, route_ticket
 
@@ -29,6 +33,8 @@ from .models import Attachment, Comment, ReferenceSequence, Ticket
 from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
+# Stored as normalise_text makes them, whichever channel sent them.
+TEXT_FIELDS = ("title", "description")
 
 
 class StaleTicketError(StaleObjectError):
@@ -107,6 +113,7 @@ def ticket_create(
     policy may choose one (recorded in the 'assigned' event). The events reach the listeners of the apps above
     (notifications, then AI triage), which queue their work for after the commit.
     """
+    title, description = normalise_text(title), normalise_text(description)
     route = None
     if department is None:
         route = route_ticket(
@@ -130,7 +137,7 @@ def ticket_create(
         raise ValidationError({"requester": _("The requester's account is not active.")})
     ticket = Ticket(
         reference=reference_allocate()[0],
-        title=title.strip(),
+        title=title,
         description=description,
         department=department,
         requester=requester,
@@ -166,6 +173,7 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
         raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
     _authorize(actor, lambda user: perms.can_change_ticket(user, ticket))
     locked = _lock(ticket, expected_version)
+    changes.update({f: normalise_text(changes[f]) for f in TEXT_FIELDS if f in changes})
     if "priority" in changes:
         _check_choice("priority", changes["priority"], Priority)
     if "category" in changes:
@@ -349,7 +357,7 @@ def comment_add(
 ) -> Comment:
     """Add a public reply or an internal note (staff only), with its attachments, in one transaction."""
     perms.ensure(perms.can_comment(actor, ticket, internal=is_internal))
-    body = body.strip()
+    body = normalise_text(body)
     if not body:
         raise ValidationError({"body": _("Write a message.")})
     for upload in uploads:

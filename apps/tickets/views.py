@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import extensions, services
-from .choices import TRANSITIONS, Source, Status
+from .choices import Source, Status
 from .downloads import attachment_response
 from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
 from .history import REQUESTER_EVENT_KINDS, requester_history_lines
 from .models import Ticket
-from .permissions import can_comment, can_transition
+from .permissions import TICKET_CREATE_FIELDS, can_comment, requester_moves, write_role
 from .selectors import (
     attachment_get_for_user,
     comments_visible_to,
@@ -36,8 +36,6 @@ from .selectors import (
 )
 
 PAGE_SIZE = 20
-# The two moves a requester makes from the portal, in the order their buttons appear.
-REQUESTER_MOVES = (Status.OPEN, Status.CLOSED)
 
 
 def requester_required(view):
@@ -61,20 +59,6 @@ def own_tickets(user):
 def own_ticket(user, pk) -> Ticket:
     """One of the requester's own tickets, or 404 (another requester's ticket does not exist for them)."""
     return ticket_get_for_user(user=user, pk=pk, queryset=Ticket.objects.filter(requester=user))
-
-
-def allowed_moves(user, ticket: Ticket) -> list[str]:
-    """The statuses the requester can move the ticket to right now (lifecycle and permissions agree)."""
-    return [
-        status
-        for status in REQUESTER_MOVES
-        if status in TRANSITIONS.get(ticket.status, ()) and can_transition(user, ticket, status)
-    ]
-
-
-def can_reply(user, ticket: Ticket) -> bool:
-    # A closed ticket is finished: the requester opens a new one (reopening a closed ticket is for agents).
-    return ticket.status != Status.CLOSED and can_comment(user, ticket, internal=False)
 
 
 def _add_service_errors(form, exc: ValidationError, field_map: dict[str, str]) -> None:
@@ -153,11 +137,9 @@ def _create(request: HttpRequest, form: TicketCreateForm) -> Ticket | None:
             ticket = services.ticket_create(
                 actor=request.user,
                 requester=request.user,
-                title=data["title"],
-                description=data["description"],
-                category=data["category"],
                 department=None,  # routed: the first matching routing rule, else the default department
                 source=Source.PORTAL,
+                **{field: data[field] for field in TICKET_CREATE_FIELDS[write_role(request.user)]},
             )
             for upload in data["attachments"]:
                 services.attachment_add(ticket=ticket, actor=request.user, upload=upload)
@@ -192,8 +174,8 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, 
         # Files added with the ticket itself (not with a reply); never internal, since they have no comment.
         "ticket_files": list(ticket.attachments.filter(comment__isnull=True)),
         "history": requester_history_lines(events),
-        "moves": allowed_moves(user, ticket),
-        "can_reply": can_reply(user, ticket),
+        "moves": requester_moves(user, ticket),
+        "can_reply": can_comment(user, ticket, internal=False),
         "reply_form": reply_form,
         "upload_limits": upload_limits_text(),
     }
@@ -209,7 +191,7 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
     ticket = own_ticket(request.user, pk)
     form = ReplyForm(request.POST, request.FILES)
     if form.is_valid():
-        if not can_reply(request.user, ticket):
+        if not can_comment(request.user, ticket, internal=False):
             form.add_error(None, _("This ticket is closed. Please open a new ticket."))
         else:
             try:
@@ -243,7 +225,7 @@ def ticket_transition(request: HttpRequest, pk: int) -> HttpResponse:
     if version != ticket.version:
         messages.warning(request, _("The ticket changed in the meantime. Here is how it looks now."))
         return detail
-    if to_status not in allowed_moves(request.user, ticket):
+    if to_status not in requester_moves(request.user, ticket):
         raise PermissionDenied(_("You cannot do that with this ticket now."))
     try:
         services.ticket_transition(ticket=ticket, actor=request.user, to_status=to_status, expected_version=version)

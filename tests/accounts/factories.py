@@ -2,7 +2,7 @@ import factory
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.services import user_create
+from apps.departments.services import user_create_with_departments
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, departments=(), **kwargs):
-        return user_create(departments=departments, **kwargs)
+        return user_create_with_departments(departments=departments, **kwargs)
 
 
 class AgentFactory(UserFactory):

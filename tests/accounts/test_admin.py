@@ -1,4 +1,5 @@
-"""The users admin: admins edit role and departments through the services, agents only look."""
+"""The users and groups admin: admins edit accounts, roles, departments and groups through the services, agents only
+look."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -32,6 +33,24 @@ def change_data(user, **changes):
     }
     data.update(changes)
     return {k: v for k, v in data.items() if v not in ("", None)}
+
+
+def new_account_data(**changes) -> dict:
+    data = {
+        "username": "erin",
+        "email": "erin@example.com",
+        "first_name": "Erin",
+        "last_name": "Example",
+        "usable_password": "true",
+        "password1": "a-long-enough-Passw0rd",
+        "password2": "a-long-enough-Passw0rd",
+        "role": Role.REQUESTER,
+        "language": "en",
+        "time_zone": "UTC",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
 
 
 def account_state(user) -> tuple:
@@ -100,20 +119,7 @@ def test_requesters_cannot_join_departments(admin_user, requester, it_dept):
 
 
 def test_admin_creates_an_agent_through_user_create(admin_user, it_dept):
-    data = {
-        "username": "erin",
-        "email": "erin@example.com",
-        "first_name": "Erin",
-        "last_name": "Example",
-        "usable_password": "true",
-        "password1": "a-long-enough-Passw0rd",
-        "password2": "a-long-enough-Passw0rd",
-        "role": Role.AGENT,
-        "departments": [str(it_dept.pk)],
-        "language": "de",
-        "time_zone": "Europe/Berlin",
-        "_save": "Save",
-    }
+    data = new_account_data(role=Role.AGENT, departments=[str(it_dept.pk)], language="de", time_zone="Europe/Berlin")
 
     response = logged_in(admin_user).post(reverse("admin:accounts_user_add"), data)
 
@@ -229,3 +235,52 @@ def test_user_changelist_query_count_does_not_grow_with_rows(admin_user, it_dept
         browser.get(reverse("admin:accounts_user_changelist"))
 
     assert len(few) == len(many)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"email": "ALICE@example.com"}, "email", "Another account already uses this e-mail address."),
+        (
+            {"password1": "erin-example", "password2": "erin-example"},
+            "password2",
+            "The password is too similar to the last name.",
+        ),
+        ({"role": Role.REQUESTER}, "departments", "Only agents and admins can belong to departments."),
+    ],
+)
+def test_a_refused_new_account_is_a_form_error_and_creates_nothing(admin_user, agent, it_dept, changes, field, message):
+    count = User.objects.count()
+    data = new_account_data(departments=[str(it_dept.pk)], role=Role.AGENT)
+    data.update(changes)
+
+    response = logged_in(admin_user).post(reverse("admin:accounts_user_add"), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors[field] == [message]
+    assert User.objects.count() == count
+    assert list(it_dept.group.user_set.values_list("username", flat=True)) == ["alice"]
+
+
+def test_admin_renames_a_group_through_the_service(admin_user):
+    escalation = Group.objects.create(name="Escalation")
+
+    response = logged_in(admin_user).post(
+        reverse("admin:auth_group_change", args=[escalation.pk]), {"name": "Second line", "_save": "Save"}
+    )
+
+    assert response.status_code == 302
+    assert Group.objects.get(pk=escalation.pk).name == "Second line"
+
+
+def test_a_taken_group_name_is_a_form_error_and_changes_nothing(admin_user):
+    Group.objects.create(name="Night shift")
+    escalation = Group.objects.create(name="Escalation")
+
+    response = logged_in(admin_user).post(
+        reverse("admin:auth_group_change", args=[escalation.pk]), {"name": "Night shift", "_save": "Save"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"name": ["Group with this Name already exists."]}
+    assert sorted(Group.objects.values_list("name", flat=True)) == ["Escalation", "Night shift"]

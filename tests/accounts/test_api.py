@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.choices import Role
-from apps.accounts.services import user_set_departments
+from apps.departments.services import user_set_departments
 from tests.accounts.factories import UserFactory
 from tests.api_support import db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.services import user_create, user_set_departments, user_set_role
+from apps.accounts.services import user_create, user_set_role
 from tests.accounts.factories import UserFactory
 
 
@@ -38,26 +38,11 @@ def test_email_is_unique_case_insensitively(db):
     assert User.objects.count() == 1
 
 
-def test_requesters_cannot_join_departments(it_dept):
-    with pytest.raises(ValidationError):
-        user_create(username="r", email="r@example.com", departments=[it_dept])
-    assert not User.objects.filter(username="r").exists()
-
-
 def test_demoting_to_requester_leaves_departments(agent, it_dept):
     user_set_role(user=agent, role=Role.REQUESTER)
     agent.refresh_from_db()
     assert not agent.is_staff
     assert not agent.groups.filter(pk=it_dept.group_id).exists()
-
-
-def test_set_departments_keeps_other_groups(agent, it_dept, billing_dept):
-    from django.contrib.auth.models import Group
-
-    other = Group.objects.create(name="Night shift")
-    agent.groups.add(other)
-    user_set_departments(user=agent, departments=[billing_dept])
-    assert set(agent.groups.values_list("name", flat=True)) == {"Night shift", "department:billing"}
 
 
 def test_createsuperuser_makes_an_admin(db):

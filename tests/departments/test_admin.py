@@ -1,12 +1,18 @@
-"""The departments admin: admins create and edit through the services, agents only look."""
+"""The departments back office: departments, routing rules and SLA policies are saved through the services (a
+refusal is a form error and changes nothing), agents only look and mark only themselves away."""
 
+import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
-from apps.departments.models import Department
+from apps.accounts.models import User
+from apps.departments.choices import RuleField
+from apps.departments.models import Department, RoutingRule, SlaPolicy
+from apps.departments.services import agent_set_availability, routing_rule_save, sla_policy_save
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
 
@@ -147,3 +153,79 @@ def test_changelist_query_count_does_not_grow_with_rows(admin_user):
 
     assert len(response.context["cl"].result_list) == 30
     assert len(few) == len(many)
+
+
+# Routing rules and SLA policies save through their services: a refusal is a form error, nothing changes.
+
+
+def test_an_edited_routing_rule_with_an_invalid_regex_is_a_form_error(admin_user, billing_dept):
+    rule = routing_rule_save(
+        rule=RoutingRule(department=billing_dept, order=10, field=RuleField.KEYWORDS, pattern="invoice")
+    )
+    data = {"order": "20", "field": RuleField.REGEX, "pattern": "(", "department": str(billing_dept.pk)}
+
+    response = logged_in(admin_user).post(reverse("admin:departments_routingrule_change", args=[rule.pk]), data)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "pattern": ["“(” is not a valid regular expression: missing ), unterminated subpattern at position 0."]
+    }
+    assert list(RoutingRule.objects.values_list("order", "field", "pattern", "is_active")) == [
+        (10, RuleField.KEYWORDS, "invoice", True)
+    ]
+
+
+def sla_data(department, **changes) -> dict:
+    data = {
+        "department": str(department.pk),
+        "priority": "high",
+        "first_response_minutes": "60",
+        "resolution_minutes": "480",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
+def test_the_admin_adds_an_sla_policy_through_the_service(admin_user, it_dept):
+    response = logged_in(admin_user).post(reverse("admin:departments_slapolicy_add"), sla_data(it_dept))
+
+    assert response.status_code == 302
+    assert list(
+        SlaPolicy.objects.values_list("department__slug", "priority", "first_response_minutes", "resolution_minutes")
+    ) == [("it-support", "high", 60, 480)]
+
+
+def test_an_sla_policy_the_service_refuses_is_a_form_error_and_saves_nothing(admin_user, it_dept):
+    browser = logged_in(admin_user)
+    policy = sla_policy_save(
+        policy=SlaPolicy(department=it_dept, priority="high", first_response_minutes=30, resolution_minutes=240)
+    )
+    before = list(SlaPolicy.objects.values())
+
+    shorter = browser.post(
+        reverse("admin:departments_slapolicy_change", args=[policy.pk]),
+        sla_data(it_dept, first_response_minutes="120", resolution_minutes="60"),
+    )
+    twice = browser.post(reverse("admin:departments_slapolicy_add"), sla_data(it_dept))
+
+    assert (shorter.status_code, twice.status_code) == (200, 200)
+    assert shorter.context["adminform"].form.errors == {
+        "resolution_minutes": ["The resolution target cannot be shorter than the first-response target."]
+    }
+    assert twice.context["adminform"].form.errors == {
+        "__all__": ["SLA policy with this Department and Priority already exists."]
+    }
+    assert list(SlaPolicy.objects.values()) == before
+
+
+def test_agents_change_only_their_own_availability(agent, other_agent):
+    with pytest.raises(PermissionDenied):
+        agent_set_availability(agent=other_agent, is_available=False, actor=agent)
+
+    agent_set_availability(agent=agent, is_available=False, actor=agent)
+
+    assert dict(User.objects.filter(pk__in=[agent.pk, other_agent.pk]).values_list("username", "is_available")) == {
+        "alice": False,
+        "bob": True,
+    }

@@ -4,8 +4,15 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from apps.accounts.models import User
 from apps.departments.models import Department
-from apps.departments.services import department_create, department_set_members, department_update
+from apps.departments.services import (
+    department_create,
+    department_set_members,
+    department_update,
+    user_create_with_departments,
+    user_set_departments,
+)
 from tests.tickets.factories import TicketFactory
 
 
@@ -46,3 +53,18 @@ def test_duplicate_name_is_refused(it_dept):
     with pytest.raises(ValidationError):
         department_create(name="IT Support", slug="it-2")
     assert Department.objects.count() == 1
+
+
+def test_requesters_cannot_join_departments(it_dept):
+    with pytest.raises(ValidationError):
+        user_create_with_departments(username="r", email="r@example.com", departments=[it_dept])
+    assert not User.objects.filter(username="r").exists()
+
+
+def test_set_departments_keeps_other_groups(agent, it_dept, billing_dept):
+    from django.contrib.auth.models import Group
+
+    other = Group.objects.create(name="Night shift")
+    agent.groups.add(other)
+    user_set_departments(user=agent, departments=[billing_dept])
+    assert set(agent.groups.values_list("name", flat=True)) == {"Night shift", "department:billing"}

@@ -547,3 +547,18 @@ def test_a_ticket_of_a_deactivated_department_can_still_be_saved(alice_client, i
     assert response.status_code == 302
     it_ticket.refresh_from_db()
     assert (it_ticket.status, it_ticket.department) == (Status.OPEN, it_dept)
+
+
+def test_line_endings_a_browser_sends_are_no_edit(alice_client, agent, it_ticket, ticket_form_data):
+    services.ticket_update(ticket=it_ticket, actor=agent, description="Line one.\nLine two.")
+    it_ticket.refresh_from_db()
+    # The page was read before someone else's change; only a reply is added, the description comes back as CRLF.
+    data = ticket_form_data(it_ticket, description="Line one.\r\nLine two.", reply_body="Still on it.")
+    services.ticket_update(ticket=it_ticket, actor=agent, language="de")  # not on the form
+
+    response = alice_client.post(change_url(it_ticket), data)
+
+    assert response.status_code == 302
+    it_ticket.refresh_from_db()
+    assert (it_ticket.description, it_ticket.version) == ("Line one.\nLine two.", 3)
+    assert list(it_ticket.comments.values_list("body", flat=True)) == ["Still on it."]

@@ -115,7 +115,10 @@ def test_the_changelists_filters_apply(alice_client, agent, it_ticket, it_ticket
 def test_formula_cells_are_neutralised(admin_browser, it_dept, requester):
     titles = ["=1+2", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTab", "\rReturn", "'=already quoted", "Plain"]
     for title in titles:
-        TicketFactory(department=it_dept, requester=requester, title=title, description=title or "x")
+        ticket = TicketFactory(department=it_dept, requester=requester, title=title, description=title or "x")
+        # The services store text trimmed; rows written before that (or by hand) keep a leading tab or CR,
+        # and the export must neutralise them all the same.
+        Ticket.objects.filter(pk=ticket.pk).update(description=title)
 
     rows = rows_of(export(admin_browser))
 

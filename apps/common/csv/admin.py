@@ -164,6 +164,12 @@ class ResourceImportMixin(CsvImportExportMixin):
     that is rolled back on a dry run and on any invalid row.
     """
 
+    @property
+    def import_columns_help(self) -> tuple[tuple[str, str, str], ...]:
+        """The import page's list of columns: each with up to five other names the import understands."""
+        columns = self.resource_classes[0].csv_columns
+        return tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in columns.items())
+
     def run_import(self, request, csv_file: CsvFile, *, dry_run: bool) -> ImportReport:
         resource_class = self.get_import_resource_classes(request)[0]
         columns = map_columns(csv_file.header, resource_class.csv_columns, required=resource_class.csv_required)

@@ -1,4 +1,5 @@
-"""The departments API: every authenticated user may list the departments tickets can go to."""
+"""The departments API (GET /api/departments/): agents and admins list every department, requesters the active
+ones (departments_visible_to); searchable by name, ordered by name or id."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins

@@ -111,76 +111,80 @@ def assign_to_me(modeladmin, request, queryset):
     return None
 
 
-@admin.action(description=gettext_lazy("Change status"), permissions=["change"])
-def change_status(modeladmin, request, queryset):
+def _ask_then_run(
+    modeladmin,
+    request,
+    queryset,
+    *,
+    form_class,
+    action: str,
+    title: str,
+    pending,
+    call,
+    done_message,
+    unchanged_message=None,
+):
+    """An action that asks for one value first (on an intermediate page), then calls `call(ticket, value)` for
+    each selected ticket the user may change and `pending(ticket, value)` says needs it."""
     tickets, skipped = _split_changeable(request, queryset)
     if tickets is None:
         return _too_many(modeladmin, request, skipped)
-    form = StatusActionForm(request.POST if "apply" in request.POST else None)
+    form = form_class(request.POST if "apply" in request.POST else None)
     if not form.is_valid():
         return _intermediate_page(
-            modeladmin,
-            request,
-            queryset,
-            form=form,
-            action="change_status",
-            title=_("Change the status of the selected tickets"),
-            tickets=tickets,
-            skipped=skipped,
+            modeladmin, request, queryset, form=form, action=action, title=title, tickets=tickets, skipped=skipped
         )
-    status = form.cleaned_data["status"]
-    moving = [t for t in tickets if t.status != status]
-    done = _run(
+    (value,) = form.cleaned_data.values()
+    moving = [t for t in tickets if pending(t, value)]
+    done = _run(modeladmin, request, moving, lambda t: call(t, value))
+    _report(modeladmin, request, done=done, skipped=skipped, done_message=done_message(done, value))
+    unchanged = len(tickets) - len(moving)
+    if unchanged and unchanged_message is not None:
+        modeladmin.message_user(request, unchanged_message(unchanged), messages.INFO)
+    return None
+
+
+@admin.action(description=gettext_lazy("Change status"), permissions=["change"])
+def change_status(modeladmin, request, queryset):
+    return _ask_then_run(
         modeladmin,
         request,
-        moving,
-        lambda t: services.ticket_transition(ticket=t, actor=request.user, to_status=status),
+        queryset,
+        form_class=StatusActionForm,
+        action="change_status",
+        title=_("Change the status of the selected tickets"),
+        pending=lambda ticket, status: ticket.status != status,
+        call=lambda ticket, status: services.ticket_transition(ticket=ticket, actor=request.user, to_status=status),
+        done_message=lambda done, status: (
+            ngettext("%(count)d ticket moved to “%(status)s”.", "%(count)d tickets moved to “%(status)s”.", done)
+            % {"count": done, "status": Status(status).label}
+        ),
+        unchanged_message=lambda count: (
+            ngettext("%(count)d ticket already had that status.", "%(count)d tickets already had that status.", count)
+            % {"count": count}
+        ),
     )
-    message = ngettext("%(count)d ticket moved to “%(status)s”.", "%(count)d tickets moved to “%(status)s”.", done) % {
-        "count": done,
-        "status": Status(status).label,
-    }
-    _report(modeladmin, request, done=done, skipped=skipped, done_message=message)
-    if len(moving) < len(tickets):
-        unchanged = len(tickets) - len(moving)
-        modeladmin.message_user(
-            request,
-            ngettext(
-                "%(count)d ticket already had that status.", "%(count)d tickets already had that status.", unchanged
-            )
-            % {"count": unchanged},
-            messages.INFO,
-        )
-    return None
 
 
 @admin.action(description=gettext_lazy("Transfer to department"), permissions=["change"])
 def transfer_department(modeladmin, request, queryset):
-    tickets, skipped = _split_changeable(request, queryset)
-    if tickets is None:
-        return _too_many(modeladmin, request, skipped)
-    form = TransferActionForm(request.POST if "apply" in request.POST else None)
-    if not form.is_valid():
-        return _intermediate_page(
-            modeladmin,
-            request,
-            queryset,
-            form=form,
-            action="transfer_department",
-            title=_("Transfer the selected tickets to another department"),
-            tickets=tickets,
-            skipped=skipped,
-        )
-    department = form.cleaned_data["department"]
-    moving = [t for t in tickets if t.department_id != department.pk]
-    done = _run(
+    return _ask_then_run(
         modeladmin,
         request,
-        moving,
-        lambda t: services.ticket_transfer(ticket=t, actor=request.user, department=department),
+        queryset,
+        form_class=TransferActionForm,
+        action="transfer_department",
+        title=_("Transfer the selected tickets to another department"),
+        pending=lambda ticket, department: ticket.department_id != department.pk,
+        call=lambda ticket, department: services.ticket_transfer(
+            ticket=ticket, actor=request.user, department=department
+        ),
+        done_message=lambda done, department: (
+            ngettext(
+                "%(count)d ticket transferred to %(department)s.",
+                "%(count)d tickets transferred to %(department)s.",
+                done,
+            )
+            % {"count": done, "department": department}
+        ),
     )
-    message = ngettext(
-        "%(count)d ticket transferred to %(department)s.", "%(count)d tickets transferred to %(department)s.", done
-    ) % {"count": done, "department": department}
-    _report(modeladmin, request, done=done, skipped=skipped, done_message=message)
-    return None

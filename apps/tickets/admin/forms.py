@@ -1,10 +1,8 @@
-"""Forms of the ticket back office. Saving any of them means calling the ticket services."""
-
-import copy
+"""Forms of the ticket back office. Saving the ticket forms means calling the ticket services (ServiceModelForm:
+while the form validates, in a savepoint, so a refusal is a form error); the action forms only parse input."""
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminFileFieldWidget,
@@ -13,17 +11,21 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
+from apps.common.admin.forms import ServiceModelForm
+from apps.common.text import normalise_text
 from apps.departments.models import Department
 
 from .. import services
 from ..choices import TRANSITIONS, Source, Status
 from ..models import Ticket
+from ..permissions import TICKET_CREATE_FIELDS, write_role
 
 STALE_MESSAGE = _(
     "Someone else changed this ticket while you were editing it. Reload the page to see their changes, "
     "then make yours again."
 )
 DETAIL_FIELDS = ("title", "description", "category", "priority")
+DENIED_MESSAGE = _("You are not allowed to do that on this ticket.")
 
 
 class MultipleFileInput(UnfoldAdminFileFieldWidget):
@@ -51,56 +53,11 @@ class MultipleFileField(forms.FileField):
         return cleaned
 
 
-class ServiceModelForm(forms.ModelForm):
-    """A ModelForm whose "save" is a set of service calls, made at the end of validation.
-
-    Django's admin saves a form it has validated without asking again, but a service can still refuse (a
-    stale version, an illegal transition, a missing permission). Running the services as the last step of
-    validation, inside a savepoint, turns a refusal into a form error with nothing written. The services
-    validate the model themselves, so the form neither constructs nor validates the instance.
-    """
-
-    actor = None  # the acting user; the ModelAdmin sets it per request (see TicketAdmin.get_form)
-    error_fields: dict[str, str] = {}  # a service's error key → the form field that shows it
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # What the ticket looked like when the request started; the bound instance is not touched.
-        self.before = copy.copy(self.instance)
-        self.result = None
-
-    def apply(self):
-        raise NotImplementedError
-
-    def _post_clean(self):
-        if self._errors:
-            return
-        if self.actor is None:
-            raise ImproperlyConfigured(f"{type(self).__name__} needs an actor")
-        try:
-            with transaction.atomic():
-                self.result = self.apply()
-        except ValidationError as exc:
-            self.add_service_error(exc)
-        except PermissionDenied as exc:
-            self.add_error(None, str(exc) or _("You are not allowed to do that on this ticket."))
-
-    def add_service_error(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for key, errors in exc.error_dict.items():
-            field = self.error_fields.get(key, key)
-            self.add_error(field if field in self.fields else None, errors)
-
-    def save(self, commit=True):
-        # Everything was written by the services during validation.
-        if self.result is None:
-            raise ValueError("The form was not validated, or the services refused it.")
-        return self.result
-
-    def save_m2m(self):
-        """Nothing to do: tickets have no many-to-many fields edited here."""
+def _edited(new, old, field: str) -> bool:
+    # Text is compared as the services store it: the CRLF line endings a browser sends are no edit.
+    if field in services.TEXT_FIELDS:
+        return normalise_text(new) != normalise_text(old)
+    return new != old
 
 
 class TicketChangeForm(ServiceModelForm):
@@ -121,6 +78,7 @@ class TicketChangeForm(ServiceModelForm):
     reply_files = MultipleFileField(label=_("Attachments"), required=False)
 
     error_fields = {"body": "reply_body"}
+    denied_message = DENIED_MESSAGE
 
     class Meta:
         model = Ticket
@@ -137,13 +95,6 @@ class TicketChangeForm(ServiceModelForm):
                 "next": nexts,
             }
 
-    def clean_description(self):
-        # Browsers send CRLF; keep the stored text (and "did it change?") independent of that.
-        return self.cleaned_data["description"].replace("\r\n", "\n")
-
-    def clean_reply_body(self):
-        return self.cleaned_data["reply_body"].replace("\r\n", "\n")
-
     def has_reply(self) -> bool:
         data = self.cleaned_data
         return bool(data.get("reply_body") or data.get("reply_files") or data.get("reply_internal"))
@@ -151,7 +102,7 @@ class TicketChangeForm(ServiceModelForm):
     def apply(self) -> Ticket:
         data = self.cleaned_data
         ticket = self.before
-        edits = {f: data[f] for f in DETAIL_FIELDS if f in data and data[f] != getattr(ticket, f)}
+        edits = {f: data[f] for f in DETAIL_FIELDS if f in data and _edited(data[f], getattr(ticket, f), f)}
         assignee = data.get("assignee")
         reassigns = "assignee" in data and (assignee.pk if assignee else None) != ticket.assignee_id
         new_status = data.get("status")
@@ -206,26 +157,16 @@ class TicketChangeForm(ServiceModelForm):
 class TicketAddForm(ServiceModelForm):
     """Open a ticket from the back office (source: back office)."""
 
+    denied_message = DENIED_MESSAGE
+
     class Meta:
         model = Ticket
         fields = ("title", "description", "category", "priority", "department", "assignee", "requester")
 
-    def clean_description(self):
-        return self.cleaned_data["description"].replace("\r\n", "\n")
-
     def apply(self) -> Ticket:
-        data = self.cleaned_data
-        return services.ticket_create(
-            actor=self.actor,
-            requester=data["requester"],
-            title=data["title"],
-            description=data["description"],
-            department=data["department"],
-            category=data["category"],
-            priority=data["priority"],
-            assignee=data.get("assignee"),
-            source=Source.ADMIN,
-        )
+        allowed = TICKET_CREATE_FIELDS[write_role(self.actor)]
+        fields = {name: value for name, value in self.cleaned_data.items() if name in allowed}
+        return services.ticket_create(actor=self.actor, source=Source.ADMIN, **fields)
 
 
 class StatusActionForm(forms.Form):

@@ -25,6 +25,7 @@ from unfold.paginator import InfinitePaginator
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
+from apps.common.admin.forms import ServiceAdminMixin
 from apps.departments.models import Department
 
 from .. import extensions, services, sla
@@ -71,7 +72,7 @@ SEARCH_MAX_CHARS = 100
 
 
 @admin.register(Ticket)
-class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
+class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
     """Tickets, scoped to what the user holds grants on; every write goes through apps.tickets.services."""
 
     change_form_template = "admin/tickets/ticket/change_form.html"
@@ -225,9 +226,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TicketChangeForm if obj is not None else TicketAddForm
         request.ticket_admin_obj = obj  # read by formfield_for_foreignkey, which is not given the object
-        form = super().get_form(request, obj, change, **kwargs)
-        # The form calls the services while validating, and they need to know who acts.
-        return type(form.__name__, (form,), {"actor": request.user})
+        return super().get_form(request, obj, change, **kwargs)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Active departments and active staff, plus the ticket's current ones so that a ticket whose department
@@ -244,13 +243,7 @@ class TicketAdmin(TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
 
     def save_form(self, request, form, change):
         self.forget_permissions(request)  # grants may have moved
-        return form.save(commit=False)
-
-    def save_model(self, request, obj, form, change):
-        """Nothing left to write: the form's services saved the ticket (never `obj.save()`)."""
-
-    def save_related(self, request, form, formsets, change):
-        """Tickets have no inlines or many-to-many fields here."""
+        return super().save_form(request, form, change)
 
     def response_change(self, request, obj):
         # A transfer can take the ticket out of the user's scope: go back to the list instead of a 404.

@@ -21,6 +21,7 @@ from apps.common.api.views import SafeAPIView, ScopedViewSet
 
 from ..downloads import attachment_response
 from ..models import Attachment, Comment, Ticket, TicketEvent
+from ..permissions import write_role
 from ..selectors import (
     attachment_get_for_user,
     attachments_visible_to,
@@ -35,7 +36,6 @@ from .serializers import (
     CommentCreateSerializer,
     CommentSerializer,
     TicketEventSerializer,
-    api_role,
 )
 
 
@@ -72,7 +72,7 @@ class TicketCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Ticke
 
     def create(self, request, *args, **kwargs):
         ticket = self.ticket
-        serializer = CommentCreateSerializer(data=request.data, role=api_role(request.user))
+        serializer = CommentCreateSerializer(data=request.data, role=write_role(request.user))
         serializer.is_valid(raise_exception=True)
         comment = comment_add(ticket=ticket, actor=request.user, **serializer.validated_data)
         data = CommentSerializer(comment, context=self.get_serializer_context()).data

@@ -1,10 +1,10 @@
-"""Serializers of the tickets API, and the table of which role may write which ticket field.
+"""Serializers of the tickets API.
 
 Reads use one representation for every role (what a requester may not see is filtered out by the
 selectors, row by row). Other apps add read-only fields to a ticket's representation (the AI triage as
-`insight`) through apps/tickets/extensions.py. Writes are parsed by strict serializers narrowed to the
-caller's role: a field the role may not write, a read-only field, or an unknown key is a 400 that names it,
-never silently dropped.
+`insight`) through apps/tickets/extensions.py. Writes are parsed by strict serializers narrowed to the caller's
+role by the write table of apps/tickets/permissions.py: a field the role may not write, a read-only field, or
+an unknown key is a 400 that names it, never silently dropped.
 """
 
 from django.utils.functional import classproperty
@@ -15,53 +15,20 @@ from rest_framework.reverse import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.permissions import is_admin
 from apps.common.api.serializers import StrictSerializer
 from apps.departments.models import Department
 
 from .. import extensions
 from ..choices import Category, EventKind, Priority, Status
 from ..models import Attachment, Comment, Ticket, TicketEvent
-
-
-def api_role(user) -> str:
-    """The row of the write table that applies to `user`."""
-    if is_admin(user):
-        return Role.ADMIN
-    if user.is_active and user.is_staff:
-        return Role.AGENT
-    return Role.REQUESTER
-
-
-# ---- The write table -------------------------------------------------------------------------------------
-# Who may send which field. Department moves are not an edit: they go through POST .../transfer/.
-# `version` in an update is the optimistic-locking token (like If-Match), not a value to store.
-STAFF_CREATE_FIELDS = frozenset(
-    {"title", "description", "category", "priority", "language", "department", "requester", "assignee"}
+from ..permissions import (
+    COMMENT_CREATE_FIELDS,
+    REQUESTER_STATUSES,
+    STAFF_CREATE_FIELDS,
+    STAFF_UPDATE_FIELDS,
+    TICKET_CREATE_FIELDS,
+    TICKET_UPDATE_FIELDS,
 )
-STAFF_UPDATE_FIELDS = frozenset(
-    {"title", "description", "category", "priority", "language", "status", "assignee", "version"}
-)
-TICKET_CREATE_FIELDS: dict[str, frozenset[str]] = {
-    Role.REQUESTER: frozenset({"title", "description", "category"}),
-    Role.AGENT: STAFF_CREATE_FIELDS,
-    Role.ADMIN: STAFF_CREATE_FIELDS,
-}
-TICKET_UPDATE_FIELDS: dict[str, frozenset[str]] = {
-    # Close (new/open/resolved → closed) or reopen (resolved → open); the lifecycle rules decide the rest.
-    Role.REQUESTER: frozenset({"status", "version"}),
-    Role.AGENT: STAFF_UPDATE_FIELDS,
-    Role.ADMIN: STAFF_UPDATE_FIELDS,
-}
-REQUESTER_STATUSES = frozenset({Status.CLOSED, Status.OPEN})
-# Comments: requesters write public replies only (is_internal=true is a 400).
-COMMENT_CREATE_FIELDS: dict[str, frozenset[str]] = {
-    Role.REQUESTER: frozenset({"body", "is_internal"}),
-    Role.AGENT: frozenset({"body", "is_internal"}),
-    Role.ADMIN: frozenset({"body", "is_internal"}),
-}
-# Only admins delete tickets (DELETE /api/tickets/{id}/); the service enforces it.
-# -----------------------------------------------------------------------------------------------------------
 
 
 class TicketSerializer(serializers.ModelSerializer):

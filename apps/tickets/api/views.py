@@ -30,6 +30,7 @@ from .. import extensions
 from ..choices import Priority, Source, Status
 from ..filters import TicketFilter
 from ..models import Ticket
+from ..permissions import write_role
 from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to
 from ..services import (
     StaleTicketError,
@@ -44,7 +45,6 @@ from .serializers import (
     TicketSerializer,
     TicketTransferSerializer,
     TicketUpdateSerializer,
-    api_role,
 )
 
 
@@ -233,7 +233,7 @@ class TicketViewSet(
 
     def create(self, request, *args, **kwargs):
         user = request.user
-        serializer = TicketCreateSerializer(data=request.data, role=api_role(user))
+        serializer = TicketCreateSerializer(data=request.data, role=write_role(user))
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         department = data.get("department")  # None: routed (routing rules, else the default department)
@@ -253,7 +253,7 @@ class TicketViewSet(
 
     def update(self, request, *args, partial=False, **kwargs):
         ticket = self.get_object()
-        serializer = TicketUpdateSerializer(data=request.data, role=api_role(request.user), partial=partial)
+        serializer = TicketUpdateSerializer(data=request.data, role=write_role(request.user), partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         version = expected_version(request, ticket, changes.pop("version", None))

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from apps.common.csv.columns import normalise_header
 from apps.common.csv.report import RowError
+from apps.common.text import normalise_text
 
 from ..choices import OPEN_STATUSES, Category, Priority, Status
 from ..models import Ticket
@@ -73,8 +74,8 @@ class TicketCellReader:
         return title
 
     def _description(self, plan, values, *, required: bool = False) -> str | None:
-        description = values.get("description", "").replace("\r\n", "\n")
-        if not description.strip():
+        description = normalise_text(values.get("description", ""))
+        if not description:
             if required:
                 self._error(plan, "description", _("A description is required."))
             return None

@@ -38,6 +38,7 @@ from apps.accounts.permissions import is_admin
 from apps.common.csv.columns import ColumnMap
 from apps.common.csv.files import restore_formula
 from apps.common.csv.report import Action, PreviewRow, RowError
+from apps.common.text import normalise_text
 from apps.departments.models import Department, RoutingRule
 from apps.departments.patterns import matches
 
@@ -284,7 +285,7 @@ class TicketRowPlanner(TicketCellReader):
         ticket = plan.ticket
         notes = []
         edits = {}
-        for name, old in (("title", ticket.title), ("description", ticket.description.replace("\r\n", "\n"))):
+        for name, old in (("title", ticket.title), ("description", normalise_text(ticket.description))):
             if values.get(name, "").strip():
                 new = self._title(plan, values) if name == "title" else self._description(plan, values)
                 if new is not None and new != old:

@@ -14,8 +14,8 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
-from apps.accounts.services import user_set_departments
 from apps.departments.models import Department
+from apps.departments.services import user_set_departments
 from apps.tickets import permissions as perms
 from apps.tickets.models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
 from apps.tickets.services import ticket_assign

@@ -65,8 +65,6 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     "source": ("source", "channel", "via"),
 }
 REQUIRED_FIELDS = ("title", "description", "requester")
-# Columns that are understood but not imported.
-INFORMATIONAL_FIELDS = frozenset({"source"})
 
 _NOT_WORD = re.compile(r"[^0-9a-z]+")
 

@@ -62,11 +62,6 @@ def status_badge(status: str) -> SafeString:
     )
 
 
-@register.filter
-def requester_status(status: str) -> str:
-    return requester_status_label(status)
-
-
 @register.simple_tag
 def notifications_unread_count(user) -> int:
     """Unread notifications of the user, for the header's counter (static/notifications/unread-counter.js then

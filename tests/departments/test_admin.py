@@ -1,20 +1,12 @@
 """The departments admin: admins create and edit through the services, agents only look."""
 
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
 from apps.departments.models import Department
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
+from tests.support import assert_constant_queries, logged_in
 
 
 def department_data(department=None, **changes):
@@ -134,16 +126,17 @@ def test_agent_looks_but_cannot_change(agent, it_dept, billing_dept):
 
 def test_changelist_query_count_does_not_grow_with_rows(admin_user):
     browser = logged_in(admin_user)
+
+    def changelist():
+        return browser.get(reverse("admin:departments_department_changelist"))
+
+    def add_managed_departments(count):
+        for _ in range(count):
+            DepartmentFactory(members=[UserFactory(role=Role.AGENT)], manager=UserFactory(role=Role.AGENT))
+
     for _ in range(2):
         DepartmentFactory(members=[UserFactory(role=Role.AGENT)])
-    browser.get(reverse("admin:departments_department_changelist"))
+    changelist()  # warm up per-process caches
 
-    with CaptureQueriesContext(connection) as few:
-        browser.get(reverse("admin:departments_department_changelist"))
-    for _ in range(28):
-        DepartmentFactory(members=[UserFactory(role=Role.AGENT)], manager=UserFactory(role=Role.AGENT))
-    with CaptureQueriesContext(connection) as many:
-        response = browser.get(reverse("admin:departments_department_changelist"))
-
-    assert len(response.context["cl"].result_list) == 30
-    assert len(few) == len(many)
+    measured = assert_constant_queries(changelist, add_rows=add_managed_departments, existing=2)
+    assert len(measured.many.context["cl"].result_list) == 30

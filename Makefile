@@ -26,15 +26,13 @@ migrate: $(STAMP) ## Apply database migrations
 seed: migrate ## Load the demo data (idempotent)
 	DEBUG=true $(PY) manage.py seed_demo
 
+# scripts/run_dev.py supervises the web server and the worker: Ctrl-C or SIGTERM stops both, cleanly.
 run: migrate ## Run the app with demo data on SQLite, plus a worker (Ctrl-C stops both)
 	@DEBUG=true $(PY) manage.py seed_demo
 	@echo ""
 	@echo "  Ticket System on http://$(HOST):$(PORT)/   (back office: http://$(HOST):$(PORT)/admin/)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  DEBUG=true $(PY) manage.py qcluster & \
-	  DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT); \
-	  wait
+	@DEBUG=true exec $(PY) scripts/run_dev.py --host $(HOST) --port $(PORT)
 
 worker: $(STAMP) ## Run a django-q2 worker
 	$(PY) manage.py qcluster

@@ -1,7 +1,9 @@
 """Settings for Ticket System, read from the environment (and a `.env` file when present).
 
 With no variables set the project runs on one machine: SQLite, the ORM broker for django-q2, console
-e-mail and the local AI provider. Every variable is listed in `.env.example`.
+e-mail and the local AI provider. Every variable is listed in `.env.example`. The sections below are marked
+by comment headings; the back office's theme and sidebar (UNFOLD), which read no variables, are in
+config/unfold.py.
 """
 
 from datetime import timedelta
@@ -9,12 +11,12 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import reverse_lazy
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from apps.common.security import require_production_secret_key
+from config import unfold
 
+# Environment, debug, secret key, hosts --------------------------------------------------------------------------------
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -38,6 +40,7 @@ if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ENV=production requires ALLOWED_HOSTS: the site's host names, comma-separated.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# Applications, middleware, URLs, templates ----------------------------------------------------------------------------
 INSTALLED_APPS = [
     # unfold must come before django.contrib.admin to take over its templates.
     "unfold",
@@ -104,6 +107,7 @@ TEMPLATES = [
     },
 ]
 
+# Database -------------------------------------------------------------------------------------------------------------
 # SQLite by default. IMMEDIATE transactions and a busy timeout let a few simultaneous users write without
 # "database is locked"; PostgreSQL is used whenever DATABASE_URL names it (empty, as in .env.example: SQLite).
 _database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -115,6 +119,7 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Accounts: users, log-in, permissions ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -146,6 +151,7 @@ ANONYMOUS_USER_NAME = None
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
 
+# Languages and time zones ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("tr", _("Turkish")), ("de", _("German"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -153,6 +159,7 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# Static files, uploads and storage ------------------------------------------------------------------------------------
 STATIC_URL = "static/"
 # An empty variable (as in .env.example) means the default, for the paths and the mode-dependent switches below.
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or BASE_DIR / "staticfiles")
@@ -191,6 +198,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# E-mail ---------------------------------------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ticket System <support@localhost>")
 # SMTP (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend), and the folder of the file-based backend.
@@ -205,6 +213,7 @@ EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails
 # The address of the site as people reach it, for the links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Cache and background workers (django-q2) -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
 # The cache holds the log-in and API throttle counters, so every process must share it: Redis when
@@ -235,6 +244,7 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Notifications and SLAs -----------------------------------------------------------------------------------------------
 # Notifications (apps/notifications): in-app and e-mail, each person choosing per kind. Off: events are still
 # recorded, nobody is told. Browsers poll the unread counter every NOTIFICATIONS_POLL_SECONDS.
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
@@ -243,6 +253,7 @@ NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 
+# AI -------------------------------------------------------------------------------------------------------------------
 # AI (apps/ai): triage of new tickets and translation. AI_PROVIDER is local (offline: language detection,
 # English sentiment, keyword categories, no translation), google (Cloud Natural Language v2 + Translation v3)
 # or disabled. Every Google call has a timeout and retries (503/429 only) stop after AI_RETRY_DEADLINE seconds;
@@ -261,6 +272,7 @@ GOOGLE_CLOUD_LOCATION = env.str("GOOGLE_CLOUD_LOCATION", default="global")
 # Empty: Google's own endpoints. Set it to talk to another endpoint (a proxy, or a local fake in tests).
 GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
 
+# Tickets: attachments, request bodies, references ---------------------------------------------------------------------
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
@@ -274,6 +286,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 
 TICKET_REFERENCE_PREFIX = env.str("TICKET_REFERENCE_PREFIX", default="TCK")
 
+# REST API: DRF, JWT, OpenAPI ------------------------------------------------------------------------------------------
 # REST API (/api/): JWT for programs, the session for the browsable API and the docs page.
 # Lists are paginated; the safe defaults of every view are in apps/common/api/.
 REST_FRAMEWORK = {
@@ -346,6 +359,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Security (production switches and the defaults everywhere) -----------------------------------------------------------
 # Production (DJANGO_ENV=production): HTTPS only, secure cookies, HSTS, static files served by whitenoise under
 # hashed names (run `collectstatic` on deploy). Behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER to the
 # header the proxy sets (X-Forwarded-Proto; the proxy must overwrite it on every request), so that Django knows
@@ -373,6 +387,7 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 
+# Logging --------------------------------------------------------------------------------------------------------------
 # Logs go to stdout: one JSON object per line in production (LOG_FORMAT=json), plain text elsewhere. Every record
 # passes RedactSecretsFilter first (apps/common/logs.py). With LOG_REQUESTS (on in production) the app writes the
 # access log itself, through the same filter: run gunicorn without --access-logfile.
@@ -400,128 +415,12 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
-UNFOLD = {
-    "SITE_TITLE": _("Ticket System"),
-    "SITE_HEADER": _("Ticket System"),
-    "SITE_SYMBOL": "support_agent",
-    "SHOW_HISTORY": True,
-    "SHOW_VIEW_ON_SITE": False,
-    # The back office's start page: ticket figures for the user's scope (apps/tickets/stats.py).
-    "DASHBOARD_CALLBACK": "apps.tickets.dashboard.dashboard_callback",
-    # The unread-notifications counter of the sidebar refreshes itself (static/notifications/).
-    "SCRIPTS": ["apps.notifications.admin.counter_script_url"],
-    "STYLES": ["apps.notifications.admin.counter_style_url"],
-    "COLORS": {
-        "primary": {
-            "50": "oklch(97.7% .014 308.299)",
-            "100": "oklch(94.6% .033 307.174)",
-            "200": "oklch(90.2% .063 306.703)",
-            "300": "oklch(82.7% .119 306.383)",
-            "400": "oklch(71.4% .203 305.504)",
-            "500": "oklch(62.7% .265 303.9)",
-            "600": "oklch(55.8% .288 302.321)",
-            "700": "oklch(49.6% .265 301.924)",
-            "800": "oklch(43.8% .218 303.724)",
-            "900": "oklch(38.1% .176 304.987)",
-            "950": "oklch(29.1% .149 302.717)",
-        },
-    },
-    "SIDEBAR": {
-        "show_search": True,
-        "show_all_applications": False,
-        "navigation": [
-            {
-                "title": _("Work"),
-                "items": [
-                    {
-                        "title": _("Tickets"),
-                        "icon": "confirmation_number",
-                        "link": reverse_lazy("admin:tickets_ticket_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("My open tickets"),
-                        "icon": "assignment_ind",
-                        "link": format_lazy(
-                            "{}?assignee=me&status__in=new,open,in_progress,waiting",
-                            reverse_lazy("admin:tickets_ticket_changelist"),
-                        ),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Unassigned"),
-                        "icon": "inbox",
-                        "link": format_lazy("{}?assignee=none", reverse_lazy("admin:tickets_ticket_changelist")),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Breaching soon"),
-                        "icon": "timer",
-                        "link": format_lazy("{}?sla=breaching_soon", reverse_lazy("admin:tickets_ticket_changelist")),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Notifications"),
-                        "icon": "notifications",
-                        "link": reverse_lazy("admin:notifications_notification_changelist"),
-                        "badge": "apps.notifications.admin.unread_badge",
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                ],
-            },
-            {
-                "title": _("Administration"),
-                "collapsible": True,
-                "items": [
-                    {
-                        "title": _("Departments"),
-                        "icon": "apartment",
-                        "link": reverse_lazy("admin:departments_department_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Routing rules"),
-                        "icon": "alt_route",
-                        "link": reverse_lazy("admin:departments_routingrule_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("SLA policies"),
-                        "icon": "timer",
-                        "link": reverse_lazy("admin:departments_slapolicy_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Agent availability"),
-                        "icon": "event_available",
-                        "link": reverse_lazy("admin:departments_agent_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Users"),
-                        "icon": "group",
-                        "link": reverse_lazy("admin:accounts_user_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_staff",
-                    },
-                    {
-                        "title": _("Groups"),
-                        "icon": "shield_person",
-                        "link": reverse_lazy("admin:auth_group_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_admin",
-                    },
-                    {
-                        "title": _("Background tasks"),
-                        "icon": "schedule",
-                        "link": reverse_lazy("admin:django_q_task_changelist"),
-                        "permission": "apps.accounts.permissions.sidebar_is_admin",
-                    },
-                ],
-            },
-        ],
-    },
-}
+# Back office (django-unfold) ------------------------------------------------------------------------------------------
+# Theme, start page and sidebar: config/unfold.py.
+UNFOLD = unfold.UNFOLD
 
-# CSV import and export (django-import-export in the back office; `manage.py import_tickets` / `export_tickets`).
+# CSV import and export ------------------------------------------------------------------------------------------------
+# In the back office (django-import-export) and with `manage.py import_tickets` / `export_tickets`.
 # Uploads bigger than IMPORT_UPLOAD_MAX_BYTES are refused from their size alone; larger files go through the
 # import_tickets command, which streams them. Ticket imports only run for admins and holders of
 # tickets.import_ticket; exports hold only the tickets the user can see.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small organisation with two departments and one person per role."""
+"""Shared fixtures: a small organisation with two departments, one person per role, and carol in the portal."""
 
 import pytest
 from django.utils import translation
@@ -6,6 +6,7 @@ from django.utils import translation
 from apps.accounts.choices import Role
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
+from tests.support import logged_in
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +83,9 @@ def requester(db):
 @pytest.fixture
 def other_requester(db):
     return UserFactory(username="dave", role=Role.REQUESTER)
+
+
+@pytest.fixture
+def carol(requester):
+    """carol (requester) logged in: the portal as she sees it."""
+    return logged_in(requester)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from apps.accounts.choices import Role
 from apps.tickets.services import attachment_add
 from tests.accounts.factories import UserFactory
-from tests.api_support import reset_throttles
+from tests.support import reset_throttles
 from tests.tickets.factories import TicketFactory
 
 schemathesis = pytest.importorskip("schemathesis")

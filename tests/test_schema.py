@@ -6,12 +6,11 @@ from types import SimpleNamespace
 import pytest
 import yaml
 from django.core.management import call_command
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.permissions import IsAuthenticated
 
 from apps.common.api.views import DescriptionOnlyMetadata, SafeViewMixin
-from tests.api_support import jwt_client
+from tests.support import jwt_client, logged_in
 
 # Every documented operation; adding an endpoint means adding it here on purpose.
 OPERATIONS = {
@@ -144,9 +143,7 @@ def test_the_schema_does_not_depend_on_who_asks(db, admin_user, requester):
 
 
 def test_docs_page_is_served_without_a_cdn(db, agent):
-    browser = Client()
-    browser.force_login(agent)
-    response = browser.get("/api/docs/")
+    response = logged_in(agent).get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html

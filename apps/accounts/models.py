@@ -67,18 +67,6 @@ class User(AbstractUser):
             kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
         super().save(*args, **kwargs)
 
-    @property
-    def is_admin(self) -> bool:
-        return self.is_active and self.role == Role.ADMIN
-
-    @property
-    def is_agent(self) -> bool:
-        return self.is_active and self.role == Role.AGENT
-
-    @property
-    def is_requester(self) -> bool:
-        return self.role == Role.REQUESTER
-
     def __str__(self) -> str:
         full = self.get_full_name()
         return f"{full} ({self.username})" if full else self.username

@@ -11,8 +11,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from apps.accounts.choices import Role
-from apps.tickets.api.serializers import api_role
 from apps.tickets.extensions import ApiAction, ApiField
+from apps.tickets.permissions import write_role
 
 from .models import TicketInsight
 from .providers import ProviderError, TranslationUnavailable
@@ -47,7 +47,7 @@ class TicketInsightField(serializers.Field):
 
     def to_representation(self, ticket):
         request = self.context.get("request")
-        if request is None or api_role(request.user) == Role.REQUESTER:
+        if request is None or write_role(request.user) == Role.REQUESTER:
             return None
         insight = getattr(ticket, "insight", None)  # select_related by the ticket list: no query per row
         return None if insight is None else self.insight_serializer.to_representation(insight)

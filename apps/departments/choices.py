@@ -11,9 +11,6 @@ class AssignmentPolicy(models.TextChoices):
     LEAST_OPEN = "least_open", _("Least open tickets")
 
 
-AUTOMATIC_POLICIES = frozenset({AssignmentPolicy.ROUND_ROBIN, AssignmentPolicy.LEAST_OPEN})
-
-
 class RuleField(models.TextChoices):
     KEYWORDS = "keywords", _("Title or description contains a keyword")
     REGEX = "regex", _("Title or description matches a regular expression")

@@ -1,4 +1,7 @@
-"""Portal forms for tickets. Every upload is checked here, before any service is called."""
+"""Portal forms for tickets, and the attachments field the back office's reply uses too.
+
+Every upload is checked here, before any service is called.
+"""
 
 from django import forms
 from django.conf import settings
@@ -53,7 +56,10 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class AttachmentsField(forms.FileField):
-    """Zero or more files; each one is checked with validate_upload and every refusal is reported."""
+    """Zero or more files; each one is checked with validate_upload and every refusal is reported.
+
+    The portal's forms and the back office's ticket form (with unfold's widget) share it: one set of rules.
+    """
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", MultipleFileInput())

@@ -3,19 +3,13 @@ look."""
 
 import pytest
 from django.contrib.auth.models import Group
-from django.test import Client
 from django.urls import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.departments.models import Department
 from tests.accounts.factories import UserFactory
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
+from tests.support import assert_constant_queries, logged_in
 
 
 def change_data(user, **changes):
@@ -221,20 +215,19 @@ def test_admin_pages_render(admin_user, agent, it_dept):
 
 
 def test_user_changelist_query_count_does_not_grow_with_rows(admin_user, it_dept):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     browser = logged_in(admin_user)
+
+    def changelist():
+        return browser.get(reverse("admin:accounts_user_changelist"))
+
     UserFactory.create_batch(2, role=Role.AGENT, departments=[it_dept])
-    browser.get(reverse("admin:accounts_user_changelist"))
+    changelist()  # warm up per-process caches
 
-    with CaptureQueriesContext(connection) as few:
-        browser.get(reverse("admin:accounts_user_changelist"))
-    UserFactory.create_batch(28, role=Role.AGENT, departments=[it_dept])
-    with CaptureQueriesContext(connection) as many:
-        browser.get(reverse("admin:accounts_user_changelist"))
-
-    assert len(few) == len(many)
+    assert_constant_queries(
+        changelist,
+        add_rows=lambda count: UserFactory.create_batch(count, role=Role.AGENT, departments=[it_dept]),
+        existing=2,
+    )
 
 
 @pytest.mark.parametrize(

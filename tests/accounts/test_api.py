@@ -1,13 +1,11 @@
 """Users API: admins see everyone, agents their colleagues and requesters, requesters nobody (403)."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.choices import Role
 from apps.departments.services import user_set_departments
 from tests.accounts.factories import UserFactory
-from tests.api_support import db_state, jwt_client, reset_throttles
+from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 USERS = "/api/users/"
@@ -124,23 +122,20 @@ def test_user_list_query_count_does_not_grow_with_rows(role, admin_user, agent, 
     """2 rows, then 30: half colleagues of alice, half requesters of IT tickets."""
     user = admin_user if role == "admin" else agent
 
-    def queries(rows: int) -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            response = jwt_client(user).get(f"{USERS}?page_size=100")
-        assert response.status_code == 200
-        assert len(response.json()["results"]) == rows
-        return len(ctx.captured_queries)
+    def add_rows(count):
+        for i in range(count - (role == "agent")):
+            if i % 2:
+                UserFactory(role=Role.AGENT, departments=[it_dept])
+            else:
+                TicketFactory(department=it_dept, requester=UserFactory())
+        if role == "agent":  # the admin is not one of alice's rows: one more to make 30
+            UserFactory(role=Role.AGENT, departments=[it_dept])
 
     if role == "agent":  # admin and alice are the admin's 2 rows; alice and erin are alice's
         UserFactory(username="erin", role=Role.AGENT, departments=[it_dept])
-    at_2 = queries(2)
-    for i in range(28 - (role == "agent")):
-        if i % 2:
-            UserFactory(role=Role.AGENT, departments=[it_dept])
-        else:
-            TicketFactory(department=it_dept, requester=UserFactory())
-    if role == "agent":  # the admin is not one of alice's rows: one more to make 30
-        UserFactory(role=Role.AGENT, departments=[it_dept])
-    at_30 = queries(30)
+    measured = assert_constant_queries(
+        lambda: jwt_client(user).get(f"{USERS}?page_size=100"), add_rows=add_rows, existing=2
+    )
+    assert [len(response.json()["results"]) for response in (measured.few, measured.many)] == [2, 30]
     # JWT user, page, department memberships.
-    assert at_2 == at_30 == 3
+    assert measured.queries == 3

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import User
-from tests.api_support import jwt_client, reset_throttles
+from tests.support import jwt_client, reset_throttles
 
 OBTAIN = "/api/token/"
 REFRESH = "/api/token/refresh/"

@@ -24,7 +24,7 @@ from apps.tickets import services
 from apps.tickets.choices import Status
 from apps.tickets.models import Ticket
 from tests.accounts.factories import UserFactory
-from tests.tickets.conftest import logged_in
+from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
 LOGIN_URL = reverse("accounts:login")

@@ -11,7 +11,7 @@ from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.departments.models import Department
 from tests.accounts.factories import UserFactory
-from tests.tickets.conftest import logged_in
+from tests.support import logged_in
 
 USERS_IMPORT = reverse("admin:accounts_user_import")
 USERS_CONFIRM = reverse("admin:accounts_user_process_import")

@@ -7,7 +7,7 @@ from apps.ai.choices import InsightStatus
 from apps.ai.models import TicketInsight
 from apps.tickets.choices import EventKind, Priority
 from apps.tickets.models import Ticket, TicketEvent
-from tests.tickets.conftest import logged_in
+from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.utils.translation import gettext, override
 
 from apps.ai.models import Translation
 from apps.tickets.services import comment_add
-from tests.tickets.conftest import logged_in
+from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

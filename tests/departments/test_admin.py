@@ -3,9 +3,6 @@ refusal is a form error and changes nothing), agents only look and mark only the
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
@@ -15,12 +12,7 @@ from apps.departments.models import Department, RoutingRule, SlaPolicy
 from apps.departments.services import agent_set_availability, routing_rule_save, sla_policy_save
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
+from tests.support import assert_constant_queries, logged_in
 
 
 def department_data(department=None, **changes):
@@ -140,19 +132,20 @@ def test_agent_looks_but_cannot_change(agent, it_dept, billing_dept):
 
 def test_changelist_query_count_does_not_grow_with_rows(admin_user):
     browser = logged_in(admin_user)
+
+    def changelist():
+        return browser.get(reverse("admin:departments_department_changelist"))
+
+    def add_managed_departments(count):
+        for _ in range(count):
+            DepartmentFactory(members=[UserFactory(role=Role.AGENT)], manager=UserFactory(role=Role.AGENT))
+
     for _ in range(2):
         DepartmentFactory(members=[UserFactory(role=Role.AGENT)])
-    browser.get(reverse("admin:departments_department_changelist"))
+    changelist()  # warm up per-process caches
 
-    with CaptureQueriesContext(connection) as few:
-        browser.get(reverse("admin:departments_department_changelist"))
-    for _ in range(28):
-        DepartmentFactory(members=[UserFactory(role=Role.AGENT)], manager=UserFactory(role=Role.AGENT))
-    with CaptureQueriesContext(connection) as many:
-        response = browser.get(reverse("admin:departments_department_changelist"))
-
-    assert len(response.context["cl"].result_list) == 30
-    assert len(few) == len(many)
+    measured = assert_constant_queries(changelist, add_rows=add_managed_departments, existing=2)
+    assert len(measured.many.context["cl"].result_list) == 30
 
 
 # Routing rules and SLA policies save through their services: a refusal is a form error, nothing changes.

@@ -1,11 +1,9 @@
 """Departments API: every signed-in user lists them; requesters see the active ones only."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
-from tests.api_support import db_state, jwt_client, reset_throttles
 from tests.departments.factories import DepartmentFactory
+from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
 
 DEPARTMENTS = "/api/departments/"
 
@@ -72,13 +70,9 @@ def test_departments_api_is_read_only(departments, admin_user):
 
 
 def test_department_list_query_count_does_not_grow_with_rows(agent, it_dept):
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as ctx:
-            assert jwt_client(agent).get(f"{DEPARTMENTS}?page_size=100").status_code == 200
-        return len(ctx.captured_queries)
-
-    DepartmentFactory()
-    at_2 = queries()
-    for _ in range(28):
-        DepartmentFactory()
-    assert queries() == at_2 == 2  # JWT user, page
+    measured = assert_constant_queries(
+        lambda: jwt_client(agent).get(f"{DEPARTMENTS}?page_size=100"),
+        add_rows=DepartmentFactory.create_batch,
+        existing=1,  # IT Support
+    )
+    assert measured.queries == 2  # JWT user, page

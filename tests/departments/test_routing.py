@@ -2,7 +2,6 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import Client
 from django.urls import reverse
 
 from apps.departments.choices import RuleField
@@ -13,6 +12,7 @@ from apps.tickets.choices import Category, EventKind
 from apps.tickets.history import history_lines
 from apps.tickets.services import ticket_create
 from tests.departments.factories import DepartmentFactory
+from tests.support import logged_in
 
 
 def rule(department, field, pattern, order=100, **extra) -> RoutingRule:
@@ -109,8 +109,7 @@ def test_an_unusable_pattern_is_refused_when_the_rule_is_saved(field, pattern, m
 
 
 def test_the_admin_form_shows_an_invalid_regex_on_the_pattern_field(admin_user, billing_dept):
-    browser = Client()
-    browser.force_login(admin_user)
+    browser = logged_in(admin_user)
     data = {"order": "10", "field": RuleField.REGEX, "pattern": "[a-", "department": str(billing_dept.pk)}
 
     response = browser.post(reverse("admin:departments_routingrule_add"), {**data, "is_active": "on"})
@@ -123,9 +122,7 @@ def test_the_admin_form_shows_an_invalid_regex_on_the_pattern_field(admin_user, 
 
 
 def test_the_admin_saves_a_valid_rule_and_agents_only_look(admin_user, agent, billing_dept):
-    admin_browser, agent_browser = Client(), Client()
-    admin_browser.force_login(admin_user)
-    agent_browser.force_login(agent)
+    admin_browser, agent_browser = logged_in(admin_user), logged_in(agent)
     data = {"order": "10", "field": RuleField.KEYWORDS, "pattern": "invoice", "department": str(billing_dept.pk)}
 
     assert agent_browser.post(reverse("admin:departments_routingrule_add"), data).status_code == 403

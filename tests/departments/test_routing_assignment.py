@@ -6,7 +6,6 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
@@ -21,6 +20,7 @@ from apps.tickets.models import Ticket
 from apps.tickets.services import ticket_create, ticket_transfer, ticket_transition
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
+from tests.support import assert_constant_queries, logged_in
 
 
 @pytest.fixture
@@ -157,21 +157,14 @@ def test_agents_mark_themselves_away_and_admins_anyone(team, admin_user):
 
 def test_the_availability_page_costs_the_same_queries_for_two_or_thirty_agents(admin_user):
     department = DepartmentFactory()
-    browser = Client()
-    browser.force_login(admin_user)
+    browser = logged_in(admin_user)
     url = reverse("admin:departments_agent_changelist")
 
-    def page_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert browser.get(url).status_code == 200
-        return len(queries)
-
-    UserFactory(role=Role.AGENT, departments=[department])
-    two = page_queries()  # the admin and one agent
-    for _ in range(28):
-        UserFactory(role=Role.AGENT, departments=[department])
-
-    assert page_queries() == two
+    assert_constant_queries(
+        lambda: browser.get(url),
+        add_rows=lambda count: UserFactory.create_batch(count, role=Role.AGENT, departments=[department]),
+        existing=1,  # the admin
+    )
 
 
 @pytest.mark.postgres

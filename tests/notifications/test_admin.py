@@ -1,23 +1,15 @@
 """Notifications in the back office: each person's own list, read marks, preferences and the sidebar counter."""
 
 import pytest
-from django.db import connection
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.notifications.choices import NotificationKind
 from apps.notifications.models import Notification, NotificationPreference
 from tests.notifications.factories import NotificationFactory
+from tests.support import assert_constant_queries, logged_in
 
 CHANGELIST = reverse("admin:notifications_notification_changelist")
 PREFERENCES = reverse("admin:notifications_notification_preferences")
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 def notify(user, ticket, count=1, **fields):
@@ -65,15 +57,7 @@ def test_nobody_edits_or_deletes_notifications_here(agent, admin_user, it_ticket
 def test_the_changelist_costs_the_same_queries_for_two_or_thirty(agent, it_ticket):
     browser = logged_in(agent)
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert browser.get(CHANGELIST).status_code == 200
-        return len(captured)
-
-    notify(agent, it_ticket, 2)
-    two = queries()
-    notify(agent, it_ticket, 28)
-    assert queries() == two
+    assert_constant_queries(lambda: browser.get(CHANGELIST), add_rows=lambda count: notify(agent, it_ticket, count))
 
 
 @pytest.mark.parametrize("count", [0, 4])

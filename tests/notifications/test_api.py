@@ -1,12 +1,10 @@
 """GET /api/notifications/ and its read marks: your own notifications only, whatever your role."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.notifications.models import Notification
-from tests.api_support import jwt_client
 from tests.notifications.factories import NotificationFactory
+from tests.support import assert_constant_queries, jwt_client
 
 LIST = "/api/notifications/"
 
@@ -98,12 +96,6 @@ def test_unknown_parameters_and_values_are_400(agent, query):
 def test_the_list_costs_the_same_queries_for_two_or_thirty(agent, it_ticket):
     client = jwt_client(agent)
 
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(LIST, {"page_size": 50}).status_code == 200
-        return len(captured)
-
-    notify(agent, it_ticket, 2)
-    two = queries()
-    notify(agent, it_ticket, 28)
-    assert queries() == two
+    assert_constant_queries(
+        lambda: client.get(LIST, {"page_size": 50}), add_rows=lambda count: notify(agent, it_ticket, count)
+    )

@@ -2,30 +2,17 @@
 
 import re
 
-import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.notifications.choices import NotificationKind
 from apps.notifications.models import Notification, NotificationPreference
 from tests.notifications.factories import NotificationFactory
+from tests.support import assert_constant_queries
 
 COUNT_URL = reverse("notifications:unread_count")
 LIST_URL = reverse("portal:notifications")
 READ_ALL_URL = reverse("notifications:read_all")
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
-
-
-@pytest.fixture
-def carol(requester):
-    return logged_in(requester)
 
 
 def notify(user, ticket, count=1, **fields):
@@ -54,15 +41,10 @@ def test_the_counter_answers_json_with_an_etag_and_304_while_nothing_changed(car
 
 
 def test_the_counter_costs_the_same_few_queries_however_many_notifications(carol, requester, it_ticket):
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert carol.get(COUNT_URL).status_code == 200
-        return len(captured)
-
-    notify(requester, it_ticket, 2)
-    two = queries()
-    notify(requester, it_ticket, 28)
-    assert queries() == two == 3  # session, user, the count
+    measured = assert_constant_queries(
+        lambda: carol.get(COUNT_URL), add_rows=lambda count: notify(requester, it_ticket, count)
+    )
+    assert measured.queries == 3  # session, user, the count
 
 
 def test_the_counter_counts_only_your_unread_in_app_notifications(carol, requester, other_requester, it_ticket):
@@ -107,16 +89,12 @@ def test_the_list_shows_your_notifications_newest_first(carol, requester, other_
     assert 'id="mark-all-read"' in html
 
 
-def test_the_list_costs_the_same_queries_for_two_or_thirty(carol, requester, it_ticket):
-    def queries() -> int:
-        with CaptureQueriesContext(connection) as captured:
-            assert carol.get(LIST_URL).status_code == 200
-        return len(captured)
-
-    notify(requester, it_ticket, 2)
-    two = queries()
-    notify(requester, it_ticket, 18)  # one full page of 20
-    assert queries() == two
+def test_the_list_costs_the_same_queries_for_two_or_twenty(carol, requester, it_ticket):
+    assert_constant_queries(
+        lambda: carol.get(LIST_URL),
+        add_rows=lambda count: notify(requester, it_ticket, count),
+        rows=(2, 20),  # 20: one full page
+    )
 
 
 def test_opening_a_notification_marks_it_read_and_goes_to_the_ticket(carol, requester, it_ticket):

@@ -1,17 +1,9 @@
-"""Fixtures for the ticket back office and portal: tickets in two departments, logged-in browsers, portal helpers."""
+"""Fixtures of the ticket tests: tickets in two departments, back-office browsers, the change form's POST data."""
 
 import pytest
-from django.test import Client
-from django.urls import reverse
 
-from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
+from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
-
-
-def logged_in(user) -> Client:
-    browser = Client()
-    browser.force_login(user)
-    return browser
 
 
 @pytest.fixture
@@ -74,37 +66,3 @@ def ticket_form_data():
         return {k: v for k, v in data.items() if v is not None}
 
     return build
-
-
-# The portal, as the requester carol sees it (tests/tickets/test_portal_*.py) ---------------------------------
-
-PDF = b"%PDF-1.4 a small pdf"
-
-
-def detail_url(ticket) -> str:
-    return reverse("portal:ticket_detail", args=[ticket.pk])
-
-
-def reply_url(ticket) -> str:
-    return reverse("portal:ticket_reply", args=[ticket.pk])
-
-
-def transition_url(ticket) -> str:
-    return reverse("portal:ticket_transition", args=[ticket.pk])
-
-
-def database_state() -> tuple:
-    """What a refused portal request must leave as it was."""
-    return (
-        Ticket.objects.count(),
-        Comment.objects.count(),
-        Attachment.objects.count(),
-        TicketEvent.objects.count(),
-        list(Ticket.objects.order_by("pk").values_list("status", "version")),
-    )
-
-
-@pytest.fixture
-def carol(requester):
-    """carol (requester) in the portal."""
-    return logged_in(requester)

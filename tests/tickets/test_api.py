@@ -4,8 +4,6 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts.choices import Role
@@ -15,7 +13,7 @@ from apps.tickets.models import Ticket, TicketEvent
 from apps.tickets.services import ticket_assign, ticket_transition
 from apps.tickets.services import ticket_update as service_ticket_update
 from tests.accounts.factories import UserFactory
-from tests.api_support import db_state, jwt_client, references, reset_throttles
+from tests.support import assert_constant_queries, db_state, jwt_client, references, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 LIST = "/api/tickets/"
@@ -252,26 +250,21 @@ def test_detail_refuses_list_parameters(agent, varied):
     assert list(response.json()) == ["status"]
 
 
-def _list_queries(client, path) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize("role", ["admin", "agent", "requester"])
-def test_ticket_list_query_count_does_not_grow_with_rows(role, admin_user, agent, requester, it_dept):
+@pytest.mark.parametrize(
+    ("extra", "queries"),
+    # JWT user and the page (one row more than the page: no count); count=true adds the count.
+    [("", 2), ("&count=true", 3)],
+)
+def test_ticket_list_query_count_does_not_grow_with_rows(role, extra, queries, admin_user, agent, requester, it_dept):
     user = {"admin": admin_user, "agent": agent, "requester": requester}[role]
     client = jwt_client(user)
-    for _ in range(2):
-        TicketFactory(department=it_dept, requester=requester)
-    at_2 = [_list_queries(client, f"{LIST}?page_size=100{extra}") for extra in ("", "&count=true")]
-    for _ in range(28):
-        TicketFactory(department=it_dept, requester=requester)
-    at_30 = [_list_queries(client, f"{LIST}?page_size=100{extra}") for extra in ("", "&count=true")]
-    assert len(jwt_client(user).get(f"{LIST}?page_size=100").json()["results"]) == 30
-    # JWT user and the page (one row more than the page: no count); count=true adds the count.
-    assert at_2 == at_30 == [2, 3]
+    measured = assert_constant_queries(
+        lambda: client.get(f"{LIST}?page_size=100{extra}"),
+        add_rows=lambda count: TicketFactory.create_batch(count, department=it_dept, requester=requester),
+    )
+    assert len(measured.many.json()["results"]) == 30
+    assert measured.queries == queries
 
 
 def test_pages_link_to_each_other_without_counting(agent, requester, it_dept):

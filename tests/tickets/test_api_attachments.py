@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.tickets.models import Attachment
 from apps.tickets.services import attachment_add, comment_add
-from tests.api_support import db_state, jwt_client, reset_throttles
+from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
@@ -203,14 +201,13 @@ def test_download_of_a_missing_id_or_file_is_404(agent, files):
 def test_attachment_list_query_count_does_not_grow_with_rows(ticket, agent, requester):
     client = jwt_client(agent)
 
-    def queries():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(attachments(ticket)).status_code == 200
-        return len(ctx.captured_queries)
+    def add_more(count):
+        for i in range(count):
+            attachment_add(ticket=ticket, actor=requester, upload=upload(f"more-{i}.png", PNG))
 
     for i in range(2):
         attachment_add(ticket=ticket, actor=requester, upload=upload(f"{i}.png", PNG))
-    at_2 = queries()
-    for i in range(20):
-        attachment_add(ticket=ticket, actor=requester, upload=upload(f"more-{i}.png", PNG))
-    assert queries() == at_2 == 3  # JWT user, ticket, page
+    measured = assert_constant_queries(
+        lambda: client.get(attachments(ticket)), add_rows=add_more, rows=(2, 22), existing=2
+    )
+    assert measured.queries == 3  # JWT user, ticket, page

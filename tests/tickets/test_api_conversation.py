@@ -1,13 +1,11 @@
 """Comments and history of a ticket through the API: internal notes stay internal, out of scope is 404."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.tickets.choices import EventKind
 from apps.tickets.models import Comment
 from apps.tickets.services import comment_add
-from tests.api_support import db_state, jwt_client, reset_throttles
+from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 
@@ -134,23 +132,18 @@ def test_comment_lists_take_no_query_parameters(ticket, agent):
     assert list(response.json()) == ["ordering"]
 
 
-def _queries(client, path) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
-    assert response.status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_comment_list_query_count_does_not_grow_with_rows(ticket, agent):
     client = jwt_client(agent)
     path = f"{comments(ticket)}?page_size=100"
-    at_2 = _queries(client, path)
-    for i in range(28):
-        comment_add(ticket=ticket, actor=agent, body=f"Update {i}", is_internal=i % 3 == 0)
-    at_30 = _queries(client, path)
-    assert len(client.get(path).json()["results"]) == 30
+
+    def add_comments(count):
+        for i in range(count):
+            comment_add(ticket=ticket, actor=agent, body=f"Update {i}", is_internal=i % 3 == 0)
+
+    measured = assert_constant_queries(lambda: client.get(path), add_rows=add_comments, existing=2)  # reply and note
+    assert len(measured.many.json()["results"]) == 30
     # JWT user, ticket, comments with authors, their attachments.
-    assert at_2 == at_30 == 4
+    assert measured.queries == 4
 
 
 def test_history_hides_internal_events_from_requesters(ticket, agent, requester):
@@ -169,7 +162,13 @@ def test_history_of_an_invisible_ticket_is_404(request, ticket, who):
 
 def test_history_query_count_does_not_grow_with_rows(ticket, agent):
     client = jwt_client(agent)
-    at_3 = _queries(client, events(ticket))
-    for i in range(20):
-        comment_add(ticket=ticket, actor=agent, body=f"Update {i}")
-    assert _queries(client, events(ticket)) == at_3 == 3  # JWT user, ticket, events with actors
+
+    def add_events(count):
+        for i in range(count):
+            comment_add(ticket=ticket, actor=agent, body=f"Update {i}")
+
+    # Created, the reply and the note; then 20 replies more.
+    measured = assert_constant_queries(
+        lambda: client.get(events(ticket)), add_rows=add_events, rows=(3, 23), existing=3
+    )
+    assert measured.queries == 3  # JWT user, ticket, events with actors

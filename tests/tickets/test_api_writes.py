@@ -7,7 +7,7 @@ from apps.tickets.choices import EventKind, Status
 from apps.tickets.models import Ticket, TicketGroupObjectPermission
 from apps.tickets.services import ticket_transition, ticket_update
 from tests.accounts.factories import UserFactory
-from tests.api_support import db_state, jwt_client, reset_throttles
+from tests.support import db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 

@@ -16,7 +16,7 @@ from apps.tickets.dashboard import dashboard_context, format_duration
 from apps.tickets.models import Ticket
 from apps.tickets.stats import ticket_stats
 from tests.accounts.factories import UserFactory
-from tests.tickets.conftest import logged_in
+from tests.support import jwt_client, logged_in
 from tests.tickets.factories import TicketFactory
 
 INDEX = reverse("admin:index")
@@ -284,8 +284,6 @@ def test_query_count_is_the_same_at_10_and_200_tickets(
 
 
 def test_api_stats_serve_the_same_figures(agent, fixed_data):
-    from tests.api_support import jwt_client
-
     response = jwt_client(agent).get("/api/stats/")
 
     assert response.status_code == 200
@@ -297,7 +295,5 @@ def test_api_stats_serve_the_same_figures(agent, fixed_data):
 
 
 def test_api_stats_refuse_requesters_and_anonymous(requester, fixed_data):
-    from tests.api_support import jwt_client
-
     assert jwt_client(requester).get("/api/stats/").status_code == 403
     assert jwt_client(None).get("/api/stats/").status_code == 401

@@ -13,14 +13,11 @@ from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.tickets.choices import EventKind, Priority, Source, Status
 from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import (
-    ReferenceSequence,
     Ticket,
-    TicketEvent,
-    TicketGroupObjectPermission,
-    TicketUserObjectPermission,
 )
 from apps.tickets.selectors import tickets_visible_to
 from tests.accounts.factories import UserFactory
+from tests.support import db_state, logged_in
 
 IMPORT_URL = reverse("admin:tickets_ticket_import")
 CONFIRM_URL = reverse("admin:tickets_ticket_process_import")
@@ -39,18 +36,6 @@ def as_csv_file(data: bytes, name: str = "tickets.csv"):
 def run(data: bytes, *, actor=None, dry_run=False, **options):
     return tickets_import(
         actor=actor, csv_file=as_csv_file(data), dry_run=dry_run, options=ImportOptions.from_settings(**options)
-    )
-
-
-def database_state() -> tuple:
-    """Everything an import could write."""
-    return (
-        Ticket.objects.count(),
-        TicketEvent.objects.count(),
-        TicketUserObjectPermission.objects.count(),
-        TicketGroupObjectPermission.objects.count(),
-        User.objects.count(),
-        list(ReferenceSequence.objects.values_list("name", "value")),
     )
 
 
@@ -191,20 +176,20 @@ def test_dry_run_changes_nothing(it_dept, requester, agent):
             ["Two", "y", "newcomer@example.com", "", "", ""],
         ]
     )
-    before = database_state()
+    before = db_state()
 
     report = run(data, dry_run=True)
 
     assert (report.dry_run, report.applied, report.created, report.new_requesters) == (True, False, 2, 1)
     assert [(row.row, row.action, row.title) for row in report.preview] == [(2, "create", "One"), (3, "create", "Two")]
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_one_bad_row_imports_nothing_and_names_row_and_column(it_dept, requester):
     rows = [HEADER] + [[f"Ticket {n}", "x", requester.email, "", "", ""] for n in range(1, 40)]
     rows[25][3] = "Sales"  # row 26 in a spreadsheet: the header is row 1
     rows.insert(30, ["", "", "", "", "", ""])  # a blank line is not an error
-    before = database_state()
+    before = db_state()
 
     report = run(csv_bytes(rows), batch_size=10)
 
@@ -213,7 +198,7 @@ def test_one_bad_row_imports_nothing_and_names_row_and_column(it_dept, requester
     assert (error.row, error.column, error.value) == (26, "department", "Sales")
     assert error.message == "No department is named “Sales”. Departments: IT Support."
     assert str(error) == "row 26, column “department”: No department is named “Sales”. Departments: IT Support."
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_every_error_of_every_row_is_reported(it_dept, requester, agent, other_requester):
@@ -279,13 +264,13 @@ def test_requester_accounts_are_created_once_or_refused_by_setting(it_dept, sett
     assert set(tickets_visible_to(grace).values_list("title", flat=True)) == {"A", "B"}
 
     settings.TICKET_IMPORT_CREATE_REQUESTERS = False
-    before = database_state()
+    before = db_state()
     report = run(csv_bytes([["title", "description", "requester"], ["C", "z", "ada@example.com"]]))
     assert [str(e) for e in report.errors] == [
         "row 2, column “requester”: No account has the e-mail address ada@example.com (creating requesters on import "
         "is turned off)."
     ]
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_rows_with_our_references_update_or_skip(admin_user, agent, it_ticket, billing_ticket, billing_dept):
@@ -466,7 +451,7 @@ def test_admin_dry_run_then_confirm(admin_browser, it_dept, requester, settings,
         [HEADER, ["VPN", "down", requester.email, "", "", ""], ["Mail", "slow", "new@example.com", "", "", ""]]
     )
     assert admin_browser.get(IMPORT_URL).status_code == 200
-    before = database_state()
+    before = db_state()
 
     response = post_file(admin_browser, data)
 
@@ -474,7 +459,7 @@ def test_admin_dry_run_then_confirm(admin_browser, it_dept, requester, settings,
     report = response.context["report"]
     assert (report.dry_run, report.created, report.new_requesters, report.error_count) == (True, 2, 1, 0)
     assert 'data-figure="create">2<' in response.content.decode()
-    assert database_state() == before
+    assert db_state() == before
     stored = list((settings.MEDIA_ROOT / "imports").iterdir())
     assert len(stored) == 1
 
@@ -558,7 +543,7 @@ def test_a_real_50_mb_upload_is_refused(admin_browser, it_dept, settings):
 
 def test_agent_without_the_permission_gets_403_and_nothing_changes(alice_client, it_dept, requester, it_ticket):
     data = csv_bytes([HEADER, ["VPN", "down", requester.email, "", "", ""]])
-    before = database_state()
+    before = db_state()
 
     assert alice_client.get(IMPORT_URL).status_code == 403
     assert post_file(alice_client, data).status_code == 403
@@ -566,7 +551,7 @@ def test_agent_without_the_permission_gets_403_and_nothing_changes(alice_client,
     changelist = alice_client.get(reverse("admin:tickets_ticket_changelist"))
     assert changelist.context["has_import_permission"] is False
     assert IMPORT_URL not in changelist.content.decode()
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_requesters_never_reach_the_import(requester_client):
@@ -592,7 +577,6 @@ def test_a_token_from_another_session_is_refused(admin_browser, it_dept, request
     data = csv_bytes([HEADER, ["VPN", "down", requester.email, "", "", ""]])
     post_file(admin_browser, data)
     other_admin = UserFactory(role=Role.ADMIN)
-    from tests.tickets.conftest import logged_in
 
     response = logged_in(other_admin).post(CONFIRM_URL, {"token": "not-the-token"}, follow=True)
 

@@ -6,13 +6,12 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import User
 from apps.tickets.choices import EventKind, Source
 from apps.tickets.management.commands.import_tickets import ProgressBar
 from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
+from tests.support import count_queries, db_state
 from tests.tickets.factories import TicketFactory
 
 
@@ -34,23 +33,13 @@ def run(*args):
     return out.getvalue()
 
 
-def state() -> tuple:
-    return (
-        Ticket.objects.count(),
-        TicketEvent.objects.count(),
-        TicketUserObjectPermission.objects.count(),
-        TicketGroupObjectPermission.objects.count(),
-        User.objects.count(),
-    )
-
-
 def test_dry_run_reports_and_writes_nothing(tmp_path, it_dept, requester):
     path = write_csv(tmp_path / "old.csv", [*rows_for(12), ["Mail", "x", "new@example.com", ""]])
-    before = state()
+    before = db_state()
 
     out = run(path, "--dry-run")
 
-    assert state() == before
+    assert db_state() == before
     assert "old.csv: " in out and "UTF-8, comma-separated" in out
     assert "Columns: subject → title, body → description, email → requester, queue → department" in out
     assert "Dry run, nothing written: 13 to create, 0 to update, 0 unchanged, 1 new requester accounts; 13 rows" in out
@@ -82,14 +71,14 @@ def test_one_bad_row_fails_the_command_and_imports_nothing(tmp_path, it_dept, re
     rows[17][3] = "Sales"
     rows[22][2] = ""
     path = write_csv(tmp_path / "old.csv", rows)
-    before = state()
+    before = db_state()
 
     with pytest.raises(CommandError) as failed:
         run(path, "--batch-size", 5)
 
     assert failed.value.returncode == 1
     assert str(failed.value) == "Nothing was imported: 2 of 30 rows have errors."
-    assert state() == before
+    assert db_state() == before
 
 
 def test_errors_are_listed_by_row_and_column(tmp_path, it_dept, requester, capsys):
@@ -151,9 +140,7 @@ def test_queries_grow_with_batches_not_rows(tmp_path, it_dept, billing_dept, req
             [f"T{n}", "x", requester.email, ["IT Support", "Billing"][n % 2], agent.email] for n in range(count)
         ]
         path = write_csv(tmp_path / f"{count}.csv", rows)
-        with CaptureQueriesContext(connection) as queries:
-            run(path, "--batch-size", count)
-        return len(queries)
+        return count_queries(lambda: run(path, "--batch-size", count))
 
     queries_for(3)  # warm up: the reference sequence row, cached permissions
     assert queries_for(10) == queries_for(40)

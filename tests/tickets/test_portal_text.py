@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from apps.tickets import services
 from apps.tickets.templatetags.portal import user_text
-from tests.tickets.conftest import logged_in
+from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
 

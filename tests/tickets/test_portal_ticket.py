@@ -13,9 +13,9 @@ from django.urls import reverse
 from apps.tickets import services
 from apps.tickets.choices import EventKind, Status
 from apps.tickets.models import Attachment, Comment
-from tests.tickets.conftest import (
+from tests.support import (
     PDF,
-    database_state,
+    db_state,
     detail_url,
     logged_in,
     reply_url,
@@ -40,13 +40,13 @@ def test_another_requesters_ticket_is_404_everywhere(dave, it_ticket):
     attachment = services.attachment_add(
         ticket=it_ticket, actor=it_ticket.requester, upload=SimpleUploadedFile("a.txt", b"secret")
     )
-    before = database_state()
+    before = db_state()
 
     assert dave.get(detail_url(it_ticket)).status_code == 404
     assert dave.get(download_url(attachment)).status_code == 404
     assert dave.post(reply_url(it_ticket), {"body": "mine now"}).status_code == 404
     assert dave.post(transition_url(it_ticket), {"to_status": "closed", "version": 1}).status_code == 404
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_unknown_ticket_is_404(carol):
@@ -157,18 +157,18 @@ def test_replying_with_attachments(carol, requester, it_ticket):
     ],
 )
 def test_an_invalid_reply_saves_nothing(carol, it_ticket, data, error):
-    before = database_state()
+    before = db_state()
 
     response = carol.post(reply_url(it_ticket), data)
 
     assert response.status_code == 200
     assert response.context["reply_form"].errors == error
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_a_closed_ticket_takes_no_reply(carol, requester, it_ticket):
     services.ticket_transition(ticket=it_ticket, actor=requester, to_status=Status.CLOSED)
-    before = database_state()
+    before = db_state()
 
     page = carol.get(detail_url(it_ticket))
     response = carol.post(reply_url(it_ticket), {"body": "One more thing"})
@@ -176,7 +176,7 @@ def test_a_closed_ticket_takes_no_reply(carol, requester, it_ticket):
     assert page.context["can_reply"] is False
     assert 'id="reply"' not in page.content.decode()
     assert response.context["reply_form"].non_field_errors() == ["This ticket is closed. Please open a new ticket."]
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_reply_and_transition_need_post(carol, it_ticket):
@@ -220,21 +220,21 @@ def test_resolved_ticket_can_be_closed_or_reopened(carol, agent, it_ticket):
 def test_no_buttons_while_the_desk_works_and_a_forged_post_changes_nothing(carol, agent, it_ticket):
     for status in (Status.OPEN, Status.IN_PROGRESS):
         it_ticket = services.ticket_transition(ticket=it_ticket, actor=agent, to_status=status)
-    before = database_state()
+    before = db_state()
 
     assert buttons(carol.get(detail_url(it_ticket))) == []
     response = carol.post(transition_url(it_ticket), {"to_status": "closed", "version": it_ticket.version})
 
     assert response.status_code == 403
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_a_stale_page_does_not_change_the_status(carol, agent, it_ticket):
     stale_version = it_ticket.version
     services.ticket_transition(ticket=it_ticket, actor=agent, to_status=Status.OPEN)
-    before = database_state()
+    before = db_state()
 
     response = carol.post(transition_url(it_ticket), {"to_status": "closed", "version": stale_version}, follow=True)
 
     assert "The ticket changed in the meantime." in response.content.decode()
-    assert database_state() == before
+    assert db_state() == before

@@ -9,9 +9,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,9 +17,10 @@ from apps.departments.models import Department
 from apps.tickets import services
 from apps.tickets.choices import Category, Source, Status
 from apps.tickets.models import Ticket
-from tests.tickets.conftest import (
+from tests.support import (
     PDF,
-    database_state,
+    assert_constant_queries,
+    db_state,
     detail_url,
     logged_in,
     reply_url,
@@ -67,11 +66,11 @@ def test_agents_and_admins_are_sent_to_the_back_office(request, who, url):
 
 
 def test_staff_posting_to_a_portal_form_changes_nothing(alice_client, it_ticket):
-    before = database_state()
+    before = db_state()
     response = alice_client.post(reply_url(it_ticket), {"body": "from the portal"})
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
-    assert database_state() == before
+    assert db_state() == before
 
 
 # My tickets ----------------------------------------------------------------------------------------------------
@@ -171,19 +170,10 @@ def test_empty_list_invites_to_open_a_ticket(carol):
 
 
 def test_my_tickets_query_count_does_not_grow_with_rows(carol, requester, it_dept):
-    def count_queries() -> int:
-        with CaptureQueriesContext(connection) as queries:
-            assert carol.get(LIST_URL).status_code == 200
-        return len(queries)
-
-    for _ in range(2):
-        TicketFactory(requester=requester, department=it_dept)
-    at_two = count_queries()
-    for _ in range(28):
-        TicketFactory(requester=requester, department=it_dept)
-    at_thirty = count_queries()
-
-    assert at_two == at_thirty
+    assert_constant_queries(
+        lambda: carol.get(LIST_URL),
+        add_rows=lambda count: TicketFactory.create_batch(count, requester=requester, department=it_dept),
+    )
 
 
 # New ticket ----------------------------------------------------------------------------------------------------
@@ -242,19 +232,19 @@ def test_opening_a_ticket_with_attachments(carol, requester, it_dept, billing_de
     ],
 )
 def test_an_invalid_new_ticket_saves_nothing(carol, it_dept, data, field, message):
-    before = database_state()
+    before = db_state()
     form = {"title": "Fine", "description": "Fine", "category": Category.QUESTION, **data}
 
     response = carol.post(CREATE_URL, form)
 
     assert response.status_code == 200
     assert response.context["form"].errors == {field: [message]}
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_refused_files_are_explained_next_to_the_field_and_nothing_is_saved(carol, it_dept, settings):
     settings.ATTACHMENT_MAX_BYTES = 1024
-    before = database_state()
+    before = db_state()
 
     response = carol.post(
         CREATE_URL,
@@ -282,13 +272,13 @@ def test_refused_files_are_explained_next_to_the_field_and_nothing_is_saved(caro
     field = re.search(r'<div class="field field--invalid">(?:(?!</div>\s*<div class="field).)*', html, re.S).group(0)
     assert 'id="id_attachments_error"' in field
     assert "fake.pdf" in field
-    assert database_state() == before
+    assert db_state() == before
     assert not (settings.MEDIA_ROOT / "attachments").exists()
 
 
 def test_more_than_ten_files_are_refused_next_to_the_field(carol, it_dept):
     files = [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(11)]
-    before = database_state()
+    before = db_state()
 
     response = carol.post(
         CREATE_URL, {"title": "Many", "description": "Files", "category": Category.QUESTION, "attachments": files}
@@ -296,13 +286,13 @@ def test_more_than_ten_files_are_refused_next_to_the_field(carol, it_dept):
 
     assert response.status_code == 200
     assert response.context["form"].errors == {"attachments": ["Attach at most 10 files."]}
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_more_files_than_django_reads_is_a_friendly_400_and_saves_nothing(carol, it_dept, settings):
     settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
     files = [SimpleUploadedFile(f"f{n}.txt", b"x") for n in range(4)]
-    before = database_state()
+    before = db_state()
     assert "Up to 3 files" in carol.get(CREATE_URL).content.decode()
 
     response = carol.post(
@@ -311,7 +301,7 @@ def test_more_files_than_django_reads_is_a_friendly_400_and_saves_nothing(carol,
 
     assert response.status_code == 400
     assert "We could not read that request" in response.content.decode()
-    assert database_state() == before
+    assert db_state() == before
 
 
 def test_without_a_default_department_nothing_is_saved(carol, billing_dept):
@@ -342,7 +332,7 @@ def test_notifications_page_is_an_honest_empty_place(carol):
 def test_every_portal_form_needs_the_csrf_token(requester, it_ticket):
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(requester)
-    before = database_state()
+    before = db_state()
 
     posts = [
         (CREATE_URL, {"title": "x", "description": "y", "category": "question"}),
@@ -351,7 +341,7 @@ def test_every_portal_form_needs_the_csrf_token(requester, it_ticket):
     ]
     for url, data in posts:
         assert browser.post(url, data).status_code == 403, url
-    assert database_state() == before
+    assert db_state() == before
 
     page = browser.get(CREATE_URL).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)

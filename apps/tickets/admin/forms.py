@@ -17,6 +17,7 @@ from apps.departments.models import Department
 
 from .. import services
 from ..choices import TRANSITIONS, Source, Status
+from ..forms import AttachmentsField
 from ..models import Ticket
 from ..permissions import TICKET_CREATE_FIELDS, write_role
 
@@ -30,27 +31,6 @@ DENIED_MESSAGE = _("You are not allowed to do that on this ticket.")
 
 class MultipleFileInput(UnfoldAdminFileFieldWidget):
     allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Zero or more uploads, each checked against the attachment rules before anything is stored."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput())
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        uploads = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
-        cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in uploads]
-        errors = []
-        for upload in cleaned:
-            try:
-                services.validate_upload(upload)
-            except ValidationError as exc:
-                errors.extend(exc.error_list)
-        if errors:
-            raise ValidationError(errors)
-        return cleaned
 
 
 def _edited(new, old, field: str) -> bool:
@@ -75,7 +55,7 @@ class TicketChangeForm(ServiceModelForm):
         required=False,
         widget=UnfoldBooleanSwitchWidget,
     )
-    reply_files = MultipleFileField(label=_("Attachments"), required=False)
+    reply_files = AttachmentsField(widget=MultipleFileInput())
 
     error_fields = {"body": "reply_body"}
     denied_message = DENIED_MESSAGE

@@ -60,8 +60,6 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     "source": ("source", "channel", "via"),
 }
 REQUIRED_FIELDS = ("title", "description", "requester")
-# Columns that are understood but not imported.
-INFORMATIONAL_FIELDS = frozenset({"source"})
 
 
 def ticket_columns(headers: tuple[str, ...]) -> ColumnMap:

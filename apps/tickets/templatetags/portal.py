@@ -61,11 +61,6 @@ def status_badge(status: str) -> SafeString:
     )
 
 
-@register.filter
-def requester_status(status: str) -> str:
-    return requester_status_label(status)
-
-
 @register.simple_tag(takes_context=True)
 def query_with(context, **changes) -> str:
     """The current query string with some parameters replaced (empty values dropped), for filter and page links."""

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from apps.common.text import normalise_text
 from apps.tickets.models import Comment, Ticket
-from tests.api_support import jwt_client, reset_throttles
-from tests.support import logged_in
+from tests.support import jwt_client, logged_in, reset_throttles
 
 SENT = "  First line.\r\nSecond line.\rThird line.\r\n\r\n"
 STORED = "First line.\nSecond line.\nThird line."

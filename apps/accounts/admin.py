@@ -33,8 +33,10 @@ from .resources import UserResource
 from .services import (
     ACCOUNT_FIELDS,
     PROFILE_FIELDS,
+    group_delete,
     group_save,
     user_create,
+    user_delete,
     user_set_groups,
     user_set_role,
     user_update,
@@ -101,6 +103,10 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
     """Accounts: agents look, admins change (see the module docstring for where it is registered)."""
 
     form = AccountChangeForm
+
+    def delete_with_service(self, request, obj):
+        user_delete(user=obj)
+
     add_form = AccountCreationForm
     change_password_form = AdminPasswordChangeForm
     resource_classes = [UserResource]
@@ -184,6 +190,9 @@ class GroupAdmin(AdminsOnlyMixin, ServiceAdminMixin, BaseGroupAdmin, ModelAdmin)
     """auth groups (each department owns one); admins only."""
 
     form = GroupForm
+
+    def delete_with_service(self, request, obj):
+        group_delete(group=obj)
 
     list_display = ("name", "department", "member_count")
     list_select_related = ("department",)

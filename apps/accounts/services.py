@@ -99,6 +99,18 @@ def group_save(*, group: Group, permissions: Iterable[Permission] | None = None)
     return group
 
 
+@transaction.atomic
+def group_delete(*, group: Group) -> None:
+    """Delete a group (a department's own group is never deleted: the admin refuses it first)."""
+    group.delete()
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account that has no tickets, replies or uploads (those are protected: deactivate it instead)."""
+    user.delete()
+
+
 PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "language", "time_zone", "is_active")
 
 

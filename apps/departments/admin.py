@@ -36,7 +36,9 @@ from .services import (
     department_create,
     department_set_members,
     department_update,
+    routing_rule_delete,
     routing_rule_save,
+    sla_policy_delete,
     sla_policy_save,
     user_set_departments,
 )
@@ -173,6 +175,9 @@ class RoutingRuleAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
 
     form = RoutingRuleForm
 
+    def delete_with_service(self, request, obj):
+        routing_rule_delete(rule=obj)
+
     list_display = ("order", "field", "pattern", "department", "is_active")
     list_display_links = ("order", "field", "pattern")
     list_select_related = ("department",)
@@ -200,6 +205,9 @@ class SlaPolicyAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
     """Response and resolution targets per department and priority."""
 
     form = SlaPolicyForm
+
+    def delete_with_service(self, request, obj):
+        sla_policy_delete(policy=obj)
 
     list_display = ("department", "priority", "first_response", "resolution", "business_hours")
     list_select_related = ("department",)

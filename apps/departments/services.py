@@ -150,6 +150,18 @@ def sla_policy_save(*, policy: SlaPolicy) -> SlaPolicy:
 
 
 @transaction.atomic
+def routing_rule_delete(*, rule: RoutingRule) -> None:
+    """Delete a routing rule; tickets it routed keep their department and the copy of it in their history."""
+    rule.delete()
+
+
+@transaction.atomic
+def sla_policy_delete(*, policy: SlaPolicy) -> None:
+    """Delete an SLA policy; tickets keep the due dates they were given, new tickets get none from it."""
+    policy.delete()
+
+
+@transaction.atomic
 def agent_set_availability(*, agent, is_available: bool, actor=None) -> Agent:
     """Mark an agent available or away; automatic assignment skips agents who are away.
 

@@ -277,3 +277,21 @@ def test_a_taken_group_name_is_a_form_error_and_changes_nothing(admin_user):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"name": ["Group with this Name already exists."]}
     assert sorted(Group.objects.values_list("name", flat=True)) == ["Escalation", "Night shift"]
+
+
+def test_admins_delete_accounts_and_groups_through_the_services(admin_user, it_dept):
+    leaver = UserFactory(role=Role.REQUESTER, username="leaver")
+    escalation = Group.objects.create(name="Escalation")
+    browser = logged_in(admin_user)
+
+    department_group = browser.post(reverse("admin:auth_group_delete", args=[it_dept.group_id]), {"post": "yes"})
+    assert department_group.status_code == 403
+
+    account = browser.post(reverse("admin:accounts_user_delete", args=[leaver.pk]), {"post": "yes"})
+    group = browser.post(reverse("admin:auth_group_delete", args=[escalation.pk]), {"post": "yes"})
+
+    assert (account.status_code, group.status_code) == (302, 302)
+    assert not User.objects.filter(username="leaver").exists()
+    assert list(Group.objects.filter(name__in=["Escalation", it_dept.group.name]).values_list("name", flat=True)) == [
+        it_dept.group.name
+    ]

@@ -222,3 +222,30 @@ def test_agents_change_only_their_own_availability(agent, other_agent):
         "alice": False,
         "bob": True,
     }
+
+
+def test_admins_delete_routing_rules_and_sla_policies_through_the_services(admin_user, agent, it_dept, billing_dept):
+    rules = [
+        routing_rule_save(rule=RoutingRule(department=billing_dept, order=n, field=RuleField.KEYWORDS, pattern=word))
+        for n, word in enumerate(("invoice", "refund", "receipt"))
+    ]
+    policy = sla_policy_save(
+        policy=SlaPolicy(department=it_dept, priority="high", first_response_minutes=30, resolution_minutes=240)
+    )
+    refused = logged_in(agent).post(
+        reverse("admin:departments_routingrule_delete", args=[rules[0].pk]), {"post": "yes"}
+    )
+    assert refused.status_code == 403
+    assert RoutingRule.objects.count() == 3
+
+    browser = logged_in(admin_user)
+    one = browser.post(reverse("admin:departments_routingrule_delete", args=[rules[0].pk]), {"post": "yes"})
+    selected = browser.post(
+        reverse("admin:departments_routingrule_changelist"),
+        {"action": "delete_selected", "_selected_action": [rules[1].pk, rules[2].pk], "post": "yes"},
+    )
+    sla = browser.post(reverse("admin:departments_slapolicy_delete", args=[policy.pk]), {"post": "yes"})
+
+    assert (one.status_code, selected.status_code, sla.status_code) == (302, 302, 302)
+    assert RoutingRule.objects.count() == 0
+    assert SlaPolicy.objects.count() == 0

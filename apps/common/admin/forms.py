@@ -4,7 +4,8 @@ Django's admin saves a form it has validated without asking again, but a service
 version, an illegal transition, a missing permission, a rule about who may belong where). `ServiceModelForm`
 runs the services as the last step of validation, inside a savepoint, so a refusal becomes a form error and
 nothing is written. `ServiceAdminMixin` is the ModelAdmin side: it tells the form who acts and writes
-nothing itself (no `save_model`, no `save_related`).
+nothing itself (no `save_model`, no `save_related`); deleting, too, goes through a service
+(`delete_with_service`).
 """
 
 import copy
@@ -88,3 +89,16 @@ class ServiceAdminMixin:
 
     def save_related(self, request, form, formsets, change):
         """Nothing left to write: many-to-many fields were saved by the form's services."""
+
+    def delete_with_service(self, request, obj) -> None:
+        """Delete `obj` through its service; an admin that lets anyone delete must say which."""
+        raise ImproperlyConfigured(f"{type(self).__name__} names no service to delete with")
+
+    def delete_model(self, request, obj):
+        self.delete_with_service(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        # "Delete selected": all rows or none.
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_with_service(request, obj)

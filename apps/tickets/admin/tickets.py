@@ -257,12 +257,8 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
             return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
         return super().response_change(request, obj)
 
-    def delete_model(self, request, obj):
+    def delete_with_service(self, request, obj):
         services.ticket_delete(ticket=obj, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for ticket in queryset:
-            services.ticket_delete(ticket=ticket, actor=request.user)
 
     # The change page ----------------------------------------------------------------------------------------
 

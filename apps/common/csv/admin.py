@@ -204,14 +204,7 @@ def mapped_dataset(csv_file: CsvFile, columns: ColumnMap) -> tuple[tablib.Datase
 
 def result_as_report(result, *, csv_file: CsvFile, columns: ColumnMap, numbers: list[int], dry_run: bool):
     """django-import-export's Result as an ImportReport, with spreadsheet row numbers and the file's headers."""
-    report = ImportReport(
-        file_name=csv_file.name,
-        dry_run=dry_run,
-        encoding=csv_file.encoding.label,
-        delimiter=str(csv_file.delimiter_label),
-        columns=columns.pairs,
-        ignored_columns=list(columns.ignored),
-    )
+    report = ImportReport.for_file(csv_file, columns, dry_run=dry_run)
 
     def row_number(index: int) -> int:
         return numbers[index - 1] if 0 < index <= len(numbers) else index

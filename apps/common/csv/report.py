@@ -59,6 +59,19 @@ class ImportReport:
     applied: bool = False
     seconds: float = 0.0
 
+    @classmethod
+    def for_file(cls, csv_file, columns, *, dry_run: bool, **limits) -> "ImportReport":
+        """An empty report about `csv_file` (a files.CsvFile) read through `columns` (a columns.ColumnMap)."""
+        return cls(
+            file_name=csv_file.name,
+            dry_run=dry_run,
+            encoding=csv_file.encoding.label,
+            delimiter=str(csv_file.delimiter_label),
+            columns=columns.pairs,
+            ignored_columns=list(columns.ignored),
+            **limits,
+        )
+
     @property
     def ok(self) -> bool:
         return self.error_count == 0

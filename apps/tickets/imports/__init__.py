@@ -93,15 +93,8 @@ def tickets_import(
 
 
 def _new_report(csv_file: CsvFile, columns: ColumnMap, options: ImportOptions, *, dry_run: bool) -> ImportReport:
-    return ImportReport(
-        file_name=csv_file.name,
-        dry_run=dry_run,
-        encoding=csv_file.encoding.label,
-        delimiter=str(csv_file.delimiter_label),
-        columns=columns.pairs,
-        ignored_columns=list(columns.ignored),
-        max_errors=options.max_errors,
-        max_preview=options.max_preview,
+    return ImportReport.for_file(
+        csv_file, columns, dry_run=dry_run, max_errors=options.max_errors, max_preview=options.max_preview
     )
 
 

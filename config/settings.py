@@ -440,7 +440,7 @@ TICKET_IMPORT_MAX_ERRORS = env.int("TICKET_IMPORT_MAX_ERRORS", default=1000)
 TICKET_EXPORT_REQUIRES_PERMISSION = env.bool("TICKET_EXPORT_REQUIRES_PERMISSION", default=False)
 # django-import-export: no model is imported or exported unless its admin says who may (the defaults would let
 # anyone with admin access); history events, not admin log entries, record imports; every import is one
-# transaction. Its own formula escaping only deletes a leading "=": ours (apps/tickets/imports/csvfile.py)
+# transaction. Its own formula escaping only deletes a leading "=": ours (apps/common/csv/files.py)
 # neutralises = + - @ tab and carriage return and is undone on import.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "import"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "export"

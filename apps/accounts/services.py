@@ -116,7 +116,8 @@ PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "language", "t
 
 @transaction.atomic
 def user_update(*, user: User, **changes) -> User:
-    """Edit profile fields; role, departments and password have their own services."""
+    """Edit profile fields; the role has its own service (user_set_role), departments theirs in
+    apps/departments/services.py, and passwords are set through Django's forms."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"user_update cannot change {sorted(unknown)}")

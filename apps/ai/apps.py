@@ -21,3 +21,4 @@ class AiConfig(AppConfig):
         extensions.admin_ticket_urls.register(admin.INSIGHT_APPLY_URL)
         extensions.api_ticket_fields.register(api.INSIGHT_FIELD)
         extensions.api_ticket_actions.register(api.TRANSLATION_ACTION)
+        extensions.ticket_language_lookups.register(extensions.LanguageLookup("insight", "insight__language"))

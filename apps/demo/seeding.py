@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.tickets.events import NOTIFICATIONS, silenced
+from apps.notifications.queue import notifications_muted
 
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
@@ -50,7 +50,7 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
 
     Notifications are muted: the demo's two months of history must not queue hundreds of e-mails.
     """
-    with silenced(NOTIFICATIONS), transaction.atomic():
+    with notifications_muted(), transaction.atomic():
         _wait_for_other_seeders()
         if is_seeded():
             return None

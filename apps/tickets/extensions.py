@@ -12,6 +12,7 @@ extensions), and the app that owns the piece registers it at start-up:
 | `admin_ticket_urls` | TicketAdmin.get_urls | a URL of the ticket admin (`admin:<name>`) |
 | `api_ticket_fields` | TicketSerializer | a read-only field of the ticket's representation |
 | `api_ticket_actions` | TicketViewSet.with_extensions | a detail action, `/api/tickets/{id}/<name>/` |
+| `ticket_language_lookups` | admin/filters.py LanguageFilter | where a ticket without a language has one |
 
 Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
 its entry in place, so a second ready() changes nothing.
@@ -52,9 +53,6 @@ class Registry(Generic[Entry]):
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(list(self._entries.values()))
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 @dataclass(frozen=True)
@@ -110,9 +108,19 @@ class ApiAction:
     query_parameters: frozenset[str] = frozenset()
 
 
+@dataclass(frozen=True)
+class LanguageLookup:
+    """An ORM lookup from Ticket to a language detected elsewhere (e.g. "insight__language"), used for tickets
+    whose own `language` is empty."""
+
+    name: str
+    lookup: str
+
+
 portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
 admin_ticket_urls: Registry[AdminUrl] = Registry()
 api_ticket_fields: Registry[ApiField] = Registry()
 api_ticket_actions: Registry[ApiAction] = Registry()
+ticket_language_lookups: Registry[LanguageLookup] = Registry()

@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
-from apps.accounts.permissions import is_admin
+from apps.accounts.permissions import is_admin, is_agent
 
 from .choices import TRANSITIONS, Status
 from .models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
@@ -81,7 +81,7 @@ def write_role(user) -> str:
     """The row of the write table that applies to `user`: admins, other active staff (agents), everyone else."""
     if is_admin(user):
         return Role.ADMIN
-    if user.is_active and user.is_staff:
+    if is_agent(user):
         return Role.AGENT
     return Role.REQUESTER
 

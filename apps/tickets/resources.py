@@ -11,15 +11,17 @@ history): TicketResource.import_data hands the rows to apps.tickets.imports.tick
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from import_export import fields
-from import_export.results import Result
+from import_export.results import Result, RowResult
 
 from apps.common.csv.files import CsvFileError, inspect_csv, neutralise_formula
-from apps.common.csv.resources import FormulaSafeResource, report_as_result
+from apps.common.csv.report import Action, ImportReport
+from apps.common.csv.resources import FormulaSafeResource
 
 from .imports import tickets_import
 from .models import Ticket
@@ -133,3 +135,26 @@ class TicketResource(FormulaSafeResource):
             result.append_base_error(self.get_error_result_class()(exc))
             return result
         return report_as_result(report, headers=list(dataset.headers or ()))
+
+
+def report_as_result(report: ImportReport, *, headers: Iterable[str] = ()) -> Result:
+    """An ImportReport in django-import-export's terms (Result, RowResult), for code written against it."""
+    result = Result()
+    result.diff_headers = list(headers)
+    types = {Action.CREATE: RowResult.IMPORT_TYPE_NEW, Action.UPDATE: RowResult.IMPORT_TYPE_UPDATE}
+    for action, total in ((Action.CREATE, report.created), (Action.UPDATE, report.updated)):
+        result.totals[types[action]] = total
+    result.totals[RowResult.IMPORT_TYPE_SKIP] = report.skipped
+    result.totals[RowResult.IMPORT_TYPE_INVALID] = report.invalid_rows
+    result.total_rows = report.rows
+    by_row: dict[int, dict[str, list[str]]] = {}
+    for error in report.errors:
+        by_row.setdefault(error.row, {}).setdefault(error.column or "__all__", []).append(error.message)
+    for number, errors in by_row.items():
+        result.append_invalid_row(number, {}, ValidationError(errors))
+    for row in report.preview:
+        row_result = RowResult()
+        row_result.import_type = types.get(row.action, RowResult.IMPORT_TYPE_SKIP)
+        row_result.object_repr = row.reference or row.title
+        result.append_row_result(row_result)
+    return result

@@ -319,7 +319,7 @@ def test_without_a_default_department_nothing_is_saved(carol, billing_dept):
 # Notifications -------------------------------------------------------------------------------------------------
 
 
-def test_notifications_page_is_an_honest_empty_place(carol):
+def test_notifications_page_without_notifications_says_so_and_hides_the_counter(carol):
     html = carol.get(reverse("portal:notifications")).content.decode()
     assert "No notifications yet" in html
     counter = re.search(r'<span class="counter" id="unread-counter" data-unread-count="(\d+)"( hidden)?>', html)

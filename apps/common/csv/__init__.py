@@ -5,7 +5,7 @@
 - `cells`: yes/no flags and lists of names as people write them.
 - `columns`: header matching (normalised names and aliases) into a ColumnMap.
 - `report`: what an import did or would do (ImportReport, RowError, PreviewRow, Action).
-- `resources`: django-import-export resources that are formula-safe, and reports in its terms.
+- `resources`: django-import-export resources that are formula-safe.
 - `admin`: the back office's upload → dry run → confirm pages (CsvImportExportMixin, ResourceImportMixin).
 
 Each domain app keeps only its own columns and rules (apps.tickets.imports, apps.accounts.resources,

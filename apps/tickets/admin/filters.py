@@ -11,7 +11,7 @@ from unfold.utils import parse_date_str
 
 from apps.accounts.choices import STAFF_ROLES
 
-from .. import sla
+from .. import extensions, sla
 from ..choices import OPEN_STATUSES, Status
 
 
@@ -110,7 +110,8 @@ class SlaFilter(DropdownFilter):
 
 
 class LanguageFilter(DropdownFilter):
-    """The ticket's language: the one set on the ticket, else the one the AI triage detected."""
+    """The ticket's language: the one set on the ticket, else one detected elsewhere (the AI triage registers its
+    own in extensions.ticket_language_lookups)."""
 
     title = _("language")
     parameter_name = "language"
@@ -122,4 +123,7 @@ class LanguageFilter(DropdownFilter):
         value = self.value()
         if value not in dict(settings.LANGUAGES):
             return queryset
-        return queryset.filter(Q(language=value) | Q(language="", insight__language=value))
+        matches = Q(language=value)
+        for detected in extensions.ticket_language_lookups:
+            matches |= Q(language="", **{detected.lookup: value})
+        return queryset.filter(matches)

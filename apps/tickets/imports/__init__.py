@@ -33,7 +33,7 @@ from .options import ImportOptions
 from .planning import TicketRowPlanner
 from .writing import ImportRefused, TicketWriter, references_reserve
 
-__all__ = ["TICKET_COLUMNS", "ImportOptions", "ticket_columns", "tickets_import"]
+__all__ = ["TICKET_COLUMNS", "ImportOptions", "tickets_import"]
 
 Progress = Callable[[str, int, int, int], None]  # (phase: "check" or "import", rows read, bytes read, file size)
 

@@ -248,7 +248,7 @@ class RequesterInDepartment(Check):
 
     def fix(self) -> list[str]:
         rows = list(self._queryset().values(*self._fields))
-        # user_set_departments(departments=[]) is what user_set_role does when an account stops being staff.
+        # An account that stops being staff leaves every department (user_set_role); this repairs older data.
         for user in User.objects.filter(pk__in={r["user_id"] for r in rows}):
             user_set_departments(user=user, departments=[])
         return [f"{self._describe(r)}: removed from the department" for r in rows]

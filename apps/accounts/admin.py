@@ -104,9 +104,6 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
 
     form = AccountChangeForm
 
-    def delete_with_service(self, request, obj):
-        user_delete(user=obj)
-
     add_form = AccountCreationForm
     change_password_form = AdminPasswordChangeForm
     resource_classes = [UserResource]
@@ -125,6 +122,9 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
     role_display: tuple[str, ...] = ()
     groups_section = _("Groups")
     groups_help = ""
+
+    def delete_with_service(self, request, obj):
+        user_delete(user=obj)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -191,11 +191,11 @@ class GroupAdmin(AdminsOnlyMixin, ServiceAdminMixin, BaseGroupAdmin, ModelAdmin)
 
     form = GroupForm
 
-    def delete_with_service(self, request, obj):
-        group_delete(group=obj)
-
     list_display = ("name", "department", "member_count")
     list_select_related = ("department",)
+
+    def delete_with_service(self, request, obj):
+        group_delete(group=obj)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(member_count=Count("user", distinct=True))

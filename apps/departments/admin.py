@@ -175,9 +175,6 @@ class RoutingRuleAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
 
     form = RoutingRuleForm
 
-    def delete_with_service(self, request, obj):
-        routing_rule_delete(rule=obj)
-
     list_display = ("order", "field", "pattern", "department", "is_active")
     list_display_links = ("order", "field", "pattern")
     list_select_related = ("department",)
@@ -186,6 +183,9 @@ class RoutingRuleAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
     search_fields = ("pattern",)
     ordering = ("order", "id")
     fields = ("order", "field", "pattern", "department", "is_active")
+
+    def delete_with_service(self, request, obj):
+        routing_rule_delete(rule=obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "department":
@@ -206,15 +206,15 @@ class SlaPolicyAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
 
     form = SlaPolicyForm
 
-    def delete_with_service(self, request, obj):
-        sla_policy_delete(policy=obj)
-
     list_display = ("department", "priority", "first_response", "resolution", "business_hours")
     list_select_related = ("department",)
     list_filter = ("department", "priority", ("business_hours", BooleanRadioFilter))
     list_filter_submit = True
     ordering = ("department__name", "priority")
     fields = ("department", "priority", ("first_response_minutes", "resolution_minutes"), "business_hours")
+
+    def delete_with_service(self, request, obj):
+        sla_policy_delete(policy=obj)
 
     @display(description=_("first response within"), ordering="first_response_minutes")
     def first_response(self, obj):

@@ -74,8 +74,9 @@ class AccountChangeForm(AccountForm, UserChangeForm):
 
     def apply(self) -> User:
         data = self.cleaned_data
-        user = user_update(user=self.before, **{field: data[field] for field in PROFILE_FIELDS if field in data})
-        user = user_set_role(user=user, role=data["role"])
+        profile = {field: data[field] for field in PROFILE_FIELDS if field in data}
+        user = user_update(user=self.before, actor=self.actor, **profile)
+        user = user_set_role(user=user, role=data["role"], actor=self.actor)
         if "groups" in data:
             user_set_groups(user=user, groups=data["groups"], among=self.fields["groups"].queryset)
         return user

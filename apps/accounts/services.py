@@ -1,8 +1,10 @@
 """Writes of user accounts: create, profile, role, and the groups an account is in.
 
 Department membership is membership of a department's group; the departments app sets it
-(apps/departments/services.py, through user_set_groups). The one membership rule enforced here: an account
-whose role stops being staff leaves every department group.
+(apps/departments/services.py, through user_set_groups). An account whose role stops being staff, or that is
+deactivated, loses every access that came from being staff: the services announce it through
+apps/accounts/access.py in their transaction, and the departments and tickets apps take the account out of its
+departments, unassign its tickets and revoke its ticket grants (its own tickets as a requester stay visible).
 """
 
 from collections.abc import Iterable
@@ -12,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .access import AccessEnd, staff_access_ended
 from .choices import STAFF_ROLES, Role
 from .models import User
 
@@ -64,15 +67,24 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_role(*, user: User, role: str) -> User:
-    """Change the role; an account that stops being staff leaves every department."""
+def user_set_role(*, user: User, role: str, actor=None) -> User:
+    """Change the role. An account that stops being staff leaves every department, is unassigned from its
+    tickets and loses its ticket grants but the view of its own tickets (apps/accounts/access.py).
+
+    `actor`: the admin making the change (recorded in the tickets' history), None for the system."""
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
+    was_staff = _stored(user)["role"] in STAFF_ROLES
     user.role = role
     user.save(update_fields=["role"])
-    if role not in STAFF_ROLES:
-        user.groups.remove(*Group.objects.filter(department__isnull=False, user=user))
+    if was_staff and role not in STAFF_ROLES:
+        staff_access_ended(user=user, reason=AccessEnd.ROLE, actor=actor)
     return user
+
+
+def _stored(user: User) -> dict:
+    """The role and active flag in the database (callers may have changed the instance already)."""
+    return User.objects.filter(pk=user.pk).values("role", "is_active").first() or {"role": None, "is_active": False}
 
 
 @transaction.atomic
@@ -115,16 +127,25 @@ PROFILE_FIELDS = ("username", "first_name", "last_name", "email", "language", "t
 
 
 @transaction.atomic
-def user_update(*, user: User, **changes) -> User:
+def user_update(*, user: User, actor=None, **changes) -> User:
     """Edit profile fields; the role has its own service (user_set_role), departments theirs in
-    apps/departments/services.py, and passwords are set through Django's forms."""
+    apps/departments/services.py, and passwords are set through Django's forms.
+
+    Deactivating an agent or admin ends its staff access as a demotion does (user_set_role); reactivating it
+    gives back neither its departments nor its tickets. `actor`: the admin, None for the system."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"user_update cannot change {sorted(unknown)}")
     if "email" in changes:
         _check_email_free(changes["email"], exclude_pk=user.pk)
+    deactivated = False
+    if "is_active" in changes and not changes["is_active"]:
+        stored = _stored(user)
+        deactivated = stored["is_active"] and stored["role"] in STAFF_ROLES
     for field, value in changes.items():
         setattr(user, field, value)
     user.full_clean(exclude=["password"])
     user.save(update_fields=list(changes))
+    if deactivated:
+        staff_access_ended(user=user, reason=AccessEnd.DEACTIVATED, actor=actor)
     return user

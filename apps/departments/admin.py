@@ -101,7 +101,7 @@ class DepartmentForm(ServiceModelForm):
         if "members" in self.fields:
             current = set(department.group.user_set.values_list("pk", flat=True))
             if current != {u.pk for u in members}:
-                department_set_members(department=department, users=members)
+                department_set_members(department=department, users=members, actor=self.actor)
         return department
 
 
@@ -256,7 +256,7 @@ class MembershipForm(forms.ModelForm):
     def apply(self) -> User:
         user = super().apply()
         if "departments" in self.fields:
-            user_set_departments(user=user, departments=self.cleaned_data["departments"])
+            user_set_departments(user=user, departments=self.cleaned_data["departments"], actor=self.actor)
         return user
 
 

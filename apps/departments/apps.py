@@ -8,8 +8,11 @@ class DepartmentsConfig(AppConfig):
     verbose_name = _("Departments")
 
     def ready(self):
+        from apps.accounts.access import on_staff_access_ended
         from apps.accounts.selectors import register_agent_contacts
 
         from .selectors import colleagues_of
+        from .services import leave_every_department
 
         register_agent_contacts(colleagues_of)
+        on_staff_access_ended("departments", leave_every_department)

@@ -3,6 +3,11 @@
 Membership is membership of the department's auth Group. It is written from either side, a department's
 members (department_set_members) or an account's departments (user_set_departments, and
 user_create_with_departments for a new account), and either way only agents and admins may belong.
+
+Leaving a department ends the access it gave: the services announce it (apps/accounts/access.py, DEPARTMENTS)
+and the tickets app unassigns the account from that department's tickets in the same transaction (admins keep
+theirs: they see every ticket anyway). An account that stops being staff or is deactivated leaves every
+department (`leave_every_department`, registered in this app's AppConfig.ready()).
 """
 
 from collections.abc import Iterable
@@ -13,6 +18,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from apps.accounts.access import AccessEnd, StaffAccessEnded, staff_access_ended
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
 from apps.accounts.services import user_create, user_set_groups
@@ -100,21 +106,38 @@ def department_update(*, department: Department, **changes) -> Department:
 
 
 @transaction.atomic
-def department_set_members(*, department: Department, users: Iterable) -> None:
-    """Make exactly `users` the members of the department (they see its tickets from now on)."""
+def department_set_members(*, department: Department, users: Iterable, actor=None) -> None:
+    """Make exactly `users` the members of the department (they see its tickets from now on); those who leave
+    are unassigned from its tickets. `actor`: the admin (recorded in the tickets' history), None for the system."""
     users = list(users)
     _check_members(users)
+    leaving = department.group.user_set.exclude(pk__in=[user.pk for user in users])
+    leaving = list(leaving.order_by("pk"))
     department.group.user_set.set(users)
+    for user in leaving:
+        staff_access_ended(user=user, reason=AccessEnd.DEPARTMENTS, actor=actor, group_ids=[department.group_id])
 
 
 @transaction.atomic
-def user_set_departments(*, user: User, departments: Iterable[Department]) -> None:
-    """Make `departments` exactly the departments the user belongs to (their other groups are kept)."""
+def user_set_departments(*, user: User, departments: Iterable[Department], actor=None) -> None:
+    """Make `departments` exactly the departments the user belongs to (their other groups are kept); from the
+    departments they leave, their tickets are unassigned. `actor`: the admin, None for the system."""
     departments = list(departments)
     if departments and not may_join_departments(user):
         raise ValidationError({"departments": _("Only agents and admins can belong to departments.")})
+    department_groups = Group.objects.filter(department__isnull=False)
+    before = set(department_groups.filter(user=user).values_list("pk", flat=True))
     groups = Group.objects.filter(pk__in=[department.group_id for department in departments])
-    user_set_groups(user=user, groups=groups, among=Group.objects.filter(department__isnull=False))
+    user_set_groups(user=user, groups=groups, among=department_groups)
+    left = before - {department.group_id for department in departments}
+    if left:
+        staff_access_ended(user=user, reason=AccessEnd.DEPARTMENTS, actor=actor, group_ids=left)
+
+
+def leave_every_department(change: StaffAccessEnded) -> None:
+    """An account that stops being staff or is deactivated leaves every department (an access listener)."""
+    if change.reason in (AccessEnd.ROLE, AccessEnd.DEACTIVATED):
+        change.user.groups.remove(*Group.objects.filter(department__isnull=False, user=change.user))
 
 
 @transaction.atomic

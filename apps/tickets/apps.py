@@ -8,8 +8,11 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self):
+        from apps.accounts.access import on_staff_access_ended
         from apps.accounts.selectors import register_agent_contacts
 
         from .selectors import requesters_seen_by
+        from .services import staff_access_end
 
         register_agent_contacts(requesters_seen_by)
+        on_staff_access_ended("tickets", staff_access_end)

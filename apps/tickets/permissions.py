@@ -186,6 +186,14 @@ def move_assignee_grants(*, ticket: Ticket, old_assignee_id: int | None) -> None
         )
 
 
+def user_grants_revoke(*, user) -> int:
+    """Take every ticket grant from `user` but the view of the tickets they requested (an account whose staff
+    access ended: the assignee grants and any share an admin made). Returns how many went."""
+    grants = TicketUserObjectPermission.objects.filter(user=user)
+    own = grants.filter(permission__codename__in=REQUESTER_PERMS, content_object__requester=user)
+    return grants.exclude(pk__in=own.values("pk")).delete()[0]
+
+
 def foreign_department_grants():
     """Department-group grants on tickets of another department: leftovers, since transfers move them."""
     return TicketGroupObjectPermission.objects.filter(

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.access import AccessEnd, StaffAccessEnded
 from apps.accounts.choices import STAFF_ROLES
 from apps.common.errors import StaleObjectError
 from apps.common.text import normalise_text
@@ -291,6 +292,48 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
             ticket=locked, actor=None, old_id=None, new_id=chosen.pk, policy=department.assignment_policy
         )
     return locked
+
+
+@transaction.atomic
+def assignee_withdraw(*, assignee, actor=None, department_ids=None) -> list[Ticket]:
+    """Unassign `assignee` from their tickets (only those of `department_ids`, when given), whatever the status:
+    the assignee grants go (the requester's view stays), and each ticket records an 'assigned' event to nobody.
+
+    No right is checked: the caller is the change that ended the access (apps/accounts/access.py), made by an
+    admin (`actor`, shown in the history) or the system (None). Nobody else is assigned in their place, and
+    the due dates stay: an unassigned ticket waits for its department as any other.
+    """
+    tickets = Ticket.objects.filter(assignee=assignee)
+    if department_ids is not None:
+        tickets = tickets.filter(department_id__in=department_ids)
+    withdrawn = []
+    for locked in tickets.select_for_update().order_by("pk"):
+        locked.assignee = None
+        _save(locked, ["assignee"])
+        perms.move_assignee_grants(ticket=locked, old_assignee_id=assignee.pk)
+        events.assigned_event(ticket=locked, actor=actor, old_id=assignee.pk, new_id=None)
+        withdrawn.append(locked)
+    return withdrawn
+
+
+@transaction.atomic
+def staff_access_end(change: StaffAccessEnded) -> None:
+    """The tickets' part when an account's staff access ends (a listener of apps/accounts/access.py).
+
+    Demoted or deactivated: unassigned from every ticket, and every ticket grant goes but the view of the
+    tickets it requested. Out of some departments: unassigned from those departments' tickets, unless it is an
+    admin (admins see every ticket; no other membership gives access to a department's tickets). Shares an
+    admin made on a ticket's permission page stay then: they were given to the person, not to the member.
+    """
+    user = change.user
+    if change.reason == AccessEnd.DEPARTMENTS:
+        if user.is_superuser or not change.group_ids:
+            return
+        departments = Department.objects.filter(group_id__in=change.group_ids).values_list("pk", flat=True)
+        assignee_withdraw(assignee=user, actor=change.actor, department_ids=list(departments))
+        return
+    assignee_withdraw(assignee=user, actor=change.actor)
+    perms.user_grants_revoke(user=user)
 
 
 _UNCHANGED = object()

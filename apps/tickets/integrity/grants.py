@@ -10,12 +10,13 @@ see one ticket, share it with its people, or transfer it.)
 from functools import reduce
 from operator import or_
 
+from django.contrib.auth.models import Group
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
+from apps.accounts.services import user_set_groups
 from apps.departments.models import Department
-from apps.departments.services import user_set_departments
 from apps.tickets import permissions as perms
 from apps.tickets.models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
 from apps.tickets.services import ticket_assign
@@ -249,6 +250,8 @@ class RequesterInDepartment(Check):
     def fix(self) -> list[str]:
         rows = list(self._queryset().values(*self._fields))
         # An account that stops being staff leaves every department (user_set_role); this repairs older data.
+        # Only the membership: its tickets are the invalid-assignee check's, which reports what it unassigns.
+        department_groups = Group.objects.filter(department__isnull=False)
         for user in User.objects.filter(pk__in={r["user_id"] for r in rows}):
-            user_set_departments(user=user, departments=[])
+            user_set_groups(user=user, groups=[], among=department_groups)
         return [f"{self._describe(r)}: removed from the department" for r in rows]

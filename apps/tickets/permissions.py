@@ -6,7 +6,8 @@ TicketUserObjectPermission and TicketGroupObjectPermission:
 - the ticket's department group: view_ticket + change_ticket;
 - the requester: view_ticket;
 - the assignee: view_ticket + change_ticket;
-- anything else is a share an admin made on the object-permission page, left alone by the services.
+- anything else is a share an admin made on the object-permission page, left alone by the services until
+  the account's staff access ends (user_grants_revoke: demoted or deactivated, only the requester's view stays).
 
 Admins see and change everything without grants. Also here, for the API, the portal and the back office
 alike: the write table (which ticket and comment fields each role may send) and the requester's moves

@@ -76,11 +76,12 @@ def _add_service_errors(form, exc: ValidationError, field_map: dict[str, str]) -
         form.add_error(field if field in form.fields else None, errors)
 
 
-def _throttled(request: HttpRequest, form, scope: str) -> bool:
-    """Count this write against the API's rate for `scope`; past it, say so on the form (which keeps its data)."""
+def _throttled(request: HttpRequest, form, scope: str) -> int | None:
+    """Count this write against the API's rate for `scope`; past it, say so on the form (which keeps its data)
+    and return the seconds to wait."""
     wait = throttle_wait(request, scope)
     if wait is None:
-        return False
+        return None
     form.add_error(
         None,
         ngettext(
@@ -90,7 +91,13 @@ def _throttled(request: HttpRequest, form, scope: str) -> bool:
         )
         % {"n": wait},
     )
-    return True
+    return wait
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
 
 
 # My tickets ---------------------------------------------------------------------------------------------------
@@ -141,9 +148,9 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     """Open a ticket (routed to a department); the files are checked by the form before anything is saved."""
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        if _throttled(request, form, "ticket_create"):
+        if wait := _throttled(request, form, "ticket_create"):
             context = {"form": form, "upload_limits": upload_limits_text()}
-            return render(request, "portal/ticket_create.html", context, status=429)
+            return _too_many(render(request, "portal/ticket_create.html", context), wait)
         ticket = _create(request, form)
         if ticket is not None:
             messages.success(
@@ -219,8 +226,8 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         if not can_comment(request.user, ticket, internal=False):
             form.add_error(None, _("This ticket is closed. Please open a new ticket."))
-        elif _throttled(request, form, "comment_create"):
-            return _render_ticket(request, ticket, form, status=429)
+        elif wait := _throttled(request, form, "comment_create"):
+            return _too_many(_render_ticket(request, ticket, form), wait)
         else:
             try:
                 comment = services.comment_add(

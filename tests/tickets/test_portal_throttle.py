@@ -43,6 +43,7 @@ def test_the_portal_stops_new_tickets_at_the_apis_rate(carol, it_dept, rates):
 
     assert codes == [302, 302, 302]
     assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
     page = response.content.decode()
     assert "You are sending too many requests. Please wait" in page
     assert 'value="Printer 99 jams"' in page  # the form keeps what was typed
@@ -65,6 +66,7 @@ def test_the_portal_stops_replies_at_the_apis_rate(carol, it_ticket, rates):
 
     assert codes == [302, 302]
     assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 60
     page = response.content.decode()
     assert "You are sending too many requests. Please wait" in page
     assert "Hello again?" in page

@@ -145,6 +145,11 @@ PORTAL_SIGNUP_ENABLED = env.bool("PORTAL_SIGNUP_ENABLED", default=False)
 LOGIN_ATTEMPTS_LIMIT = env.int("LOGIN_ATTEMPTS_LIMIT", default=5)
 LOGIN_ATTEMPTS_ADDRESS_LIMIT = env.int("LOGIN_ATTEMPTS_ADDRESS_LIMIT", default=20)
 LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)
+# Password-reset e-mails per e-mail address and per client address within the window (seconds); past a limit
+# nothing is sent and the page answers as usual (apps/accounts/throttling.py).
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=10)
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)
 
 # guardian: direct foreign-key permission tables (apps/tickets/models.py) and no anonymous user row.
 ANONYMOUS_USER_NAME = None

@@ -6,7 +6,7 @@ from django.utils import translation
 from apps.accounts.choices import Role
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
-from tests.support import logged_in
+from tests.support import logged_in, reset_throttles
 
 
 @pytest.fixture(autouse=True)
@@ -17,6 +17,13 @@ def _fast_and_isolated(settings, tmp_path):
     # activates its own); each test starts in the site's language.
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Rate-limit counters (the API's and the portal's, log-in and password-reset counters) live in the cache,
+    which outlives a test; a user's primary key can come back in the next test and find them used up."""
+    reset_throttles()
 
 
 @pytest.fixture(autouse=True)

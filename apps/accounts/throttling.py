@@ -1,9 +1,15 @@
-"""Login throttling: a small counter of failed log-ins per account and per client address.
+"""Login and password-reset throttling: small counters per account (or e-mail address) and per client address.
 
-Failures are counted in Django's cache over a fixed window (LOGIN_ATTEMPTS_WINDOW seconds). Once an account
-has LOGIN_ATTEMPTS_LIMIT failures, or an address LOGIN_ATTEMPTS_ADDRESS_LIMIT, further attempts are refused
-before the password is checked, until the window that started with the first failure ends. A refused
-attempt changes nothing: it is not counted, does not extend the window and does not touch the account.
+Log-in failures are counted in Django's cache over a fixed window (LOGIN_ATTEMPTS_WINDOW seconds). Once an
+account has LOGIN_ATTEMPTS_LIMIT failures, or an address LOGIN_ATTEMPTS_ADDRESS_LIMIT, further attempts are
+refused before the password is checked, until the window that started with the first failure ends. A refused
+attempt changes nothing: it is not counted, does not extend the window and does not touch the account. The
+counters are the same for every way in: the portal's log-in, the back office's (accounts/forms.py) and the
+API's token endpoint (accounts/api/serializers.py), so failures on one lock the others too.
+
+Password-reset requests are counted the same way (PASSWORD_RESET_EMAIL_LIMIT per e-mail address,
+PASSWORD_RESET_ADDRESS_LIMIT per client, over PASSWORD_RESET_WINDOW seconds): past a limit no e-mail is
+sent, and the page answers as for any address, so the limit reveals nothing about which accounts exist.
 
 The counters live where the cache lives. The default cache (local memory) keeps them per process, which is
 right for one process (`make run`, tests); a deployment with several processes or machines configures a
@@ -68,20 +74,43 @@ def login_lockout(*, username: str, address: str) -> Lockout | None:
     return Lockout(retry_after=max(waits)) if waits else None
 
 
-def login_failed(*, username: str, address: str) -> None:
-    """Count one failed attempt against the account and the address."""
+def _count(keys: list[str], *, window: int) -> None:
     now = time.time()
-    window = settings.LOGIN_ATTEMPTS_WINDOW
-    for key, _limit in _keys(username, address):
+    for key in keys:
         counter = cache.get(key)
         if counter is None or counter["expires"] <= now:
             counter = {"count": 0, "expires": now + window}
         counter["count"] += 1
-        # Read-modify-write: two simultaneous failures may count as one. A throttle can afford that.
+        # Read-modify-write: two simultaneous requests may count as one. A throttle can afford that.
         cache.set(key, counter, timeout=max(1, int(counter["expires"] - now) + 1))
+
+
+def login_failed(*, username: str, address: str) -> None:
+    """Count one failed attempt against the account and the address."""
+    _count([key for key, _limit in _keys(username, address)], window=settings.LOGIN_ATTEMPTS_WINDOW)
 
 
 def login_succeeded(*, username: str) -> None:
     """Forget the account's failures (the address keeps its count: one good password must not clear it)."""
     if username:
         cache.delete(_key("account", username.strip().casefold()))
+
+
+def password_reset_allowed(*, email: str, address: str) -> bool:
+    """Count one password-reset request against the e-mail address and the client address, or refuse it.
+
+    False once either has used up its limit in the current window; a refused request is not counted and does
+    not extend the window.
+    """
+    keys = [
+        (_key("reset-email", email.strip().casefold()), settings.PASSWORD_RESET_EMAIL_LIMIT),
+        (_key("reset-address", address), settings.PASSWORD_RESET_ADDRESS_LIMIT),
+    ]
+    now = time.time()
+    counters = cache.get_many([key for key, _limit in keys])
+    if any(
+        key in counters and counters[key]["count"] >= limit and counters[key]["expires"] > now for key, limit in keys
+    ):
+        return False
+    _count([key for key, _limit in keys], window=settings.PASSWORD_RESET_WINDOW)
+    return True

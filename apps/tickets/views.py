@@ -2,6 +2,9 @@
 parses its input, calls the ticket services, and renders the result. Other apps add pages (Notifications) and
 context of the ticket page (the replies' translation) through apps/tickets/extensions.py.
 
+New tickets and replies count against the API's rates (API_THROTTLE_TICKET_CREATE, API_THROTTLE_COMMENT_CREATE),
+in the same per-user counters as the API: past the rate, the form comes back with a 429 and nothing is saved.
+
 Requesters see their own tickets only: tickets_visible_to() narrowed to `requester=user`. Everything else
 is a 404. Agents and admins work in the back office and are sent there.
 """
@@ -18,7 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
+
+from apps.common.throttles import throttle_wait
 
 from . import extensions, services
 from .choices import Source, Status
@@ -70,6 +76,30 @@ def _add_service_errors(form, exc: ValidationError, field_map: dict[str, str]) -
         form.add_error(field if field in form.fields else None, errors)
 
 
+def _throttled(request: HttpRequest, form, scope: str) -> int | None:
+    """Count this write against the API's rate for `scope`; past it, say so on the form (which keeps its data)
+    and return the seconds to wait."""
+    wait = throttle_wait(request, scope)
+    if wait is None:
+        return None
+    form.add_error(
+        None,
+        ngettext(
+            "You are sending too many requests. Please wait %(n)d second and try again.",
+            "You are sending too many requests. Please wait %(n)d seconds and try again.",
+            wait,
+        )
+        % {"n": wait},
+    )
+    return wait
+
+
+def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(wait)
+    return response
+
+
 # My tickets ---------------------------------------------------------------------------------------------------
 
 
@@ -118,6 +148,9 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
     """Open a ticket (routed to a department); the files are checked by the form before anything is saved."""
     form = TicketCreateForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        if wait := _throttled(request, form, "ticket_create"):
+            context = {"form": form, "upload_limits": upload_limits_text()}
+            return _too_many(render(request, "portal/ticket_create.html", context), wait)
         ticket = _create(request, form)
         if ticket is not None:
             messages.success(
@@ -193,6 +226,8 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         if not can_comment(request.user, ticket, internal=False):
             form.add_error(None, _("This ticket is closed. Please open a new ticket."))
+        elif wait := _throttled(request, form, "comment_create"):
+            return _too_many(_render_ticket(request, ticket, form), wait)
         else:
             try:
                 comment = services.comment_add(

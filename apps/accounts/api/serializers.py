@@ -1,16 +1,49 @@
-"""Serializers of the accounts API: JWT refresh, and the read-only user representation."""
+"""Serializers of the accounts API: JWT obtain (with the log-in lockout) and refresh, and the read-only user
+representation."""
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from .. import throttling
 from ..models import User
+
+
+class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+    """simplejwt's obtain behind the same lockout as the portal and back-office log-ins (accounts/throttling.py).
+
+    While the account or the client address is locked out, the request is refused before the password is
+    checked: no token, no last_login update, nothing counted, the window not extended. The refusal is a 429
+    (DRF's Throttled, with Retry-After) rather than a 401: the credentials may well be right, and a 401 would
+    tell a client to try others, where the only thing that helps is waiting. Wrong credentials (and inactive
+    accounts) are a 401 as before and count toward the lockout; a success clears the account's failures.
+    """
+
+    default_error_messages = {
+        **jwt_serializers.TokenObtainPairSerializer.default_error_messages,
+        "locked_out": _("Too many failed attempts for this account or from this address."),
+    }
+
+    def validate(self, attrs):
+        request = self.context.get("request")
+        username = attrs.get(self.username_field) or ""
+        address = throttling.client_address(request) if request is not None else "unknown"
+        lockout = throttling.login_lockout(username=username, address=address)
+        if lockout is not None:
+            raise Throttled(wait=lockout.retry_after, detail=str(self.error_messages["locked_out"]))
+        try:
+            data = super().validate(attrs)
+        except AuthenticationFailed:
+            throttling.login_failed(username=username, address=address)
+            raise
+        throttling.login_succeeded(username=username)
+        return data
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):

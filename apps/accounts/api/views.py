@@ -14,7 +14,7 @@ from ..models import User
 from ..permissions import is_admin, is_agent
 from ..selectors import department_groups, users_visible_to
 from .filters import UserFilter
-from .serializers import TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
+from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
 
 
 class ThrottledTokenView:
@@ -27,10 +27,14 @@ class ThrottledTokenView:
 @extend_schema(
     tags=["auth"],
     summary="Obtain a token pair",
-    description="Username and password → an access token (short-lived) and a refresh token.",
+    description=(
+        "Username and password → an access token (short-lived) and a refresh token. The account lockout of "
+        "the log-in pages applies: after too many failures for the account (from any address and any way in) "
+        "or from the client address, requests are refused with 429 until the window ends."
+    ),
 )
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
-    pass
+    serializer_class = TokenObtainPairSerializer
 
 
 @extend_schema(

@@ -300,7 +300,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSONParser, with a body nested too deeply to parse refused as a 400 instead of a 500.
+    "DEFAULT_PARSER_CLASSES": ["apps.common.api.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.PagePagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.AutoSchema",

@@ -263,6 +263,9 @@ AI_PROVIDER = env.str("AI_PROVIDER", default="local")
 # to the languages your requesters write in: the site's three and the commonest others.
 AI_DETECT_LANGUAGES = env.list("AI_DETECT_LANGUAGES", default=["en", "tr", "de", "fr", "es", "pt"])
 AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
+# Triage analyses at most this many characters of "title + description" (local detection grows quickly with
+# the length of the text), so one long ticket cannot hold a worker for minutes.
+AI_MAX_ANALYSED_CHARS = env.int("AI_MAX_ANALYSED_CHARS", default=5000)
 AI_TIMEOUT = env.float("AI_TIMEOUT", default=5.0)
 AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")

@@ -268,6 +268,9 @@ AI_PROVIDER = env.str("AI_PROVIDER", default="local")
 # to the languages your requesters write in: the site's three and the commonest others.
 AI_DETECT_LANGUAGES = env.list("AI_DETECT_LANGUAGES", default=["en", "tr", "de", "fr", "es", "pt"])
 AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
+# Triage analyses at most this many characters of "title + description" (local detection grows quickly with
+# the length of the text), so one long ticket cannot hold a worker for minutes.
+AI_MAX_ANALYSED_CHARS = env.int("AI_MAX_ANALYSED_CHARS", default=5000)
 AI_TIMEOUT = env.float("AI_TIMEOUT", default=5.0)
 AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
@@ -305,7 +308,8 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSONParser, with a body nested too deeply to parse refused as a 400 instead of a 500.
+    "DEFAULT_PARSER_CLASSES": ["apps.common.api.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.pagination.PagePagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=25),
     "DEFAULT_SCHEMA_CLASS": "apps.common.api.schema.AutoSchema",

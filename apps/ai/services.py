@@ -2,15 +2,17 @@
 
 import hashlib
 import logging
+import math
 import re
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from apps.departments.choices import RuleField
 from apps.departments.models import RoutingRule
 from apps.departments.patterns import matches
-from apps.tickets.choices import EventKind, Priority, Status
+from apps.tickets.choices import Category, EventKind, Priority, Status
 from apps.tickets.models import Ticket, TicketEvent
 from apps.tickets.services import ticket_transfer
 
@@ -29,6 +31,9 @@ URGENCY_WORDS = (
 )  # fmt: skip
 _URGENCY_RE = re.compile("|".join(r"(?<!\w)" + re.escape(word) for word in URGENCY_WORDS), re.IGNORECASE)
 NEGATIVE_SENTIMENT = -0.4
+# The language allow-list: an ISO 639 code (2 or 3 ASCII letters); a region or script subtag is dropped
+# ("pt-BR" → "pt"). Anything else a provider answers is not stored.
+_LANGUAGE_RE = re.compile(r"[a-z]{2,3}")
 
 
 def suggest_priority(*, text: str, sentiment: float | None) -> str:
@@ -57,11 +62,36 @@ def suggest_department(*, categories: list[str]):
     return None
 
 
+def clean_language(value) -> str:
+    """The provider's language as an ISO 639 code (lower case, no region), or "" when it is not one."""
+    if not isinstance(value, str):
+        return ""
+    primary = value.strip().lower().replace("_", "-").split("-")[0]
+    return primary if _LANGUAGE_RE.fullmatch(primary) else ""
+
+
+def clean_sentiment(value) -> float | None:
+    """The provider's sentiment clamped to [-1, 1], or None when it is not a finite number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return round(min(1.0, max(-1.0, float(value))), 3)
+
+
+def clean_categories(values) -> list[str]:
+    """The provider's categories that are ticket categories, each once, in the provider's order."""
+    if not isinstance(values, list | tuple):
+        return []
+    known = [value for value in values if isinstance(value, str) and value in Category.values]
+    return list(dict.fromkeys(known))
+
+
 def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | None:
     """Analyse the ticket with the configured provider and store the result; never raises for provider failures.
 
     Safe to run twice: a done insight is returned as it is unless `force`. The provider is called outside any
     transaction; the ticket itself is never changed (agents apply suggestions through the ticket services).
+    The provider reads the first settings.AI_MAX_ANALYSED_CHARS characters of title and description; of its
+    answer only an ISO 639 language code, a sentiment clamped to [-1, 1] and ticket categories are stored.
     """
     ticket = Ticket.objects.filter(pk=ticket_id).only("pk", "title", "description").first()
     if ticket is None:
@@ -69,12 +99,13 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
     insight, _created = TicketInsight.objects.get_or_create(ticket=ticket)
     if insight.status == InsightStatus.DONE and not force:
         return insight
-    text = f"{ticket.title}\n\n{ticket.description}"
+    # Only a prefix is analysed, so the time a triage takes has a bound whatever the ticket's length.
+    text = f"{ticket.title}\n\n{ticket.description}"[: settings.AI_MAX_ANALYSED_CHARS]
     provider = get_provider()
     insight.provider = provider.name
     insight.analysed_at = timezone.now()
     try:
-        language = provider.detect_language(text) or ""
+        language = provider.detect_language(text)
         analysis = provider.analyze(text)
     except Exception as exc:  # a broken provider must never break the ticket flow: record why, move on
         if not isinstance(exc, ProviderError):
@@ -85,11 +116,12 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
         return insight
     insight.status = InsightStatus.DONE
     insight.error = ""
-    insight.language = language[:8]
-    insight.sentiment = analysis.sentiment
-    insight.categories = analysis.categories
-    insight.suggested_priority = suggest_priority(text=text, sentiment=analysis.sentiment)
-    insight.suggested_department = suggest_department(categories=analysis.categories)
+    # A provider's answer is data from outside: only what fits the fields is stored.
+    insight.language = clean_language(language)
+    insight.sentiment = clean_sentiment(analysis.sentiment)
+    insight.categories = clean_categories(analysis.categories)
+    insight.suggested_priority = suggest_priority(text=text, sentiment=insight.sentiment)
+    insight.suggested_department = suggest_department(categories=insight.categories)
     with transaction.atomic():
         insight.save()
     try:

@@ -12,11 +12,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .choices import Category, Status
+from .models import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH
 from .permissions import REQUESTER_STATUSES
 from .uploads import validate_upload
 
-TITLE_MAX_LENGTH = 200
-DESCRIPTION_MAX_LENGTH = 20_000
 SEARCH_MAX_LENGTH = 100
 # Files per ticket or reply. Django refuses a request with more than DATA_UPLOAD_MAX_NUMBER_FILES files before
 # any form sees it, so the portal never promises more than that.
@@ -119,7 +118,7 @@ class ReplyForm(forms.Form):
 
     body = forms.CharField(
         label=_("Message"),
-        max_length=DESCRIPTION_MAX_LENGTH,
+        max_length=COMMENT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     attachments = AttachmentsField()

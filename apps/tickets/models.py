@@ -12,6 +12,12 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from .choices import OPEN_STATUSES, Category, EventKind, Priority, SlaStage, SlaTarget, Source, Status
 
+# The longest texts a ticket accepts, in characters, whichever channel sends them (portal, API, back office,
+# import): the forms and serializers declare them, the services enforce them (apps/tickets/services.py).
+TITLE_MAX_LENGTH = 200
+DESCRIPTION_MAX_LENGTH = 20_000
+COMMENT_MAX_LENGTH = 20_000
+
 
 class ReferenceSequence(models.Model):
     """A named counter; ticket references are drawn from it with an atomic UPDATE (see services)."""
@@ -30,7 +36,7 @@ class Ticket(models.Model):
     """A request for help, owned by a department and (optionally) worked by one assignee."""
 
     reference = models.CharField(_("reference"), max_length=32, unique=True, editable=False)
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("title"), max_length=TITLE_MAX_LENGTH)
     description = models.TextField(_("description"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)

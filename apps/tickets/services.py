@@ -7,7 +7,9 @@ above (notifications, AI triage); they queue their follow-up work with transacti
 a request always pass `request.user`, never None.
 
 Titles, descriptions and comment bodies are stored as apps.common.text.normalise_text makes them (LF line
-endings, no surrounding white space), so the stored text does not depend on the channel that sent it.
+endings, no surrounding white space), so the stored text does not depend on the channel that sent it, and
+none is longer than its limit in apps/tickets/models.py (TITLE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH,
+COMMENT_MAX_LENGTH): an over-long text is a ValidationError naming the field, whichever channel sent it.
 """
 
 import hashlib
@@ -15,6 +17,7 @@ import hashlib
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import MaxLengthValidator
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -30,12 +33,22 @@ from apps.departments.routing import choose_assignee, route_ticket
 from . import events, sla
 from . import permissions as perms
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Priority, Source, Status
-from .models import Attachment, Comment, ReferenceSequence, Ticket
+from .models import (
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Attachment,
+    Comment,
+    ReferenceSequence,
+    Ticket,
+)
 from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
 # Stored as normalise_text makes them, whichever channel sent them.
 TEXT_FIELDS = ("title", "description")
+# The longest text each field accepts (apps/tickets/models.py), checked before anything else reads the text.
+TEXT_LIMITS = {"title": TITLE_MAX_LENGTH, "description": DESCRIPTION_MAX_LENGTH, "body": COMMENT_MAX_LENGTH}
 
 
 class StaleTicketError(StaleObjectError):
@@ -88,6 +101,18 @@ def _check_department(department: Department) -> None:
         raise ValidationError({"department": _("Department “%(name)s” is not active.") % {"name": department}})
 
 
+def _check_lengths(**texts: str) -> None:
+    """Refuse every text longer than its field's limit, with Django's max_length message per field."""
+    errors = {}
+    for field, text in texts.items():
+        try:
+            MaxLengthValidator(TEXT_LIMITS[field])(text)
+        except ValidationError as exc:
+            errors[field] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
 def _check_choice(field: str, value: str, choices) -> None:
     if value not in choices.values:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
@@ -115,6 +140,7 @@ def ticket_create(
     (notifications, then AI triage), which queue their work for after the commit.
     """
     title, description = normalise_text(title), normalise_text(description)
+    _check_lengths(title=title, description=description)
     route = None
     if department is None:
         route = route_ticket(
@@ -175,6 +201,7 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
     _authorize(actor, lambda user: perms.can_change_ticket(user, ticket))
     locked = _lock(ticket, expected_version)
     changes.update({f: normalise_text(changes[f]) for f in TEXT_FIELDS if f in changes})
+    _check_lengths(**{f: changes[f] for f in TEXT_FIELDS if f in changes})
     if "priority" in changes:
         _check_choice("priority", changes["priority"], Priority)
     if "category" in changes:
@@ -403,6 +430,7 @@ def comment_add(
     body = normalise_text(body)
     if not body:
         raise ValidationError({"body": _("Write a message.")})
+    _check_lengths(body=body)
     for upload in uploads:
         validate_upload(upload)
     locked = _lock(ticket)

@@ -20,7 +20,15 @@ from apps.departments.models import Department
 
 from .. import extensions
 from ..choices import Category, EventKind, Priority, Status
-from ..models import Attachment, Comment, Ticket, TicketEvent
+from ..models import (
+    COMMENT_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    Attachment,
+    Comment,
+    Ticket,
+    TicketEvent,
+)
 from ..permissions import (
     COMMENT_CREATE_FIELDS,
     REQUESTER_STATUSES,
@@ -205,8 +213,8 @@ class TicketCreateSerializer(RoleWriteSerializer):
     def read_only_names(self) -> frozenset[str]:
         return ticket_read_only_names() | {"status", "version"}
 
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, help_text=_("Agents and admins."))
     language = serializers.CharField(
@@ -239,8 +247,8 @@ class TicketUpdateSerializer(RoleWriteSerializer):
     def read_only_names(self) -> frozenset[str]:
         return ticket_read_only_names() | {"requester"}
 
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField()
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
     language = serializers.CharField(max_length=8, allow_blank=True)
@@ -341,7 +349,7 @@ class CommentCreateSerializer(RoleWriteSerializer):
     table = COMMENT_CREATE_FIELDS
     read_only_names = frozenset({"id", "ticket", "author", "author_name", "created_at", "attachments"})
 
-    body = serializers.CharField()
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
     is_internal = serializers.BooleanField(
         default=False, help_text=_("An internal note, never shown to the requester (agents and admins only).")
     )

@@ -15,9 +15,8 @@ from apps.common.csv.report import RowError
 from apps.common.text import normalise_text
 
 from ..choices import OPEN_STATUSES, Category, Priority, Status
-from ..models import Ticket
+from ..models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Ticket
 
-TITLE_MAX = Ticket._meta.get_field("title").max_length
 LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][a-z0-9]{2,4})?$")
 SYNONYMS = {
     "priority": {
@@ -62,12 +61,12 @@ class TicketCellReader:
             if required:
                 self._error(plan, "title", _("A title is required."))
             return None
-        if len(title) > TITLE_MAX:
+        if len(title) > TITLE_MAX_LENGTH:
             self._error(
                 plan,
                 "title",
                 _("The title has %(length)d characters; at most %(max)d are allowed.")
-                % {"length": len(title), "max": TITLE_MAX},
+                % {"length": len(title), "max": TITLE_MAX_LENGTH},
                 title,
             )
             return None
@@ -78,6 +77,15 @@ class TicketCellReader:
         if not description:
             if required:
                 self._error(plan, "description", _("A description is required."))
+            return None
+        if len(description) > DESCRIPTION_MAX_LENGTH:
+            self._error(
+                plan,
+                "description",
+                _("The description has %(length)d characters; at most %(max)d are allowed.")
+                % {"length": len(description), "max": DESCRIPTION_MAX_LENGTH},
+                description,
+            )
             return None
         return description
 

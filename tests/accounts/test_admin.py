@@ -8,8 +8,11 @@ from django.urls import reverse
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.departments.models import Department
+from apps.notifications.models import Notification
 from tests.accounts.factories import UserFactory
+from tests.notifications.factories import NotificationFactory
 from tests.support import assert_constant_queries, logged_in
+from tests.tickets.factories import TicketFactory
 
 
 def change_data(user, **changes):
@@ -277,6 +280,20 @@ def test_a_taken_group_name_is_a_form_error_and_changes_nothing(admin_user):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"name": ["Group with this Name already exists."]}
     assert sorted(Group.objects.values_list("name", flat=True)) == ["Escalation", "Night shift"]
+
+
+def test_admins_delete_accounts_that_have_notifications(admin_user, it_dept, requester):
+    leaver = UserFactory(role=Role.AGENT, username="leaver", departments=[it_dept])
+    NotificationFactory(recipient=leaver, ticket=TicketFactory(department=it_dept, requester=requester))
+    browser = logged_in(admin_user)
+
+    page = browser.get(reverse("admin:accounts_user_delete", args=[leaver.pk]))
+    assert page.status_code == 200
+    response = browser.post(reverse("admin:accounts_user_delete", args=[leaver.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(username="leaver").exists()
+    assert not Notification.objects.filter(recipient_id=leaver.pk).exists()
 
 
 def test_admins_delete_accounts_and_groups_through_the_services(admin_user, it_dept):

@@ -10,11 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
+from apps.notifications.models import Notification
 from apps.tickets import services
 from apps.tickets.choices import EventKind, Source, Status
 from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketUserObjectPermission
 from apps.tickets.selectors import tickets_visible_to
 from tests.accounts.factories import UserFactory
+from tests.notifications.factories import NotificationFactory
 from tests.support import assert_constant_queries
 from tests.tickets.factories import TicketFactory
 
@@ -375,6 +377,21 @@ def test_adding_a_ticket_uses_ticket_create(alice_client, agent, it_dept, reques
     )
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ASSIGNED]
     assert ticket in tickets_visible_to(requester)
+
+
+def test_admin_deletes_tickets_that_have_notifications(admin_browser, agent, requester, it_ticket, it_ticket_2):
+    for ticket in (it_ticket, it_ticket_2):
+        NotificationFactory(ticket=ticket, recipient=agent)
+        NotificationFactory(ticket=ticket, recipient=requester)
+
+    page = admin_browser.get(reverse("admin:tickets_ticket_delete", args=[it_ticket.pk]))
+    assert page.status_code == 200
+    response = admin_browser.post(reverse("admin:tickets_ticket_delete", args=[it_ticket.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    run_action(admin_browser, "delete_selected", [it_ticket_2], post="yes")
+
+    assert Ticket.objects.count() == 0
+    assert Notification.objects.count() == 0
 
 
 def test_attachment_download(alice_client, agent, it_ticket, billing_ticket, other_agent):

@@ -2,9 +2,10 @@
 
 `UserAdmin` is the users page as far as accounts know it: profile, role, password, groups, CSV. It is not
 registered here: apps/departments/admin.py registers a subclass that adds department membership (a
-department is above accounts), at the same URLs. Agents may look users up (read-only); only admins add,
-change or delete. `is_staff` / `is_superuser` follow the role (see User.save), so the forms edit the role and
-never those flags. Every save is a set of account services (ServiceModelForm): a refusal is a form error.
+department is above accounts), at the same URLs. Agents may look up the users they can see
+(users_visible_to, as in the API; read-only); only admins see everyone and add, change or delete.
+`is_staff` / `is_superuser` follow the role (see User.save), so the forms edit the role and never those
+flags. Every save is a set of account services (ServiceModelForm): a refusal is a form error.
 """
 
 from django import forms
@@ -30,6 +31,7 @@ from .forms import ThrottledAdminAuthenticationForm
 from .models import User, time_zone_choices
 from .permissions import AdminsChangeMixin, AdminsCsvMixin, AdminsOnlyMixin
 from .resources import UserResource
+from .selectors import users_visible_to
 from .services import (
     ACCOUNT_FIELDS,
     PROFILE_FIELDS,
@@ -126,6 +128,11 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
 
     def delete_with_service(self, request, obj):
         user_delete(user=obj)
+
+    def get_queryset(self, request):
+        # The list, its search, the account pages and every user autocomplete (the ticket's requester) hold
+        # the people the API shows this user; another account's page is like a missing one.
+        return super().get_queryset(request) & users_visible_to(request.user)
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

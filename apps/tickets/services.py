@@ -396,9 +396,12 @@ def ticket_change(
 
 @transaction.atomic
 def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comment | None = None) -> Attachment:
-    """Store an uploaded file on a ticket (and optionally a comment) under a server-generated name."""
+    """Store an uploaded file on a ticket, or on the uploader's own comment of it, under a server-generated name."""
     internal = bool(comment and comment.is_internal)
     perms.ensure(perms.can_comment(actor, ticket, internal=internal))
+    # A file on a comment shows as its author's: nobody hangs one on someone else's reply or note.
+    if comment is not None and (comment.ticket_id != ticket.pk or comment.author_id != actor.pk):
+        raise ValidationError({"comment": _("A file can only be added to your own comment, or to the ticket.")})
     content_type = validate_upload(upload)
     digest = hashlib.sha256()
     for chunk in upload.chunks():

@@ -7,9 +7,13 @@ from django.urls import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.accounts.selectors import users_visible_to
 from apps.departments.models import Department
+from apps.notifications.models import Notification
 from tests.accounts.factories import UserFactory
+from tests.notifications.factories import NotificationFactory
 from tests.support import assert_constant_queries, logged_in
+from tests.tickets.factories import TicketFactory
 
 
 def change_data(user, **changes):
@@ -153,13 +157,46 @@ def test_agent_can_look_users_up(agent, requester, it_dept):
     page = browser.get(reverse("admin:accounts_user_change", args=[agent.pk]))
 
     assert listing.status_code == 200
-    assert {u.username for u in listing.context["cl"].result_list} == {"alice", "carol"}
+    # carol has no ticket alice can see: she is not in alice's directory (users_visible_to, as in the API).
+    assert {u.username for u in listing.context["cl"].result_list} == {"alice"}
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
     html = page.content.decode()
     assert agent.password not in html  # no password hash for agents
     assert "IT Support" in html
     assert 'name="groups"' not in html
+
+
+def test_agents_see_the_users_the_api_shows_them(agent, other_agent, requester, other_requester, admin_user, it_dept):
+    """An agent's users list, search and account pages hold users_visible_to: themselves, the members of their
+    departments and the requesters of the tickets they see; another account is like one that does not exist."""
+    TicketFactory(department=it_dept, requester=requester)
+    colleague = UserFactory(username="erin", role=Role.AGENT, departments=[it_dept])
+    browser = logged_in(agent)
+
+    listing = browser.get(reverse("admin:accounts_user_changelist"))
+    search = browser.get(reverse("admin:accounts_user_changelist"), {"q": "example.com"})
+    visible = browser.get(reverse("admin:accounts_user_change", args=[requester.pk]))
+    missing = browser.get(reverse("admin:accounts_user_change", args=[999999]), follow=True)
+
+    assert {u.username for u in listing.context["cl"].result_list} == {"alice", "carol", "erin"}
+    assert {u.username for u in search.context["cl"].result_list} == {"alice", "carol", "erin"}
+    assert set(users_visible_to(agent)) == {agent, requester, colleague}
+    assert visible.status_code == 200
+    for outsider in (other_agent, other_requester, admin_user):
+        for name in ("change", "history"):
+            page = browser.get(reverse(f"admin:accounts_user_{name}", args=[outsider.pk]), follow=True)
+            assert page.redirect_chain == missing.redirect_chain
+            assert outsider.email not in page.content.decode()
+    for html in (listing.content.decode(), search.content.decode()):
+        for outsider in (other_agent, other_requester, admin_user):
+            assert outsider.email not in html
+
+
+def test_admins_see_every_user(admin_user, agent, other_agent, requester, other_requester):
+    listing = logged_in(admin_user).get(reverse("admin:accounts_user_changelist"))
+
+    assert {u.username for u in listing.context["cl"].result_list} == {"admin", "alice", "bob", "carol", "dave"}
 
 
 def test_agent_cannot_change_or_add_users(agent, requester, it_dept):
@@ -277,6 +314,20 @@ def test_a_taken_group_name_is_a_form_error_and_changes_nothing(admin_user):
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {"name": ["Group with this Name already exists."]}
     assert sorted(Group.objects.values_list("name", flat=True)) == ["Escalation", "Night shift"]
+
+
+def test_admins_delete_accounts_that_have_notifications(admin_user, it_dept, requester):
+    leaver = UserFactory(role=Role.AGENT, username="leaver", departments=[it_dept])
+    NotificationFactory(recipient=leaver, ticket=TicketFactory(department=it_dept, requester=requester))
+    browser = logged_in(admin_user)
+
+    page = browser.get(reverse("admin:accounts_user_delete", args=[leaver.pk]))
+    assert page.status_code == 200
+    response = browser.post(reverse("admin:accounts_user_delete", args=[leaver.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(username="leaver").exists()
+    assert not Notification.objects.filter(recipient_id=leaver.pk).exists()
 
 
 def test_admins_delete_accounts_and_groups_through_the_services(admin_user, it_dept):

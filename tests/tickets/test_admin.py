@@ -10,11 +10,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
+from apps.notifications.models import Notification
 from apps.tickets import services
 from apps.tickets.choices import EventKind, Source, Status
 from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent, TicketUserObjectPermission
 from apps.tickets.selectors import tickets_visible_to
 from tests.accounts.factories import UserFactory
+from tests.notifications.factories import NotificationFactory
 from tests.support import assert_constant_queries
 from tests.tickets.factories import TicketFactory
 
@@ -359,7 +361,8 @@ def test_adding_a_ticket_uses_ticket_create(alice_client, agent, it_dept, reques
         "priority": "low",
         "department": str(it_dept.pk),
         "assignee": str(agent.pk),
-        "requester": str(requester.pk),
+        # carol has no ticket alice can see yet: an agent names a new requester by exact e-mail address.
+        "requester": requester.email,
         "_save": "Save",
     }
 
@@ -375,6 +378,75 @@ def test_adding_a_ticket_uses_ticket_create(alice_client, agent, it_dept, reques
     )
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ASSIGNED]
     assert ticket in tickets_visible_to(requester)
+
+
+def new_ticket_data(it_dept, requester: str) -> dict:
+    return {
+        "title": "New monitor",
+        "description": "Mine flickers.",
+        "category": "request",
+        "priority": "low",
+        "department": str(it_dept.pk),
+        "requester": requester,
+        "_save": "Save",
+    }
+
+
+def test_agents_name_a_requester_they_cannot_see_only_by_exact_email(
+    alice_client, it_dept, other_agent, other_requester, admin_user
+):
+    """The requester picker holds the users alice can see, plus a requester whose whole e-mail address she
+    types: no pk, partial address, username or staff account of another department finds anyone."""
+    before = Ticket.objects.count()
+    for value in (
+        str(other_requester.pk),
+        "dave",
+        "dave@example",
+        other_agent.email,
+        admin_user.email,
+        str(admin_user.pk),
+    ):
+        response = alice_client.post(reverse("admin:tickets_ticket_add"), new_ticket_data(it_dept, value))
+        assert response.status_code == 200, value
+        assert list(response.context["adminform"].form.errors) == ["requester"], value
+        html = response.content.decode()
+        for outsider in (other_agent, other_requester, admin_user):
+            assert outsider.email not in html or outsider.email == value
+    assert Ticket.objects.count() == before
+
+    response = alice_client.post(reverse("admin:tickets_ticket_add"), new_ticket_data(it_dept, "DAVE@Example.com"))
+    assert response.status_code == 302
+    assert Ticket.objects.get(title="New monitor").requester == other_requester
+
+
+def test_requester_autocomplete_holds_the_users_an_agent_sees(
+    alice_client, admin_browser, agent, it_ticket, other_agent, other_requester, admin_user, requester
+):
+    params = {"app_label": "tickets", "model_name": "ticket", "field_name": "requester", "term": "example.com"}
+
+    agents = alice_client.get(reverse("admin:autocomplete"), params)
+    admins = admin_browser.get(reverse("admin:autocomplete"), params)
+
+    assert agents.status_code == 200
+    assert {r["id"] for r in agents.json()["results"]} == {str(agent.pk), str(requester.pk)}
+    assert {r["id"] for r in admins.json()["results"]} == {
+        str(u.pk) for u in (agent, requester, other_agent, other_requester, admin_user)
+    }
+
+
+def test_admin_deletes_tickets_that_have_notifications(admin_browser, agent, requester, it_ticket, it_ticket_2):
+    for ticket in (it_ticket, it_ticket_2):
+        NotificationFactory(ticket=ticket, recipient=agent)
+        NotificationFactory(ticket=ticket, recipient=requester)
+
+    page = admin_browser.get(reverse("admin:tickets_ticket_delete", args=[it_ticket.pk]))
+    assert page.status_code == 200
+    response = admin_browser.post(reverse("admin:tickets_ticket_delete", args=[it_ticket.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    run_action(admin_browser, "delete_selected", [it_ticket_2], post="yes")
+
+    assert Ticket.objects.count() == 0
+    assert Notification.objects.count() == 0
 
 
 def test_attachment_download(alice_client, agent, it_ticket, billing_ticket, other_agent):

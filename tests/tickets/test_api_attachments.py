@@ -4,10 +4,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.accounts.choices import Role
 from apps.tickets.models import Attachment
 from apps.tickets.services import attachment_add, comment_add
+from tests.accounts.factories import UserFactory
 from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
@@ -139,6 +142,51 @@ def test_a_requester_cannot_attach_to_an_internal_note(ticket, requester, files)
     assert response.status_code == 400
     assert list(response.json()) == ["comment"]
     assert db_state() == before
+
+
+def test_a_requester_cannot_hang_a_file_on_the_agents_reply(ticket, agent, requester, files, settings):
+    reply = comment_add(ticket=ticket, actor=agent, body="Please restart the router.")
+    before = db_state()
+    before_files = stored_files(settings)
+
+    data = {"file": upload("invoice.png", PNG), "comment": reply.pk}
+    response = jwt_client(requester).post(attachments(ticket), data, format="multipart")
+
+    assert response.status_code == 400
+    assert response.json() == {"comment": ["A file can only be added to your own comment, or to the ticket."]}
+    assert db_state() == before
+    assert stored_files(settings) == before_files
+    assert list(reply.attachments.all()) == []
+
+
+def test_an_agent_cannot_hang_a_file_on_a_colleagues_note(ticket, agent, files, settings):
+    colleague = UserFactory(username="erin", role=Role.AGENT, departments=[ticket.department])
+    before = db_state()
+    before_files = stored_files(settings)
+
+    data = {"file": upload("more.log", b"more\n"), "comment": files["note"].pk}
+    response = jwt_client(colleague).post(attachments(ticket), data, format="multipart")
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["comment"]
+    assert db_state() == before
+    assert stored_files(settings) == before_files
+
+
+def test_the_service_refuses_a_comment_of_another_author_or_ticket(ticket, agent, requester, it_dept, settings):
+    reply = comment_add(ticket=ticket, actor=agent, body="Please restart the router.")
+    other = TicketFactory(department=it_dept, requester=requester)
+    own_elsewhere = comment_add(ticket=other, actor=requester, body="Mine, on another ticket.")
+    before = db_state()
+    before_files = stored_files(settings)
+
+    for comment in (reply, own_elsewhere):
+        with pytest.raises(ValidationError) as refused:
+            attachment_add(ticket=ticket, actor=requester, upload=upload("a.png", PNG), comment=comment)
+        assert list(refused.value.message_dict) == ["comment"]
+
+    assert db_state() == before
+    assert stored_files(settings) == before_files
 
 
 def test_agent_attaches_to_a_comment(ticket, agent, files):

@@ -45,7 +45,7 @@ def test_a_new_ticket_stores_the_same_text_from_portal_api_and_back_office(agent
             "category": "incident",
             "priority": "normal",
             "department": str(it_dept.pk),
-            "requester": str(requester.pk),
+            "requester": requester.email,  # agents name a requester by e-mail address
             "_save": "Save",
         },
     )

@@ -5,7 +5,7 @@ version, an illegal transition, a missing permission, a rule about who may belon
 runs the services as the last step of validation, inside a savepoint, so a refusal becomes a form error and
 nothing is written. `ServiceAdminMixin` is the ModelAdmin side: it tells the form who acts and writes
 nothing itself (no `save_model`, no `save_related`); deleting, too, goes through a service
-(`delete_with_service`).
+(`delete_with_service`), and the rows a delete takes with it are the service's to decide (`get_deleted_objects`).
 """
 
 import copy
@@ -96,6 +96,16 @@ class ServiceAdminMixin:
 
     def delete_model(self, request, obj):
         self.delete_with_service(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        """What the delete page lists, without asking each cascaded row's own page for a delete permission.
+
+        Who may delete the object is this admin's `has_delete_permission` and the service's own check; the rows
+        that go with it (a ticket's or an account's notifications, whose page lets nobody delete one alone) are
+        the service's business. Protected relations still block the delete.
+        """
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
 
     def delete_queryset(self, request, queryset):
         # "Delete selected": all rows or none.

@@ -3,14 +3,19 @@ while the form validates, in a savepoint, so a refusal is a form error); the act
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
+    UnfoldAdminEmailInputWidget,
     UnfoldAdminFileFieldWidget,
     UnfoldAdminSelectWidget,
     UnfoldAdminTextareaWidget,
     UnfoldBooleanSwitchWidget,
 )
 
+from apps.accounts.choices import Role
+from apps.accounts.models import User
+from apps.accounts.selectors import users_visible_to
 from apps.common.admin.forms import ServiceModelForm
 from apps.common.text import normalise_text
 from apps.departments.models import Department
@@ -132,6 +137,37 @@ class TicketChangeForm(ServiceModelForm):
                 raise
             # validate_upload speaks about one file, without a field name.
             raise ValidationError({"reply_files": exc.error_list}) from None
+
+
+class RequesterByEmailField(forms.ModelChoiceField):
+    """The requester of a ticket an agent opens, typed as a whole e-mail address: someone the agent can see
+    (users_visible_to, the users page and the API's directory), or any active requester.
+
+    Nobody is found by id, by part of an address or by name, so the field lists no one and cannot be used to
+    walk through the accounts an agent does not see; admins pick anyone from the autocomplete instead.
+    """
+
+    widget = UnfoldAdminEmailInputWidget
+    default_error_messages = {
+        "invalid_choice": _(
+            "No requester has this e-mail address. Type the whole address; an admin can create the account."
+        ),
+    }
+
+    def __init__(self, *, actor, **kwargs):
+        kwargs.setdefault("help_text", _("The requester's whole e-mail address."))
+        super().__init__(queryset=users_visible_to(actor), to_field_name="email", **kwargs)
+        self.actor = actor
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        address = str(value).strip()
+        reachable = Q(pk__in=users_visible_to(self.actor)) | Q(role=Role.REQUESTER, is_active=True)
+        found = User.objects.filter(reachable, email__iexact=address).first()
+        if found is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
 
 
 class TicketAddForm(ServiceModelForm):

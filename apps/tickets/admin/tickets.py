@@ -37,7 +37,7 @@ from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
 from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
-from .forms import TicketAddForm, TicketChangeForm
+from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
 from .ticket_csv import TicketCsvMixin
 
 STATUS_BADGES = {
@@ -228,10 +228,16 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
         request.ticket_admin_obj = obj  # read by formfield_for_foreignkey, which is not given the object
         return super().get_form(request, obj, change, **kwargs)
 
+    def get_autocomplete_fields(self, request):
+        # Agents type a requester's e-mail address (RequesterByEmailField); admins pick anyone.
+        return self.autocomplete_fields if is_admin(request.user) else ()
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         # Active departments and active staff, plus the ticket's current ones so that a ticket whose department
         # was deactivated (or whose assignee left) can still be saved.
         obj = getattr(request, "ticket_admin_obj", None)
+        if db_field.name == "requester" and not is_admin(request.user):
+            return RequesterByEmailField(actor=request.user, label=db_field.verbose_name.capitalize())
         if db_field.name == "department":
             current = Q(pk=obj.department_id) if obj else Q(pk__in=[])
             kwargs["queryset"] = Department.objects.filter(Q(is_active=True) | current).order_by("name")

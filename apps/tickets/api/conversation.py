@@ -87,8 +87,9 @@ class TicketCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Ticke
     create=extend_schema(
         summary="Upload a file",
         description=(
-            "Multipart upload of one file (field `file`), optionally on one of the ticket's comments. The type "
-            "is read from the file's bytes, never from its name or header; the stored name is generated."
+            "Multipart upload of one file (field `file`), optionally on one of your own comments of the ticket "
+            "(another's comment is a 400). The type is read from the file's bytes, never from its name or header; "
+            "the stored name is generated."
         ),
         request={"multipart/form-data": AttachmentCreateSerializer},
         responses={201: AttachmentSerializer},

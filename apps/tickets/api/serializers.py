@@ -319,7 +319,7 @@ class AttachmentCreateSerializer(StrictSerializer):
         queryset=Comment.objects.none(),
         required=False,
         allow_null=True,
-        help_text=_("Optional: a comment of this ticket that the file belongs to."),
+        help_text=_("Optional: one of your own comments of this ticket that the file belongs to."),
     )
 
     def __init__(self, *args, comments=None, **kwargs):

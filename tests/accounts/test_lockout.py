@@ -4,25 +4,16 @@ Failures on any of them count toward the same per-account and per-address counte
 a locked account gets no session and no tokens, even with the right password, and the refusal changes nothing.
 """
 
-import pytest
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from apps.accounts.models import User
-from tests.support import reset_throttles
 
 OBTAIN = "/api/token/"
 PORTAL_LOGIN = reverse("accounts:login")
 ADMIN_LOGIN = reverse("admin:login")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    reset_throttles()
-    yield
-    reset_throttles()
 
 
 def token_attempt(username, password, address="192.0.2.1"):

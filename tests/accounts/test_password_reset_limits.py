@@ -4,22 +4,12 @@ answers exactly as for any other address, so the limit tells nothing about which
 
 import re
 
-import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tests.support import reset_throttles
-
 RESET_URL = reverse("accounts:password_reset")
 DONE_URL = reverse("accounts:password_reset_done")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    reset_throttles()
-    yield
-    reset_throttles()
 
 
 def page(response) -> str:

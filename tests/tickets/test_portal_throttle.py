@@ -9,16 +9,9 @@ from django.urls import reverse
 
 from apps.tickets.choices import Category
 from apps.tickets.models import Comment, Ticket
-from tests.support import db_state, jwt_client, logged_in, reply_url, reset_throttles
+from tests.support import db_state, jwt_client, logged_in, reply_url
 
 CREATE_URL = reverse("portal:ticket_create")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    reset_throttles()
-    yield
-    reset_throttles()
 
 
 @pytest.fixture

@@ -2,13 +2,16 @@
 
 import datetime as dt
 import json
+import threading
 
 import jwt
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import User
@@ -80,6 +83,52 @@ def test_refresh_rotates_and_the_old_refresh_token_is_refused(agent):
     assert again.status_code == 401
     assert again.json()["code"] == "token_not_valid"
     assert APIClient().post(REFRESH, {"refresh": second["refresh"]}, format="json").status_code == 200
+
+
+def test_a_reused_refresh_token_is_a_401_and_mints_nothing(agent):
+    first = obtain(agent)
+    assert APIClient().post(REFRESH, {"refresh": first["refresh"]}, format="json").status_code == 200
+    outstanding, blacklisted = OutstandingToken.objects.count(), BlacklistedToken.objects.count()
+    again = APIClient().post(REFRESH, {"refresh": first["refresh"]}, format="json")
+    assert again.status_code == 401
+    assert again.json()["code"] == "token_not_valid"
+    assert (OutstandingToken.objects.count(), BlacklistedToken.objects.count()) == (outstanding, blacklisted)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_refreshes_with_one_token_let_exactly_one_win(agent):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL")
+    refresh = obtain(agent)["refresh"]
+    outstanding = OutstandingToken.objects.count()
+    barrier = threading.Barrier(6)
+    responses: list = []
+    errors: list[BaseException] = []
+
+    def use_it(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            # Distinct addresses, so the per-address throttle of the token endpoints does not decide.
+            client = APIClient(REMOTE_ADDR=f"192.0.2.{n + 1}")
+            responses.append(client.post(REFRESH, {"refresh": refresh}, format="json"))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=use_it, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(response.status_code for response in responses) == [200, 401, 401, 401, 401, 401]
+    assert all(response.json()["code"] == "token_not_valid" for response in responses if response.status_code == 401)
+    # One new refresh token, and the one sent is blacklisted once.
+    assert OutstandingToken.objects.count() == outstanding + 1
+    assert BlacklistedToken.objects.filter(token__token=refresh).count() == 1
 
 
 def test_logout_blacklists_the_refresh_token(agent):

@@ -2,13 +2,15 @@
 representation."""
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework_simplejwt import serializers as jwt_serializers
-from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from .. import throttling
@@ -48,7 +50,14 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
     """simplejwt's refresh (rotation, blacklist of the used token) that also refuses, with a 401, the token
-    of a deleted account (simplejwt answers 500) and a token issued before a password change."""
+    of a deleted account (simplejwt answers 500) and a token issued before a password change.
+
+    A refresh token is spent at most once, even by simultaneous requests: simplejwt checks the blacklist
+    when it reads the token and blacklists it afterwards, so requests racing between the two all won a new
+    pair. Here the check and the blacklisting happen in one transaction holding the token's OutstandingToken
+    row (`select_for_update` on PostgreSQL; on SQLite the IMMEDIATE transactions of config/settings.py
+    serialise writers): the first request mints the new pair, the others find the token blacklisted and get
+    the 401 of any reused token, and change nothing. Reuse does not revoke the rest of the token's family."""
 
     def validate(self, attrs):
         refresh = self.token_class(attrs["refresh"])
@@ -60,7 +69,21 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
             user.password
         ):
             raise AuthenticationFailed(_("The password has changed since this token was issued."), "password_changed")
-        return super().validate(attrs)
+        if not (jwt_settings.ROTATE_REFRESH_TOKENS and jwt_settings.BLACKLIST_AFTER_ROTATION):
+            return super().validate(attrs)
+        data = {"access": str(refresh.access_token)}
+        with transaction.atomic():
+            spent, _created = refresh.outstand()  # normally there already, made when the token was minted
+            OutstandingToken.objects.select_for_update().filter(pk=spent.pk).get()
+            _blacklisted, first_use = BlacklistedToken.objects.get_or_create(token=spent)
+            if not first_use:
+                raise TokenError(_("Token is blacklisted"))
+            refresh.set_jti()
+            refresh.set_exp()
+            refresh.set_iat()
+            refresh.outstand()
+        data["refresh"] = str(refresh)
+        return data
 
 
 class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):

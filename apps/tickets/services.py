@@ -417,7 +417,7 @@ def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comm
         content_type=content_type,
         sha256=digest.hexdigest(),
     )
-    # A file stored by a transaction that later rolls back is an orphan; check_data --fix removes those.
+    # A file stored by a transaction that later rolls back is an orphan; the hourly orphan_files_task removes those.
     attachment.file.save(name, upload, save=False)
     attachment.save(force_insert=True)
     events.attachment_added_event(attachment=attachment, internal=internal)

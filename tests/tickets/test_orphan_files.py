@@ -4,6 +4,7 @@ import logging
 import os
 import time
 
+import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_q.models import Schedule
@@ -73,3 +74,17 @@ def test_the_task_is_scheduled_hourly_by_a_migration(db):
         None,
         -1,
     )
+
+
+def test_a_failed_attachment_add_leaves_no_file_behind(it_dept, requester, monkeypatch):
+    ticket = TicketFactory(department=it_dept, requester=requester)
+
+    def failing_event(**kwargs):
+        raise RuntimeError("the history write failed")
+
+    monkeypatch.setattr("apps.tickets.services.events.attachment_added_event", failing_event)
+    with pytest.raises(RuntimeError):
+        attachment_add(ticket=ticket, actor=requester, upload=SimpleUploadedFile("a.txt", b"half-way"))
+
+    assert not Attachment.objects.exists()
+    assert list(files.stored_files()) == []

@@ -12,6 +12,7 @@ none is longer than its limit in apps/tickets/models.py (TITLE_MAX_LENGTH, DESCR
 COMMENT_MAX_LENGTH): an over-long text is a ValidationError naming the field, whichever channel sent it.
 """
 
+import contextlib
 import hashlib
 
 from django.conf import settings
@@ -417,10 +418,16 @@ def attachment_add(*, ticket: Ticket, actor, upload: UploadedFile, comment: Comm
         content_type=content_type,
         sha256=digest.hexdigest(),
     )
-    # A file stored by a transaction that later rolls back is an orphan; check_data --fix removes those.
     attachment.file.save(name, upload, save=False)
-    attachment.save(force_insert=True)
-    events.attachment_added_event(attachment=attachment, internal=internal)
+    try:
+        attachment.save(force_insert=True)
+        events.attachment_added_event(attachment=attachment, internal=internal)
+    except BaseException:
+        # This function's savepoint rolls the row back: its file (a fresh server-generated name) goes too. A file
+        # whose row a caller's transaction rolls back later is an orphan; the hourly orphan_files_task removes it.
+        with contextlib.suppress(Exception):  # never hide the real error; the hourly task is the fallback
+            attachment.file.storage.delete(attachment.file.name)
+        raise
     return attachment
 
 

@@ -84,12 +84,25 @@ class OrphanAttachmentFile(Check):
 
     def after_commit(self) -> list[str]:
         names, self._to_delete = self._to_delete, []
-        changes = []
+        return [f"{name}: deleted" for name in self.delete_unreferenced(names)]
+
+    @staticmethod
+    def delete_unreferenced(names: list[str]) -> list[str]:
+        """Delete those of `names` that no attachment refers to (outside any transaction); return the deleted."""
+        deleted = []
         for batch in in_batches(names):
             # Re-checked right before deleting: never remove a file that a row has come to refer to.
             referenced = set(Attachment.objects.filter(file__in=batch).values_list("file", flat=True))
             for name in batch:
                 if name not in referenced:
-                    storage().delete(name)
-                    changes.append(f"{name}: deleted")
-        return changes
+                    storage().delete(name)  # a name already gone is no error: running twice is harmless
+                    deleted.append(name)
+        return deleted
+
+
+def remove_orphan_files(*, limit: int) -> tuple[int, int]:
+    """The scheduled form of `check_data --fix` for orphan files: delete at most `limit` of them (in name order,
+    which is month order under attachments/YYYY/MM/), return (deleted, left for the next run)."""
+    names = [name for name, _ in OrphanAttachmentFile._orphans()]
+    deleted = OrphanAttachmentFile.delete_unreferenced(names[:limit])
+    return len(deleted), max(len(names) - limit, 0)

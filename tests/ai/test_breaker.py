@@ -121,3 +121,22 @@ def test_calls_for_ten_tickets_with_and_without_the_breaker(down, settings, cloc
 
     print(f"HTTP calls for 10 tickets, provider down: {without} without the breaker, {with_breaker} with it")
     assert with_breaker < without
+
+
+def test_the_ticket_page_shows_the_open_breaker_and_translation_says_try_later(down, clock, agent, it_dept, requester):
+    from django.urls import reverse
+
+    from tests.support import logged_in
+
+    (insight,) = triage_new_tickets(1, it_dept, requester)
+    page = reverse("admin:tickets_ticket_change", args=[insight.ticket_id])
+    assert 'data-ai-breaker="open"' not in logged_in(agent).get(page).content.decode()
+    triage_new_tickets(2, it_dept, requester)
+    calls = len(down.requests)
+
+    html = logged_in(agent).get(page).content.decode()
+    assert 'data-ai-breaker="open"' in html
+    assert "circuit breaker is open until" in html
+    translated = logged_in(agent).get(page + "?translate=1").content.decode()
+    assert "The translation service failed; try again later." in translated
+    assert len(down.requests) == calls

@@ -273,6 +273,13 @@ AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
 AI_MAX_ANALYSED_CHARS = env.int("AI_MAX_ANALYSED_CHARS", default=5000)
 AI_TIMEOUT = env.float("AI_TIMEOUT", default=5.0)
 AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)
+# Circuit breaker (apps/ai/breaker.py): AI_BREAKER_FAILURES consecutive provider failures within
+# AI_BREAKER_WINDOW seconds stop all calls for AI_BREAKER_COOLDOWN seconds (triage fails at once, translation
+# answers "try again later"); then one trial call decides. 0 failures: no breaker. Its state is in the cache:
+# shared by all processes with REDIS_URL, per process with the local-memory cache.
+AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
+AI_BREAKER_WINDOW = env.int("AI_BREAKER_WINDOW", default=60)
+AI_BREAKER_COOLDOWN = env.int("AI_BREAKER_COOLDOWN", default=60)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
 GOOGLE_API_KEY = env.str("GOOGLE_API_KEY", default="")
 GOOGLE_CLOUD_PROJECT = env.str("GOOGLE_CLOUD_PROJECT", default="")

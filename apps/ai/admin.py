@@ -1,7 +1,8 @@
 """The AI app's pieces of the back office's ticket page, registered in apps.py (apps/tickets/extensions.py):
 
-- the triage panel (side column) with the suggestions of the ticket's TicketInsight, and the URL its buttons
-  post to, which applies one suggestion through the ticket services (recorded in the history);
+- the triage panel (side column) with the suggestions of the ticket's TicketInsight and the state of the
+  provider's circuit breaker (when it is not closed), and the URL its buttons post to, which applies one
+  suggestion through the ticket services (recorded in the history);
 - the translation panel (main column): `?translate=1` shows the ticket in the agent's language.
 """
 
@@ -16,15 +17,20 @@ from django.utils.translation import gettext_lazy as _
 from apps.tickets import services as ticket_services
 from apps.tickets.extensions import AdminPanel, AdminUrl
 
+from . import breaker
 from .providers import ProviderError, TranslationUnavailable
 from .selectors import insight_for_ticket
 from .services import ticket_translation
 
 
 def insight_context(model_admin, request, ticket) -> dict:
-    """The ticket's insight, and whether the user may apply its suggestions."""
+    """The ticket's insight, whether the user may apply its suggestions, and the provider's circuit breaker."""
     can_apply = model_admin.has_change_permission(request, ticket)
-    return {"insight": insight_for_ticket(ticket), "can_apply_insight": can_apply}
+    return {
+        "insight": insight_for_ticket(ticket),
+        "can_apply_insight": can_apply,
+        "ai_breaker": breaker.state(settings.AI_PROVIDER),
+    }
 
 
 def translation_context(model_admin, request, ticket) -> dict:

@@ -15,7 +15,7 @@ from apps.tickets.extensions import ApiAction, ApiField
 from apps.tickets.permissions import write_role
 
 from .models import TicketInsight
-from .providers import ProviderError, TranslationUnavailable
+from .providers import CircuitOpen, ProviderError, TranslationUnavailable
 from .services import ticket_translation
 
 
@@ -80,7 +80,10 @@ class TicketTranslationSerializer(serializers.Serializer):
     responses={
         200: TicketTranslationSerializer,
         409: OpenApiResponse(description="The configured AI provider does not translate (AI_PROVIDER=local)."),
-        503: OpenApiResponse(description="The translation provider failed or timed out; try again later."),
+        503: OpenApiResponse(
+            description="The translation provider failed or timed out, or its circuit breaker is open (then with "
+            "Retry-After); try again later."
+        ),
     },
 )
 @action(detail=True, methods=["get"])
@@ -100,10 +103,13 @@ def translation(self, request, pk=None):
             {"detail": _("Translation is unavailable with the configured AI provider.")},
             status=status.HTTP_409_CONFLICT,
         )
-    except ProviderError:
+    except ProviderError as exc:
+        # The circuit breaker is open (the provider was not called): say when to come back.
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, CircuitOpen) else None
         return Response(
             {"detail": _("The translation service failed; try again later.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers=headers,
         )
     return Response(TicketTranslationSerializer(data).data)
 

@@ -4,11 +4,34 @@ from dataclasses import dataclass, field
 
 
 class ProviderError(Exception):
-    """The provider failed (down, slow, over quota, misconfigured); the message says why."""
+    """The provider failed (down, slow, over quota, misconfigured); the message says why.
+
+    `trips_breaker`: whether the failure counts towards opening the circuit breaker (apps/ai/breaker.py); a
+    failure that says nothing about the provider's health (a rejected request) is raised with False.
+    """
+
+    trips_breaker = True
+
+    def __init__(self, *args, trips_breaker: bool | None = None):
+        super().__init__(*args)
+        if trips_breaker is not None:
+            self.trips_breaker = trips_breaker
 
 
 class TranslationUnavailable(ProviderError):
     """This provider cannot translate (the local and disabled providers)."""
+
+    trips_breaker = False
+
+
+class CircuitOpen(ProviderError):
+    """The circuit breaker is open: the provider was not called. `retry_after`: seconds until it may be."""
+
+    trips_breaker = False
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,11 @@ class GoogleProvider(Provider):
         try:
             return method(request=request, timeout=settings.AI_TIMEOUT, retry=_retry())
         except Exception as exc:  # any client, transport or HTTP failure becomes one error with its reason
-            raise ProviderError(f"{type(exc).__name__}: {exc}"[:500]) from exc
+            from google.api_core import exceptions
+
+            # A rejected request (400) is about this text, not the provider's health: it does not trip the breaker.
+            rejected = isinstance(exc, exceptions.BadRequest)
+            raise ProviderError(f"{type(exc).__name__}: {exc}"[:500], trips_breaker=not rejected) from exc
 
     @property
     def _parent(self) -> str:

@@ -4,6 +4,7 @@ Fixtures live in the conftest.py files (pytest finds them without imports); test
 from here, never from a conftest.
 """
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -138,3 +139,28 @@ def reply_url(ticket) -> str:
 
 def transition_url(ticket) -> str:
     return reverse("portal:ticket_transition", args=[ticket.pk])
+
+
+def run_at_once(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run `action(0)` ... `action(count - 1)` in `count` threads released together by a barrier; each thread
+    closes its own database connection. Returns the results (in finishing order); any exception fails the test."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            results.append(action(n))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    return results

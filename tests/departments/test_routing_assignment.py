@@ -1,6 +1,5 @@
 """Assignment policies: manual, round robin (fair, also under concurrency), least open; unavailable agents skipped."""
 
-import threading
 from collections import Counter
 
 import pytest
@@ -20,7 +19,7 @@ from apps.tickets.models import Ticket
 from apps.tickets.services import ticket_create, ticket_transfer, ticket_transition
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
-from tests.support import assert_constant_queries, logged_in
+from tests.support import assert_constant_queries, logged_in, run_at_once
 
 
 @pytest.fixture
@@ -176,28 +175,15 @@ def test_round_robin_stays_fair_under_concurrency(requester):
     for name in ("ann", "ben", "cem"):
         UserFactory(username=name, role=Role.AGENT, departments=[department])
     department_update(department=department, assignment_policy=AssignmentPolicy.ROUND_ROBIN)
-    barrier = threading.Barrier(30)
     chosen: list[str] = []
-    errors: list[BaseException] = []
 
-    def take_a_turn() -> None:
+    def take_a_turn(_n: int) -> None:
         # choose_assignee alone (no ticket): nothing else serialises these transactions but the cursor's row lock.
-        try:
-            barrier.wait(timeout=30)
-            with transaction.atomic():
-                chosen.append(choose_assignee(department=department, open_statuses=OPEN_STATUSES).username)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
+        # The turn is noted inside the transaction, while the lock is held, so `chosen` is in turn order.
+        with transaction.atomic():
+            chosen.append(choose_assignee(department=department, open_statuses=OPEN_STATUSES).username)
 
-    threads = [threading.Thread(target=take_a_turn) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    run_at_once(30, take_a_turn)
     assert Counter(chosen) == {"ann": 10, "ben": 10, "cem": 10}
     # Taken in turn: every three consecutive turns serve all three agents.
     assert all(set(chosen[n : n + 3]) == {"ann", "ben", "cem"} for n in range(0, 30, 3))
@@ -212,23 +198,7 @@ def test_concurrent_tickets_are_spread_evenly(requester):
     for name in ("ann", "ben", "cem"):
         UserFactory(username=name, role=Role.AGENT, departments=[department])
     department_update(department=department, assignment_policy=AssignmentPolicy.ROUND_ROBIN)
-    barrier = threading.Barrier(30)
-    errors: list[BaseException] = []
-
-    def create(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            ticket_create(actor=requester, requester=requester, title=f"Concurrent {n}", description="x")
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    run_at_once(
+        30, lambda n: ticket_create(actor=requester, requester=requester, title=f"Concurrent {n}", description="x")
+    )
     assert Counter(Ticket.objects.values_list("assignee__username", flat=True)) == {"ann": 10, "ben": 10, "cem": 10}

@@ -2,7 +2,6 @@
 
 import hashlib
 import re
-import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from apps.tickets.services import (
     ticket_create,
     ticket_update,
 )
+from tests.support import run_at_once
 from tests.tickets.factories import TicketFactory
 
 
@@ -206,27 +206,13 @@ def test_source_is_recorded(agent, requester, it_dept):
 def test_fifty_concurrent_creates_get_fifty_distinct_references(requester, it_dept):
     if connection.vendor != "postgresql":
         pytest.skip("concurrency is tested on PostgreSQL")
-    barrier = threading.Barrier(50)
-    errors: list[BaseException] = []
+    run_at_once(
+        50,
+        lambda n: ticket_create(
+            actor=requester, requester=requester, title=f"Concurrent {n}", description="x", department=it_dept
+        ),
+    )
 
-    def create(n: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            ticket_create(
-                actor=requester, requester=requester, title=f"Concurrent {n}", description="x", department=it_dept
-            )
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
     references = list(Ticket.objects.values_list("reference", flat=True))
     assert len(references) == 50
     assert len(set(references)) == 50

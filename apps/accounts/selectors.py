@@ -9,6 +9,7 @@ from collections.abc import Callable
 from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 
+from .choices import Role
 from .models import User
 from .permissions import is_admin, is_agent
 
@@ -45,3 +46,14 @@ def users_visible_to(user) -> QuerySet[User]:
     for source in _agent_contacts:
         visible |= Q(pk__in=source(user))
     return User.objects.filter(visible)
+
+
+def requester_by_email(*, actor, email: str) -> User | None:
+    """The account staff may open a ticket for, named by its whole e-mail address (case-insensitive): someone
+    `actor` can see, or any active requester. Nobody is found by part of an address, so this cannot be used to
+    walk through the accounts `actor` does not see."""
+    address = email.strip()
+    if not address:
+        return None
+    reachable = Q(pk__in=users_visible_to(actor)) | Q(role=Role.REQUESTER, is_active=True)
+    return User.objects.filter(reachable, email__iexact=address).order_by("pk").first()

@@ -51,8 +51,19 @@ REQUESTER_STATUSES = tuple(s for s in Status.values if s in {to for _from, to in
 # ---- The write table ------------------------------------------------------------------------------------------
 # Who may send which field. Department moves are not an edit: they go through a transfer.
 # `version` in an update is the optimistic-locking token (like If-Match), not a value to store.
+# `requester_email` names the requester by their whole address (the API's form of the back office's field).
 STAFF_CREATE_FIELDS = frozenset(
-    {"title", "description", "category", "priority", "language", "department", "requester", "assignee"}
+    {
+        "title",
+        "description",
+        "category",
+        "priority",
+        "language",
+        "department",
+        "requester",
+        "requester_email",
+        "assignee",
+    }
 )
 STAFF_UPDATE_FIELDS = frozenset(
     {"title", "description", "category", "priority", "language", "status", "assignee", "version"}

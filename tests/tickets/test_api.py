@@ -367,7 +367,7 @@ def test_agent_opens_a_ticket_for_someone_else(world, agent, other_requester, bi
         "description": "Customer called.",
         "priority": "high",
         "department": billing_dept.pk,
-        "requester": other_requester.pk,
+        "requester_email": other_requester.email.upper(),  # dave is no one the IT agent can see by id
         "assignee": agent.pk,
         "language": "de",
     }
@@ -383,6 +383,49 @@ def test_agent_opens_a_ticket_for_someone_else(world, agent, other_requester, bi
     )
     kinds = list(ticket.events.values_list("kind", flat=True))
     assert kinds == [EventKind.CREATED, EventKind.ASSIGNED]
+
+
+def test_agent_names_a_requester_by_id_only_among_the_people_they_see(world, agent, requester, other_requester):
+    client = jwt_client(agent)
+    seen = client.post(LIST, {"title": "x", "description": "y", "requester": requester.pk}, format="json")
+    assert seen.status_code == 201, seen.json()
+    assert Ticket.objects.get(pk=seen.json()["id"]).requester == requester
+    before = db_state()
+    # dave (Billing's requester) and an id that does not exist get the same answer: ids cannot be walked.
+    unseen = client.post(LIST, {"title": "x", "description": "y", "requester": other_requester.pk}, format="json")
+    missing = client.post(LIST, {"title": "x", "description": "y", "requester": 999999}, format="json")
+    assert (unseen.status_code, missing.status_code) == (400, 400)
+    assert unseen.json()["requester"] == [f'Invalid pk "{other_requester.pk}" - object does not exist.']
+    assert missing.json()["requester"] == ['Invalid pk "999999" - object does not exist.']
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("who", "body"),
+    [
+        ("unknown address", {"requester_email": "nobody@example.com"}),
+        ("part of an address", {"requester_email": "dave@example"}),
+        ("an agent of another department", {"requester_email": "billing-agent"}),
+        ("both ways at once", {"requester_email": "dave", "requester": "carol"}),
+    ],
+)
+def test_requester_email_refusals_save_nothing(world, agent, other_agent, requester, other_requester, who, body):
+    named = {"dave": other_requester.email, "billing-agent": other_agent.email, "carol": requester.pk}
+    body = {key: named.get(value, value) for key, value in body.items()}
+    before = db_state()
+    response = jwt_client(agent).post(LIST, {"title": "x", "description": "y", **body}, format="json")
+    assert response.status_code == 400, who
+    assert list(response.json()) == ["requester_email"], who
+    assert db_state() == before
+
+
+def test_requesters_may_not_name_a_requester_by_email(world, requester, other_requester):
+    before = db_state()
+    body = {"title": "x", "description": "y", "requester_email": other_requester.email}
+    response = jwt_client(requester).post(LIST, body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["requester_email"]
+    assert db_state() == before
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ while the form validates, in a savepoint, so a refusal is a form error); the act
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
     UnfoldAdminEmailInputWidget,
@@ -13,9 +12,7 @@ from unfold.widgets import (
     UnfoldBooleanSwitchWidget,
 )
 
-from apps.accounts.choices import Role
-from apps.accounts.models import User
-from apps.accounts.selectors import users_visible_to
+from apps.accounts.selectors import requester_by_email, users_visible_to
 from apps.common.admin.forms import ServiceModelForm
 from apps.common.text import normalise_text
 from apps.departments.models import Department
@@ -162,9 +159,7 @@ class RequesterByEmailField(forms.ModelChoiceField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
-        address = str(value).strip()
-        reachable = Q(pk__in=users_visible_to(self.actor)) | Q(role=Role.REQUESTER, is_active=True)
-        found = User.objects.filter(reachable, email__iexact=address).first()
+        found = requester_by_email(actor=self.actor, email=str(value))
         if found is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return found

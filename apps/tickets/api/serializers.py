@@ -15,6 +15,7 @@ from rest_framework.reverse import reverse
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.accounts.selectors import requester_by_email, users_visible_to
 from apps.common.api.serializers import StrictSerializer
 from apps.departments.models import Department
 
@@ -228,7 +229,17 @@ class TicketCreateSerializer(RoleWriteSerializer):
     requester = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
         required=False,
-        help_text=_("Agents and admins, to open a ticket for someone; default: yourself."),
+        help_text=_(
+            "Agents and admins, to open a ticket for someone you can see (GET /api/users/); default: yourself. "
+            "Anyone else is named by requester_email."
+        ),
+    )
+    requester_email = serializers.EmailField(
+        required=False,
+        help_text=_(
+            "Agents and admins: the whole e-mail address of the requester, instead of `requester`: someone you "
+            "can see, or any active requester."
+        ),
     )
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.all(),
@@ -236,6 +247,28 @@ class TicketCreateSerializer(RoleWriteSerializer):
         allow_null=True,
         help_text=_("Agents and admins: an active agent or admin."),
     )
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if "requester" in self.fields and actor is not None:
+            # An id outside the caller's directory reads as one that does not exist: ids cannot be walked.
+            self.fields["requester"].queryset = users_visible_to(actor)
+
+    def validate(self, attrs):
+        if "requester_email" in attrs:
+            if "requester" in attrs:
+                raise serializers.ValidationError(
+                    {"requester_email": [_("Send either requester or requester_email, not both.")]}
+                )
+            found = requester_by_email(actor=self.actor, email=attrs.pop("requester_email"))
+            if found is None:
+                message = _(
+                    "No requester has this e-mail address. Type the whole address; an admin can create the account."
+                )
+                raise serializers.ValidationError({"requester_email": [message]})
+            attrs["requester"] = found
+        return attrs
 
 
 class TicketUpdateSerializer(RoleWriteSerializer):

@@ -233,7 +233,7 @@ class TicketViewSet(
 
     def create(self, request, *args, **kwargs):
         user = request.user
-        serializer = TicketCreateSerializer(data=request.data, role=write_role(user))
+        serializer = TicketCreateSerializer(data=request.data, role=write_role(user), actor=user)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         department = data.get("department")  # None: routed (routing rules, else the default department)

@@ -268,6 +268,10 @@ AI_PROVIDER = env.str("AI_PROVIDER", default="local")
 # to the languages your requesters write in: the site's three and the commonest others.
 AI_DETECT_LANGUAGES = env.list("AI_DETECT_LANGUAGES", default=["en", "tr", "de", "fr", "es", "pt"])
 AI_TRIAGE_ENABLED = env.bool("AI_TRIAGE_ENABLED", default=True)
+# A failed triage is tried again by a scheduled task (every 10 minutes, AI_TRIAGE_RETRY_BATCH tickets at a time,
+# never while the circuit breaker is open) until it has made AI_TRIAGE_MAX_ATTEMPTS attempts.
+AI_TRIAGE_MAX_ATTEMPTS = env.int("AI_TRIAGE_MAX_ATTEMPTS", default=5)
+AI_TRIAGE_RETRY_BATCH = env.int("AI_TRIAGE_RETRY_BATCH", default=50)
 # Triage analyses at most this many characters of "title + description" (local detection grows quickly with
 # the length of the text), so one long ticket cannot hold a worker for minutes.
 AI_MAX_ANALYSED_CHARS = env.int("AI_MAX_ANALYSED_CHARS", default=5000)

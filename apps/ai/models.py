@@ -29,6 +29,8 @@ class TicketInsight(models.Model):
     )
     error = models.TextField(_("error"), blank=True)
     analysed_at = models.DateTimeField(_("analysed at"), null=True, blank=True)
+    # Calls of the provider made for this insight; a failed one is retried until AI_TRIAGE_MAX_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("ticket insight")

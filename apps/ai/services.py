@@ -16,9 +16,12 @@ from apps.tickets.choices import Category, EventKind, Priority, Status
 from apps.tickets.models import Ticket, TicketEvent
 from apps.tickets.services import ticket_transfer
 
+from . import breaker
 from .choices import InsightStatus, TranslatedField
 from .models import TicketInsight, Translation
 from .providers import ProviderError, TranslationUnavailable, get_provider
+from .queue import triage_enabled
+from .selectors import insights_to_retry
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
     provider = get_provider()
     insight.provider = provider.name
     insight.analysed_at = timezone.now()
+    insight.attempts += 1
     try:
         language = provider.detect_language(text)
         analysis = provider.analyze(text)
@@ -112,7 +116,7 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
             logger.exception("AI triage of ticket %s failed", ticket_id)
         insight.status = InsightStatus.FAILED
         insight.error = str(exc)[:2000] or type(exc).__name__
-        insight.save(update_fields=["status", "error", "provider", "analysed_at"])
+        insight.save(update_fields=["status", "error", "provider", "analysed_at", "attempts"])
         return insight
     insight.status = InsightStatus.DONE
     insight.error = ""
@@ -129,6 +133,25 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
     except Exception:  # routing is a convenience: the insight stays, an agent can still apply it by hand
         logger.exception("Routing ticket %s by its insight failed", ticket_id)
     return insight
+
+
+def failed_triages_retry(*, limit: int | None = None) -> int:
+    """Triage again the tickets whose triage failed (oldest first, at most `limit`, each up to
+    AI_TRIAGE_MAX_ATTEMPTS times) and return how many were tried. Nothing while triage is off or the circuit
+    breaker is open; the run stops as soon as the breaker opens, so a provider that is still down costs a few
+    calls, not one per ticket."""
+    if not triage_enabled():
+        return 0
+    name = get_provider().name
+    if breaker.state(name).is_open:
+        return 0
+    tried = 0
+    for ticket_id in insights_to_retry(limit=settings.AI_TRIAGE_RETRY_BATCH if limit is None else limit):
+        ticket_triage(ticket_id=ticket_id, force=True)
+        tried += 1
+        if breaker.state(name).is_open:
+            break
+    return tried
 
 
 def insight_route(*, insight: TicketInsight) -> bool:

@@ -1,5 +1,6 @@
 import pytest
 
+from apps.ai import breaker
 from apps.ai.providers import _build
 
 from .fake_google import FakeGoogle
@@ -26,3 +27,23 @@ def fake_google(settings):
         _build.cache_clear()
         yield fake
     _build.cache_clear()
+
+
+@pytest.fixture
+def down(fake_google, settings):
+    """The fake Google answers 503 to everything; a short retry deadline keeps each failing call brief."""
+    settings.AI_RETRY_DEADLINE = 0.3
+    settings.AI_BREAKER_FAILURES = 3
+    settings.AI_BREAKER_WINDOW = 60
+    settings.AI_BREAKER_COOLDOWN = 60
+    for suffix in (":detectLanguage", ":analyzeSentiment", ":classifyText", ":translateText"):
+        fake_google.responses[suffix] = [503] * 10_000
+    return fake_google
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The breaker's clock, moved by hand."""
+    now = {"t": 1_000_000.0}
+    monkeypatch.setattr(breaker, "_now", lambda: now["t"])
+    return now

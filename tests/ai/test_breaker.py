@@ -12,26 +12,6 @@ from tests.tickets.factories import TicketFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def down(fake_google, settings):
-    """The fake Google answers 503 to everything; a short retry deadline keeps each failing call brief."""
-    settings.AI_RETRY_DEADLINE = 0.3
-    settings.AI_BREAKER_FAILURES = 3
-    settings.AI_BREAKER_WINDOW = 60
-    settings.AI_BREAKER_COOLDOWN = 60
-    for suffix in (":detectLanguage", ":analyzeSentiment", ":classifyText", ":translateText"):
-        fake_google.responses[suffix] = [503] * 10_000
-    return fake_google
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The breaker's clock, moved by hand."""
-    now = {"t": 1_000_000.0}
-    monkeypatch.setattr(breaker, "_now", lambda: now["t"])
-    return now
-
-
 def triage_new_tickets(count, it_dept, requester) -> list[TicketInsight]:
     tickets = [TicketFactory(department=it_dept, requester=requester, title="Printer") for _ in range(count)]
     for ticket in tickets:

@@ -14,7 +14,7 @@ from apps.departments.models import RoutingRule
 from apps.departments.patterns import matches
 from apps.tickets.choices import Category, EventKind, Priority, Status
 from apps.tickets.models import Ticket, TicketEvent
-from apps.tickets.services import ticket_transfer
+from apps.tickets.services import ticket_language_fill, ticket_transfer
 
 from . import breaker
 from .choices import InsightStatus, TranslatedField
@@ -92,7 +92,8 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
     """Analyse the ticket with the configured provider and store the result; never raises for provider failures.
 
     Safe to run twice: a done insight is returned as it is unless `force`. The provider is called outside any
-    transaction; the ticket itself is never changed (agents apply suggestions through the ticket services).
+    transaction. Suggestions stay suggestions (agents apply them through the ticket services); the detected
+    language is a fact and becomes the ticket's language when it has none (recorded as the system).
     The provider reads the first settings.AI_MAX_ANALYSED_CHARS characters of title and description; of its
     answer only an ISO 639 language code, a sentiment clamped to [-1, 1] and ticket categories are stored.
     """
@@ -128,6 +129,8 @@ def ticket_triage(*, ticket_id: int, force: bool = False) -> TicketInsight | Non
     insight.suggested_department = suggest_department(categories=insight.categories)
     with transaction.atomic():
         insight.save()
+        # The detected language is a fact, not a suggestion: it becomes the ticket's language when it has none.
+        ticket_language_fill(ticket_id=ticket.pk, language=insight.language)
     try:
         insight_route(insight=insight)
     except Exception:  # routing is a convenience: the insight stays, an agent can still apply it by hand

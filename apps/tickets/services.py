@@ -228,6 +228,23 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
 
 
 @transaction.atomic
+def ticket_language_fill(*, ticket_id: int, language: str) -> bool:
+    """Set the language a provider detected on a ticket that has none (a fact the system records, like a routing);
+    a language someone already set is never replaced. True when the ticket changed."""
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None or not language:
+        return False
+    locked = _lock(ticket)
+    if locked.language:
+        return False
+    locked.language = language
+    locked.full_clean(exclude=["reference"])
+    _save(locked, ["language"])
+    events.fields_updated_event(ticket=locked, actor=None, changes={"language": ["", language]})
+    return True
+
+
+@transaction.atomic
 def ticket_transition(*, ticket: Ticket, actor, to_status: str, expected_version: int | None = None) -> Ticket:
     """Move a ticket along the lifecycle; an illegal move raises ValidationError naming both statuses."""
     _check_choice("status", to_status, Status)

@@ -38,6 +38,36 @@ def test_a_new_ticket_is_triaged_after_commit(triage_on, after_commit, it_dept, 
     assert Ticket.objects.get(pk=ticket.pk).priority == Priority.NORMAL  # suggestions only
 
 
+def test_the_detected_language_becomes_the_ticket_language_when_it_has_none(it_dept, requester):
+    ticket = TicketFactory(
+        department=it_dept,
+        requester=requester,
+        title="Drucker",
+        description="Der Drucker im zweiten Stock druckt nicht.",
+    )
+    version = Ticket.objects.get(pk=ticket.pk).version
+    assert triage_ticket(ticket.pk) == InsightStatus.DONE
+
+    ticket.refresh_from_db()
+    assert (ticket.language, ticket.version) == ("de", version + 1)
+    event = TicketEvent.objects.filter(ticket=ticket, kind=EventKind.UPDATED).get()
+    assert (event.actor, event.data) == (None, {"changes": {"language": ["", "de"]}})
+
+
+def test_a_language_someone_set_is_kept(it_dept, requester):
+    ticket = TicketFactory(
+        department=it_dept,
+        requester=requester,
+        title="Drucker",
+        description="Der Drucker im zweiten Stock druckt nicht.",
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(language="en")
+    assert triage_ticket(ticket.pk) == InsightStatus.DONE
+    assert TicketInsight.objects.get(ticket=ticket).language == "de"
+    assert Ticket.objects.get(pk=ticket.pk).language == "en"
+    assert not TicketEvent.objects.filter(ticket=ticket, kind=EventKind.UPDATED).exists()
+
+
 def test_nothing_is_queued_when_triage_is_off(after_commit, it_dept, requester):
     with after_commit():
         ticket = TicketFactory(department=it_dept, requester=requester)

@@ -9,8 +9,10 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RangeDateTimeFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RelatedDropdownFilter
 from unfold.decorators import display
+
+from apps.common.admin.filters import DayRangeFilter
 
 from .models import Action
 from .selectors import audit_entries
@@ -60,7 +62,7 @@ class AuditEntryAdmin(ModelAdmin):
         ("actor", RelatedDropdownFilter),
         ("content_type", ObjectTypeFilter),
         ("action", ChoicesCheckboxFilter),
-        ("created_at", RangeDateTimeFilter),
+        ("created_at", DayRangeFilter),
     )
     list_filter_submit = True
     search_fields = ("object_label", "actor_label", "object_id")

@@ -28,6 +28,7 @@ from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
 from apps.audit.models import Action
 from apps.audit.services import audit_record
+from apps.common.admin.filters import DayRangeFilter
 from apps.common.admin.forms import ServiceAdminMixin
 from apps.departments.models import Department
 
@@ -39,7 +40,7 @@ from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
-from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
+from .filters import AssigneeFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
 from .ticket_csv import TicketCsvMixin
 

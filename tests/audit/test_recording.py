@@ -25,6 +25,7 @@ from apps.tickets.services import attachment_add
 from tests.departments.test_admin import department_data, sla_data
 from tests.support import jwt_client, logged_in
 from tests.tickets.factories import TicketFactory
+from tests.tickets.test_import import csv_bytes, run
 
 ADDRESS = "203.0.113.7"
 
@@ -500,3 +501,33 @@ def test_entries_are_never_edited_or_deleted_through_the_model(admin_user, fresh
         entry.save()
     with pytest.raises(ValueError):
         entry.delete()
+
+
+def test_requester_accounts_created_by_a_ticket_import_are_recorded(admin_user, it_dept, fresh_log):
+    fresh_log()
+    data = csv_bytes([["title", "description", "requester"], ["A", "x", "grace@example.com"]])
+
+    report = run(data, actor=admin_user)
+
+    assert (report.applied, report.new_requesters) == (True, 1)
+    grace = User.objects.get(email="grace@example.com")
+    assert log() == [
+        (
+            "admin",
+            "",
+            "created",
+            "accounts.user",
+            "grace@example.com",
+            {
+                "password": [None, SECRET_MASK],
+                "username": [None, "grace@example.com"],
+                "is_active": [None, True],
+                "email": [None, "grace@example.com"],
+                "role": [None, "requester"],
+                "language": [None, "en"],
+                "time_zone": [None, "UTC"],
+                "is_available": [None, True],
+            },
+        )
+    ]
+    assert grace.password not in json.dumps(log())

@@ -5,6 +5,9 @@ Department membership is membership of a department's group; the departments app
 deactivated, loses every access that came from being staff: the services announce it through
 apps/accounts/access.py in their transaction, and the departments and tickets apps take the account out of its
 departments, unassign its tickets and revoke its ticket grants (its own tickets as a requester stay visible).
+
+Saves of accounts and groups reach the audit log through its model registry (apps/accounts/apps.py); the
+many-to-many changes (an account's groups, a group's permissions) are recorded here.
 """
 
 from collections.abc import Iterable

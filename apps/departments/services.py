@@ -8,6 +8,9 @@ Leaving a department ends the access it gave: the services announce it (apps/acc
 and the tickets app unassigns the account from that department's tickets in the same transaction (admins keep
 theirs: they see every ticket anyway). An account that stops being staff or is deactivated leaves every
 department (`leave_every_department`, registered in this app's AppConfig.ready()).
+
+The audit log (apps/audit/) sees saves of departments, rules and policies through its model registry; what it
+cannot see is recorded here: membership (a many-to-many) and the default flag moved with `update()`.
 """
 
 from collections.abc import Iterable

@@ -2,6 +2,7 @@
 before → after; secrets never appear; refused requests and ordinary work write nothing."""
 
 import dataclasses
+import datetime
 import json
 
 import pytest
@@ -9,6 +10,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_q.models import Schedule
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
@@ -531,3 +533,46 @@ def test_requester_accounts_created_by_a_ticket_import_are_recorded(admin_user, 
         )
     ]
     assert grace.password not in json.dumps(log())
+
+
+def test_a_workers_schedule_edited_is_recorded_but_not_its_runs(admin_user, fresh_log):
+    schedule = Schedule.objects.get(func="apps.tickets.tasks.sla_check_task")
+    fresh_log()
+
+    with acting(actor=admin_user):
+        schedule.minutes = 5
+        schedule.save()
+    schedule.next_run = schedule.next_run + datetime.timedelta(minutes=5)  # what the scheduler does on each run
+    schedule.save()
+
+    assert [(actor, action, changes) for actor, _ad, action, _t, _l, changes in log()] == [
+        ("admin", "updated", {"minutes": [1, 5]})
+    ]
+
+
+def test_leaving_a_department_records_membership_and_the_tickets_unassigned(
+    admin_user, agent, it_dept, requester, fresh_log
+):
+    ticket = TicketFactory(department=it_dept, requester=requester, assignee=agent, actor=admin_user)
+    fresh_log()
+
+    response = admin_browser(admin_user).post(
+        reverse("admin:departments_department_change", args=[it_dept.pk]), department_data(it_dept, members=[])
+    )
+
+    assert response.status_code == 302
+    assert log() == [
+        ("admin", ADDRESS, "updated", "departments.department", "IT Support", {"members": [["alice"], []]}),
+        (
+            "admin",
+            ADDRESS,
+            "access_ended",
+            "accounts.user",
+            str(agent),
+            {
+                "reason": [None, "departments"],
+                "assigned_tickets": [[ticket.reference], []],
+                "ticket_shares_revoked": [None, 0],
+            },
+        ),
+    ]

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesCheckboxFilter
 from unfold.decorators import display
 
 from apps.common.admin.filters import DayRangeFilter
@@ -59,7 +59,7 @@ class AuditEntryAdmin(ModelAdmin):
     list_display = ("created_at", "actor_name", "address", "action_badge", "object_type", "object_label")
     list_display_links = ("created_at", "object_label")
     list_filter = (
-        ("actor", RelatedDropdownFilter),
+        ("actor", AutocompleteSelectFilter),
         ("content_type", ObjectTypeFilter),
         ("action", ChoicesCheckboxFilter),
         ("created_at", DayRangeFilter),

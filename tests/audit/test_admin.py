@@ -102,3 +102,19 @@ def test_deleting_an_account_keeps_its_entries(admin_user, agent, fresh_log):
     entry = AuditEntry.objects.get(pk=entry.pk)
     assert (entry.actor, entry.actor_label, entry.object_id) == (None, "alice", str(entry.object_id))
     assert AuditEntry.objects.filter(action=Action.DELETED, object_label=entry.object_label).count() == 1
+
+
+def test_the_actor_filter_looks_accounts_up_instead_of_listing_them(admin_user, agent, it_dept):
+    record_entries(1, obj=it_dept, actor=agent)
+    browser = logged_in(admin_user)
+
+    page = browser.get(CHANGELIST)
+    found = browser.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "audit", "model_name": "auditentry", "field_name": "actor", "term": "alic"},
+    )
+
+    assert page.status_code == 200
+    assert f'<option value="{agent.pk}"' not in page.content.decode()
+    assert found.status_code == 200
+    assert [row["id"] for row in found.json()["results"]] == [str(agent.pk)]

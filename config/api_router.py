@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import SimpleRouter
 
 from apps.accounts.api.views import (
+    AdminAuditEntryViewSet,
     TokenBlacklistView,
     TokenObtainPairView,
     TokenRefreshView,
@@ -35,6 +36,7 @@ router.register("tickets/<int:ticket_pk>/events", TicketEventViewSet, basename="
 router.register("users", UserViewSet, basename="user")
 router.register("departments", DepartmentViewSet, basename="department")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("audit", AdminAuditEntryViewSet, basename="audit-entry")
 
 
 @csrf_exempt  # it changes nothing, and a CSRF page in HTML would be the wrong answer to a wrong path

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "apps.audit",
     "apps.accounts",
     "apps.departments",
     "apps.tickets",
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The current request, for the audit log's "who" and "from where" (apps/audit/context.py).
+    "apps.audit.context.AuditRequestMiddleware",
     # A logged-in user's language and time zone (after LocaleMiddleware, whose choice it overrides).
     "apps.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

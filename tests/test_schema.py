@@ -41,6 +41,8 @@ OPERATIONS = {
     ("/api/notifications/read-all/", "post"),
     ("/api/notifications/unread-count/", "get"),
     ("/api/stats/", "get"),
+    ("/api/audit/", "get"),
+    ("/api/audit/{id}/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

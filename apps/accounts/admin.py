@@ -1,4 +1,4 @@
-"""Back office for accounts and the system pages only admins open: auth groups, background tasks.
+"""Back office for accounts and the system pages only admins open: auth groups, background tasks, audit log.
 
 `UserAdmin` is the users page as far as accounts know it: profile, role, password, groups, CSV. It is not
 registered here: apps/departments/admin.py registers a subclass that adds department membership (a
@@ -23,6 +23,8 @@ from unfold.decorators import display
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget
 
+from apps.audit.admin import AuditEntryAdmin
+from apps.audit.models import AuditEntry
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.common.csv.admin import ResourceImportMixin
 
@@ -278,6 +280,11 @@ class QueueAdmin(AdminsOnlyMixin, q_admin.QueueAdmin, ModelAdmin):
 
 if _QUEUE_REGISTERED:
     admin.site.register(OrmQ, QueueAdmin)
+
+
+@admin.register(AuditEntry)
+class AdminsAuditEntryAdmin(AdminsOnlyMixin, AuditEntryAdmin):
+    """The audit log (apps/audit/admin.py), for admins; read-only for them too."""
 
 
 # The back office's log-in counts failures per account and address like the portal's (apps/accounts/throttling.py).

@@ -5,6 +5,9 @@ Department membership is membership of a department's group; the departments app
 deactivated, loses every access that came from being staff: the services announce it through
 apps/accounts/access.py in their transaction, and the departments and tickets apps take the account out of its
 departments, unassign its tickets and revoke its ticket grants (its own tickets as a requester stay visible).
+
+Saves of accounts and groups reach the audit log through its model registry (apps/accounts/apps.py); the
+many-to-many changes (an account's groups, a group's permissions) are recorded here.
 """
 
 from collections.abc import Iterable
@@ -13,6 +16,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from apps.audit.models import Action
+from apps.audit.services import audit_record
 
 from .access import AccessEnd, staff_access_ended
 from .choices import STAFF_ROLES, Role
@@ -88,17 +94,22 @@ def _stored(user: User) -> dict:
 
 
 @transaction.atomic
-def user_set_groups(*, user: User, groups: Iterable[Group], among: Iterable[Group]) -> None:
-    """Make `groups` exactly the user's groups among `among` (the groups the caller is about); others are kept."""
+def user_set_groups(*, user: User, groups: Iterable[Group], among: Iterable[Group], record: bool = True) -> None:
+    """Make `groups` exactly the user's groups among `among` (the groups the caller is about); others are kept.
+
+    The change is audited unless `record` is False (a caller that records it in its own words: departments)."""
     among = {group.pk for group in among}
     wanted = {group.pk for group in groups}
     if wanted - among:
         raise ValueError(f"user_set_groups: groups {sorted(wanted - among)} are not among the groups to set")
-    current = set(user.groups.filter(pk__in=among).values_list("pk", flat=True))
-    if current - wanted:
-        user.groups.remove(*(current - wanted))
-    if wanted - current:
-        user.groups.add(*(wanted - current))
+    current = dict(user.groups.filter(pk__in=among).values_list("pk", "name"))
+    if set(current) - wanted:
+        user.groups.remove(*(set(current) - wanted))
+    if wanted - set(current):
+        user.groups.add(*(wanted - set(current)))
+    if record and set(current) != wanted:
+        after = Group.objects.filter(pk__in=wanted).values_list("name", flat=True)
+        audit_record(action=Action.UPDATED, obj=user, changes={"groups": [sorted(current.values()), sorted(after)]})
 
 
 @transaction.atomic
@@ -107,8 +118,19 @@ def group_save(*, group: Group, permissions: Iterable[Permission] | None = None)
     group.full_clean()
     group.save()
     if permissions is not None:
+        before = sorted(_codenames(group.permissions.all()))
         group.permissions.set(permissions)
+        after = sorted(_codenames(group.permissions.all()))
+        if before != after:
+            audit_record(action=Action.UPDATED, obj=group, changes={"permissions": [before, after]})
     return group
+
+
+def _codenames(permissions) -> list[str]:
+    return [
+        f"{app_label}.{codename}"
+        for app_label, codename in permissions.values_list("content_type__app_label", "codename")
+    ]
 
 
 @transaction.atomic

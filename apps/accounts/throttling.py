@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
+
+# The address rule lives in apps.common (the audit log records it too); callers here keep using this name.
+from apps.common.addresses import client_address as client_address
 
 KEY_PREFIX = "login-throttle"
 
@@ -32,21 +34,6 @@ class Lockout:
     """A refusal: how long until the counter that caused it expires."""
 
     retry_after: int  # seconds
-
-
-def client_address(request: HttpRequest) -> str:
-    """The client's address: REMOTE_ADDR, or the right entry of X-Forwarded-For behind NUM_PROXIES proxies.
-
-    The same rule as the API's throttles (REST_FRAMEWORK["NUM_PROXIES"]): with no proxy configured the header
-    is ignored, so a client cannot escape the counter by sending a different one each time.
-    """
-    num_proxies = getattr(settings, "REST_FRAMEWORK", {}).get("NUM_PROXIES") or 0
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if num_proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if hops:
-            return hops[-min(num_proxies, len(hops))]
-    return request.META.get("REMOTE_ADDR") or "unknown"
 
 
 def _key(kind: str, value: str) -> str:

@@ -8,6 +8,9 @@ Leaving a department ends the access it gave: the services announce it (apps/acc
 and the tickets app unassigns the account from that department's tickets in the same transaction (admins keep
 theirs: they see every ticket anyway). An account that stops being staff or is deactivated leaves every
 department (`leave_every_department`, registered in this app's AppConfig.ready()).
+
+The audit log (apps/audit/) sees saves of departments, rules and policies through its model registry; what it
+cannot see is recorded here: membership (a many-to-many) and the default flag moved with `update()`.
 """
 
 from collections.abc import Iterable
@@ -22,6 +25,8 @@ from apps.accounts.access import AccessEnd, StaffAccessEnded, staff_access_ended
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
 from apps.accounts.services import user_create, user_set_groups
+from apps.audit.models import Action
+from apps.audit.services import audit_record
 
 from . import permissions
 from .models import Agent, Department, RoutingRule, SlaPolicy
@@ -69,7 +74,7 @@ def department_create(
     members = list(members)
     _check_members(members)
     if is_default:
-        Department.objects.filter(is_default=True).update(is_default=False)
+        _take_default_flag(Department.objects.filter(is_default=True))
     group, _created = Group.objects.get_or_create(name=department_group_name(slug))
     department = Department(
         name=name,
@@ -85,7 +90,29 @@ def department_create(
     department.save(force_insert=True)
     if members:
         group.user_set.add(*members)
+        _record_members(department, before=[], after=members)
     return department
+
+
+def _take_default_flag(departments) -> None:
+    """Clear the default flag of `departments` (an update() sends no signal: each is recorded here)."""
+    for previous in departments:
+        audit_record(action=Action.UPDATED, obj=previous, changes={"is_default": [True, False]})
+    departments.update(is_default=False)
+
+
+def _names(users) -> list[str]:
+    return sorted(user.get_username() for user in users)
+
+
+def _record_members(department: Department, *, before, after, actor=None) -> None:
+    audit_record(
+        action=Action.UPDATED, obj=department, changes={"members": [_names(before), _names(after)]}, actor=actor
+    )
+
+
+def _record_departments(user, *, before: list[str], after: list[str], actor=None) -> None:
+    audit_record(action=Action.UPDATED, obj=user, changes={"departments": [sorted(before), sorted(after)]}, actor=actor)
 
 
 @transaction.atomic
@@ -95,7 +122,7 @@ def department_update(*, department: Department, **changes) -> Department:
     if set(changes) - allowed:
         raise ValueError(f"department_update cannot change {sorted(set(changes) - allowed)}")
     if changes.get("is_default"):
-        Department.objects.filter(is_default=True).exclude(pk=department.pk).update(is_default=False)
+        _take_default_flag(Department.objects.filter(is_default=True).exclude(pk=department.pk))
     for field, value in changes.items():
         setattr(department, field, value)
     department.full_clean()
@@ -111,9 +138,11 @@ def department_set_members(*, department: Department, users: Iterable, actor=Non
     are unassigned from its tickets. `actor`: the admin (recorded in the tickets' history), None for the system."""
     users = list(users)
     _check_members(users)
-    leaving = department.group.user_set.exclude(pk__in=[user.pk for user in users])
-    leaving = list(leaving.order_by("pk"))
+    current = list(department.group.user_set.order_by("pk"))
+    leaving = [user for user in current if user.pk not in {u.pk for u in users}]
     department.group.user_set.set(users)
+    if {user.pk for user in current} != {user.pk for user in users}:
+        _record_members(department, before=current, after=users, actor=actor)
     for user in leaving:
         staff_access_ended(user=user, reason=AccessEnd.DEPARTMENTS, actor=actor, group_ids=[department.group_id])
 
@@ -126,10 +155,13 @@ def user_set_departments(*, user: User, departments: Iterable[Department], actor
     if departments and not may_join_departments(user):
         raise ValidationError({"departments": _("Only agents and admins can belong to departments.")})
     department_groups = Group.objects.filter(department__isnull=False)
-    before = set(department_groups.filter(user=user).values_list("pk", flat=True))
+    before = dict(department_groups.filter(user=user).values_list("pk", "department__name"))
     groups = Group.objects.filter(pk__in=[department.group_id for department in departments])
-    user_set_groups(user=user, groups=groups, among=department_groups)
-    left = before - {department.group_id for department in departments}
+    user_set_groups(user=user, groups=groups, among=department_groups, record=False)
+    after = {department.group_id: department.name for department in departments}
+    if set(before) != set(after):
+        _record_departments(user, before=list(before.values()), after=list(after.values()), actor=actor)
+    left = set(before) - set(after)
     if left:
         staff_access_ended(user=user, reason=AccessEnd.DEPARTMENTS, actor=actor, group_ids=left)
 
@@ -137,7 +169,11 @@ def user_set_departments(*, user: User, departments: Iterable[Department], actor
 def leave_every_department(change: StaffAccessEnded) -> None:
     """An account that stops being staff or is deactivated leaves every department (an access listener)."""
     if change.reason in (AccessEnd.ROLE, AccessEnd.DEACTIVATED):
-        change.user.groups.remove(*Group.objects.filter(department__isnull=False, user=change.user))
+        groups = list(Group.objects.filter(department__isnull=False, user=change.user).select_related("department"))
+        if groups:
+            change.user.groups.remove(*groups)
+            names = [group.department.name for group in groups]
+            _record_departments(change.user, before=names, after=[], actor=change.actor)
 
 
 @transaction.atomic

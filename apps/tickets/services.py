@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.access import AccessEnd, StaffAccessEnded
 from apps.accounts.choices import STAFF_ROLES
+from apps.audit.models import Action
+from apps.audit.services import audit_record
 from apps.common.errors import StaleObjectError
 from apps.common.text import normalise_text
 from apps.departments.models import Department
@@ -375,10 +377,28 @@ def staff_access_end(change: StaffAccessEnded) -> None:
         if user.is_superuser or not change.group_ids:
             return
         departments = Department.objects.filter(group_id__in=change.group_ids).values_list("pk", flat=True)
-        assignee_withdraw(assignee=user, actor=change.actor, department_ids=list(departments))
+        withdrawn = assignee_withdraw(assignee=user, actor=change.actor, department_ids=list(departments))
+        if withdrawn:
+            _record_access_ended(change, withdrawn=withdrawn, revoked=0)
         return
-    assignee_withdraw(assignee=user, actor=change.actor)
-    perms.user_grants_revoke(user=user)
+    withdrawn = assignee_withdraw(assignee=user, actor=change.actor)
+    revoked = perms.user_grants_revoke(user=user)
+    _record_access_ended(change, withdrawn=withdrawn, revoked=revoked)
+
+
+def _record_access_ended(change: StaffAccessEnded, *, withdrawn: list[Ticket], revoked: int) -> None:
+    """One audit entry for what the end of staff access took: the tickets unassigned (their assignee grants go
+    with them) and how many other ticket grants (shares an admin made) were revoked."""
+    audit_record(
+        action=Action.ACCESS_ENDED,
+        obj=change.user,
+        actor=change.actor,
+        changes={
+            "reason": [None, str(change.reason)],
+            "assigned_tickets": [sorted(ticket.reference for ticket in withdrawn), []],
+            "ticket_shares_revoked": [None, revoked],
+        },
+    )
 
 
 _UNCHANGED = object()

@@ -1,4 +1,4 @@
-"""JWT endpoints and the users API."""
+"""JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -8,6 +8,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
+from apps.audit.api.views import AuditEntryViewSet
 from apps.common.api.views import ScopedThrottle, ScopedViewSet
 
 from ..models import User
@@ -102,3 +103,18 @@ class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
     def me(self, request):
         user = User.objects.prefetch_related(department_groups()).get(pk=request.user.pk)
         return Response(self.get_serializer(user).data)
+
+
+class IsAdminRole(BasePermission):
+    """Admins only."""
+
+    message = _("Only admins can read the audit log.")
+
+    def has_permission(self, request, view):
+        return is_admin(request.user)
+
+
+class AdminAuditEntryViewSet(AuditEntryViewSet):
+    """`GET /api/audit/` for admins (apps/audit/api/views.py)."""
+
+    reader_permission = IsAdminRole

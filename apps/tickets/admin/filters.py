@@ -6,8 +6,7 @@ from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter, RangeDateFilter
-from unfold.utils import parse_date_str
+from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter
 
 from apps.accounts.choices import STAFF_ROLES
 
@@ -62,27 +61,6 @@ class AssigneeFilter(DropdownFilter):
         if value.isdigit():
             return queryset.filter(assignee_id=int(value))
         return queryset.none()
-
-
-class DayRangeFilter(RangeDateFilter):
-    """Between two dates, both inclusive, compared as calendar dates in the active time zone: for any date-time
-    column (created, first response, resolved), as `<column>_from` / `<column>_to` in the address.
-
-    unfold's RangeDateFilter compares a datetime column with naive dates (a RuntimeWarning under USE_TZ, and
-    an exclusive upper day), so the comparison goes through the `__date` transform instead.
-    """
-
-    def queryset(self, request, queryset):
-        filters = {}
-        for suffix, lookup in (("_from", "gte"), ("_to", "lte")):
-            raw = self.used_parameters.get(f"{self.parameter_name}{suffix}")
-            if raw in EMPTY_VALUES or not isinstance(raw, str):
-                continue
-            value = parse_date_str(raw)
-            if value is None:
-                return queryset.none()
-            filters[f"{self.parameter_name}__date__{lookup}"] = value
-        return queryset.filter(**filters)
 
 
 class SlaFilter(DropdownFilter):

@@ -10,6 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -25,6 +26,9 @@ from unfold.paginator import InfinitePaginator
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
+from apps.audit.models import Action
+from apps.audit.services import audit_record
+from apps.common.admin.filters import DayRangeFilter
 from apps.common.admin.forms import ServiceAdminMixin
 from apps.departments.models import Department
 
@@ -36,7 +40,7 @@ from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
-from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
+from .filters import AssigneeFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
 from .ticket_csv import TicketCsvMixin
 
@@ -338,6 +342,12 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
         if not is_admin(request.user):
             raise Http404(_("No ticket matches the given query."))
 
+    def get_obj_perms_manage_user_form(self, request):
+        return audited_grants_form(super().get_obj_perms_manage_user_form(request), holder="user")
+
+    def get_obj_perms_manage_group_form(self, request):
+        return audited_grants_form(super().get_obj_perms_manage_group_form(request), holder="group")
+
     def obj_perms_manage_view(self, request, object_pk):
         self._admins_only(request)
         return super().obj_perms_manage_view(request, object_pk)
@@ -349,3 +359,28 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
     def obj_perms_manage_group_view(self, request, object_pk, group_id):
         self._admins_only(request)
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
+
+
+def audited_grants_form(form_class, *, holder: str):
+    """guardian's form for one user's (or group's) grants on a ticket, writing an audit entry with the change.
+
+    Only the shares an admin makes here are audited; the grants the ticket services write as tickets are
+    routed and assigned are derived from the ticket and not logged.
+    """
+
+    class AuditedGrantsForm(form_class):
+        def save_obj_perms(self):
+            with transaction.atomic():
+                before = set(self.get_obj_perms_field_initial())
+                super().save_obj_perms()
+                after = set(self.get_obj_perms_field_initial())
+                if before == after:
+                    return
+                who = getattr(self, holder)
+                audit_record(
+                    action=Action.GRANTED if after - before else Action.REVOKED,
+                    obj=self.obj,
+                    changes={f"{holder} {who}": [sorted(before), sorted(after)]},
+                )
+
+    return AuditedGrantsForm

@@ -21,6 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
+from apps.audit.models import Action as AuditAction
+from apps.audit.registry import created_changes
+from apps.audit.services import Change, audit_record_many
 from apps.common.csv.report import Action, RowError
 
 from .. import services
@@ -165,6 +168,11 @@ class TicketWriter:
                 )
             )
         User.objects.bulk_create(accounts)
+        # bulk_create sends no model signal: the new accounts are audited here.
+        audit_record_many(
+            [Change(action=AuditAction.CREATED, obj=account, changes=created_changes(account)) for account in accounts],
+            actor=self.actor,
+        )
         for person, account in zip(wanted, accounts, strict=True):
             person.user_id = account.pk
         self.new_requesters += len(accounts)

@@ -162,7 +162,8 @@ PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)
 # Two-factor authentication (apps/accounts/two_factor.py). On (the default in production), agents and admins must
 # pass a second factor (an authenticator app's code, or a recovery code) once per session before any back-office
 # page, and staff with a device must send `otp` to POST /api/token/. Off, staff may still turn it on themselves.
-STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=PRODUCTION)
+# Empty (as in .env.example) means the default.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED") if env.str("STAFF_2FA_REQUIRED", default="") else PRODUCTION
 # The name authenticator apps show beside the account.
 TWO_FACTOR_ISSUER = env.str("TWO_FACTOR_ISSUER", default="") or "Ticket System"
 OTP_TOTP_ISSUER = TWO_FACTOR_ISSUER

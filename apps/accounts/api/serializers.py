@@ -89,10 +89,11 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
             if two_factor.two_factor_required(user):
                 raise SecondFactorFailed(self.error_messages["otp_setup_required"], "otp_setup_required")
             return
-        if not self._otp.strip():
+        otp = getattr(self, "_otp", "")  # set by validate(); a bare get_token() call has no code
+        if not otp.strip():
             raise SecondFactorFailed(self.error_messages["otp_required"], "otp_required")
         try:
-            two_factor.two_factor_verify(user=user, code=self._otp, address=self._address)
+            two_factor.two_factor_verify(user=user, code=otp, address=getattr(self, "_address", "unknown"))
         except two_factor.SecondFactorLockedOut as exc:
             raise Throttled(wait=exc.retry_after, detail=str(self.error_messages["locked_out"])) from exc
         except DjangoValidationError as exc:

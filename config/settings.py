@@ -64,6 +64,11 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Two-factor authentication of staff (apps/accounts/two_factor.py): TOTP devices and recovery codes. Before
+    # apps.accounts, whose admin module takes django-otp's device pages out of the back office.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "apps.audit",
     "apps.accounts",
     "apps.departments",
@@ -82,12 +87,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session passed a second factor (django-otp)?
+    "django_otp.middleware.OTPMiddleware",
     # The current request, for the audit log's "who" and "from where" (apps/audit/context.py).
     "apps.audit.context.AuditRequestMiddleware",
     # A logged-in user's language and time zone (after LocaleMiddleware, whose choice it overrides).
     "apps.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # With STAFF_2FA_REQUIRED, back-office pages send staff without a verified second factor to /admin/2fa/.
+    "apps.accounts.middleware.StaffTwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -153,6 +162,16 @@ LOGIN_ATTEMPTS_WINDOW = env.int("LOGIN_ATTEMPTS_WINDOW", default=15 * 60)
 PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
 PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=10)
 PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW", default=60 * 60)
+# Two-factor authentication (apps/accounts/two_factor.py). On (the default in production), agents and admins must
+# pass a second factor (an authenticator app's code, or a recovery code) once per session before any back-office
+# page, and staff with a device must send `otp` to POST /api/token/. Off, staff may still turn it on themselves.
+# Empty (as in .env.example) means the default.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED") if env.str("STAFF_2FA_REQUIRED", default="") else PRODUCTION
+# The name authenticator apps show beside the account.
+TWO_FACTOR_ISSUER = env.str("TWO_FACTOR_ISSUER", default="") or "Ticket System"
+OTP_TOTP_ISSUER = TWO_FACTOR_ISSUER
+# django-otp's device admin pages are not registered (apps/accounts/admin.py); hide secrets anyway if they were.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # guardian: direct foreign-key permission tables (apps/tickets/models.py) and no anonymous user row.
 ANONYMOUS_USER_NAME = None
@@ -315,7 +334,8 @@ REST_FRAMEWORK = {
     # JWT first: its WWW-Authenticate header makes anonymous requests 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # The session, for the browsable API and the docs page (refused for staff who owe their second factor).
+        "apps.accounts.api.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [

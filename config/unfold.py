@@ -57,6 +57,8 @@ UNFOLD = {
             "950": "oklch(29.1% .149 302.717)",
         },
     },
+    # The user menu: "Change password" (unfold's default) and "Two-factor authentication" (/admin/2fa/manage/).
+    "ACCOUNT": {"navigation": "apps.accounts.two_factor_views.account_links"},
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,

@@ -230,3 +230,36 @@ def test_the_language_switcher_in_a_browser(chromium, live_server, screenshot_di
     expect(visitor.page.get_by_role("heading", name="Anmelden")).to_be_visible()
     visitor.capture("12-login-german")
     visitor.context.close()
+
+
+def test_staff_set_up_two_factor_in_a_browser(chromium, live_server, screenshot_dir, people, settings):
+    """An agent's first back-office visit with STAFF_2FA_REQUIRED: scan (here: read) the secret, type the code."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+    from playwright.sync_api import expect
+
+    settings.STAFF_2FA_REQUIRED = True
+    alice = Visit(chromium, live_server.url, screenshot_dir)
+    page = alice.page
+    alice.goto("/admin/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.locator("button[type=submit]").click()
+
+    expect(page).to_have_url(f"{live_server.url}/admin/2fa/setup/?next=%2Fadmin%2F")
+    expect(page.locator("#two-factor-qr svg")).to_be_visible()
+    alice.capture("13-two-factor-setup", portal=False)
+    secret = page.locator("#two-factor-secret").inner_text().replace(" ", "")
+    key = b32decode(secret + "=" * (-len(secret) % 8))
+    page.get_by_role("textbox", name="Code").fill(f"{TOTP(key).token():06d}")
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+
+    expect(page.locator("[data-recovery-code]")).to_have_count(10)
+    alice.capture("14-two-factor-recovery-codes", portal=False)
+    page.get_by_role("link", name="I have stored them: continue").click()
+    expect(page).to_have_url(f"{live_server.url}/admin/")
+    expect(page.locator("#dashboard")).to_be_visible()
+
+    assert alice.foreign_requests == [], "the two-factor pages loaded something from another host"
+    alice.context.close()

@@ -5,16 +5,21 @@ registered here: apps/departments/admin.py registers a subclass that adds depart
 department is above accounts), at the same URLs. Agents may look up the users they can see
 (users_visible_to, as in the API; read-only); only admins see everyone and add, change or delete.
 `is_staff` / `is_superuser` follow the role (see User.save), so the forms edit the role and never those
-flags. Every save is a set of account services (ServiceModelForm): a refusal is a form error.
+flags. Every save is a set of account services (ServiceModelForm): a refusal is a form error. Admins reset the
+two-factor authentication of a person who lost their phone with the list action "Reset two-factor
+authentication"; the two-factor pages themselves (/admin/2fa/) are added to the admin site here.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 from unfold.admin import ModelAdmin
@@ -31,7 +36,7 @@ from apps.common.csv.admin import ResourceImportMixin
 from .choices import Role
 from .forms import ThrottledAdminAuthenticationForm
 from .models import User, time_zone_choices
-from .permissions import AdminsChangeMixin, AdminsCsvMixin, AdminsOnlyMixin
+from .permissions import AdminsChangeMixin, AdminsCsvMixin, AdminsOnlyMixin, is_admin
 from .resources import UserResource
 from .selectors import users_visible_to
 from .services import (
@@ -45,6 +50,8 @@ from .services import (
     user_set_role,
     user_update,
 )
+from .two_factor import two_factor_remove
+from .two_factor_views import urls as two_factor_urls
 
 ROLE_BADGES = {Role.ADMIN: "danger", Role.AGENT: "primary", Role.REQUESTER: "default"}
 
@@ -120,6 +127,7 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
     ordering = ("username",)
     filter_horizontal = ()
     readonly_fields = ("last_login", "date_joined")
+    actions = ("reset_two_factor",)
 
     # What a subclass adds to the role's section: form fields, and what the read-only view shows instead.
     role_section = _("Role")
@@ -172,6 +180,28 @@ class UserAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, ResourceIm
             if self.groups_help:
                 kwargs["help_text"] = self.groups_help
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    # Actions
+
+    @admin.action(description=_("Reset two-factor authentication"), permissions=["reset_two_factor"])
+    def reset_two_factor(self, request, queryset):
+        """Delete the accounts' authenticator apps and recovery codes (a lost phone); they set it up again."""
+        users = list(queryset)
+        for user in users:
+            two_factor_remove(user=user, actor=request.user)
+        self.message_user(
+            request,
+            ngettext(
+                "Two-factor authentication was reset for %(count)d account.",
+                "Two-factor authentication was reset for %(count)d accounts.",
+                len(users),
+            )
+            % {"count": len(users)},
+            messages.SUCCESS,
+        )
+
+    def has_reset_two_factor_permission(self, request):
+        return is_admin(request.user)
 
     # Columns
 
@@ -289,3 +319,11 @@ class AdminsAuditEntryAdmin(AdminsOnlyMixin, AuditEntryAdmin):
 
 # The back office's log-in counts failures per account and address like the portal's (apps/accounts/throttling.py).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+
+# Two-factor authentication: its pages at /admin/2fa/ (apps/accounts/two_factor_views.py), inside the admin site for
+# its log-in check, look and Content-Security-Policy. django-otp's own device pages are taken out: they would show
+# admins every person's secret, and devices are only changed through apps/accounts/two_factor.py.
+admin.site.extra_urls = two_factor_urls
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -1,4 +1,4 @@
-"""Portal forms for accounts: log-in (throttled), sign-up and the profile."""
+"""Forms for accounts: log-in (throttled), sign-up, the profile, and the back office's second-factor code."""
 
 import math
 
@@ -10,6 +10,7 @@ from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.widgets import UnfoldAdminTextInputWidget
 
 from . import throttling
 from .choices import Role
@@ -187,3 +188,16 @@ class ProfileForm(forms.Form):
             for field, errors in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, errors)
             return None
+
+
+class TwoFactorCodeForm(forms.Form):
+    """A second-factor code: the authenticator app's 6 digits or a recovery code (checked in accounts/two_factor.py)."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code your authenticator app shows, or one of your recovery codes."),
+        widget=UnfoldAdminTextInputWidget(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false", "autofocus": True}
+        ),
+    )

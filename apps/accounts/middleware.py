@@ -1,9 +1,14 @@
-"""Per-user language and time zone for every request of a logged-in user."""
+"""Per-user language and time zone for every request of a logged-in user; the back office's second factor."""
 
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone, translation
+
+from .two_factor import two_factor_required
 
 
 class UserPreferencesMiddleware:
@@ -32,3 +37,34 @@ class UserPreferencesMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class StaffTwoFactorMiddleware:
+    """With STAFF_2FA_REQUIRED, send staff whose session has not passed a second factor to /admin/2fa/.
+
+    Every URL under /admin/ (pages, actions, downloads, the autocomplete and search JSON) is covered but the
+    two-factor pages themselves, the log-in, the log-out and the JavaScript catalogue. The portal is not: a staff
+    member reaching a portal page sees what the portal shows any signed-in person (its home sends staff on to the
+    back office, where they are asked). The API refuses such a session by itself
+    (apps/accounts/api/authentication.py). Sits after django-otp's OTPMiddleware, which sets user.is_verified().
+    """
+
+    exempt_names = ("admin:login", "admin:logout", "admin:jsi18n")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.STAFF_2FA_REQUIRED and self.must_verify(request):
+            target = reverse("admin:two_factor")
+            return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
+        return self.get_response(request)
+
+    def must_verify(self, request) -> bool:
+        path = request.path
+        if not path.startswith(reverse("admin:index")):
+            return False
+        if path.startswith(reverse("admin:two_factor")) or path in {reverse(name) for name in self.exempt_names}:
+            return False
+        user = getattr(request, "user", None)
+        return user is not None and two_factor_required(user) and not user.is_verified()

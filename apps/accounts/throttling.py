@@ -7,6 +7,11 @@ attempt changes nothing: it is not counted, does not extend the window and does 
 counters are the same for every way in: the portal's log-in, the back office's (accounts/forms.py) and the
 API's token endpoint (accounts/api/serializers.py), so failures on one lock the others too.
 
+Wrong second-factor codes (accounts/two_factor.py: the back office's /admin/2fa/ pages and the token endpoint's
+`otp`) count the same way, and also on a third counter per account that only a right code clears: a right
+password clears the account's password failures, so without it someone holding the password could log in
+again after every few guesses and try the 6 digits for ever.
+
 Password-reset requests are counted the same way (PASSWORD_RESET_EMAIL_LIMIT per e-mail address,
 PASSWORD_RESET_ADDRESS_LIMIT per client, over PASSWORD_RESET_WINDOW seconds): past a limit no e-mail is
 sent, and the page answers as for any address, so the limit reveals nothing about which accounts exist.
@@ -42,10 +47,12 @@ def _key(kind: str, value: str) -> str:
     return f"{KEY_PREFIX}:{kind}:{digest}"
 
 
-def _keys(username: str, address: str) -> list[tuple[str, int]]:
+def _keys(username: str, address: str, *, second_factor: bool = True) -> list[tuple[str, int]]:
     keys = [(_key("address", address), settings.LOGIN_ATTEMPTS_ADDRESS_LIMIT)]
     if username:
         keys.append((_key("account", username.strip().casefold()), settings.LOGIN_ATTEMPTS_LIMIT))
+        if second_factor:
+            keys.append((_key("second-factor", username.strip().casefold()), settings.LOGIN_ATTEMPTS_LIMIT))
     return keys
 
 
@@ -74,7 +81,20 @@ def _count(keys: list[str], *, window: int) -> None:
 
 def login_failed(*, username: str, address: str) -> None:
     """Count one failed attempt against the account and the address."""
+    keys = _keys(username, address, second_factor=False)
+    _count([key for key, _limit in keys], window=settings.LOGIN_ATTEMPTS_WINDOW)
+
+
+def second_factor_failed(*, username: str, address: str) -> None:
+    """Count one wrong second-factor code against the account, the address and the account's code counter."""
     _count([key for key, _limit in _keys(username, address)], window=settings.LOGIN_ATTEMPTS_WINDOW)
+
+
+def second_factor_succeeded(*, username: str) -> None:
+    """Forget the account's failures, wrong codes included (a right code proves more than a right password)."""
+    if username:
+        name = username.strip().casefold()
+        cache.delete_many([_key("account", name), _key("second-factor", name)])
 
 
 def login_succeeded(*, username: str) -> None:

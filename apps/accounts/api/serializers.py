@@ -1,7 +1,8 @@
-"""Serializers of the accounts API: JWT obtain (with the log-in lockout) and refresh, and the read-only user
-representation."""
+"""Serializers of the accounts API: JWT obtain (with the log-in lockout and the second factor) and refresh, and the
+read-only user representation."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -13,8 +14,15 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from .. import throttling
+from .. import throttling, two_factor
 from ..models import User
+
+
+class SecondFactorFailed(AuthenticationFailed):
+    """A 401 of the second factor: `{"detail": ..., "code": "otp_required" | "otp_invalid" | "otp_setup_required"}`."""
+
+    def __init__(self, message, code: str):
+        super().__init__({"detail": message, "code": code}, code)
 
 
 class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
@@ -25,11 +33,31 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
     (DRF's Throttled, with Retry-After) rather than a 401: the credentials may well be right, and a 401 would
     tell a client to try others, where the only thing that helps is waiting. Wrong credentials (and inactive
     accounts) are a 401 as before and count toward the lockout; a success clears the account's failures.
+
+    Second factor (accounts/two_factor.py), checked after the password and before any token is minted: an account
+    with a confirmed authenticator app must send `otp` (the app's code or a recovery code): without it a 401
+    `otp_required` (not counted: the client asks the person and sends again), a wrong one a 401 `otp_invalid` that
+    counts toward the same lockout. With STAFF_2FA_REQUIRED a staff account without an app gets a 401
+    `otp_setup_required` (it sets one up in the back office first). Refreshing needs no code: the refresh token was
+    minted after the second factor.
     """
+
+    otp = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        max_length=32,
+        help_text=_("Two-factor code (authenticator app or recovery code), for accounts that have turned it on."),
+    )
 
     default_error_messages = {
         **jwt_serializers.TokenObtainPairSerializer.default_error_messages,
         "locked_out": _("Too many failed attempts for this account or from this address."),
+        "otp_required": _("This account uses two-factor authentication: send your authenticator app's code as otp."),
+        "otp_invalid": _("The two-factor code is not right."),
+        "otp_setup_required": _(
+            "Staff accounts need two-factor authentication: set it up in the back office before requesting tokens."
+        ),
     }
 
     def validate(self, attrs):
@@ -39,13 +67,37 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
         lockout = throttling.login_lockout(username=username, address=address)
         if lockout is not None:
             raise Throttled(wait=lockout.retry_after, detail=str(self.error_messages["locked_out"]))
+        self._otp, self._address = attrs.get("otp") or "", address
         try:
             data = super().validate(attrs)
+        except SecondFactorFailed:
+            raise  # counted (or not) by the second-factor check
         except AuthenticationFailed:
             throttling.login_failed(username=username, address=address)
             raise
         throttling.login_succeeded(username=username)
         return data
+
+    def get_token(self, user):
+        # simplejwt's hook between the password check and the minting: the second factor goes here, so that a
+        # refusal leaves no token and no last_login behind.
+        self.check_second_factor(user)
+        return super().get_token(user)
+
+    def check_second_factor(self, user: User) -> None:
+        if not two_factor.has_two_factor(user):
+            if two_factor.two_factor_required(user):
+                raise SecondFactorFailed(self.error_messages["otp_setup_required"], "otp_setup_required")
+            return
+        otp = getattr(self, "_otp", "")  # set by validate(); a bare get_token() call has no code
+        if not otp.strip():
+            raise SecondFactorFailed(self.error_messages["otp_required"], "otp_required")
+        try:
+            two_factor.two_factor_verify(user=user, code=otp, address=getattr(self, "_address", "unknown"))
+        except two_factor.SecondFactorLockedOut as exc:
+            raise Throttled(wait=exc.retry_after, detail=str(self.error_messages["locked_out"])) from exc
+        except DjangoValidationError as exc:
+            raise SecondFactorFailed(self.error_messages["otp_invalid"], "otp_invalid") from exc
 
 
 class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):

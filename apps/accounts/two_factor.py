@@ -11,6 +11,7 @@ setting up) and one StaticDevice holding RECOVERY_CODE_COUNT recovery codes, eac
 is checked against the app, anything else against the recovery codes. django-otp keeps the verified device in
 the session, so a person verifies once per session, and logging out forgets it.
 
+Turning it on or off (by the person, or an admin's reset) and new recovery codes are recorded in the audit log.
 Wrong codes count toward the log-in lockout (apps/accounts/throttling.py: second_factor_failed), on every way in,
 so a stolen password does not let anyone guess the 6 digits; django-otp's own per-device delay applies too.
 The secret is shown only on the set-up page (QR code drawn here as SVG, and as text) and never logged.
@@ -30,6 +31,9 @@ from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from apps.audit.models import Action
+from apps.audit.services import SECRET_MASK, audit_record
 
 from . import throttling
 from .models import User
@@ -129,6 +133,7 @@ def two_factor_setup_confirm(*, user: User, device: TOTPDevice, code: str, addre
         TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
         device.confirmed = True
         TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        audit_record(action=Action.UPDATED, obj=user, actor=user, changes={"two_factor": ["off", "on"]})
         return _replace_recovery_codes(user)
 
 
@@ -137,6 +142,7 @@ def recovery_codes_regenerate(*, user: User) -> list[str]:
     """New recovery codes for an account with two-factor on; the old ones stop working."""
     if not has_two_factor(user):
         raise ValidationError(_("Turn on two-factor authentication first."))
+    audit_record(action=Action.UPDATED, obj=user, actor=user, changes={"recovery_codes": [SECRET_MASK, SECRET_MASK]})
     return _replace_recovery_codes(user)
 
 
@@ -192,5 +198,8 @@ def two_factor_remove(*, user: User, actor: User) -> None:
     resetting a lost phone. With STAFF_2FA_REQUIRED the person sets it up again at the next back-office page."""
     if actor.pk != user.pk and not is_admin(actor):
         raise PermissionDenied(_("Only admins can reset another account's two-factor authentication."))
+    was_on = has_two_factor(user)
     TOTPDevice.objects.filter(user=user).delete()
     StaticDevice.objects.filter(user=user).delete()
+    if was_on:
+        audit_record(action=Action.UPDATED, obj=user, actor=actor, changes={"two_factor": ["on", "off"]})

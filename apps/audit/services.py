@@ -92,7 +92,7 @@ def audit_record(
     (a service's actor); otherwise the current request's user, else the system (no actor).
     """
     if obj is not None:
-        model, object_id = type(obj), obj.pk
+        model, object_id = obj._meta.model, obj.pk  # _meta: also through a lazy request.user
         label = object_label(obj) if label is None else label
     if model is None or object_id is None:
         raise ValueError("audit_record needs an object, or a model and an object id")
@@ -106,7 +106,7 @@ def audit_record_many(changes: Iterable[Change], *, actor=None) -> list[AuditEnt
     entries = [
         _entry(
             action=change.action,
-            model=type(change.obj),
+            model=change.obj._meta.model,
             object_id=change.obj.pk,
             label=object_label(change.obj),
             changes=change.changes,

@@ -20,6 +20,7 @@ from apps.accounts import throttling
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.two_factor import two_factor_setup_confirm, two_factor_setup_start
+from apps.audit.models import Action, AuditEntry
 from tests.accounts.factories import UserFactory
 from tests.support import logged_in
 
@@ -364,6 +365,11 @@ def test_an_admin_resets_a_lost_phone(required, admin_user, agent):
 
     assert response.status_code == 302
     assert two_factor_state(agent) == ([], [])
+    entries = AuditEntry.objects.filter(object_id=str(agent.pk), action=Action.UPDATED).order_by("pk")
+    assert [(e.actor, e.changes) for e in entries if "two_factor" in e.changes] == [
+        (agent, {"two_factor": ["off", "on"]}),
+        (admin_user, {"two_factor": ["on", "off"]}),
+    ]
     # At the next back-office page the agent sets it up again.
     assert logged_in(agent).get(VERIFY)["Location"].startswith(SETUP)
 
@@ -382,6 +388,7 @@ def test_an_agent_cannot_reset(settings, agent, it_dept):
     assert "reset_two_factor" not in changelist.content.decode()
     assert response.status_code == 200  # no action an agent may run: the list again
     assert two_factor_state(colleague) == before
+    assert AuditEntry.objects.filter(actor=agent).count() == 0
 
 
 def test_device_pages_of_django_otp_are_not_in_the_back_office(settings, admin_user):

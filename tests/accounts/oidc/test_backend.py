@@ -95,9 +95,7 @@ def test_the_user_name_falls_back_to_the_e_mail_address_and_a_number(sso):
     first, _request = sign_on(claims(preferred_username="erin"))
     assert first.username == "erin@example.com"
 
-    other, _request = sign_on(
-        claims(sub="s2", email="erin@example.org", preferred_username="bad name!"), id_token_sub="s2"
-    )
+    other, _request = sign_on(claims(sub="s2", email="erin@example.org", preferred_username="bad name!"), subject="s2")
     assert other.username == "erin@example.org-2"
 
 

@@ -268,3 +268,30 @@ def test_a_cancelled_sign_on_is_not_counted(client, sso, discovery):
     response = client.get(f"/oidc/callback/?error=access_denied&state={state}")
     assert response["Location"] == "/login/"
     assert throttling.login_lockout(username="", address="127.0.0.1") is None
+
+
+# Settings checks --------------------------------------------------------------------------------------------------
+
+
+def test_the_settings_are_checked_only_when_on(settings):
+    from apps.accounts.oidc.checks import check_single_sign_on
+
+    assert check_single_sign_on() == []
+
+    settings.OIDC_ENABLED = True
+    settings.OIDC_ISSUER = ""
+    settings.OIDC_RP_CLIENT_ID = ""
+    settings.OIDC_RP_SIGN_ALGO = "HS256"
+    settings.OIDC_ROLE_MAP = {"helpdesk-admins": "adminn", "staff": "agent", "all": "requester"}
+    assert [error.id for error in check_single_sign_on()] == [
+        "accounts.E101",
+        "accounts.E102",
+        "accounts.E103",
+        "accounts.E104",
+    ]
+
+
+def test_a_complete_configuration_passes_the_checks(sso):
+    from apps.accounts.oidc.checks import check_single_sign_on
+
+    assert check_single_sign_on() == []

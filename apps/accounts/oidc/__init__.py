@@ -8,4 +8,5 @@
   the account services, applies the role on every sign-on through the same service as an admin's role change.
 - `views.py`, `urls.py`: `/oidc/authenticate/` and `/oidc/callback/` (404 while off), with the log-in throttle of
   accounts/throttling.py and the landing page (back office for staff, portal for requesters, or a safe `next`).
+- `checks.py`: `manage.py check` refuses an incomplete configuration while OIDC_ENABLED is on.
 """

@@ -21,8 +21,8 @@ import re
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import SuspiciousOperation
-from django.db import transaction
+from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -145,16 +145,22 @@ class OIDCBackend(OIDCAuthenticationBackend):
 
     def create_user(self, claims):
         """A new account from the claims, made by the account service, with no usable password."""
-        user = user_create(
-            username=self._free_username(claims),
-            email=claims["email"],
-            password=None,
-            role=role_from_claims(claims) or Role.REQUESTER,
-            first_name=str(claims.get("given_name") or "")[:150],
-            last_name=str(claims.get("family_name") or "")[:150],
-            language=translation.get_language() or settings.LANGUAGE_CODE,
-            time_zone=settings.TIME_ZONE,
-        )
+        try:
+            with transaction.atomic():
+                user = user_create(
+                    username=self._free_username(claims),
+                    email=claims["email"],
+                    password=None,
+                    role=role_from_claims(claims) or Role.REQUESTER,
+                    first_name=str(claims.get("given_name") or "")[:150],
+                    last_name=str(claims.get("family_name") or "")[:150],
+                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                    time_zone=settings.TIME_ZONE,
+                )
+        except (ValidationError, IntegrityError) as exc:
+            # The same person signing on twice at once (the other request made the account), or claims the account
+            # model refuses.
+            self.refuse(_("Your account could not be created. Try again, or ask an administrator."), repr(exc)[:200])
         sso_signed_in(user=user, claims=claims)
         return user
 

@@ -254,3 +254,9 @@ def test_it_grants_no_permission_of_its_own(sso, admin_user):
     assert backend.has_perm(admin_user, "tickets.view_ticket") is False
     assert backend.has_module_perms(admin_user, "tickets") is False
     assert list(backend.with_perm("tickets.view_ticket")) == []
+
+
+def test_claims_the_account_model_refuses_are_a_refusal_not_an_error(sso):
+    with pytest.raises(SignOnRefused):
+        sign_on(claims(email="not an address"))
+    assert User.objects.count() == 0

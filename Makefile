@@ -55,7 +55,7 @@ check: $(STAMP) ## Django system checks and a data-integrity report
 	$(PY) manage.py check_data
 
 messages: $(STAMP) ## Regenerate and compile the translation catalogs (needs gettext)
-	$(PY) manage.py makemessages -l tr -l de --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l tr -l de --ignore=.venv --ignore=staticfiles --ignore=node_modules
 	$(PY) manage.py compilemessages --ignore=.venv
 
 smoke: $(STAMP) ## Production smoke test: gunicorn + qcluster on PostgreSQL and Redis (both on 127.0.0.1)

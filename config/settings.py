@@ -134,7 +134,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Accounts: users, log-in, permissions ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, refusing agents' and admins' passwords when STAFF_PASSWORD_LOGIN is off.
+    "apps.accounts.backends.PasswordBackend",
+    # Single sign-on (OpenID Connect); it signs no one in while OIDC_ENABLED is off (apps/accounts/oidc/).
+    "apps.accounts.oidc.backend.OIDCBackend",
     # Global model permissions of agents follow their role (see apps/accounts/permissions.py).
     "apps.accounts.permissions.RolePermissionBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -172,6 +175,42 @@ TWO_FACTOR_ISSUER = env.str("TWO_FACTOR_ISSUER", default="") or "Ticket System"
 OTP_TOTP_ISSUER = TWO_FACTOR_ISSUER
 # django-otp's device admin pages are not registered (apps/accounts/admin.py); hide secrets anyway if they were.
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; apps/accounts/oidc/, docs/DEPLOYMENT.md). Off by default.
+# The endpoints come from the issuer's discovery document (fetched on first use and cached for
+# OIDC_DISCOVERY_CACHE_SECONDS), unless set explicitly. ID tokens must be signed with RS256 by the provider's keys.
+OIDC_ENABLED = env.bool("OIDC_ENABLED", default=False)
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="").rstrip("/")
+OIDC_DISCOVERY_CACHE_SECONDS = env.int("OIDC_DISCOVERY_CACHE_SECONDS", default=60 * 60)
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_RP_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("OIDC_CLIENT_SECRET", default="")
+OIDC_RP_SIGN_ALGO = env.str("OIDC_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("OIDC_SCOPES", default="openid email profile")
+# State and nonce are checked on every callback; PKCE (S256) on as well (providers that do not know it ignore it).
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = env.bool("OIDC_USE_PKCE", default=True)
+# Seconds to wait for the provider (token, user info, keys, discovery).
+OIDC_TIMEOUT = env.int("OIDC_TIMEOUT", default=10)
+# The claim holding the person's groups or roles, and which value gives which role (value=role, comma-separated;
+# the highest role matched wins, no match: requester). Empty claim: roles are managed here, not by the provider.
+OIDC_ROLE_CLAIM = env.str("OIDC_ROLE_CLAIM", default="")
+OIDC_ROLE_MAP = env.dict("OIDC_ROLE_MAP", default={})
+# The claim naming the person's departments, and which value means which department (value=department slug).
+OIDC_DEPARTMENT_CLAIM = env.str("OIDC_DEPARTMENT_CLAIM", default="")
+OIDC_DEPARTMENT_MAP = env.dict("OIDC_DEPARTMENT_MAP", default={})
+# Create an account on the first sign-on (false: only people who already have an account may sign on).
+OIDC_CREATE_USER = env.bool("OIDC_CREATE_USERS", default=True)
+# The label of the single sign-on button on the log-in pages.
+OIDC_LOGIN_LABEL = env.str("OIDC_LOGIN_LABEL", default="")
+# mozilla-django-oidc's names for our URLs (apps/accounts/oidc/urls.py); log-out stays the site's own.
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc:callback"
+# false: agents and admins may not log in with a local password anywhere (portal, back office, POST /api/token/);
+# they sign in with single sign-on. Requesters keep their passwords.
+STAFF_PASSWORD_LOGIN = env.bool("STAFF_PASSWORD_LOGIN", default=True)
 
 # guardian: direct foreign-key permission tables (apps/tickets/models.py) and no anonymous user row.
 ANONYMOUS_USER_NAME = None

@@ -11,6 +11,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_router")),
+    # Single sign-on (OpenID Connect): /oidc/authenticate/ and /oidc/callback/, 404 while OIDC_ENABLED is off.
+    path("oidc/", include("apps.accounts.oidc.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.tickets.urls")),

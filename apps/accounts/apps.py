@@ -14,6 +14,7 @@ class AccountsConfig(AppConfig):
         from apps.audit.registry import track
 
         from .models import User
+        from .oidc import checks  # noqa: F401 - registers the single sign-on settings' system checks
 
         # The audit log (apps/audit/registry.py): accounts (is_staff / is_superuser follow the role; log-ins are
         # not administrative changes), groups, and the workers' schedules edited in the back office.

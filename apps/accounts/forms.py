@@ -48,7 +48,26 @@ class ThrottledLoginMixin:
         return cleaned
 
 
-class LoginForm(ThrottledLoginMixin, AuthenticationForm):
+class StaffPasswordHintMixin:
+    """While STAFF_PASSWORD_LOGIN is off, a refused log-in says that agents and admins use single sign-on.
+
+    Everyone gets the same message (a wrong password, or an agent's right one: apps/accounts/backends.py), so it
+    tells nothing about the account or the password.
+    """
+
+    def get_invalid_login_error(self):
+        if settings.STAFF_PASSWORD_LOGIN:
+            return super().get_invalid_login_error()
+        return ValidationError(
+            _(
+                "Enter a correct user name and password. Agents and admins cannot log in with a password here: "
+                "they sign in with single sign-on."
+            ),
+            code="invalid_login",
+        )
+
+
+class LoginForm(StaffPasswordHintMixin, ThrottledLoginMixin, AuthenticationForm):
     """The portal's log-in form."""
 
     def __init__(self, request=None, *args, **kwargs):
@@ -57,7 +76,7 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
-class ThrottledAdminAuthenticationForm(ThrottledLoginMixin, AdminAuthenticationForm):
+class ThrottledAdminAuthenticationForm(StaffPasswordHintMixin, ThrottledLoginMixin, AdminAuthenticationForm):
     """The back office's log-in form with the same throttle (set as admin.site.login_form)."""
 
 

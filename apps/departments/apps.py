@@ -9,12 +9,13 @@ class DepartmentsConfig(AppConfig):
 
     def ready(self):
         from apps.accounts.access import on_staff_access_ended
+        from apps.accounts.oidc.claims import on_sso_sign_in
         from apps.accounts.selectors import register_agent_contacts
         from apps.audit.registry import track
 
         from .models import Department, RoutingRule, SlaPolicy
         from .selectors import colleagues_of
-        from .services import leave_every_department
+        from .services import departments_from_sso_claims, leave_every_department
 
         register_agent_contacts(colleagues_of)
         on_staff_access_ended("departments", leave_every_department)
@@ -22,3 +23,4 @@ class DepartmentsConfig(AppConfig):
         track(Department, exclude=("group",))
         track(RoutingRule)
         track(SlaPolicy)
+        on_sso_sign_in("departments", departments_from_sso_claims)

@@ -15,6 +15,7 @@ cannot see is recorded here: membership (a many-to-many) and the default flag mo
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.access import AccessEnd, StaffAccessEnded, staff_access_ended
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
+from apps.accounts.oidc.claims import claim_values
 from apps.accounts.services import user_create, user_set_groups
 from apps.audit.models import Action
 from apps.audit.services import audit_record
@@ -174,6 +176,22 @@ def leave_every_department(change: StaffAccessEnded) -> None:
             change.user.groups.remove(*groups)
             names = [group.department.name for group in groups]
             _record_departments(change.user, before=names, after=[], actor=change.actor)
+
+
+@transaction.atomic
+def departments_from_sso_claims(*, user: User, claims) -> None:
+    """Single sign-on (a listener of apps/accounts/oidc/claims.py): make the departments named by the department claim
+    through OIDC_DEPARTMENT_MAP (claim value -> department slug) exactly the account's departments among those the
+    map names; departments the map does not name are managed here and kept. Requesters belong to none."""
+    if not settings.OIDC_DEPARTMENT_CLAIM or not may_join_departments(user):
+        return
+    mapping = settings.OIDC_DEPARTMENT_MAP
+    named = {mapping[value] for value in claim_values(claims, settings.OIDC_DEPARTMENT_CLAIM) if value in mapping}
+    current = list(Department.objects.filter(group__user=user))
+    wanted = [department for department in current if department.slug not in mapping.values()]
+    wanted += list(Department.objects.filter(slug__in=named))
+    if {department.pk for department in wanted} != {department.pk for department in current}:
+        user_set_departments(user=user, departments=wanted)
 
 
 @transaction.atomic

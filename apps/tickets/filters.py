@@ -4,15 +4,12 @@ Every value is validated before it reaches the ORM: a bad value is a 400, never 
 (ids are bounded to the database's integer range, datetimes must stay representable in UTC).
 """
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 
-from apps.common.api.filters import MAX_ID, IdFilter
+from apps.common.api.filters import MAX_ID, IdFilter, SafeIsoDateTimeFilter
 
 from .choices import Category, Priority, Status
 from .models import Ticket
@@ -51,24 +48,6 @@ class UserReferenceFilter(django_filters.Filter):
         if value == "me":
             value = self.parent.request.user.pk
         return qs.filter(**{self.field_name: value})
-
-
-class SafeIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 datetime (naive values are in the site's time zone) that the database can store."""
-
-    def clean(self, value):
-        cleaned = super().clean(value)
-        if cleaned is None:
-            return None
-        try:
-            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
-            return cleaned.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            raise forms.ValidationError(_("This date is out of range."), code="invalid") from None
-
-
-class SafeIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
-    field_class = SafeIsoDateTimeField
 
 
 def _multiple(choices, help_text):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
-from apps.common.api.filters import MAX_ID, IdFilter
+from apps.common.api.filters import MAX_ID, IdFilter, SafeIsoDateTimeFilter
 
 from ..models import Action, AuditEntry
 from ..selectors import content_type_for
@@ -32,10 +32,10 @@ class AuditEntryFilter(django_filters.FilterSet):
     action = django_filters.MultipleChoiceFilter(
         choices=Action.choices, distinct=False, help_text=_("Action; repeat the parameter for several.")
     )
-    since = django_filters.IsoDateTimeFilter(
+    since = SafeIsoDateTimeFilter(
         field_name="created_at", lookup_expr="gte", help_text=_("Entries at or after this time (ISO 8601).")
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = SafeIsoDateTimeFilter(
         field_name="created_at", lookup_expr="lt", help_text=_("Entries before this time (ISO 8601).")
     )
 

@@ -3,14 +3,18 @@
 DRF's own OrderingFilter silently drops names it does not know and, without `ordering_fields`, allows
 every serializer field; here an unknown name is a 400 and a view without `ordering_fields` has no
 ordering at all. Names map to ORM expressions, so `priority` can sort by urgency rather than spelling.
-`IdFilter` takes a foreign key's id within the database's integer range (a bigger number is a 400).
+`IdFilter` takes a foreign key's id within the database's integer range (a bigger number is a 400);
+`SafeIsoDateTimeFilter` a datetime the database can store (PostgreSQL refuses offsets Python accepts).
 """
+
+import datetime as dt
 
 import django_filters
 from django import forms
 from django.db.models import F, OrderBy
 from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, SearchFilter
@@ -173,3 +177,21 @@ class IdFilter(django_filters.NumberFilter):
     """Exact match on a foreign key's id."""
 
     field_class = IdField
+
+
+class SafeIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 datetime (naive values are in the site's time zone) that the database can store."""
+
+    def clean(self, value):
+        cleaned = super().clean(value)
+        if cleaned is None:
+            return None
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+            return cleaned.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            raise forms.ValidationError(_("This date is out of range."), code="invalid") from None
+
+
+class SafeIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = SafeIsoDateTimeField

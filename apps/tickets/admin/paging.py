@@ -1,0 +1,94 @@
+"""The changelist's total and page numbers, at a bounded cost whatever the size of the table.
+
+The list counts at most LIST_COUNT_CAP + 1 of the matching rows (`SELECT COUNT(*) FROM (SELECT ... LIMIT
+10001)`, selectors.tickets_count_capped): up to the cap the total is exact and every page has its number;
+above it the list says "10,000+" and pages on past the last numbered page with "Next".
+"""
+
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from unfold.views import ChangeList
+
+from ..selectors import LIST_COUNT_CAP, tickets_count_capped
+
+
+def total_display(count: int, *, cap: int = LIST_COUNT_CAP) -> str:
+    """ "1 ticket", "2,345 tickets", or "10,000+ tickets" once the count passed the cap."""
+    if count > cap:
+        return _("%(count)s+ tickets") % {"count": number_format(cap, force_grouping=True)}
+    return ngettext("%(count)s ticket", "%(count)s tickets", count) % {
+        "count": number_format(count, force_grouping=True)
+    }
+
+
+def count_display(count: int, *, cap: int = LIST_COUNT_CAP) -> str:
+    """The bare figure of a sidebar badge: "7", "2,345", "10,000+"."""
+    if count > cap:
+        return f"{number_format(cap, force_grouping=True)}+"
+    return number_format(count, force_grouping=True)
+
+
+class CappedPage(Page):
+    def has_next(self) -> bool:
+        if self.paginator.capped:
+            return len(self.object_list) == self.paginator.per_page
+        return super().has_next()
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose count stops at `cap` + 1; past the cap, pages go on as long as they are full."""
+
+    template_name = "admin/tickets/ticket/pagination.html"
+    cap = LIST_COUNT_CAP
+
+    @cached_property
+    def count(self) -> int:
+        return tickets_count_capped(self.object_list, cap=self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    def validate_number(self, number):
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(_("That page number is not an integer")) from None
+        if number < 1:
+            raise EmptyPage(_("That page number is less than 1"))
+        return number
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if not self.capped:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    def _get_page(self, *args, **kwargs):
+        return CappedPage(*args, **kwargs)
+
+    @cached_property
+    def num_pages(self) -> int:
+        # Past the cap, the numbered pages are those the cap covers; "Next" goes further.
+        return max(1, self.cap // self.per_page) if self.capped else super().num_pages
+
+    def get_elided_page_range(self, number=1, *, on_each_side=2, on_ends=1):
+        number = min(self.validate_number(number), self.num_pages)
+        return super().get_elided_page_range(number, on_each_side=on_each_side, on_ends=on_ends)
+
+
+class TicketChangeList(ChangeList):
+    """unfold's changelist with the capped total: `total_display` for the footer, no "N results (Show all)"
+    note in the header (it would show the capped figure as if it were the total)."""
+
+    def get_results(self, request):
+        super().get_results(request)
+        self.full_result_count = self.result_count
+        self.total_display = total_display(self.result_count, cap=self.paginator.cap)
+        self.count_capped = self.paginator.capped

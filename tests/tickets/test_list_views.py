@@ -416,3 +416,21 @@ def test_the_sidebar_counts_views_in_a_bounded_number_of_queries(alice_client, a
     ]
     assert len(titles) == 10  # SIDEBAR_VIEWS
     assert response.status_code == 200
+
+
+def test_an_agents_first_page_is_read_row_by_row_but_counted_as_a_set(
+    alice_client, it_ticket, it_ticket_2, billing_ticket
+):
+    changelist(alice_client)
+    with CaptureQueriesContext(connection) as queries:
+        response = changelist(alice_client, q="VPN")
+
+    tickets = [q["sql"] for q in queries if 'FROM "tickets_ticket"' in q["sql"]]
+    counts = [sql for sql in tickets if "COUNT(" in sql.upper()]
+    pages = [sql for sql in tickets if "COUNT(" not in sql.upper() and "\"tickets_ticket\".\"title\"" in sql]
+    assert len(counts) == 1
+    assert "LIMIT 1)" not in counts[0]  # no per-row grant lookups when counting
+    assert len(pages) == 1
+    assert "LIMIT 1)" in pages[0]  # the page's grants: per row, through an index
+    assert response.context["cl"].total_display == "1 ticket"
+    assert shown(response) == {it_ticket.reference}

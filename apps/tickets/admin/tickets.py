@@ -19,7 +19,7 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import ChoicesCheckboxFilter
 from unfold.decorators import display
 
 from apps.accounts.choices import STAFF_ROLES
@@ -35,7 +35,7 @@ from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
-from .filters import AssigneeFilter, DayRangeFilter, LanguageFilter, SlaFilter, StatusFilter
+from .filters import AssigneeFilter, DayRangeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
 from .paging import CappedPaginator, TicketChangeList
 from .saved_views import SavedViewsMixin
@@ -113,10 +113,11 @@ class TicketAdmin(ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedMod
     status_variants = STATUS_BADGES
     priority_variants = PRIORITY_BADGES
     sla_variants = SLA_BADGES
+    sla_labels = SLA_LABELS
     list_filter = (
         StatusFilter,
         ("priority", ChoicesCheckboxFilter),
-        ("department", RelatedDropdownFilter),
+        ("department", DepartmentFilter),
         AssigneeFilter,
         SlaFilter,
         LanguageFilter,
@@ -173,6 +174,14 @@ class TicketAdmin(ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedMod
         except ValueError:
             return False
         return ORDER_VAR not in request.GET and page * self.list_per_page <= FIRST_ROWS
+
+    def count_root(self, request):
+        """The visible tickets as a set, when the list reads its page row by row; else None (count the list)."""
+        return tickets_visible_to(request.user) if self._reads_first_rows(request) and request.user.is_staff else None
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        count_queryset = getattr(request, "ticket_list_count_queryset", None)
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, count_queryset=count_queryset)
 
     def get_object(self, request, object_id, from_field=None):
         """The ticket if the user may see it, else a real 404 (the admin would redirect with a message)."""

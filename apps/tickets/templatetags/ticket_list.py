@@ -2,7 +2,7 @@
 
 unfold's own table (`unfold_result_list`) rebuilds every column header for every row and writes some thirty
 utility classes on each cell: about 7 KB of HTML and 1.5 ms per row. This one builds the headers once (unfold's
-`result_headers`, so sorting links are the admin's own) and each row with one `format_html` per cell, styled by
+`result_headers`, so sorting links are the admin's own) and each row as one string of escaped cells, styled by
 static/tickets/admin/changelist.css: under 1 KB per row (docs/benchmarks.md, bench/bench_changelist.py).
 
 It keeps what the admin needs: the action checkboxes (`action-select`, read by the admin's actions script), a
@@ -16,20 +16,19 @@ from django.contrib.admin.templatetags.admin_list import result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.urls import reverse
-from django.utils.html import escape, format_html
+from django.utils import timezone
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.timesince import timesince
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from unfold.templatetags.unfold_list import result_headers
 
+from ..choices import Priority, Status
+from ..sla import sla_state
+
 register = template.Library()
 
 PK_PLACEHOLDER = "0000000000"
-
-
-def _badge(variant: str, text) -> str:
-    return format_html('<span class="tl-b tl-{}">{}</span>', variant, text) if text else ""
 
 
 def _person(user) -> str:
@@ -38,15 +37,38 @@ def _person(user) -> str:
     return escape(user.get_full_name() or user.get_username())
 
 
+def _ago_units() -> tuple[tuple[int, str], ...]:
+    """Compact "time since" units, translated once per page: 5 min, 3 h, 2 d, 6 wk, 14 mo."""
+    return (
+        (60 * 60 * 24 * 30, _("%(n)d mo")),
+        (60 * 60 * 24 * 7, _("%(n)d wk")),
+        (60 * 60 * 24, _("%(n)d d")),
+        (60 * 60, _("%(n)d h")),
+        (60, _("%(n)d min")),
+    )
+
+
 class RowRenderer:
-    """Renders the cells of one ticket row per list_display column; built once per page."""
+    """Renders the cells of one ticket row per list_display column; built once per page.
+
+    Everything a user typed (reference, title, names) goes through `escape`; the rest are our own labels and
+    numbers. Labels, translations and the change link are looked up once per page, not per row.
+    """
 
     def __init__(self, cl):
         self.cl = cl
-        self.admin = cl.model_admin
+        admin = cl.model_admin
         link = reverse(f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change", args=[PK_PLACEHOLDER])
         self.link = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, link)
         self.select_label = escape(_("Select %(ticket)s"))
+        self.now = timezone.now()
+        self.units = _ago_units()
+        self.just_now = escape(_("now"))
+        self.badges = {
+            "status_badge": self._badges(admin.status_variants, dict(Status.choices)),
+            "priority_badge": self._badges(admin.priority_variants, dict(Priority.choices)),
+        }
+        self.sla_badges = self._badges(admin.sla_variants, admin.sla_labels)
         self.cells = {
             "action_checkbox": self.checkbox,
             "reference_link": self.reference,
@@ -61,63 +83,69 @@ class RowRenderer:
             "age": self.age,
         }
 
+    @staticmethod
+    def _badges(variants: dict, labels: dict) -> dict[str, str]:
+        return {
+            value: f'<td><span class="tl-b tl-{variants.get(value, "default")}">{escape(label)}</span></td>'
+            for value, label in labels.items()
+        }
+
+    def ago(self, moment) -> str:
+        seconds = (self.now - moment).total_seconds()
+        for size, text in self.units:
+            if seconds >= size:
+                return escape(text % {"n": seconds // size})
+        return self.just_now
+
     def url(self, ticket) -> str:
         return self.link.replace(PK_PLACEHOLDER, str(ticket.pk), 1)
 
     def checkbox(self, ticket) -> str:
         label = self.select_label % {"ticket": escape(ticket.reference)}
         return (
-            f'<td class="tl-c"><input type="checkbox" name="_selected_action" value="{ticket.pk}" '
+            f'<td><input type="checkbox" name="_selected_action" value="{ticket.pk}" '
             f'class="action-select tl-x" aria-label="{label}"></td>'
         )
 
     def reference(self, ticket) -> str:
-        return format_html('<th scope="row" class="tl-r"><a href="{}">{}</a></th>', self.url(ticket), ticket.reference)
+        return f'<th scope="row" class="tl-r"><a href="{self.url(ticket)}">{escape(ticket.reference)}</a></th>'
 
     def title(self, ticket) -> str:
-        return format_html(
-            '<td class="tl-t"><a href="{}" title="{}">{}</a></td>', self.url(ticket), ticket.title, ticket.title
-        )
+        title = escape(ticket.title)
+        return f'<td><a href="{self.url(ticket)}" title="{title}">{title}</a></td>'
 
     def status(self, ticket) -> str:
-        value, text = self.admin.status_badge(ticket)
-        return f"<td>{_badge(self.admin.status_variants.get(value, 'default'), text)}</td>"
+        return self.badges["status_badge"].get(ticket.status, "<td></td>")
 
     def priority(self, ticket) -> str:
-        value, text = self.admin.priority_badge(ticket)
-        return f"<td>{_badge(self.admin.priority_variants.get(value, 'default'), text)}</td>"
+        return self.badges["priority_badge"].get(ticket.priority, "<td></td>")
 
     def sla(self, ticket) -> str:
-        value, text = self.admin.sla_badge(ticket)
-        return f"<td>{_badge(self.admin.sla_variants.get(value, 'default'), text)}</td>"
+        return self.sla_badges.get(sla_state(ticket, now=self.now), "<td></td>")
 
     def department(self, ticket) -> str:
-        return format_html('<td class="tl-e">{}</td>', ticket.department.name if ticket.department_id else "—")
+        return f"<td>{escape(ticket.department.name) if ticket.department_id else '—'}</td>"
 
     def assignee(self, ticket) -> str:
-        return f'<td class="tl-e">{_person(ticket.assignee)}</td>'
+        return f"<td>{_person(ticket.assignee)}</td>"
 
     def requester(self, ticket) -> str:
-        return f'<td class="tl-e">{_person(ticket.requester)}</td>'
+        return f"<td>{_person(ticket.requester)}</td>"
 
     def updated(self, ticket) -> str:
-        return format_html(
-            '<td class="tl-n"><time datetime="{}" title="{}">{}</time></td>',
-            ticket.updated_at.isoformat(),
-            localtime(ticket.updated_at).strftime("%Y-%m-%d %H:%M"),
-            timesince(ticket.updated_at, depth=1),
+        moment = localtime(ticket.updated_at)
+        return (
+            f'<td><time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M}">{self.ago(moment)}</time></td>'
         )
 
     def age(self, ticket) -> str:
-        return format_html(
-            '<td class="tl-n"><time datetime="{}">{}</time></td>',
-            ticket.created_at.isoformat(),
-            timesince(ticket.created_at, depth=1),
+        moment = localtime(ticket.created_at)
+        return (
+            f'<td><time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M}">{self.ago(moment)}</time></td>'
         )
 
     def row(self, ticket) -> str:
-        cells = "".join(self.cells[name](ticket) for name in self.cl.list_display)
-        return f"<tr>{cells}</tr>"
+        return "<tr>" + "".join([self.cells[name](ticket) for name in self.cl.list_display]) + "</tr>"
 
 
 @register.inclusion_tag("admin/tickets/ticket/change_list_results.html")
@@ -131,7 +159,7 @@ def ticket_result_list(cl):
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
-        # Every cell is format_html or escape()d text (RowRenderer).
+        # Every cell is our own markup around escape()d text (RowRenderer).
         "rows": mark_safe("".join(renderer.row(ticket) for ticket in cl.result_list)),  # noqa: S308
         "has_rows": bool(cl.result_list),
     }

@@ -514,9 +514,6 @@ def saved_view_create(
     )
 
 
-_UNCHANGED = object()
-
-
 @transaction.atomic
 def saved_view_update(
     *, view: SavedView, actor, name: str | None = None, shared_with=_UNCHANGED, position: int | None = None

@@ -15,8 +15,7 @@ from django.utils.translation import ngettext
 from unfold.views import ChangeList
 
 from ..selectors import LIST_COUNT_CAP, tickets_count_capped
-
-FILTER_CACHE_SECONDS = 60
+from .filters import CHOICES_CACHE_SECONDS as FILTER_CACHE_SECONDS
 
 
 def total_display(count: int, *, cap: int = LIST_COUNT_CAP) -> str:

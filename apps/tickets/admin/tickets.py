@@ -81,7 +81,7 @@ class TicketAdmin(ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedMod
     # Labels above the inputs: the form shares its width with the history column.
     compressed_fields = False
 
-    # The list renders these columns itself (templatetags/ticket_list.py, change_list_results.html): compact rows
+    # The list renders these columns itself (templatetags/ticket_list.py, lean_results.html): compact rows
     # that fit 1280 px beside the sidebar.
     change_list_template = "admin/tickets/ticket/change_list.html"
     list_before_template = "admin/tickets/ticket/save_view.html"
@@ -160,8 +160,15 @@ class TicketAdmin(ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedMod
 
     def get_queryset(self, request):
         qs = tickets_visible_to(request.user, first_rows=self._reads_first_rows(request))
+        if self._shows_list(request):
+            # The list shows none of the descriptions (up to 20,000 characters each).
+            qs = qs.defer("description")
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
+
+    def _shows_list(self, request) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return request.method == "GET" and match is not None and match.url_name == "tickets_ticket_changelist"
 
     def _reads_first_rows(self, request) -> bool:
         """The changelist's first pages in its own order (newest first) are found row by row; sorting by a

@@ -62,6 +62,7 @@ class RowRenderer:
         self.link = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, link)
         self.select_label = escape(_("Select %(ticket)s"))
         self.now = timezone.now()
+        self.zone = timezone.get_current_timezone()
         self.units = _ago_units()
         self.just_now = escape(_("now"))
         self.badges = {
@@ -97,58 +98,59 @@ class RowRenderer:
                 return escape(text % {"n": seconds // size})
         return self.just_now
 
-    def url(self, ticket) -> str:
-        return self.link.replace(PK_PLACEHOLDER, str(ticket.pk), 1)
-
-    def checkbox(self, ticket) -> str:
+    def checkbox(self, ticket, url) -> str:
         label = self.select_label % {"ticket": escape(ticket.reference)}
         return (
             f'<td><input type="checkbox" name="_selected_action" value="{ticket.pk}" '
             f'class="action-select tl-x" aria-label="{label}"></td>'
         )
 
-    def reference(self, ticket) -> str:
-        return f'<th scope="row" class="tl-r"><a href="{self.url(ticket)}">{escape(ticket.reference)}</a></th>'
+    def reference(self, ticket, url) -> str:
+        return f'<th scope="row" class="tl-r"><a href="{url}">{escape(ticket.reference)}</a></th>'
 
-    def title(self, ticket) -> str:
+    def title(self, ticket, url) -> str:
         title = escape(ticket.title)
-        return f'<td><a href="{self.url(ticket)}" title="{title}">{title}</a></td>'
+        return f'<td><a href="{url}" title="{title}">{title}</a></td>'
 
-    def status(self, ticket) -> str:
+    def status(self, ticket, url) -> str:
         return self.badges["status_badge"].get(ticket.status, "<td></td>")
 
-    def priority(self, ticket) -> str:
+    def priority(self, ticket, url) -> str:
         return self.badges["priority_badge"].get(ticket.priority, "<td></td>")
 
-    def sla(self, ticket) -> str:
+    def sla(self, ticket, url) -> str:
         return self.sla_badges.get(sla_state(ticket, now=self.now), "<td></td>")
 
-    def department(self, ticket) -> str:
+    def department(self, ticket, url) -> str:
         return f"<td>{escape(ticket.department.name) if ticket.department_id else '—'}</td>"
 
-    def assignee(self, ticket) -> str:
+    def assignee(self, ticket, url) -> str:
         return f"<td>{_person(ticket.assignee)}</td>"
 
-    def requester(self, ticket) -> str:
+    def requester(self, ticket, url) -> str:
         return f"<td>{_person(ticket.requester)}</td>"
 
-    def updated(self, ticket) -> str:
-        moment = localtime(ticket.updated_at)
-        return (
-            f'<td><time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M}">{self.ago(moment)}</time></td>'
-        )
+    def when(self, moment) -> str:
+        stamp = localtime(moment, self.zone).isoformat(" ", "minutes")
+        return f'<td><time datetime="{stamp}" title="{stamp[:16]}">{self.ago(moment)}</time></td>'
 
-    def age(self, ticket) -> str:
-        moment = localtime(ticket.created_at)
-        return (
-            f'<td><time datetime="{moment.isoformat()}" title="{moment:%Y-%m-%d %H:%M}">{self.ago(moment)}</time></td>'
-        )
+    def updated(self, ticket, url) -> str:
+        return self.when(ticket.updated_at)
 
-    def row(self, ticket) -> str:
-        return "<tr>" + "".join([self.cells[name](ticket) for name in self.cl.list_display]) + "</tr>"
+    def age(self, ticket, url) -> str:
+        return self.when(ticket.created_at)
+
+    def rows(self, tickets) -> str:
+        cells = [self.cells[name] for name in self.cl.list_display]
+        link, placeholder = self.link, PK_PLACEHOLDER
+        out = []
+        for ticket in tickets:
+            url = link.replace(placeholder, str(ticket.pk), 1)
+            out.append("<tr>" + "".join([cell(ticket, url) for cell in cells]) + "</tr>")
+        return "".join(out)
 
 
-@register.inclusion_tag("admin/tickets/ticket/change_list_results.html")
+@register.inclusion_tag("admin/tickets/ticket/lean_results.html")
 def ticket_result_list(cl):
     """The headers (once) and the rows of the ticket changelist's current page."""
     headers = list(result_headers(cl))
@@ -160,7 +162,7 @@ def ticket_result_list(cl):
         "result_hidden_fields": list(result_hidden_fields(cl)),
         "result_headers": headers,
         # Every cell is our own markup around escape()d text (RowRenderer).
-        "rows": mark_safe("".join(renderer.row(ticket) for ticket in cl.result_list)),  # noqa: S308
+        "rows": mark_safe(renderer.rows(cl.result_list)),  # noqa: S308
         "has_rows": bool(cl.result_list),
     }
 

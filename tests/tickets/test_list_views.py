@@ -203,6 +203,7 @@ def test_unassigned_is_the_dashboards_figure(alice_client, agent, it_dept, reque
     response = alice_client.get(link)
 
     assert shown(response) == {waiting.reference, fresh.reference}
+    assert response.context["cl"].total_display == "2 tickets"
     assert ticket_stats(agent)["open"]["unassigned"] == 2
     assert set(OPEN.split(",")) == set(OPEN_STATUSES)
 

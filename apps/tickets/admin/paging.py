@@ -120,12 +120,27 @@ class TicketChangeList(ChangeList):
         root = self.model_admin.count_root(request)
         if root is None:
             return self.queryset
-        kept = self.root_queryset, self.filter_specs, self.has_filters, self.has_active_filters
-        self.root_queryset = root
-        try:
-            return self.get_queryset(request)
-        finally:
-            self.root_queryset, self.filter_specs, self.has_filters, self.has_active_filters = kept
+        # ChangeList.get_queryset's own steps over the other root, with the filters it already built (building
+        # them again costs as much as the count saves on a small table). Parameters no filter took (none of the
+        # ticket list's own) are left to get_queryset itself.
+        if self.get_filters_params() and self._unclaimed_parameters(request):
+            kept = self.root_queryset, self.filter_specs, self.has_filters, self.has_active_filters
+            self.root_queryset = root
+            try:
+                return self.get_queryset(request)
+            finally:
+                self.root_queryset, self.filter_specs, self.has_filters, self.has_active_filters = kept
+        qs = root
+        for spec in self.filter_specs:
+            filtered = spec.queryset(request, qs)
+            if filtered is not None:
+                qs = filtered
+        qs, may_have_duplicates = self.model_admin.get_search_results(request, qs, self.query)
+        return qs.distinct() if may_have_duplicates else qs
+
+    def _unclaimed_parameters(self, request) -> bool:
+        claimed = {name for spec in self.filter_specs for name in spec.expected_parameters()}
+        return any(name not in claimed for name in self.get_filters_params())
 
     def get_results(self, request):
         request.ticket_list_count_queryset = self.count_queryset(request)

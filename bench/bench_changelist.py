@@ -6,6 +6,7 @@ them) and requests, in this process through Django's test client with `bench.set
 
 - /bench/hello/, the ceiling: a trivial view through the same middleware;
 - /api/tickets/ as the agent (JWT), the API list of 25;
+- the agent's (empty) page of saved views: what any unfold admin page costs (session, sidebar, header);
 - the changelist of 50 rows as the agent and as an admin: its lean table (apps/tickets/templatetags/
   ticket_list.py) and, for comparison, unfold's own table (`--unfold-table` rows, the same page otherwise);
 - the changelist sorted by "Updated", filtered to "Unassigned", and page 3.
@@ -117,6 +118,7 @@ def main() -> None:
         runs = {
             "hello (ceiling)": (anonymous, "/bench/hello/", {}),
             "API list of 25 (agent)": (Client(), "/api/tickets/", bearer),
+            "empty admin list (unfold's floor)": (agent_client, reverse("admin:tickets_savedview_changelist"), {}),
             "changelist 50 (agent)": (agent_client, changelist, {}),
             "changelist 50 (admin)": (admin_client, changelist, {}),
             "  sorted by Updated": (agent_client, f"{changelist}?o=-{updated}", {}),

@@ -122,8 +122,8 @@ class SavedViewsMixin:
             raise PermissionDenied
         form = SaveViewForm(request.POST, actor=request.user)
         changelist = reverse("admin:tickets_ticket_changelist")
-        query = request.POST.get("query", "")
-        back = f"{changelist}?{query}" if query and len(query) <= SavedView.QUERY_MAX_LENGTH else changelist
+        query = urlencode(parse_qsl(request.POST.get("query", "")[: SavedView.QUERY_MAX_LENGTH]))
+        back = f"{changelist}?{query}" if query else changelist
         if not form.is_valid():
             for errors in form.errors.values():
                 self.message_user(request, " ".join(errors), messages.ERROR)

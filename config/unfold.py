@@ -2,9 +2,16 @@
 
 Every sidebar link points at an admin page; who sees it is decided by one of the two callbacks below (unfold
 calls the function with the request). The pages check permissions themselves: the sidebar only hides links.
+
+The sidebar is built per request by `navigation`: the groups of NAVIGATION, plus the user's saved views of the
+ticket list (apps/tickets/admin/saved_views.py). Exactly one ticket-list link is highlighted: the one whose
+filters are those of the list on screen (or of the list a ticket page was opened from); "Tickets" when none is.
 """
 
-from django.urls import reverse_lazy
+import copy
+from urllib.parse import parse_qsl
+
+from django.urls import reverse, reverse_lazy
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -25,10 +32,107 @@ def sidebar_item(
     """
     link = reverse_lazy(url_name)
     item = {"title": title, "icon": icon, "link": format_lazy("{}?{}", link, query) if query else link}
+    if url_name == TICKETS:
+        item["list_query"] = query  # navigation() decides which ticket-list link is the current one
     if badge:
         item["badge"] = badge
     item["permission"] = permission
     return item
+
+
+NAVIGATION = [
+    {
+        "title": _("Work"),
+        "items": [
+            sidebar_item(_("Tickets"), "confirmation_number", TICKETS),
+            sidebar_item(
+                _("My open tickets"),
+                "assignment_ind",
+                TICKETS,
+                query="assignee=me&status__in=new,open,in_progress,waiting",
+            ),
+            # The dashboard's "Unassigned" figure: unassigned and still open (apps/tickets/dashboard.py).
+            sidebar_item(
+                _("Unassigned"), "inbox", TICKETS, query="assignee=none&status__in=new,open,in_progress,waiting"
+            ),
+            sidebar_item(_("Breaching soon"), "timer", TICKETS, query="sla=breaching_soon"),
+            sidebar_item(
+                _("Notifications"),
+                "notifications",
+                "admin:notifications_notification_changelist",
+                badge="apps.notifications.admin.unread_badge",
+            ),
+        ],
+    },
+    {
+        "title": _("Administration"),
+        "collapsible": True,
+        "items": [
+            sidebar_item(_("Departments"), "apartment", "admin:departments_department_changelist"),
+            sidebar_item(_("Routing rules"), "alt_route", "admin:departments_routingrule_changelist"),
+            sidebar_item(_("SLA policies"), "timer", "admin:departments_slapolicy_changelist"),
+            sidebar_item(_("Agent availability"), "event_available", "admin:departments_agent_changelist"),
+            sidebar_item(_("Users"), "group", "admin:accounts_user_changelist"),
+            sidebar_item(_("Groups"), "shield_person", "admin:auth_group_changelist", permission=ADMINS),
+            sidebar_item(_("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS),
+            sidebar_item(_("Audit log"), "policy", "admin:audit_auditentry_changelist", permission=ADMINS),
+        ],
+    },
+]
+
+
+# What a ticket list's address holds besides its filters.
+NOT_FILTERS = frozenset({"p", "e", "all", "_changelist_filters"})
+
+
+def _filters(query: str, *, ordered: bool) -> dict[str, frozenset[str]]:
+    """A list's filters as comparable values: `status__in=new,open` is `status__in=open&status__in=new`."""
+    found: dict[str, set[str]] = {}
+    for key, value in parse_qsl(query):
+        if key in NOT_FILTERS or (key == "o" and not ordered):
+            continue
+        found.setdefault(key, set()).update(part for part in value.split(",") if part)
+    return {key: frozenset(values) for key, values in found.items() if values}
+
+
+def current_list_query(request) -> str | None:
+    """The query of the ticket list on screen (on a ticket's page: the list it was opened from), None elsewhere."""
+    changelist = reverse(TICKETS)
+    if not request.path.startswith(changelist):
+        return None
+    if request.path == changelist:
+        return request.GET.urlencode()
+    return request.GET.get("_changelist_filters", "")
+
+
+def navigation(request) -> list[dict]:
+    """NAVIGATION with the user's saved views after "Work", and the one current ticket-list link marked active."""
+    from apps.tickets.admin.saved_views import sidebar_views  # the apps are ready once a request is served
+
+    groups = copy.deepcopy(NAVIGATION)
+    views = sidebar_views(request) if request.user.is_authenticated else []
+    if views:
+        manage = sidebar_item(_("Rename or delete views"), "edit_note", "admin:tickets_savedview_changelist")
+        groups.insert(1, {"title": _("Saved views"), "items": [*views, manage]})
+    lists = [item for group in groups for item in group["items"] if "list_query" in item]
+    current = current_list_query(request)
+    for item in lists:
+        item["active"] = False
+    if current is not None:
+        match = next(
+            (
+                item
+                for item in lists
+                if item["list_query"]
+                and _filters(item["list_query"], ordered=True)
+                == _filters(current, ordered="o" in dict(parse_qsl(item["list_query"])))
+            ),
+            None,
+        )
+        fallback = next((item for item in lists if not item["list_query"]), None)
+        if match or fallback:
+            (match or fallback)["active"] = True
+    return groups
 
 
 UNFOLD = {
@@ -62,43 +166,6 @@ UNFOLD = {
     "SIDEBAR": {
         "show_search": True,
         "show_all_applications": False,
-        "navigation": [
-            {
-                "title": _("Work"),
-                "items": [
-                    sidebar_item(_("Tickets"), "confirmation_number", TICKETS),
-                    sidebar_item(
-                        _("My open tickets"),
-                        "assignment_ind",
-                        TICKETS,
-                        query="assignee=me&status__in=new,open,in_progress,waiting",
-                    ),
-                    sidebar_item(_("Unassigned"), "inbox", TICKETS, query="assignee=none"),
-                    sidebar_item(_("Breaching soon"), "timer", TICKETS, query="sla=breaching_soon"),
-                    sidebar_item(
-                        _("Notifications"),
-                        "notifications",
-                        "admin:notifications_notification_changelist",
-                        badge="apps.notifications.admin.unread_badge",
-                    ),
-                ],
-            },
-            {
-                "title": _("Administration"),
-                "collapsible": True,
-                "items": [
-                    sidebar_item(_("Departments"), "apartment", "admin:departments_department_changelist"),
-                    sidebar_item(_("Routing rules"), "alt_route", "admin:departments_routingrule_changelist"),
-                    sidebar_item(_("SLA policies"), "timer", "admin:departments_slapolicy_changelist"),
-                    sidebar_item(_("Agent availability"), "event_available", "admin:departments_agent_changelist"),
-                    sidebar_item(_("Users"), "group", "admin:accounts_user_changelist"),
-                    sidebar_item(_("Groups"), "shield_person", "admin:auth_group_changelist", permission=ADMINS),
-                    sidebar_item(
-                        _("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS
-                    ),
-                    sidebar_item(_("Audit log"), "policy", "admin:audit_auditentry_changelist", permission=ADMINS),
-                ],
-            },
-        ],
+        "navigation": "config.unfold.navigation",
     },
 }

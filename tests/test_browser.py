@@ -263,3 +263,55 @@ def test_staff_set_up_two_factor_in_a_browser(chromium, live_server, screenshot_
 
     assert alice.foreign_requests == [], "the two-factor pages loaded something from another host"
     alice.context.close()
+
+
+def test_the_ticket_list_fits_1280_px(chromium, live_server, screenshot_dir, people):
+    """The back-office list at 1280×800 beside the open sidebar: no horizontal scrolling, one line per ticket
+    (long titles cut, the whole title on hover), the total and page numbers, one highlighted sidebar view."""
+    from playwright.sync_api import expect
+
+    from apps.tickets import services
+    from tests.tickets.factories import TicketFactory
+
+    agent, requester = people
+    department = agent.groups.get().department
+    long_title = "The printer on the third floor prints every page twice and then jams " * 2
+    tickets = TicketFactory.create_batch(55, department=department, requester=requester, title=long_title.strip())
+    services.ticket_assign(ticket=tickets[0], actor=agent, assignee=agent)
+
+    alice = Visit(chromium, live_server.url, screenshot_dir)
+    alice.goto("/admin/login/")
+    alice.page.fill("#id_username", "alice")
+    alice.page.fill("#id_password", PASSWORD)
+    alice.page.get_by_role("button", name="Log in").click()
+    alice.goto("/admin/tickets/ticket/")
+    alice.capture("20-back-office-ticket-list", portal=False)
+    page = alice.page
+
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    table_overflow = page.evaluate(
+        "(() => { const t = document.querySelector('#result_list'); "
+        "return t.scrollWidth - t.parentElement.clientWidth })()"
+    )
+    title_width = page.evaluate("document.querySelector('#result_list th.tl-h-title').offsetWidth")
+    assert title_width >= 160
+    assert overflow <= 0
+    assert table_overflow <= 0
+    heights = page.evaluate("[...document.querySelectorAll('#result_list tbody tr')].map((row) => row.offsetHeight)")
+    assert len(heights) == 50
+    assert max(heights) < 40  # one line each
+    expect(page.locator("#result_list tbody tr").first.locator("td a[title]")).to_have_attribute(
+        "title", long_title.strip()
+    )
+    expect(page.locator(".tl-pages .total")).to_have_text("55 tickets")
+    expect(page.locator(".tl-pages a", has_text="2")).to_be_visible()
+    active = page.locator("#nav-sidebar-apps a.active").all_inner_texts()
+    assert [text.split("\n")[-1] for text in active] == ["Tickets"]
+    # The admin's actions script works on the lean rows: ticking one shows the actions bar.
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.reload()
+    page.get_by_label(f"Select {tickets[-1].reference}").check()
+    expect(page.locator("#changelist-actions-wrapper")).to_be_visible()
+    assert errors == []
+    alice.context.close()

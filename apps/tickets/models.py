@@ -249,3 +249,45 @@ class SlaAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.target} {self.stage} {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class SavedView(models.Model):
+    """A named ticket list of the back office: the changelist's filters, search and ordering, kept as the query
+    string the list reads (only its own parameters; see services.saved_view_create).
+
+    A view is a query, never a list of tickets: whoever opens it sees only the tickets they may see. It belongs
+    to its owner; an admin may share one with a department, whose members then find it in their sidebar.
+    """
+
+    NAME_MAX_LENGTH = 60
+    QUERY_MAX_LENGTH = 1000
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views", verbose_name=_("owner")
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    query = models.CharField(_("filters"), max_length=QUERY_MAX_LENGTH, blank=True)
+    shared_with = models.ForeignKey(
+        "departments.Department",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="saved_views",
+        verbose_name=_("shared with"),
+        help_text=_("Members of this department see the view in their sidebar (admins only)."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["position", "name", "id"]
+        indexes = [
+            models.Index(fields=["owner", "position"], name="savedview_owner_position"),
+            models.Index(fields=["shared_with"], name="savedview_shared_with"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -293,6 +293,24 @@ def can_export_tickets(user) -> bool:
     return user.has_perm(EXPORT_PERMISSION)
 
 
+# ---- Saved views ----------------------------------------------------------------------------------------------
+
+
+def can_save_view(user) -> bool:
+    """Staff keep their ticket lists as named views (the back office is theirs)."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff)
+
+
+def can_share_view(user) -> bool:
+    """Only admins share a view with a department."""
+    return is_admin(user)
+
+
+def can_change_saved_view(user, view) -> bool:
+    """Its owner (while still staff) renames, reorders or deletes a view; an admin any view."""
+    return is_admin(user) or (can_save_view(user) and view.owner_id == user.pk)
+
+
 def ensure(allowed: bool) -> None:
     """Raise PermissionDenied unless allowed (callers have already 404'd out-of-scope tickets)."""
     if not allowed:

@@ -6,12 +6,22 @@ from django.http import Http404
 
 from apps.accounts.permissions import is_admin
 
-from .models import Attachment, Comment, Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
+from .models import (
+    Attachment,
+    Comment,
+    SavedView,
+    Ticket,
+    TicketEvent,
+    TicketGroupObjectPermission,
+    TicketUserObjectPermission,
+)
 from .permissions import CHANGE, VIEW, ticket_permission_id
 
 # Up to this many rows in an indexed order, finding them row by row beats reading the whole visible set
 # (bench/bench_visibility.py; docs/benchmarks.md).
 FIRST_ROWS = 100
+# Lists count at most this many matching rows (and one more, to know there are more): exact below, "10,000+" above.
+LIST_COUNT_CAP = 10_000
 
 
 def _grant_filters(user, perm: str):
@@ -64,6 +74,12 @@ def _visible_row_by_row(user, perm: str) -> QuerySet[Ticket]:
     ).filter(Q(_user_grant__isnull=False) | Q(_group_grant__isnull=False))
 
 
+def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CAP) -> int:
+    """How many rows `queryset` has, counting no further than `cap` + 1: `SELECT COUNT(*) FROM (SELECT 1 ...
+    LIMIT cap + 1)`. A result above `cap` means "more than cap"; the database stops reading there."""
+    return queryset.order_by().values("pk")[: cap + 1].count()
+
+
 def ticket_get_for_user(*, user, pk, perm: str = VIEW, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """One ticket the user holds `perm` on, or Http404 (never 403: no existence oracle)."""
     qs = tickets_visible_to(user, perm=perm, first_rows=True)
@@ -111,3 +127,22 @@ def attachment_get_for_user(*, user, pk, ticket: Ticket | None = None) -> Attach
 def requesters_seen_by(user) -> QuerySet:
     """Ids of the requesters of the tickets the user can see (agents may look those accounts up)."""
     return tickets_visible_to(user).values("requester_id")
+
+
+def saved_views_for(user) -> QuerySet[SavedView]:
+    """The saved views a user finds in the sidebar: their own, and those shared with one of their departments.
+
+    A view is only a query string: opening one, anyone sees just the tickets tickets_visible_to lets them see.
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return SavedView.objects.none()
+    groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
+    return SavedView.objects.filter(Q(owner=user) | Q(shared_with__group__in=groups)).order_by("position", "name", "id")
+
+
+def saved_view_get_for_user(*, user, pk) -> SavedView:
+    """One view the user finds in their sidebar, or Http404."""
+    try:
+        return saved_views_for(user).get(pk=pk)
+    except (SavedView.DoesNotExist, ValueError, TypeError):
+        raise Http404("No saved view matches the given query.") from None

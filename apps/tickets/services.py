@@ -14,9 +14,11 @@ COMMENT_MAX_LENGTH): an over-long text is a ValidationError naming the field, wh
 
 import contextlib
 import hashlib
+from collections.abc import Collection
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
@@ -43,6 +45,7 @@ from .models import (
     Attachment,
     Comment,
     ReferenceSequence,
+    SavedView,
     Ticket,
 )
 from .uploads import clean_file_name, validate_upload
@@ -501,3 +504,76 @@ def ticket_delete(*, ticket: Ticket, actor) -> None:
     storage = Attachment._meta.get_field("file").storage
     ticket.delete()
     transaction.on_commit(lambda: [storage.delete(n) for n in names])
+
+
+# Saved views ----------------------------------------------------------------------------------------------------
+
+
+def saved_view_query(query: str, *, allowed: Collection[str]) -> str:
+    """The query string of a view in one canonical form (its parameters sorted), or ValidationError when it holds a
+    parameter the ticket list does not read (`allowed`: its filters, search and ordering)."""
+    pairs = parse_qsl(query or "", keep_blank_values=False)
+    for key, _value in pairs:
+        if key not in allowed:
+            raise ValidationError({"query": _("The ticket list has no filter named %(name)s.") % {"name": key[:40]}})
+    canonical = urlencode(sorted(set(pairs)))
+    if len(canonical) > SavedView.QUERY_MAX_LENGTH:
+        raise ValidationError({"query": _("These filters are too long to keep as a view.")})
+    return canonical
+
+
+def _check_view(name: str, shared_with: Department | None, actor) -> str:
+    name = normalise_text(name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the view a name.")})
+    if len(name) > SavedView.NAME_MAX_LENGTH:
+        raise ValidationError(
+            {"name": _("Keep the name under %(count)d characters.") % {"count": SavedView.NAME_MAX_LENGTH + 1}}
+        )
+    if shared_with is not None and not perms.can_share_view(actor):
+        raise PermissionDenied(_("Only admins share a view with a department."))
+    return name
+
+
+@transaction.atomic
+def saved_view_create(
+    *, actor, name: str, query: str, allowed: Collection[str], shared_with: Department | None = None
+) -> SavedView:
+    """Keep the ticket list's current filters, search and ordering as a view named `name`, owned by `actor`;
+    shared with the members of `shared_with` when an admin asks. The view goes after the owner's others."""
+    if not perms.can_save_view(actor):
+        raise PermissionDenied(_("Only staff keep ticket views."))
+    name = _check_view(name, shared_with, actor)
+    query = saved_view_query(query, allowed=allowed)
+    last = SavedView.objects.filter(owner=actor).order_by("-position").values_list("position", flat=True).first()
+    return SavedView.objects.create(
+        owner=actor, name=name, query=query, shared_with=shared_with, position=0 if last is None else last + 1
+    )
+
+
+@transaction.atomic
+def saved_view_update(
+    *, view: SavedView, actor, name: str | None = None, shared_with=_UNCHANGED, position: int | None = None
+) -> SavedView:
+    """Rename a view, move it in the sidebar (`position`) or change whom it is shared with (admins only)."""
+    if not perms.can_change_saved_view(actor, view):
+        raise PermissionDenied(_("Only its owner or an admin changes this view."))
+    view = SavedView.objects.select_for_update().get(pk=view.pk)
+    sharing = view.shared_with if shared_with is _UNCHANGED else shared_with
+    if shared_with is not _UNCHANGED and shared_with != view.shared_with and not perms.can_share_view(actor):
+        raise PermissionDenied(_("Only admins share a view with a department."))
+    view.name = _check_view(view.name if name is None else name, None, actor)
+    view.shared_with = sharing
+    if position is not None:
+        view.position = max(0, min(int(position), 32767))
+    view.updated_at = timezone.now()
+    view.save(update_fields=["name", "shared_with", "position", "updated_at"])
+    return view
+
+
+@transaction.atomic
+def saved_view_delete(*, view: SavedView, actor) -> None:
+    """Delete a view: its owner or an admin."""
+    if not perms.can_change_saved_view(actor, view):
+        raise PermissionDenied(_("Only its owner or an admin deletes this view."))
+    SavedView.objects.filter(pk=view.pk).delete()

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, F, OrderBy, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from apps.departments.models import Department, SlaPolicy
@@ -194,6 +194,15 @@ def _running(target: str) -> Q:
         sla_paused_at__isnull=True,
         **{f"{met_field}__isnull": True, f"{due_field}__isnull": False},
     )
+
+
+def next_due_ordering() -> OrderBy:
+    """The changelist's "SLA" column order: the earliest running due date first (first response, then resolution,
+    the order in which they fall due); tickets without a running target come last."""
+    next_due = Case(
+        *(When(_running(target), then=F(due_field)) for target, (due_field, _met) in TARGET_FIELDS.items()),
+    )
+    return next_due.asc(nulls_last=True)
 
 
 def tickets_due_before(queryset: QuerySet[Ticket], moment: datetime, *, after: datetime | None = None) -> QuerySet:

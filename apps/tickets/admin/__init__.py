@@ -1,7 +1,8 @@
 """The ticket back office (Django admin with unfold). Importing the package registers the admins: tickets, and
-the agents' availability page (about ticket workload)."""
+the agents' availability page (about ticket workload), and the page of saved views."""
 
 from .agents import AgentAdmin
+from .saved_views import SavedViewAdmin
 from .tickets import TicketAdmin
 
-__all__ = ["AgentAdmin", "TicketAdmin"]
+__all__ = ["AgentAdmin", "SavedViewAdmin", "TicketAdmin"]

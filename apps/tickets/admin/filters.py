@@ -2,16 +2,40 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter
+from unfold.contrib.filters.admin import CheckboxFilter, DropdownFilter, RelatedDropdownFilter
 
 from apps.accounts.choices import STAFF_ROLES
 
 from .. import extensions, sla
 from ..choices import OPEN_STATUSES, Status
+
+# The people and departments the filters offer, kept as long as the filter panel that shows them
+# (TicketChangeList.filter_cache_seconds): a new agent or department appears within that time.
+CHOICES_CACHE_SECONDS = 60
+
+
+def choices_cached(name: str, read) -> list:
+    key = f"tickets:list-filter-choices:{name}"
+    found = cache.get(key)
+    if found is None:
+        found = list(read())
+        cache.set(key, found, CHOICES_CACHE_SECONDS)
+    return found
+
+
+def staff_choices() -> list[tuple[str, str]]:
+    staff = (
+        get_user_model()
+        .objects.filter(is_active=True, role__in=STAFF_ROLES)
+        .order_by("username")
+        .only("pk", "username", "first_name", "last_name")
+    )
+    return [(str(u.pk), str(u)) for u in staff]
 
 
 class StatusFilter(CheckboxFilter):
@@ -42,13 +66,7 @@ class AssigneeFilter(DropdownFilter):
     NONE = "none"
 
     def lookups(self, request, model_admin):
-        staff = (
-            get_user_model()
-            .objects.filter(is_active=True, role__in=STAFF_ROLES)
-            .order_by("username")
-            .only("pk", "username", "first_name", "last_name")
-        )
-        return [(self.ME, _("Assigned to me")), (self.NONE, _("Unassigned")), *((str(u.pk), str(u)) for u in staff)]
+        return [(self.ME, _("Assigned to me")), (self.NONE, _("Unassigned")), *choices_cached("staff", staff_choices)]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -61,6 +79,15 @@ class AssigneeFilter(DropdownFilter):
         if value.isdigit():
             return queryset.filter(assignee_id=int(value))
         return queryset.none()
+
+
+class DepartmentFilter(RelatedDropdownFilter):
+    """unfold's department dropdown, its choices cached like the assignee filter's (choices_cached)."""
+
+    def field_choices(self, field, request, model_admin):
+        return choices_cached(
+            "departments", lambda: super(DepartmentFilter, self).field_choices(field, request, model_admin)
+        )
 
 
 class SlaFilter(DropdownFilter):

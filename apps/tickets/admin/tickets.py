@@ -20,9 +20,8 @@ from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdminMixin
 from unfold.admin import ModelAdmin
-from unfold.contrib.filters.admin import ChoicesCheckboxFilter, RelatedDropdownFilter
+from unfold.contrib.filters.admin import ChoicesCheckboxFilter
 from unfold.decorators import display
-from unfold.paginator import InfinitePaginator
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
@@ -40,8 +39,10 @@ from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
 from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
 from . import actions
-from .filters import AssigneeFilter, LanguageFilter, SlaFilter, StatusFilter
+from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
+from .paging import CappedPaginator, TicketChangeList
+from .saved_views import SavedViewsMixin
 from .ticket_csv import TicketCsvMixin
 
 STATUS_BADGES = {
@@ -76,7 +77,7 @@ SEARCH_MAX_CHARS = 100
 
 
 @admin.register(Ticket)
-class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
+class TicketAdmin(ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin):
     """Tickets, scoped to what the user holds grants on; every write goes through apps.tickets.services."""
 
     change_form_template = "admin/tickets/ticket/change_form.html"
@@ -84,24 +85,43 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
     # Labels above the inputs: the form shares its width with the history column.
     compressed_fields = False
 
+    # The list renders these columns itself (templatetags/ticket_list.py, lean_results.html): compact rows
+    # that fit 1280 px beside the sidebar.
+    change_list_template = "admin/tickets/ticket/change_list.html"
+    list_before_template = "admin/tickets/ticket/save_view.html"
     list_display = (
         "reference_link",
         "title",
         "status_badge",
         "priority_badge",
         "sla_badge",
-        "department",
-        "assignee",
+        "department_name",
+        "assignee_name",
         "requester",
+        "updated",
         "age",
     )
     list_display_links = ("reference_link", "title")
     list_select_related = ("department", "assignee", "requester")
-    sortable_by = ("reference_link", "title", "status_badge", "priority_badge", "age")
+    sortable_by = (
+        "reference_link",
+        "title",
+        "status_badge",
+        "priority_badge",
+        "sla_badge",
+        "department_name",
+        "assignee_name",
+        "updated",
+        "age",
+    )
+    status_variants = STATUS_BADGES
+    priority_variants = PRIORITY_BADGES
+    sla_variants = SLA_BADGES
+    sla_labels = SLA_LABELS
     list_filter = (
         StatusFilter,
         ("priority", ChoicesCheckboxFilter),
-        ("department", RelatedDropdownFilter),
+        ("department", DepartmentFilter),
         AssigneeFilter,
         SlaFilter,
         LanguageFilter,
@@ -114,11 +134,12 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
     show_facets = admin.ShowFacets.NEVER
     search_fields = ("reference", "title", "requester__email")
     search_help_text = _("Reference, title or requester e-mail")
-    # No COUNT(*) per page load: the changelist pages with "previous / next" instead of page numbers.
-    paginator = InfinitePaginator
+    # The total is counted up to LIST_COUNT_CAP rows, never the whole table ("10,000+" above): admin/paging.py.
+    paginator = CappedPaginator
     show_full_result_count = False
     list_disable_select_all = True
     list_per_page = 50
+    list_max_show_all = 50
     actions = (actions.assign_to_me, actions.change_status, actions.transfer_department)
 
     autocomplete_fields = ("requester",)
@@ -138,10 +159,20 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
 
     # Scope --------------------------------------------------------------------------------------------------
 
+    def get_changelist(self, request, **kwargs):
+        return TicketChangeList
+
     def get_queryset(self, request):
         qs = tickets_visible_to(request.user, first_rows=self._reads_first_rows(request))
+        if self._shows_list(request):
+            # The list shows none of the descriptions (up to 20,000 characters each).
+            qs = qs.defer("description")
         ordering = self.get_ordering(request)
         return qs.order_by(*ordering) if ordering else qs
+
+    def _shows_list(self, request) -> bool:
+        match = getattr(request, "resolver_match", None)
+        return request.method == "GET" and match is not None and match.url_name == "tickets_ticket_changelist"
 
     def _reads_first_rows(self, request) -> bool:
         """The changelist's first pages in its own order (newest first) are found row by row; sorting by a
@@ -154,6 +185,14 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
         except ValueError:
             return False
         return ORDER_VAR not in request.GET and page * self.list_per_page <= FIRST_ROWS
+
+    def count_root(self, request):
+        """The visible tickets as a set, when the list reads its page row by row; else None (count the list)."""
+        return tickets_visible_to(request.user) if self._reads_first_rows(request) and request.user.is_staff else None
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        count_queryset = getattr(request, "ticket_list_count_queryset", None)
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, count_queryset=count_queryset)
 
     def get_object(self, request, object_id, from_field=None):
         """The ticket if the user may see it, else a real 404 (the admin would redirect with a message)."""
@@ -302,11 +341,23 @@ class TicketAdmin(ServiceAdminMixin, TicketCsvMixin, GuardedModelAdminMixin, Mod
     def priority_badge(self, obj):
         return obj.priority, obj.get_priority_display()
 
-    @display(description=_("SLA"), label=SLA_BADGES)
+    @display(description=_("SLA"), ordering=sla.next_due_ordering(), label=SLA_BADGES)
     def sla_badge(self, obj):
         # From the row's own columns: no query per row.
         state = sla.sla_state(obj)
         return state, SLA_LABELS.get(state, "")
+
+    @display(description=_("department"), ordering="department__name")
+    def department_name(self, obj):
+        return obj.department.name if obj.department_id else None
+
+    @display(description=_("assignee"), ordering="assignee__username")
+    def assignee_name(self, obj):
+        return obj.assignee
+
+    @display(description=_("updated"), ordering="updated_at")
+    def updated(self, obj):
+        return timesince(obj.updated_at, depth=1)
 
     @display(description=_("age"), ordering="created_at")
     def age(self, obj):

@@ -1,0 +1,173 @@
+"""The ticket changelist's result table, rendered lean: one string per row, short shared CSS classes.
+
+unfold's own table (`unfold_result_list`) rebuilds every column header for every row and writes some thirty
+utility classes on each cell: about 7 KB of HTML and 1.5 ms per row. This one builds the headers once (unfold's
+`result_headers`, so sorting links are the admin's own) and each row as one string of escaped cells, styled by
+static/tickets/admin/changelist.css: under 1 KB per row (docs/benchmarks.md, bench/bench_changelist.py).
+
+It keeps what the admin needs: the action checkboxes (`action-select`, read by the admin's actions script), a
+header per column (`scope="col"`), the reference as the row's header (`scope="row"`), labels for the
+checkboxes, the change links with the list's filters preserved. The title is cut to one line with its full text
+on hover (`title`).
+"""
+
+from django import template
+from django.contrib.admin.templatetags.admin_list import result_hidden_fields
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import PAGE_VAR
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from unfold.templatetags.unfold_list import result_headers
+
+from ..choices import Priority, Status
+from ..sla import sla_state
+
+register = template.Library()
+
+PK_PLACEHOLDER = "0000000000"
+
+
+def _person(user) -> str:
+    if user is None:
+        return '<span class="tl-m">—</span>'
+    return escape(user.get_full_name() or user.get_username())
+
+
+def _ago_units() -> tuple[tuple[int, str], ...]:
+    """Compact "time since" units, translated once per page: 5 min, 3 h, 2 d, 6 wk, 14 mo."""
+    return (
+        (60 * 60 * 24 * 30, _("%(n)d mo")),
+        (60 * 60 * 24 * 7, _("%(n)d wk")),
+        (60 * 60 * 24, _("%(n)d d")),
+        (60 * 60, _("%(n)d h")),
+        (60, _("%(n)d min")),
+    )
+
+
+class RowRenderer:
+    """Renders the cells of one ticket row per list_display column; built once per page.
+
+    Everything a user typed (reference, title, names) goes through `escape`; the rest are our own labels and
+    numbers. Labels, translations and the change link are looked up once per page, not per row.
+    """
+
+    def __init__(self, cl):
+        self.cl = cl
+        admin = cl.model_admin
+        link = reverse(f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change", args=[PK_PLACEHOLDER])
+        self.link = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, link)
+        self.select_label = escape(_("Select %(ticket)s"))
+        self.now = timezone.now()
+        self.zone = timezone.get_current_timezone()
+        self.units = _ago_units()
+        self.just_now = escape(_("now"))
+        self.badges = {
+            "status_badge": self._badges(admin.status_variants, dict(Status.choices)),
+            "priority_badge": self._badges(admin.priority_variants, dict(Priority.choices)),
+        }
+        self.sla_badges = self._badges(admin.sla_variants, admin.sla_labels)
+        self.cells = {
+            "action_checkbox": self.checkbox,
+            "reference_link": self.reference,
+            "title": self.title,
+            "status_badge": self.status,
+            "priority_badge": self.priority,
+            "sla_badge": self.sla,
+            "department_name": self.department,
+            "assignee_name": self.assignee,
+            "requester": self.requester,
+            "updated": self.updated,
+            "age": self.age,
+        }
+
+    @staticmethod
+    def _badges(variants: dict, labels: dict) -> dict[str, str]:
+        return {
+            value: f'<td><span class="tl-b tl-{variants.get(value, "default")}">{escape(label)}</span></td>'
+            for value, label in labels.items()
+        }
+
+    def ago(self, moment) -> str:
+        seconds = (self.now - moment).total_seconds()
+        for size, text in self.units:
+            if seconds >= size:
+                return escape(text % {"n": seconds // size})
+        return self.just_now
+
+    def checkbox(self, ticket, url) -> str:
+        label = self.select_label % {"ticket": escape(ticket.reference)}
+        return (
+            f'<td><input type="checkbox" name="_selected_action" value="{ticket.pk}" '
+            f'class="action-select tl-x" aria-label="{label}"></td>'
+        )
+
+    def reference(self, ticket, url) -> str:
+        return f'<th scope="row" class="tl-r"><a href="{url}">{escape(ticket.reference)}</a></th>'
+
+    def title(self, ticket, url) -> str:
+        title = escape(ticket.title)
+        return f'<td><a href="{url}" title="{title}">{title}</a></td>'
+
+    def status(self, ticket, url) -> str:
+        return self.badges["status_badge"].get(ticket.status, "<td></td>")
+
+    def priority(self, ticket, url) -> str:
+        return self.badges["priority_badge"].get(ticket.priority, "<td></td>")
+
+    def sla(self, ticket, url) -> str:
+        return self.sla_badges.get(sla_state(ticket, now=self.now), "<td></td>")
+
+    def department(self, ticket, url) -> str:
+        return f"<td>{escape(ticket.department.name) if ticket.department_id else '—'}</td>"
+
+    def assignee(self, ticket, url) -> str:
+        return f"<td>{_person(ticket.assignee)}</td>"
+
+    def requester(self, ticket, url) -> str:
+        return f"<td>{_person(ticket.requester)}</td>"
+
+    def when(self, moment) -> str:
+        stamp = localtime(moment, self.zone).isoformat(" ", "minutes")
+        return f'<td><time datetime="{stamp}" title="{stamp[:16]}">{self.ago(moment)}</time></td>'
+
+    def updated(self, ticket, url) -> str:
+        return self.when(ticket.updated_at)
+
+    def age(self, ticket, url) -> str:
+        return self.when(ticket.created_at)
+
+    def rows(self, tickets) -> str:
+        cells = [self.cells[name] for name in self.cl.list_display]
+        link, placeholder = self.link, PK_PLACEHOLDER
+        out = []
+        for ticket in tickets:
+            url = link.replace(placeholder, str(ticket.pk), 1)
+            out.append("<tr>" + "".join([cell(ticket, url) for cell in cells]) + "</tr>")
+        return "".join(out)
+
+
+@register.inclusion_tag("admin/tickets/ticket/lean_results.html")
+def ticket_result_list(cl):
+    """The headers (once) and the rows of the ticket changelist's current page."""
+    headers = list(result_headers(cl))
+    for header, name in zip(headers, cl.list_display, strict=True):
+        header["column"] = name
+    renderer = RowRenderer(cl)
+    return {
+        "cl": cl,
+        "result_hidden_fields": list(result_hidden_fields(cl)),
+        "result_headers": headers,
+        # Every cell is our own markup around escape()d text (RowRenderer).
+        "rows": mark_safe(renderer.rows(cl.result_list)),  # noqa: S308
+        "has_rows": bool(cl.result_list),
+    }
+
+
+@register.simple_tag
+def page_link(cl, number) -> str:
+    """The changelist's address at page `number`, its filters, search and ordering kept."""
+    return cl.get_query_string({PAGE_VAR: number})

@@ -140,3 +140,8 @@ def attachment_added_event(*, attachment: Attachment, internal: bool) -> TicketE
         {"attachment": attachment.pk, "name": attachment.original_name, "comment": attachment.comment_id},
         internal=internal,
     )
+
+
+def watcher_added_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
+    """A person who may now see the ticket as a watcher (Cc of an e-mail; apps.mail), internal to staff."""
+    return _event(ticket, actor, EventKind.WATCHER_ADDED, {"user": user_id}, internal=True)

@@ -296,6 +296,9 @@ MAIL_UNKNOWN_REPLY_NEW_TICKET = env.bool("MAIL_UNKNOWN_REPLY_NEW_TICKET", defaul
 MAIL_BLOCKED_SENDERS = env.list("MAIL_BLOCKED_SENDERS", default=[])
 # At most this many Cc addresses of one message become watchers.
 MAIL_MAX_WATCHERS = env.int("MAIL_MAX_WATCHERS", default=10)
+# IMAP polling (every minute, by the workers): seconds before a silent server is given up, messages per poll.
+MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=30)
+MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=200)
 
 # Cache and background workers (django-q2) -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from mailparser_reply import EmailReplyParser
 
 from apps.accounts.choices import Role
+from apps.accounts.permissions import is_admin
 from apps.accounts.services import user_create
 from apps.tickets import services as ticket_services
 from apps.tickets.choices import Source
@@ -54,6 +55,7 @@ from .choices import Outcome, Reason, Status
 from .models import Mailbox, MailMessage, Watcher
 from .parsing import Parsed, headers_only, parse
 from .threads import clean_subject, find_ticket
+from .vault import encrypt
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -298,3 +300,23 @@ def _watchers(*, ticket: Ticket, parsed: Parsed, actor, ours: set[str]) -> None:
         _watcher, created = Watcher.objects.get_or_create(ticket=ticket, email=address, defaults={"user": account})
         if created and account is not None:
             ticket_services.ticket_watcher_grant(ticket=ticket, user=account, actor=actor)
+
+
+@transaction.atomic
+def mailbox_save(*, mailbox: Mailbox, actor, password: str | None = None) -> Mailbox:
+    """Create or change a mailbox (admins); a new password is stored encrypted, an empty one keeps the old."""
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied(_("Only admins manage mailboxes."))
+    if password:
+        mailbox.password = encrypt(password)
+    mailbox.full_clean()
+    mailbox.save()
+    return mailbox
+
+
+@transaction.atomic
+def mailbox_delete(*, mailbox: Mailbox, actor) -> None:
+    """Delete a mailbox (admins); its mail log stays, without the mailbox."""
+    if actor is not None and not is_admin(actor):
+        raise PermissionDenied(_("Only admins manage mailboxes."))
+    mailbox.delete()

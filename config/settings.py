@@ -297,6 +297,8 @@ MAIL_BLOCKED_SENDERS = env.list("MAIL_BLOCKED_SENDERS", default=[])
 # At most this many Cc addresses of one message become watchers.
 MAIL_MAX_WATCHERS = env.int("MAIL_MAX_WATCHERS", default=10)
 # IMAP polling (every minute, by the workers): seconds before a silent server is given up, messages per poll.
+# Files of a public reply sent with its e-mail, in total; larger ones are named, to download from the ticket.
+MAIL_ATTACHMENTS_MAX_BYTES = env.int("MAIL_ATTACHMENTS_MAX_BYTES", default=5 * 1024 * 1024)
 MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=30)
 MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=200)
 

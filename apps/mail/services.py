@@ -260,10 +260,22 @@ def _reply_text(text: str, files: list) -> str:
         stripped = EmailReplyParser(languages=REPLY_LANGUAGES).parse_reply(text=text).strip()
     except Exception:
         stripped = ""
-    body = stripped or text.strip()
+    body = _without_quoted_tail(stripped) or stripped or text.strip()
     if not body:
         body = _("(attachments only)") if files else _("(no text)")
     return body[:COMMENT_MAX_LENGTH]
+
+
+def _without_quoted_tail(text: str) -> str:
+    """Cut a signature ("-- " line) and the quoted lines ("> ...") the reply ends with (a bottom quote without an
+    "On ... wrote:" line, which mail-parser-reply leaves); quotes inside the reply stay."""
+    lines = text.split("\n")
+    marks = [n for n, line in enumerate(lines) if line.rstrip() == "--"]  # "-- ", often without its space
+    if marks:
+        lines = lines[: marks[-1]]
+    while lines and (not lines[-1].strip() or lines[-1].lstrip().startswith(">")):
+        lines.pop()
+    return "\n".join(lines).strip()
 
 
 NOT_USERNAME = re.compile(r"[^\w.@+-]")

@@ -23,6 +23,7 @@ EventListener = Callable[[Sequence[TicketEvent]], None]
 # The names the listeners register under, so that ticket code can silence one without importing its app.
 NOTIFICATIONS = "notifications"
 TRIAGE = "triage"
+MAIL = "mail"
 
 _listeners: dict[str, EventListener] = {}
 _silenced: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(

@@ -5,7 +5,7 @@ import os
 import pytest
 from imap_tools import MailBoxUnencrypted
 
-from tests.mail.dovecot import dovecot_binary, running_dovecot
+from tests.mail.dovecot import dovecot_binary, free_port, running_dovecot
 
 
 def _unavailable(reason: str):
@@ -37,3 +37,33 @@ def imap(dovecot_server):
         if uids:
             box.delete(uids)  # the test server's own mail, between tests
         yield box
+
+
+class _Collector:
+    """aiosmtpd handler: keeps what arrives, as (envelope sender, recipients, message bytes)."""
+
+    def __init__(self):
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; Django's SMTP backend sends to it. `.received` lists messages."""
+    from aiosmtpd.controller import Controller
+
+    collector = _Collector()
+    port = free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield collector
+    finally:
+        controller.stop()

@@ -26,7 +26,7 @@ def dovecot_binary() -> str | None:
     )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -89,7 +89,7 @@ def running_dovecot(binary: str):
     else:
         login = internal = pwd.getpwuid(os.geteuid()).pw_name
     group = internal if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
-    port = _free_port()
+    port = free_port()
     (root / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
     (root / "passwd").chmod(0o644)
     (root / "dovecot.conf").write_text(

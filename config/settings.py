@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.ai",
     "apps.mail",
+    "anymail",
     "apps.demo",
 ]
 
@@ -299,6 +300,12 @@ MAIL_MAX_WATCHERS = env.int("MAIL_MAX_WATCHERS", default=10)
 # IMAP polling (every minute, by the workers): seconds before a silent server is given up, messages per poll.
 # Files of a public reply sent with its e-mail, in total; larger ones are named, to download from the ticket.
 MAIL_ATTACHMENTS_MAX_BYTES = env.int("MAIL_ATTACHMENTS_MAX_BYTES", default=5 * 1024 * 1024)
+# Inbound webhooks of e-mail services (django-anymail): Basic-auth credentials the service sends ("user:password",
+# comma-separated to rotate), and Mailgun's webhook signing key. Without either, the webhook URLs do not exist.
+MAIL_WEBHOOK_SECRET = env.list("MAIL_WEBHOOK_SECRET", default=[])
+MAIL_MAILGUN_SIGNING_KEY = env.str("MAIL_MAILGUN_SIGNING_KEY", default="")
+MAIL_INBOUND_WEBHOOKS = bool(MAIL_WEBHOOK_SECRET or MAIL_MAILGUN_SIGNING_KEY)
+ANYMAIL = {"WEBHOOK_SECRET": MAIL_WEBHOOK_SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": MAIL_MAILGUN_SIGNING_KEY}
 MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=30)
 MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=200)
 

@@ -79,7 +79,7 @@ def own_addresses() -> set[str]:
     return {a for a in addresses if a}
 
 
-def _base_address(address: str) -> str:
+def base_address(address: str) -> str:
     """The address without a +tag: `support+42-abc@example.com` → `support@example.com`."""
     local, _at, domain = address.partition("@")
     return f"{local.split('+', 1)[0]}@{domain}"
@@ -183,7 +183,7 @@ def _decide(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) ->
     if mail_perms.is_blocked(sender, settings.MAIL_BLOCKED_SENDERS):
         return reject(Reason.BLOCKED)
     ours = own_addresses()
-    if _base_address(sender) in ours:
+    if base_address(sender) in ours:
         return reject(Reason.LOOP)
     if parsed.is_auto:
         return reject(Reason.AUTO_REPLY)
@@ -303,7 +303,7 @@ def _requester_create(*, email: str, name: str):
 def _watchers(*, ticket: Ticket, parsed: Parsed, actor, ours: set[str]) -> None:
     """The Cc addresses become watchers: accounts get a view grant (in the history), others are e-mail only."""
     taken = {parsed.sender, ticket.requester.email.lower()}
-    candidates = [a for a in parsed.cc if a not in taken and _base_address(a) not in ours][: settings.MAIL_MAX_WATCHERS]
+    candidates = [a for a in parsed.cc if a not in taken and base_address(a) not in ours][: settings.MAIL_MAX_WATCHERS]
     if not candidates:
         return
     known = {u.email.lower(): u for u in User.objects.filter(email__in=candidates)}

@@ -85,6 +85,8 @@ class MailMessage(models.Model):
     comment = models.ForeignKey(
         "tickets.Comment", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reply")
     )
+    # Out: an e-mail about an internal note (to staff). A staff member's answer to it stays an internal note.
+    is_internal = models.BooleanField(_("about an internal note"), default=False)
     received_at = models.DateTimeField(_("received"), default=timezone.now, db_index=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -102,11 +102,15 @@ def _log(*, message: EmailMultiAlternatives, message_id: str, ticket: Ticket, co
 
 
 def prepare(message: EmailMultiAlternatives, ticket: Ticket, comment: Comment | None) -> None:
-    """The notifications' hook before sending: thread the message, attach the reply's files, log it."""
+    """The notifications' hook before sending: thread the message, attach a public reply's files, log it (an
+    internal note's e-mail is marked, so that a staff member's answer to it stays internal)."""
     message_id = _thread(message, ticket)
-    if comment is not None and not comment.is_internal:
+    internal = comment is not None and comment.is_internal
+    if comment is not None and not internal:
         _attach(message, comment)
-    _log(message=message, message_id=message_id, ticket=ticket, comment=comment, key=f"out:{message_id}")
+    logged = _log(message=message, message_id=message_id, ticket=ticket, comment=comment, key=f"out:{message_id}")
+    if internal:
+        MailMessage.objects.filter(pk=logged.pk).update(is_internal=True)
 
 
 def finished(message: EmailMultiAlternatives, error: Exception | None) -> None:

@@ -18,10 +18,12 @@ What happens to a message, in this order (the first that applies):
 | an automatic reply or bulk mail                         | rejected                                  |
 | over MAIL_MAX_PER_SENDER_PER_HOUR from this sender      | rejected                                  |
 | from an inactive account                                | rejected                                  |
-| answers a ticket the sender may write on                | a public reply, quoted history stripped   |
+| answers a ticket the sender may write on                | a public reply, quoted history stripped*  |
 | answers a ticket the sender may not write on            | a new ticket (or rejected, by setting)    |
 | anything else, from an account                          | a new ticket of that account              |
 | anything else, from an unknown address                  | a new requester and their ticket (or rejected, by setting) |
+
+* An internal note when a staff member answers our e-mail about an internal note (a mention).
 
 An unexpected error leaves the message *failed* with the error, and `mail_resubmit` runs it again.
 """
@@ -54,7 +56,7 @@ from . import permissions as mail_perms
 from .choices import Outcome, Reason, Status
 from .models import Mailbox, MailMessage, Watcher
 from .parsing import Parsed, headers_only, parse
-from .threads import clean_subject, find_ticket
+from .threads import answers_internal_note, clean_subject, find_ticket
 from .vault import encrypt
 
 logger = logging.getLogger(__name__)
@@ -199,8 +201,10 @@ def _decide(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) ->
     files, refused = _uploads(parsed)
     notes = [_("File refused: %(reason)s") % {"reason": reason} for reason in refused]
     if ticket is not None and user is not None and mail_perms.may_reply(user, ticket):
+        # Staff answering the e-mail of an internal note (a mention) write a note, never a public reply by mistake.
+        internal = user.is_staff and answers_internal_note(parsed)
         comment = ticket_services.comment_add(
-            ticket=ticket, actor=user, body=_reply_text(parsed.text, files), uploads=files
+            ticket=ticket, actor=user, body=_reply_text(parsed.text, files), uploads=files, is_internal=internal
         )
         _watchers(ticket=ticket, parsed=parsed, actor=user, ours=ours)
         _finish(

@@ -68,6 +68,16 @@ def find_ticket(parsed: Parsed) -> Ticket | None:
     return None
 
 
+def answers_internal_note(parsed: Parsed) -> bool:
+    """Whether the message answers our e-mail about an internal note (a mention of an agent)."""
+    return (
+        bool(parsed.in_reply_to)
+        and MailMessage.objects.filter(
+            direction=MailMessage.Direction.OUT, message_id__in=parsed.in_reply_to, is_internal=True
+        ).exists()
+    )
+
+
 def clean_subject(subject: str) -> str:
     """The subject as a ticket title: no reply/forward prefixes, no reference."""
     subject = subject_reference_pattern().sub("", subject)

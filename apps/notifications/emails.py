@@ -126,11 +126,10 @@ def notification_email_send(*, notification_id: int) -> bool:
         done.update(email_status=EmailStatus.SKIPPED)
         return False
     message = build_message(notification)
-    # The apps above tickets (the e-mail channel) thread the message and attach the reply's files.
-    comment = notification.comment if notification.comment_id and not notification.comment.is_internal else None
+    # The apps above tickets (the e-mail channel) thread the message and attach a public reply's files.
     hooks = list(extensions.outgoing_ticket_mail)
     for hook in hooks:
-        hook.prepare(message, notification.ticket, comment)
+        hook.prepare(message, notification.ticket, notification.comment)
     try:
         message.send(fail_silently=False)
     except Exception as exc:

@@ -122,8 +122,9 @@ class LanguageLookup:
 @dataclass(frozen=True)
 class OutgoingMail:
     """A hook on every e-mail about a ticket that leaves (the notifications' e-mails): `prepare(message, ticket,
-    comment)` may set its headers, sender, subject and files before it is sent (`comment` is the public reply it
-    carries, never an internal note); `finished(message, error)` hears how sending went (`error` None: sent)."""
+    comment)` may set its headers, sender, subject and files before it is sent (`comment`: the reply or note the
+    e-mail is about, or None; a hook never adds an internal note's text or files to a message);
+    `finished(message, error)` hears how sending went (`error` None: sent)."""
 
     name: str
     prepare: "Callable[[EmailMessage, Ticket, Comment | None], None]"

@@ -127,3 +127,21 @@ def test_a_failed_send_is_visible_in_the_mail_log(settings, after_commit, emaile
     failed = MailMessage.objects.filter(direction="out", status=Status.FAILED)
     assert failed.count() >= 1
     assert failed.first().detail.startswith("ConnectionRefusedError")
+
+
+def test_an_agent_answering_the_email_of_an_internal_note_writes_a_note(
+    after_commit, smtp_server, emailed_ticket, agent, admin_user, requester
+):
+    with after_commit():
+        comment_add(ticket=emailed_ticket, actor=admin_user, body="@alice please check the logs", is_internal=True)
+    [mention] = to(smtp_server, "alice@example.com")
+    assert "check the logs" in mention.get_body(("plain",)).get_content()
+    smtp_server.received.clear()
+
+    with after_commit():
+        mail_ingest(raw=corpus.reply_to(mention["Message-ID"], sender="alice@example.com", body="Logs are clean."))
+
+    note = Comment.objects.get(author=agent)
+    assert (note.body, note.is_internal) == ("Logs are clean.", True)
+    assert to(smtp_server, "carol@example.com") == []
+    assert to(smtp_server, "boss@example.org") == []

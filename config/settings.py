@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "apps.tickets",
     "apps.notifications",
     "apps.ai",
+    "apps.mail",
+    "anymail",
     "apps.demo",
 ]
 
@@ -278,6 +280,34 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-emails"))
 # The address of the site as people reach it, for the links in e-mails.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# The e-mail channel (apps/mail): tickets and replies by e-mail --------------------------------------------------------
+# The key that encrypts mailbox passwords (Fernet, derived from it); empty: SECRET_KEY. Changing it makes the stored
+# passwords unreadable: enter them again.
+MAIL_SECRET_KEY = env.str("MAIL_SECRET_KEY", default="")
+# A message larger than this is recorded as rejected, not read.
+MAIL_MAX_BYTES = env.int("MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# More messages than this from one sender within an hour are recorded and not turned into tickets (mail loops).
+MAIL_MAX_PER_SENDER_PER_HOUR = env.int("MAIL_MAX_PER_SENDER_PER_HOUR", default=20)
+# A sender without an account gets a requester account (no password: "forgot password"); off: rejected.
+MAIL_CREATE_REQUESTERS = env.bool("MAIL_CREATE_REQUESTERS", default=True)
+# A reply from someone who may not write on the ticket it names: a new ticket of theirs (on) or rejected (off).
+MAIL_UNKNOWN_REPLY_NEW_TICKET = env.bool("MAIL_UNKNOWN_REPLY_NEW_TICKET", default=True)
+# Senders refused outright: whole addresses (spam@example.com) or domains (example.net), comma-separated.
+MAIL_BLOCKED_SENDERS = env.list("MAIL_BLOCKED_SENDERS", default=[])
+# At most this many Cc addresses of one message become watchers.
+MAIL_MAX_WATCHERS = env.int("MAIL_MAX_WATCHERS", default=10)
+# IMAP polling (every minute, by the workers): seconds before a silent server is given up, messages per poll.
+# Files of a public reply sent with its e-mail, in total; larger ones are named, to download from the ticket.
+MAIL_ATTACHMENTS_MAX_BYTES = env.int("MAIL_ATTACHMENTS_MAX_BYTES", default=5 * 1024 * 1024)
+# Inbound webhooks of e-mail services (django-anymail): Basic-auth credentials the service sends ("user:password",
+# comma-separated to rotate), and Mailgun's webhook signing key. Without either, the webhook URLs do not exist.
+MAIL_WEBHOOK_SECRET = env.list("MAIL_WEBHOOK_SECRET", default=[])
+MAIL_MAILGUN_SIGNING_KEY = env.str("MAIL_MAILGUN_SIGNING_KEY", default="")
+MAIL_INBOUND_WEBHOOKS = bool(MAIL_WEBHOOK_SECRET or MAIL_MAILGUN_SIGNING_KEY)
+ANYMAIL = {"WEBHOOK_SECRET": MAIL_WEBHOOK_SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": MAIL_MAILGUN_SIGNING_KEY}
+MAIL_IMAP_TIMEOUT = env.int("MAIL_IMAP_TIMEOUT", default=30)
+MAIL_IMAP_BATCH = env.int("MAIL_IMAP_BATCH", default=200)
 
 # Cache and background workers (django-q2) -----------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

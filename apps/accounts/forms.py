@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -78,6 +78,22 @@ class LoginForm(StaffPasswordHintMixin, ThrottledLoginMixin, AuthenticationForm)
 
 class ThrottledAdminAuthenticationForm(StaffPasswordHintMixin, ThrottledLoginMixin, AdminAuthenticationForm):
     """The back office's log-in form with the same throttle (set as admin.site.login_form)."""
+
+
+class AccountPasswordResetForm(PasswordResetForm):
+    """Django's reset form, which also reaches accounts that never had a password.
+
+    Accounts made for people by the site (a CSV import's requesters, a new sender of the e-mail channel, single
+    sign-on) have an unusable password, and "forgot password" is how they set their first one; Django's own form
+    sends nothing to them. Proving control of the address is what the reset link checks either way.
+    """
+
+    def get_users(self, email):
+        return (
+            user
+            for user in User._default_manager.filter(email__iexact=email, is_active=True)
+            if user.email.casefold() == email.casefold()
+        )
 
 
 class SignupForm(forms.Form):

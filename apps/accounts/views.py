@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
 from . import throttling
-from .forms import LoginForm, ProfileForm, SignupForm
+from .forms import AccountPasswordResetForm, LoginForm, ProfileForm, SignupForm
 from .services import user_update
 
 
@@ -47,6 +47,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     """
 
     template_name = "accounts/password_reset_form.html"
+    form_class = AccountPasswordResetForm
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from apps.tickets import extensions
 from apps.tickets.history import display_name, requester_status_label
 from apps.tickets.permissions import can_view_ticket
 
@@ -124,10 +125,19 @@ def notification_email_send(*, notification_id: int) -> bool:
     if not _still_allowed(notification):
         done.update(email_status=EmailStatus.SKIPPED)
         return False
+    message = build_message(notification)
+    # The apps above tickets (the e-mail channel) thread the message and attach a public reply's files.
+    hooks = list(extensions.outgoing_ticket_mail)
+    for hook in hooks:
+        hook.prepare(message, notification.ticket, notification.comment)
     try:
-        build_message(notification).send(fail_silently=False)
+        message.send(fail_silently=False)
     except Exception as exc:
         done.update(email_status=EmailStatus.FAILED, email_error=f"{type(exc).__name__}: {exc}"[:2000])
+        for hook in hooks:
+            hook.finished(message, exc)
         raise
     done.update(email_status=EmailStatus.SENT, emailed_at=timezone.now(), email_error="")
+    for hook in hooks:
+        hook.finished(message, None)
     return True

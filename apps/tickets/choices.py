@@ -67,6 +67,7 @@ class EventKind(models.TextChoices):
     ROUTED = "routed", _("Routed")
     SLA_WARNING = "sla_warning", _("SLA about to breach")
     SLA_BREACHED = "sla_breached", _("SLA breached")
+    WATCHER_ADDED = "watcher_added", _("Watcher added")
 
 
 class SlaTarget(models.TextChoices):

@@ -23,6 +23,7 @@ EventListener = Callable[[Sequence[TicketEvent]], None]
 # The names the listeners register under, so that ticket code can silence one without importing its app.
 NOTIFICATIONS = "notifications"
 TRIAGE = "triage"
+MAIL = "mail"
 
 _listeners: dict[str, EventListener] = {}
 _silenced: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
@@ -140,3 +141,8 @@ def attachment_added_event(*, attachment: Attachment, internal: bool) -> TicketE
         {"attachment": attachment.pk, "name": attachment.original_name, "comment": attachment.comment_id},
         internal=internal,
     )
+
+
+def watcher_added_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
+    """A person who may now see the ticket as a watcher (Cc of an e-mail; apps.mail), internal to staff."""
+    return _event(ticket, actor, EventKind.WATCHER_ADDED, {"user": user_id}, internal=True)

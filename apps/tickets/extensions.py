@@ -13,6 +13,7 @@ extensions), and the app that owns the piece registers it at start-up:
 | `api_ticket_fields` | TicketSerializer | a read-only field of the ticket's representation |
 | `api_ticket_actions` | TicketViewSet.with_extensions | a detail action, `/api/tickets/{id}/<name>/` |
 | `ticket_language_lookups` | admin/filters.py LanguageFilter | where a ticket without a language has one |
+| `outgoing_ticket_mail` | notifications/emails.py, around sending | headers, sender, files of a ticket's e-mail |
 
 Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
 its entry in place, so a second ready() changes nothing.
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, Protocol, TypeVar
 
 if TYPE_CHECKING:
     from django.contrib.admin import ModelAdmin
+    from django.core.mail import EmailMessage
     from django.http import HttpRequest, HttpResponse
     from django.urls import URLPattern
     from rest_framework.fields import Field
@@ -117,6 +119,18 @@ class LanguageLookup:
     lookup: str
 
 
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A hook on every e-mail about a ticket that leaves (the notifications' e-mails): `prepare(message, ticket,
+    comment)` may set its headers, sender, subject and files before it is sent (`comment`: the reply or note the
+    e-mail is about, or None; a hook never adds an internal note's text or files to a message);
+    `finished(message, error)` hears how sending went (`error` None: sent)."""
+
+    name: str
+    prepare: "Callable[[EmailMessage, Ticket, Comment | None], None]"
+    finished: "Callable[[EmailMessage, Exception | None], None]"
+
+
 portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
@@ -124,3 +138,4 @@ admin_ticket_urls: Registry[AdminUrl] = Registry()
 api_ticket_fields: Registry[ApiField] = Registry()
 api_ticket_actions: Registry[ApiAction] = Registry()
 ticket_language_lookups: Registry[LanguageLookup] = Registry()
+outgoing_ticket_mail: Registry[OutgoingMail] = Registry()

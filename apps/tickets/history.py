@@ -135,6 +135,8 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
             "field": _label(RuleField, data.get("field")).lower(),
             "pattern": data.get("pattern"),
         }
+    if kind == EventKind.WATCHER_ADDED:
+        return _("%(actor)s added %(user)s as a watcher") % {"actor": actor, "user": user(data.get("user"))}
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
         values = {"target": _label(SlaTarget, data.get("target")), "due": _when(data.get("due"))}
         if kind == EventKind.SLA_BREACHED:

@@ -6,6 +6,7 @@ TicketUserObjectPermission and TicketGroupObjectPermission:
 - the ticket's department group: view_ticket + change_ticket;
 - the requester: view_ticket;
 - the assignee: view_ticket + change_ticket;
+- a watcher (an account in the Cc of an e-mail about the ticket, apps.mail): view_ticket (watcher_grant);
 - anything else is a share an admin made on the object-permission page, left alone by the services until
   the account's staff access ends (user_grants_revoke: demoted or deactivated, only the requester's view stays).
 
@@ -196,6 +197,15 @@ def move_assignee_grants(*, ticket: Ticket, old_assignee_id: int | None) -> None
             ],
             ignore_conflicts=True,
         )
+
+
+def watcher_grant(*, ticket: Ticket, user) -> bool:
+    """Let a watcher see the ticket (view_ticket); False when they already could through their own grant."""
+    permission = ticket_permissions([VIEW])[VIEW]
+    _grant, created = TicketUserObjectPermission.objects.get_or_create(
+        user=user, permission=permission, content_object=ticket
+    )
+    return created
 
 
 def user_grants_revoke(*, user) -> int:

@@ -497,6 +497,21 @@ def comment_add(
 
 
 @transaction.atomic
+def ticket_watcher_grant(*, ticket: Ticket, user, actor) -> bool:
+    """Let `user` see the ticket as a watcher (apps.mail: an account in the Cc of an e-mail), with a history line.
+
+    `actor` is the person whose message named the watcher, and must be able to write on the ticket; returns
+    False (nothing recorded) when the user could already see it."""
+    if actor is not None:
+        perms.ensure(perms.can_comment(actor, ticket, internal=False))
+    if not user.is_active or perms.can_view_ticket(user, ticket):
+        return False
+    perms.watcher_grant(ticket=ticket, user=user)
+    events.watcher_added_event(ticket=ticket, actor=actor, user_id=user.pk)
+    return True
+
+
+@transaction.atomic
 def ticket_delete(*, ticket: Ticket, actor) -> None:
     """Delete a ticket (admins only): grants, comments, events go with it; files after commit."""
     perms.ensure(perms.can_delete_ticket(actor))

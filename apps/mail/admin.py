@@ -1,0 +1,172 @@
+"""Back office of the e-mail channel: mailboxes (admins), the mail log (admins) and the watchers panel of the
+ticket page (everyone who can open the ticket).
+
+The mailbox form writes through `mailbox_save` while it validates (ServiceModelForm); its password field is
+write-only: never filled in, never shown, left empty to keep the stored one. "Test connection" logs in and says
+what is wrong in plain words. The mail log is read-only; "Resubmit" runs failed messages through the channel again.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
+from unfold.widgets import UnfoldAdminPasswordWidget
+
+from apps.accounts.permissions import AdminsOnlyMixin
+from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
+from apps.tickets.extensions import AdminPanel
+
+from .choices import Status
+from .imap import ConnectionProblem, connection_check
+from .models import Mailbox, MailMessage, Watcher
+from .services import mail_resubmit, mailbox_delete, mailbox_save
+
+MAILBOX_FIELDS = (
+    "name",
+    "address",
+    "department",
+    "is_enabled",
+    "host",
+    "port",
+    "security",
+    "username",
+    "folder",
+    "processed_folder",
+    "failed_folder",
+)
+
+
+class MailboxForm(ServiceModelForm):
+    """Saving is a call to mailbox_save; the password is asked for, never shown."""
+
+    new_password = forms.CharField(
+        label=_("password"),
+        required=False,
+        strip=False,
+        widget=UnfoldAdminPasswordWidget(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stored encrypted and never shown again. Leave empty to keep the stored password."),
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = MAILBOX_FIELDS
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.instance.pk and not cleaned.get("new_password"):
+            self.add_error("new_password", _("Enter the mailbox's password."))
+        return cleaned
+
+    def apply(self):
+        return mailbox_save(
+            mailbox=self.filled_instance(), actor=self.actor, password=self.cleaned_data.get("new_password") or None
+        )
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(AdminsOnlyMixin, ServiceAdminMixin, ModelAdmin):
+    form = MailboxForm
+    list_display = ("name", "address", "department", "host", "is_enabled", "last_polled_at", "problem")
+    list_filter = ("is_enabled",)
+    search_fields = ("name", "address", "host")
+    readonly_fields = ("last_polled_at", "last_error")
+    fieldsets = (
+        (None, {"fields": ("name", "address", "department", "is_enabled")}),
+        (_("IMAP server"), {"fields": ("host", "port", "security", "username", "new_password")}),
+        (_("Folders"), {"fields": ("folder", "processed_folder", "failed_folder")}),
+        (_("Last poll"), {"fields": ("last_polled_at", "last_error")}),
+    )
+    actions = ("test_connection",)
+    actions_detail = ()
+
+    def delete_with_service(self, request, obj) -> None:
+        mailbox_delete(mailbox=obj, actor=request.user)
+
+    @display(description=_("problem"))
+    def problem(self, obj):
+        return obj.last_error or "—"
+
+    @admin.action(description=_("Test connection"))
+    def test_connection(self, request, queryset):
+        for mailbox in queryset:
+            try:
+                answer = connection_check(mailbox)
+            except ConnectionProblem as exc:
+                self.message_user(request, f"{mailbox.name}: {exc}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{mailbox.name}: {answer}", level=messages.SUCCESS)
+
+
+@admin.register(MailMessage)
+class MailMessageAdmin(AdminsOnlyMixin, ModelAdmin):
+    """The mail log: every message in (and out), what became of it, and why. Read-only."""
+
+    list_display = ("received_at", "direction", "sender", "subject", "status", "outcome", "reason", "ticket")
+    list_filter = ("status", "direction", "reason", "mailbox")
+    search_fields = ("sender", "subject", "message_id", "ticket__reference")
+    list_select_related = ("ticket",)
+    date_hierarchy = "received_at"
+    fields = (
+        "direction",
+        "received_at",
+        "processed_at",
+        "mailbox",
+        "sender",
+        "subject",
+        "message_id",
+        "status",
+        "outcome",
+        "reason",
+        "detail",
+        "attempts",
+        "ticket",
+        "comment",
+        "size",
+        "headers",
+    )
+    readonly_fields = fields
+    actions = ("resubmit",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Resubmit failed messages"), permissions=["resubmit"])
+    def resubmit(self, request, queryset):
+        done, skipped = 0, 0
+        for message in queryset:
+            try:
+                result = mail_resubmit(message=message, actor=request.user)
+            except ValidationError:
+                skipped += 1
+                continue
+            done += result.message.status != Status.FAILED
+            skipped += result.message.status == Status.FAILED
+        if done:
+            self.message_user(request, _("%(count)d message(s) processed.") % {"count": done}, messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request,
+                _("%(count)d message(s) were not failed ones, or failed again: see their detail.") % {"count": skipped},
+                messages.WARNING,
+            )
+
+    def has_resubmit_permission(self, request):
+        return self.has_view_permission(request)
+
+
+def watchers_context(model_admin, request, ticket) -> dict:
+    """The ticket page already checked that the user may see the ticket; watchers are part of it."""
+    return {"mail_watchers": list(Watcher.objects.filter(ticket=ticket).select_related("user").order_by("email"))}
+
+
+WATCHERS_PANEL = AdminPanel(
+    name="mail-watchers", template="mail/admin/ticket_watchers.html", column="side", context=watchers_context
+)

@@ -94,6 +94,7 @@ UNFOLD = {
                     sidebar_item(
                         _("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS
                     ),
+                    sidebar_item(_("AI quality"), "insights", "admin:ai_triagemodel_quality", permission=ADMINS),
                 ],
             },
         ],

@@ -426,6 +426,7 @@ def triage_models_train(*, seed: int | None = None) -> list[TriageModel]:
     results = training.train(
         examples, min_per_class=settings.AI_LEARN_MIN_PER_CLASS, seed=training.SEED if seed is None else seed
     )
+    run = timezone.now().isoformat()  # the models of one run share their features (see predict.predict)
     stored = []
     for candidate in results:
         if isinstance(candidate, training.Skipped):
@@ -440,7 +441,7 @@ def triage_models_train(*, seed: int | None = None) -> list[TriageModel]:
             )
             better, figures = _judge(candidate, current)
             last = TriageModel.objects.filter(target=candidate.target).order_by("-version").first()
-            metrics = {**candidate.metrics, **figures}
+            metrics = {**candidate.metrics, **figures, "run": run}
             if candidate.target == LearnTarget.DEPARTMENT:
                 metrics["labels"] = {label: names.get(label, label) for label in candidate.metrics["classes"]}
             model = TriageModel(

@@ -22,10 +22,10 @@ class Prediction:
     version: int
 
 
-def active_models() -> dict[str, tuple[int, int]]:
-    """{target: (pk, version)} of the models in use (no payload read)."""
-    rows = TriageModel.objects.filter(status=ModelStatus.ACTIVE).values_list("target", "pk", "version")
-    return {target: (pk, version) for target, pk, version in rows}
+def active_models() -> dict[str, tuple[int, int, str]]:
+    """{target: (pk, version, training run)} of the models in use (no payload read)."""
+    rows = TriageModel.objects.filter(status=ModelStatus.ACTIVE).values_list("target", "pk", "version", "metrics")
+    return {target: (pk, version, str((metrics or {}).get("run", pk))) for target, pk, version, metrics in rows}
 
 
 def pipeline_for(pk: int):
@@ -36,7 +36,7 @@ def pipeline_for(pk: int):
 
             payload = TriageModel.objects.filter(pk=pk).values_list("payload", flat=True).get()
             # Models no longer in use are dropped from memory: only the active versions stay loaded.
-            active = {model_pk for model_pk, _version in active_models().values()}
+            active = {model_pk for model_pk, _version, _run in active_models().values()}
             for old in [old for old in _loaded if old not in active]:
                 del _loaded[old]
             _loaded[pk] = loads(payload)
@@ -50,13 +50,22 @@ def forget() -> None:
 
 
 def predict(text: str) -> dict[str, Prediction]:
-    """For each target with a model in use: the most probable label and its probability."""
+    """For each target with a model in use: the most probable label and its probability.
+
+    Models trained in the same run share their feature extractor: the text is turned into features once per
+    run, not once per model (most of a prediction's time).
+    """
+    text = model_text(text)
     predictions = {}
-    for target, (pk, version) in active_models().items():
+    features_of_run: dict[str, object] = {}
+    for target, (pk, version, run) in active_models().items():
         pipeline = pipeline_for(pk)
-        probabilities = pipeline.predict_proba([model_text(text)])[0]
+        if run not in features_of_run:
+            features_of_run[run] = pipeline.named_steps["features"].transform([text])
+        classifier = pipeline.named_steps["classifier"]
+        probabilities = classifier.predict_proba(features_of_run[run])[0]
         best = int(probabilities.argmax())
         predictions[target] = Prediction(
-            label=str(pipeline.classes_[best]), probability=round(float(probabilities[best]), 3), version=version
+            label=str(classifier.classes_[best]), probability=round(float(probabilities[best]), 3), version=version
         )
     return predictions

@@ -102,6 +102,8 @@ def test_labels_are_what_agents_left_on_resolved_tickets(it_dept, billing_dept, 
         untouched.pk: {"department": str(it_dept.pk)},
         filed_by_agent.pk: {"category": "incident", "priority": "urgent", "department": str(it_dept.pk)},
     }
+    # AI_LEARN_MAX_TICKETS: the newest resolved tickets only.
+    assert [example.ticket_id for example in labelled_tickets(limit=2)] == [untouched.pk, filed_by_agent.pk]
 
 
 # Training, promotion and use ------------------------------------------------------------------------------------

@@ -96,13 +96,18 @@ def _staff_settings(ticket_ids: list[int]) -> dict[int, dict[str, str]]:
     return found
 
 
-def labelled_tickets() -> Iterator[Example]:
-    """Every labelled ticket (oldest first) with its text, language and the labels it has (see the module)."""
+def labelled_tickets(*, limit: int | None = None) -> Iterator[Example]:
+    """The labelled tickets (oldest first; the newest `limit`, settings.AI_LEARN_MAX_TICKETS by default) with
+    their text, language and the labels they have (see the module)."""
+    limit = settings.AI_LEARN_MAX_TICKETS if limit is None else limit
     departments = set(Department.objects.filter(is_active=True).values_list("pk", flat=True))
-    tickets = (
-        Ticket.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "title", "description", "language", "insight__language", "department_id", "category")
+    finished = Ticket.objects.filter(status__in=[Status.RESOLVED, Status.CLOSED], resolved_at__isnull=False)
+    # The newest tickets teach what the desk does now, and the bound keeps training time and memory bounded.
+    oldest = finished.order_by("-pk").values_list("pk", flat=True)[limit - 1 : limit].first() if limit else None
+    if oldest is not None:
+        finished = finished.filter(pk__gte=oldest)
+    tickets = finished.order_by("pk").values_list(
+        "pk", "title", "description", "language", "insight__language", "department_id", "category"
     )
     last_pk = 0
     while True:

@@ -13,7 +13,9 @@ def create_schedule(apps, schema_editor):
     Schedule = apps.get_model("django_q", "Schedule")
     Schedule.objects.using(schema_editor.connection.alias).update_or_create(
         name=NAME,
-        defaults={"func": FUNC, "schedule_type": "D", "repeats": -1},
+        # The training may take longer than the cluster's 60 s task timeout: it gets 110 s, still below the
+        # cluster's `retry` (120 s), so a running training is never handed to a second worker.
+        defaults={"func": FUNC, "schedule_type": "D", "repeats": -1, "kwargs": "q_options={'timeout': 110}"},
     )
 
 

@@ -11,7 +11,10 @@ process, without a database (reading the labels is a query per 2,000 tickets and
   features once, then three classifiers; median and 95th percentile over 1,000 held-out tickets), after the
   models were loaded.
 
-    .venv/bin/python bench/bench_triage.py [--tickets 100000] [--seed 7]
+`--longer K` appends to each description those of the K following tickets (same language), to see how time
+and memory grow with the length of the texts (generated tickets are short; real ones are often longer).
+
+    .venv/bin/python bench/bench_triage.py [--tickets 100000] [--seed 7] [--longer 3]
 """
 
 import argparse
@@ -39,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--longer", type=int, default=0)
     args = parser.parse_args()
 
     import django
@@ -46,9 +50,15 @@ def main() -> None:
     django.setup()
     from apps.ai.learning import training
     from apps.ai.learning.dataset import model_text
-    from bench.triage_history import as_examples, generate
+    from bench.triage_history import LANGUAGES, as_examples, generate
 
     examples = as_examples(generate(args.tickets, seed=args.seed))
+    if args.longer:
+        step = len(LANGUAGES)  # the next ticket in the same language
+        texts = [example.text for example in examples]
+        for index, example in enumerate(examples):
+            more = [texts[(index + step * k) % len(texts)].split("\n\n", 1)[1] for k in range(1, args.longer + 1)]
+            example.text = " ".join([example.text, *more])
     before_mb = peak_mb()
     wall, cpu = time.perf_counter(), cpu_seconds()
     results = training.train(examples, min_per_class=20)
@@ -67,18 +77,22 @@ def main() -> None:
     heldout = [model_text(example.text) for example in examples if example.heldout][:1000]
     # As apps.ai.learning.predict does: the models of one run share their features, computed once per ticket.
     features = candidates[0].pipeline.named_steps["features"]
-    timings = []
+    timings, cpu_timings = [], []
     for text in heldout:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         x = features.transform([text])
         for candidate in candidates:
             candidate.pipeline.named_steps["classifier"].predict_proba(x)
         timings.append((time.perf_counter() - start) * 1000)
+        cpu_timings.append((time.process_time() - start_cpu) * 1000)
     timings.sort()
     print(
         f"prediction, {len(candidates)} models per ticket: median {statistics.median(timings):.2f} ms, "
-        f"95th percentile {timings[int(len(timings) * 0.95)]:.2f} ms ({len(timings)} tickets)"
+        f"95th percentile {timings[int(len(timings) * 0.95)]:.2f} ms wall clock; "
+        f"mean {statistics.fmean(cpu_timings):.2f} ms CPU ({len(timings)} tickets)"
     )
+    average = statistics.fmean(len(model_text(example.text)) for example in examples)
+    print(f"texts: {average:.0f} characters on average; load average {os.getloadavg()[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

@@ -392,7 +392,7 @@ def _judge(candidate, current) -> tuple[bool, dict]:
     target = candidate.target
     heldout = candidate.heldout
     texts = [model_text(example.text) for example in heldout]
-    predicted = {e.ticket_id: str(p) for e, p in zip(heldout, candidate.pipeline.predict(texts), strict=True)}
+    predicted = {e.ticket_id: p for e, p in zip(heldout, candidate.predicted, strict=True)}
     truth = {example.ticket_id: example.labels[target] for example in heldout}
     figures: dict = {"current_accuracy": None, "current_version": None}
     better = candidate.accuracy > candidate.baseline_accuracy

@@ -362,9 +362,14 @@ def replies_translate(*, ticket: Ticket, comments: list, language: str) -> str:
 def _cold_start_guesses(examples, target: str) -> dict[int, str]:
     """What the cold-start path (keywords, rules, the provider's categories) suggested for these tickets, where
     it did: the bar a model must clear on the same tickets before it replaces that path."""
-    rows = TicketInsight.objects.filter(
-        ticket_id__in=[example.ticket_id for example in examples], status=InsightStatus.DONE
-    ).values_list("ticket_id", "categories", "suggested_department_id", "suggested_priority", "suggested_by")
+    ids = [example.ticket_id for example in examples]
+    rows = (
+        row
+        for start in range(0, len(ids), 2000)  # bounded IN lists (SQLite limits a statement's parameters)
+        for row in TicketInsight.objects.filter(ticket_id__in=ids[start : start + 2000], status=InsightStatus.DONE)
+        .values_list("ticket_id", "categories", "suggested_department_id", "suggested_priority", "suggested_by")
+        .iterator()
+    )
     guesses = {}
     for ticket_id, categories, department_id, priority, suggested_by in rows:
         if target == LearnTarget.CATEGORY:

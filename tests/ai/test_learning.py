@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.ai.choices import LearnTarget, ModelStatus
+from apps.ai.choices import InsightStatus, LearnTarget, ModelStatus
 from apps.ai.learning import training
-from apps.ai.learning.dataset import labelled_tickets
+from apps.ai.learning.dataset import is_heldout, labelled_tickets
 from apps.ai.models import TicketInsight, TriageModel
 from apps.ai.services import triage_models_train
 from apps.ai.tasks import train_triage_models
@@ -260,3 +260,30 @@ def test_the_command_says_when_there_is_too_little_to_learn(capsys):
 
 def test_every_target_is_a_learn_target():
     assert LearnTarget.values == ["department", "category", "priority"]
+
+
+@pytest.mark.django_db
+def test_a_model_is_not_used_where_the_provider_did_better_on_the_held_out_tickets(history):
+    """Item 6: the provider's categories (Google's, or the keywords) stay in use unless the model beats them."""
+    heldout = [ticket for ticket in Ticket.objects.order_by("pk") if is_heldout(ticket.pk)]
+    TicketInsight.objects.bulk_create(
+        [
+            TicketInsight(ticket=t, status=InsightStatus.DONE, provider="google", categories=[t.category])
+            for t in heldout
+        ]
+    )
+    stored = triage_models_train()
+
+    assert [(m.target, m.status) for m in stored] == [
+        ("department", ModelStatus.ACTIVE),
+        ("category", ModelStatus.REJECTED),
+        ("priority", ModelStatus.ACTIVE),
+    ]
+    category = stored[1]
+    assert (category.metrics["cold_start_tickets"], category.metrics["cold_start_accuracy"]) == (
+        category.heldout_size,
+        1.0,
+    )
+    assert category.metrics["model_accuracy_on_cold_start_tickets"] == category.accuracy
+    # The insights suggested no department and no priority: the models beat that.
+    assert stored[0].metrics["cold_start_accuracy"] == 0.0

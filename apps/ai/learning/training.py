@@ -1,7 +1,7 @@
 """Training of the learning triage with scikit-learn, and its figures on the held-out tickets (no database).
 
 One feature extractor is fitted per training run on the training tickets' texts (TF-IDF over word 1-2-grams
-and character 2-4-grams inside word boundaries: it works across en, tr, de, fr, es and pt without word lists
+and character 3-4-grams inside word boundaries: it works across en, tr, de, fr, es and pt without word lists
 or stemmers), then one logistic regression per target, fitted by SGD. Each stored model is the whole pipeline
 (features + classifier), so a worker needs nothing else to predict. Everything is seeded: the same tickets
 give the same model and the same figures. Storing and promoting is `apps.ai.services.triage_models_train`.
@@ -30,17 +30,17 @@ SEED = 16
 WORD_FEATURES = 60_000
 CHAR_FEATURES = 60_000
 CONFUSED_PAIRS = 5
-VOCABULARY_SAMPLE = 30_000  # texts the vocabulary and the IDF weights are learned from
-CHUNK = 5_000  # texts turned into features at a time
+VOCABULARY_SAMPLE = 20_000  # texts the vocabulary and the IDF weights are learned from
+CHUNK = 2_000  # texts turned into features at a time
 
 
 def build_features() -> FeatureUnion:
-    """TF-IDF over words (1-2-grams) and characters (2-4-grams within words), sublinear, float32."""
+    """TF-IDF over words (1-2-grams) and characters (3-4-grams within words), sublinear, float32."""
     common = {"lowercase": True, "sublinear_tf": True, "min_df": 2, "dtype": np.float32}
     return FeatureUnion(
         [
             ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), max_features=WORD_FEATURES, **common)),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), max_features=CHAR_FEATURES, **common)),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 4), max_features=CHAR_FEATURES, **common)),
         ]
     )
 
@@ -88,7 +88,31 @@ def _fit_features(features: FeatureUnion, texts: list[str]):
     step = max(1, -(-len(texts) // VOCABULARY_SAMPLE))
     features.fit(texts[::step])
     _strip(features)
-    return sparse.vstack([features.transform(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]).tocsr()
+    return _stack([features.transform(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)])
+
+
+def _stack(chunks: list) -> sparse.csr_matrix:
+    """The chunks' rows as one CSR matrix, each chunk freed once copied: the result's arrays are allocated empty
+    (the system gives them memory page by page as they are written), so the peak is one matrix plus one chunk,
+    where scipy's vstack holds both the chunks and the result."""
+    chunks = [chunk.tocsr() for chunk in chunks]
+    total = sum(chunk.nnz for chunk in chunks)
+    rows = sum(chunk.shape[0] for chunk in chunks)
+    data = np.empty(total, dtype=np.float32)
+    indices = np.empty(total, dtype=np.int32)
+    indptr = np.empty(rows + 1, dtype=np.int32 if total < 2**31 else np.int64)
+    indptr[0] = 0
+    columns = chunks[0].shape[1]
+    at = row = 0
+    while chunks:
+        chunk = chunks.pop(0)
+        data[at : at + chunk.nnz] = chunk.data
+        indices[at : at + chunk.nnz] = chunk.indices
+        indptr[row + 1 : row + 1 + chunk.shape[0]] = chunk.indptr[1:] + at
+        at += chunk.nnz
+        row += chunk.shape[0]
+        del chunk
+    return sparse.csr_matrix((data, indices, indptr), shape=(rows, columns))
 
 
 def evaluate(predicted: list[str], examples: list[Example], target: str, majority: str) -> dict:

@@ -41,6 +41,7 @@ OPERATIONS = {
     ("/api/notifications/read-all/", "post"),
     ("/api/notifications/unread-count/", "get"),
     ("/api/stats/", "get"),
+    ("/api/ai/quality/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

@@ -104,6 +104,7 @@ def test_the_quality_page_shows_the_figures_to_admins(admin_user, models):
     assert 'data-quality="baseline">56 % (IT Support)' in html
     assert 'data-quality="cold-start">40 %' in html
     assert 'data-quality="training-size">70' in html
+    assert 'data-quality="trained-at">2026-12-01 03:00 UTC' in html
     assert '<tr data-language="tr"><td>tr</td><td>10</td><td>90 %</td><td>60 %</td></tr>' in html
     assert "<tr><td>Billing</td><td>IT Support</td><td>2</td></tr>" in html
     assert "Latest training: version 2 (Not better than the model in use), held-out accuracy 83 %." in html

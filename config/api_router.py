@@ -15,6 +15,7 @@ from apps.accounts.api.views import (
     TokenVerifyView,
     UserViewSet,
 )
+from apps.ai.api import TriageQualityView
 from apps.departments.api.views import DepartmentViewSet
 from apps.notifications.api.views import NotificationViewSet
 from apps.tickets.api.conversation import (
@@ -52,6 +53,7 @@ urlpatterns = [
     path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("attachments/<int:pk>/download/", AttachmentDownloadView.as_view(), name="attachment-download"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("ai/quality/", TriageQualityView.as_view(), name="ai-quality"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script from "?script" instead of inline, so the page runs under

@@ -375,6 +375,16 @@ AI_RETRY_DEADLINE = env.float("AI_RETRY_DEADLINE", default=10.0)
 AI_BREAKER_FAILURES = env.int("AI_BREAKER_FAILURES", default=5)
 AI_BREAKER_WINDOW = env.int("AI_BREAKER_WINDOW", default=60)
 AI_BREAKER_COOLDOWN = env.int("AI_BREAKER_COOLDOWN", default=60)
+# Learning triage (apps/ai/learning): models trained nightly (and by `manage.py train_triage`) on resolved tickets.
+# A class (a department, category or priority) takes part once it has AI_LEARN_MIN_PER_CLASS labelled training
+# tickets; a new model is used only when it beats the one in use on held-out tickets. It learns from the newest
+# AI_LEARN_MAX_TICKETS resolved tickets (bounds time and memory: docs/benchmarks.md). The last
+# AI_LEARN_KEEP_VERSIONS models per target are kept. A ticket that routing sent to the default department is moved
+# to the suggested one only when the suggestion's probability is at least AI_ROUTE_MIN_CONFIDENCE (0 to 1).
+AI_LEARN_MIN_PER_CLASS = env.int("AI_LEARN_MIN_PER_CLASS", default=20)
+AI_LEARN_MAX_TICKETS = env.int("AI_LEARN_MAX_TICKETS", default=100_000)
+AI_LEARN_KEEP_VERSIONS = env.int("AI_LEARN_KEEP_VERSIONS", default=3)
+AI_ROUTE_MIN_CONFIDENCE = env.float("AI_ROUTE_MIN_CONFIDENCE", default=0.6)
 GOOGLE_APPLICATION_CREDENTIALS = env.str("GOOGLE_APPLICATION_CREDENTIALS", default="")
 GOOGLE_API_KEY = env.str("GOOGLE_API_KEY", default="")
 GOOGLE_CLOUD_PROJECT = env.str("GOOGLE_CLOUD_PROJECT", default="")

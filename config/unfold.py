@@ -75,6 +75,7 @@ NAVIGATION = [
             sidebar_item(_("Users"), "group", "admin:accounts_user_changelist"),
             sidebar_item(_("Groups"), "shield_person", "admin:auth_group_changelist", permission=ADMINS),
             sidebar_item(_("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS),
+            sidebar_item(_("AI quality"), "insights", "admin:ai_triagemodel_quality", permission=ADMINS),
             sidebar_item(_("Audit log"), "policy", "admin:audit_auditentry_changelist", permission=ADMINS),
             sidebar_item(_("Mailboxes"), "mail", "admin:mail_mailbox_changelist", permission=ADMINS),
             sidebar_item(_("Mail log"), "outgoing_mail", "admin:mail_mailmessage_changelist", permission=ADMINS),

@@ -43,6 +43,7 @@ OPERATIONS = {
     ("/api/stats/", "get"),
     ("/api/audit/", "get"),
     ("/api/audit/{id}/", "get"),
+    ("/api/ai/quality/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

@@ -4,22 +4,31 @@
   provider's circuit breaker (when it is not closed), and the URL its buttons post to, which applies one
   suggestion through the ticket services (recorded in the history);
 - the translation panel (main column): `?translate=1` shows the ticket in the agent's language.
+
+And, for admins only, the learning triage's pages: the trained model versions (read-only) and the "AI quality"
+page (`admin:ai_triagemodel_quality`) with the same figures as `train_triage --report` and GET /api/ai/quality/.
 """
 
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
+from unfold.decorators import display
 
+from apps.accounts.permissions import AdminsOnlyMixin, is_admin
 from apps.tickets import services as ticket_services
 from apps.tickets.extensions import AdminPanel, AdminUrl
 
 from . import breaker
+from .choices import ModelStatus
+from .models import TriageModel
 from .providers import ProviderError, TranslationUnavailable
-from .selectors import insight_for_ticket
+from .selectors import insight_for_ticket, triage_quality
 from .services import ticket_translation
 
 
@@ -85,3 +94,61 @@ TRANSLATION_PANEL = AdminPanel(
 INSIGHT_APPLY_URL = AdminUrl(
     name="tickets_ticket_insight_apply", route="<str:object_id>/insight/apply/", view=insight_apply_view
 )
+
+
+@admin.register(TriageModel)
+class TriageModelAdmin(AdminsOnlyMixin, ModelAdmin):
+    """The trained versions of the learning triage, for admins; written only by the training (read-only here)."""
+
+    list_display = ("target", "version", "status_badge", "accuracy_display", "baseline_display", "training_size",
+                    "trained_at")  # fmt: skip
+    list_filter = ("target", "status")
+    ordering = ("target", "-version")
+    exclude = ("payload",)
+    list_before_template = "ai/admin/triagemodel_tools.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("payload")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path("quality/", self.admin_site.admin_view(self.quality_view), name="ai_triagemodel_quality"),
+            *super().get_urls(),
+        ]
+
+    def quality_view(self, request):
+        """The AI quality page: per target the held-out figures of the model in use (admins only)."""
+        if not is_admin(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("AI quality"),
+            "quality": triage_quality(),
+            "opts": self.model._meta,
+            "changelist_url": reverse("admin:ai_triagemodel_changelist"),
+        }
+        return TemplateResponse(request, "ai/admin/quality.html", context)
+
+    @display(
+        description=_("status"),
+        label={ModelStatus.ACTIVE: "success", ModelStatus.RETIRED: "default", ModelStatus.REJECTED: "warning"},
+    )
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description=_("held-out accuracy"), ordering="accuracy")
+    def accuracy_display(self, obj):
+        return f"{obj.accuracy * 100:.1f} %"
+
+    @display(description=_("majority class"), ordering="baseline_accuracy")
+    def baseline_display(self, obj):
+        return f"{obj.baseline_accuracy * 100:.1f} %"

@@ -1,5 +1,6 @@
-"""The AI app's part of the tickets API, registered in apps.py (apps/tickets/extensions.py): the `insight`
-field of a ticket's representation and the `translation` action at GET /api/tickets/{id}/translation/."""
+"""The AI app's part of the API: the `insight` field of a ticket's representation and the `translation` action at
+GET /api/tickets/{id}/translation/ (registered in apps.py through apps/tickets/extensions.py), and the learning
+triage's figures at GET /api/ai/quality/ (admins only; mounted in config/api_router.py)."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -8,14 +9,18 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.accounts.choices import Role
+from apps.accounts.permissions import is_admin
+from apps.common.api.views import SafeAPIView
 from apps.tickets.extensions import ApiAction, ApiField
 from apps.tickets.permissions import write_role
 
 from .models import TicketInsight
 from .providers import CircuitOpen, ProviderError, TranslationUnavailable
+from .selectors import triage_quality
 from .services import ticket_translation
 
 
@@ -31,7 +36,10 @@ class TicketInsightSerializer(serializers.ModelSerializer):
             "sentiment",
             "categories",
             "suggested_priority",
+            "suggested_category",
             "suggested_department",
+            "confidence",
+            "suggested_by",
             "analysed_at",
         ]
         read_only_fields = fields
@@ -116,3 +124,28 @@ def translation(self, request, pk=None):
 
 INSIGHT_FIELD = ApiField(name="insight", field=TicketInsightField, select_related=("insight",))
 TRANSLATION_ACTION = ApiAction(name="translation", view=translation, query_parameters=frozenset({"lang"}))
+
+
+class IsAdminRole(BasePermission):
+    message = _("Only admins can read the AI quality figures.")
+
+    def has_permission(self, request, view):
+        return is_admin(request.user)
+
+
+class TriageQualityView(SafeAPIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(
+        tags=["ai"],
+        summary="Quality of the learning triage",
+        description=(
+            "Per target (department, category, priority): the model in use with its held-out accuracy beside "
+            "the majority-class baseline and the keyword/rule suggestions, accuracy per language, the most "
+            "confused classes, training size and date; and the latest training when it was not promoted. "
+            "`model` is null while no model is in use. Admins only (others get 403)."
+        ),
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The figures.")},
+    )
+    def get(self, request):
+        return Response(triage_quality())

@@ -14,3 +14,17 @@ class TranslatedField(models.TextChoices):
     TITLE = "title", _("Title")
     DESCRIPTION = "description", _("Description")
     BODY = "body", _("Reply")
+
+
+class LearnTarget(models.TextChoices):
+    """What the learning triage predicts: one model per target."""
+
+    DEPARTMENT = "department", _("Department")
+    CATEGORY = "category", _("Category")
+    PRIORITY = "priority", _("Priority")
+
+
+class ModelStatus(models.TextChoices):
+    ACTIVE = "active", _("In use")
+    RETIRED = "retired", _("Replaced by a better model")
+    REJECTED = "rejected", _("Not better than the model in use")

@@ -1,12 +1,13 @@
-"""What the AI provider said about a ticket (TicketInsight) and the translations it made (Translation)."""
+"""What the AI said about a ticket (TicketInsight), the translations it made (Translation) and the models the
+learning triage trained on the site's own tickets (TriageModel)."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from apps.tickets.choices import Priority
+from apps.tickets.choices import Category, Priority
 
-from .choices import InsightStatus, TranslatedField
+from .choices import InsightStatus, LearnTarget, ModelStatus, TranslatedField
 
 
 class TicketInsight(models.Model):
@@ -27,6 +28,11 @@ class TicketInsight(models.Model):
         related_name="+",
         verbose_name=_("suggested department"),
     )
+    suggested_category = models.CharField(_("suggested category"), max_length=16, choices=Category.choices, blank=True)
+    # Per target ("department", "category", "priority"): the probability of the suggestion, in [0, 1], and what
+    # made it ("model v3", "keywords", "rules", "provider").
+    confidence = models.JSONField(_("confidence"), default=dict, blank=True)
+    suggested_by = models.JSONField(_("suggested by"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     analysed_at = models.DateTimeField(_("analysed at"), null=True, blank=True)
     # Calls of the provider made for this insight; a failed one is retried until AI_TRIAGE_MAX_ATTEMPTS.
@@ -74,3 +80,40 @@ class Translation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}/{self.comment_id or '-'}/{self.field} → {self.language}"
+
+
+class TriageModel(models.Model):
+    """One trained version of the learning triage for one target, with its held-out figures.
+
+    `payload` is the fitted scikit-learn pipeline, pickled (joblib) and compressed. Unpickling runs code, so it
+    is read only from this table: the database is trusted, nothing from outside is ever loaded into it.
+    A rejected candidate keeps its figures but not its payload.
+    """
+
+    target = models.CharField(_("target"), max_length=16, choices=LearnTarget.choices)
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=16, choices=ModelStatus.choices)
+    trained_at = models.DateTimeField(_("trained at"))
+    training_size = models.PositiveIntegerField(_("training tickets"))
+    heldout_size = models.PositiveIntegerField(_("held-out tickets"))
+    accuracy = models.FloatField(_("held-out accuracy"))
+    baseline_accuracy = models.FloatField(_("majority-class accuracy"))
+    # The accuracy of the model in use (or of the provider's categories) on the same held-out tickets.
+    compared_accuracy = models.FloatField(_("accuracy of the model it was compared with"), null=True, blank=True)
+    # Classes, majority class, accuracy per language, most-confused pairs, seconds the training took.
+    metrics = models.JSONField(_("figures"), default=dict)
+    payload = models.BinaryField(_("model"), blank=True, default=b"")
+
+    class Meta:
+        verbose_name = _("triage model")
+        verbose_name_plural = _("triage models")
+        ordering = ("target", "-version")
+        constraints = [
+            models.UniqueConstraint(fields=["target", "version"], name="ai_triagemodel_unique_version"),
+            models.UniqueConstraint(
+                fields=["target"], condition=Q(status="active"), name="ai_triagemodel_one_active_per_target"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target} v{self.version} ({self.status})"

@@ -1,6 +1,6 @@
 """django-q2 tasks of the AI app; each re-reads its objects by id and is safe to run twice."""
 
-from .services import failed_triages_retry, ticket_triage
+from .services import failed_triages_retry, ticket_triage, triage_models_train
 
 
 def triage_ticket(ticket_id: int, force: bool = False):
@@ -12,3 +12,8 @@ def triage_ticket(ticket_id: int, force: bool = False):
 def retry_failed_triages():
     """Scheduled (migration 0002): triage again the tickets whose triage failed, once the provider answers."""
     return failed_triages_retry()
+
+
+def train_triage_models():
+    """Scheduled nightly (migration 0003): train the learning triage and promote the better models."""
+    return [str(model) for model in triage_models_train()]

@@ -22,6 +22,7 @@ class DemoDepartment:
     description: str
     manager: str  # username
     is_default: bool = False
+    keywords: str = ""  # the AI triage's cold-start department keywords (en, tr, de, fr, es, pt)
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,43 @@ DEPARTMENTS = (
         "Tickets that match no routing rule land here.",
         manager="alice",
         is_default=True,
+        keywords=(
+            "laptop, printer, vpn, password, wifi, monitor, software, e-mail, network\n"
+            "yazıcı, şifre, bilgisayar, ağ\n"
+            "drucker, passwort, netzwerk, bildschirm\n"
+            "imprimante, mot de passe, ordinateur, réseau\n"
+            "impresora, contraseña, ordenador, conexión\n"
+            "impressora, senha, computador, rede"
+        ),
     ),
-    DemoDepartment("Billing", "billing", "Invoices, payments, refunds and subscriptions.", manager="bob"),
-    DemoDepartment("HR", "hr", "Payroll, leave, contracts, onboarding and certificates.", manager="erin"),
+    DemoDepartment(
+        "Billing",
+        "billing",
+        "Invoices, payments, refunds and subscriptions.",
+        manager="bob",
+        keywords=(
+            "invoice, payment, refund, subscription, charged, credit card\n"
+            "fatura, ödeme, iade, abonelik\n"
+            "rechnung, zahlung, erstattung, abonnement\n"
+            "facture, paiement, remboursement, abonnement\n"
+            "factura, pago, reembolso, suscripción\n"
+            "fatura, pagamento, reembolso, assinatura"
+        ),
+    ),
+    DemoDepartment(
+        "HR",
+        "hr",
+        "Payroll, leave, contracts, onboarding and certificates.",
+        manager="erin",
+        keywords=(
+            "payroll, salary, leave, vacation, contract, onboarding, certificate, payslip\n"
+            "maaş, izin, sözleşme, bordro\n"
+            "gehalt, urlaub, vertrag, lohnabrechnung\n"
+            "salaire, congé, contrat, fiche de paie\n"
+            "salario, nómina, vacaciones, contrato\n"
+            "salário, férias, contrato, holerite"
+        ),
+    ),
 )
 
 USERS = (
@@ -132,6 +167,7 @@ def organisation_get_or_create() -> Organisation:
                 manager=manager,
                 # Never take the default flag away from a department someone else made the default.
                 is_default=spec.is_default and not has_default,
+                keywords=spec.keywords,
             )
             org.created_departments.append(spec.slug)
         else:
@@ -139,6 +175,8 @@ def organisation_get_or_create() -> Organisation:
                 raise SeedError(f"Department “{department}” exists but is not active; the demo data needs it.")
             if department.manager_id is None:
                 department = department_update(department=department, manager=manager)
+            if not department.keywords:
+                department = department_update(department=department, keywords=spec.keywords)
             org.reused_departments.append(spec.slug)
         org.departments[spec.slug] = department
 

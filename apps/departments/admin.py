@@ -43,7 +43,7 @@ from .services import (
     user_set_departments,
 )
 
-EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS)
+EDITABLE_FIELDS = ("name", "slug", "description", "manager", "is_default", "is_active", "keywords", *POLICY_FIELDS)
 
 
 def staff_users():
@@ -124,7 +124,7 @@ class DepartmentAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, Reso
         return (
             (None, {"fields": ("name", "slug", "description")}),
             (_("People"), {"fields": ("manager", members)}),
-            (_("Routing"), {"fields": ("is_default", "is_active", "assignment_policy")}),
+            (_("Routing"), {"fields": ("is_default", "is_active", "assignment_policy", "keywords")}),
             (
                 _("Business hours"),
                 {

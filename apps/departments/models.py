@@ -55,6 +55,17 @@ class Department(TimeStampedModel):
         help_text=_("Tickets that match no routing rule go here. Only one department can be the default."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Read by the AI triage (apps/ai) before it has learned from the desk's own tickets: a new ticket whose text
+    # contains these words is suggested for this department.
+    keywords = models.TextField(
+        _("keywords"),
+        blank=True,
+        help_text=_(
+            "Words or phrases, one per line or separated by commas, in any of the site's languages, that point a "
+            "ticket to this department. The AI triage suggests the department from them until it has learned "
+            "from enough of your own tickets."
+        ),
+    )
     assignment_policy = models.CharField(
         _("assignment policy"),
         max_length=16,

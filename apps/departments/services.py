@@ -63,6 +63,7 @@ def department_create(
     manager=None,
     is_default: bool = False,
     is_active: bool = True,
+    keywords: str = "",
     members: Iterable = (),
     **options,
 ) -> Department:
@@ -85,6 +86,7 @@ def department_create(
         manager=manager,
         is_default=is_default,
         is_active=is_active,
+        keywords=keywords,
         group=group,
         **options,
     )
@@ -120,7 +122,7 @@ def _record_departments(user, *, before: list[str], after: list[str], actor=None
 @transaction.atomic
 def department_update(*, department: Department, **changes) -> Department:
     """Edit a department; making it the default takes the flag from the previous default."""
-    allowed = {"name", "slug", "description", "manager", "is_default", "is_active", *POLICY_FIELDS}
+    allowed = {"name", "slug", "description", "manager", "is_default", "is_active", "keywords", *POLICY_FIELDS}
     if set(changes) - allowed:
         raise ValueError(f"department_update cannot change {sorted(set(changes) - allowed)}")
     if changes.get("is_default"):

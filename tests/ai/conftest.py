@@ -47,3 +47,13 @@ def clock(monkeypatch):
     now = {"t": 1_000_000.0}
     monkeypatch.setattr(breaker, "_now", lambda: now["t"])
     return now
+
+
+@pytest.fixture(autouse=True)
+def _no_loaded_models():
+    """Loaded triage models are kept per process by primary key; a rolled-back test's key comes back in the next."""
+    from apps.ai.learning import predict
+
+    predict.forget()
+    yield
+    predict.forget()

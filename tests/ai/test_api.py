@@ -38,7 +38,10 @@ def test_staff_read_the_insight_requesters_get_null(agent, requester, ticket, bi
         sentiment=-0.5,
         categories=["incident"],
         suggested_priority=Priority.HIGH,
+        suggested_category="incident",
         suggested_department=billing_dept,
+        confidence={"category": 1.0, "priority": 0.5, "department": 0.42},
+        suggested_by={"category": "provider", "priority": "rules", "department": "model v2"},
     )
     data = jwt_client(agent).get(f"/api/tickets/{ticket.pk}/").json()
     assert data["insight"] == {
@@ -48,7 +51,10 @@ def test_staff_read_the_insight_requesters_get_null(agent, requester, ticket, bi
         "sentiment": -0.5,
         "categories": ["incident"],
         "suggested_priority": "high",
+        "suggested_category": "incident",
         "suggested_department": billing_dept.pk,
+        "confidence": {"category": 1.0, "priority": 0.5, "department": 0.42},
+        "suggested_by": {"category": "provider", "priority": "rules", "department": "model v2"},
         "analysed_at": None,
     }
     assert jwt_client(requester).get(f"/api/tickets/{ticket.pk}/").json()["insight"] is None

@@ -4,7 +4,12 @@ import time
 
 import pytest
 
+from apps.ai.models import TicketInsight
 from apps.ai.providers import ProviderError, get_provider
+from apps.ai.tasks import triage_ticket
+from apps.departments.models import RoutingRule
+from apps.tickets.models import Ticket
+from tests.tickets.factories import TicketFactory
 
 
 def test_analyze_calls_language_v2_and_parses_the_answers(fake_google):
@@ -57,3 +62,21 @@ def test_a_slow_answer_times_out_quickly(fake_google):
     with pytest.raises(ProviderError):
         get_provider().analyze("x")
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.django_db
+def test_google_categories_feed_the_same_suggestions(fake_google, settings, it_dept, billing_dept, requester):
+    RoutingRule.objects.create(department=billing_dept, field="category", pattern="billing", order=1)
+    ticket = TicketFactory(department=it_dept, requester=requester, title="Rechnung", description="Falsch.")
+    triage_ticket(ticket.pk)
+
+    insight = TicketInsight.objects.get(ticket=ticket)
+    assert (insight.provider, insight.categories, insight.suggested_category, insight.suggested_department) == (
+        "google",
+        ["billing"],
+        "billing",
+        billing_dept,
+    )
+    assert insight.confidence == {"category": 1.0, "department": 1.0, "priority": 0.5}
+    assert insight.suggested_by == {"category": "provider", "department": "rules", "priority": "rules"}
+    assert Ticket.objects.get(pk=ticket.pk).language == "de"

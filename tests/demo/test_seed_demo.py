@@ -74,6 +74,13 @@ def test_demo_data(debug, client):
         ("hr", "HR", "department:hr", False, "erin"),
         ("it-support", "IT Support", "department:it-support", True, "alice"),
     ]
+    # The AI triage's cold start suggests departments from their keywords, in the six languages.
+    assert [d.keywords.splitlines()[0] for d in departments] == [
+        "invoice, payment, refund, subscription, charged, credit card",
+        "payroll, salary, leave, vacation, contract, onboarding, certificate, payslip",
+        "laptop, printer, vpn, password, wifi, monitor, software, e-mail, network",
+    ]
+    assert [len(d.keywords.splitlines()) for d in departments] == [6, 6, 6]
     users = User.objects.order_by("username")
     assert [(u.username, u.email, u.role, [g.name for g in u.groups.all()]) for u in users] == [
         ("admin", "admin@example.com", Role.ADMIN, []),

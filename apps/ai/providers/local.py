@@ -1,7 +1,8 @@
 """AI_PROVIDER=local (the default): offline, nothing to configure.
 
 Language: lingua, restricted to settings.AI_DETECT_LANGUAGES (all 75 would take ~1 GB), built once per process.
-Sentiment: vaderSentiment, English only. Categories: keyword lists per ticket category. No translation.
+Sentiment: vaderSentiment, English only. Categories: keyword lists per ticket category in en, de, tr, fr, es and pt
+(the cold start of the learning triage, apps/ai/learning). No translation.
 """
 
 import re
@@ -11,29 +12,49 @@ from django.conf import settings
 
 from .base import Analysis, Provider, TranslationUnavailable
 
-# Keywords (en, de, tr) per apps.tickets.choices.Category value; a word matches at a word start.
+# Keywords per apps.tickets.choices.Category value, in the languages of AI_DETECT_LANGUAGES (en, de, tr, fr, es,
+# pt; one line each); a word matches at a word start, so a stem ("imprim") covers its forms.
 CATEGORY_KEYWORDS: dict[str, tuple[str, ...]] = {
     "incident": (
-        "error", "broken", "crash", "down", "fails", "failed", "not working", "outage", "bug",
-        "fehler", "kaputt", "funktioniert nicht", "absturz", "ausfall",
-        "hata", "çalışmıyor", "bozuk", "çöktü", "arıza",
+        "error", "broken", "crash", "down", "fails", "failed", "not working", "outage", "bug", "jam",
+        "fehler", "kaputt", "funktioniert nicht", "absturz", "stürzt", "ausfall", "störung",
+        "hata", "çalışmıyor", "bozuk", "çöktü", "çöküyor", "arıza",
+        "erreur", "en panne", "panne", "plante", "ne fonctionne pas", "ne marche pas", "bloqué",
+        "no funciona", "se bloquea", "avería", "caído", "fallo",
+        "erro", "quebrad", "não funciona", "trava", "falha", "pane",
     ),
     "access": (
         "password", "login", "log in", "account", "locked out", "permission", "access", "vpn",
         "passwort", "anmeld", "konto", "zugang", "gesperrt",
         "şifre", "parola", "giriş", "hesap", "erişim",
+        "mot de passe", "connexion", "connecter", "compte", "accès",
+        "contraseña", "iniciar sesión", "cuenta", "acceso",
+        "senha", "conta", "acesso",
     ),
     "billing": (
         "invoice", "bill", "payment", "refund", "charge", "price",
         "rechnung", "zahlung", "erstattung", "gebühr",
         "fatura", "ödeme", "iade", "ücret",
+        "facture", "paiement", "rembours", "débité", "tarif",
+        "factura", "pago", "reembolso", "cobr", "precio",
+        "pagamento", "cobrad", "preço",
     ),
     "request": (
         "please install", "need a", "request", "new laptop", "order", "set up",
         "bitte installieren", "benötige", "anfrage", "bestellen",
         "talep", "istiyorum", "kurulum", "lazım",
+        "demande", "commander", "installer", "besoin d",
+        "solicitud", "necesito", "instalar", "pedir",
+        "solicitação", "preciso de", "encomendar",
     ),
-    "question": ("how do i", "how can i", "question", "wie kann ich", "frage", "nasıl", "soru"),
+    "question": (
+        "how do i", "how can i", "question",
+        "wie kann ich", "frage",
+        "nasıl", "soru",
+        "comment puis-je", "comment faire",
+        "cómo puedo", "pregunta",
+        "como posso", "pergunta", "dúvida",
+    ),
 }  # fmt: skip
 
 _lock = threading.Lock()

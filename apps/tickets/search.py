@@ -15,7 +15,8 @@ text (no stemming, so a word of any of the site's languages matches itself; acce
 "café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
 transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
 refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
-unless the caller asks for another order.
+unless the caller asks for another order; a search with more than RANKED_MATCHES matches comes newest first,
+so that its first page costs about the same whatever the size of the table (docs/benchmarks.md).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
@@ -25,6 +26,7 @@ there is no ranking: results stay newest first. The columns exist there too and 
 
 import re
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections
 from django.db.models import Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, TextField, Value, When
@@ -35,6 +37,9 @@ from .models import Comment, Ticket
 # A bounded query stays cheap: the first words and characters only.
 SEARCH_MAX_WORDS = 6
 SEARCH_MAX_CHARS = 100
+# Ranking reads every match's document: up to this many matches are ranked; a search that matches more (a
+# word in most tickets) comes newest first, which the database reads from an index, stopping at the page.
+RANKED_MATCHES = 1000
 # The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
 SEARCH_RANK = "search_rank"
 # The relevance order, with the newest first among equals.
@@ -102,16 +107,21 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     """The tickets of `queryset` (already scoped to `user`) that match `text`; unchanged for an empty text.
 
     On PostgreSQL the result is annotated with its relevance (`search_rank`) and ordered by it, then newest
-    first; a caller with an explicit order applies it afterwards. Internal notes count only for staff.
+    first, when it holds at most RANKED_MATCHES tickets (one capped count tells); a larger one comes newest
+    first. A caller with an explicit order applies it afterwards. Internal notes count only for staff.
     """
     text = (text or "").strip()[:SEARCH_MAX_CHARS]
     words = search_words(text)
     if not words:
         return queryset
     staff = user.is_staff
-    exact = Q(reference__iexact=text)
+    # References are stored upper-case: an equality the unique index answers (iexact could not use it, and
+    # every branch of the OR below must be indexed for PostgreSQL to combine the indexes).
+    exact = Q(reference=text.upper())
     if staff and "@" in text and " " not in text:
-        exact |= Q(requester__email__iexact=text)
+        # The requester's id first (one query), so that the tickets' requester index answers it.
+        people = get_user_model().objects.filter(email__iexact=text).values_list("pk", flat=True)
+        exact |= Q(requester_id__in=list(people))
     if not uses_full_text(queryset.db):
         return queryset.filter(_substring_match(words, staff=staff) | exact)
     terms = [*words[:-1], f"{words[-1]}:*"]
@@ -133,12 +143,14 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     else:
         matches = Q(search_public=query)
         document = F("search_public")
+    found = queryset.filter(matches | exact)
+    if found.order_by().values("pk")[: RANKED_MATCHES + 1].count() > RANKED_MATCHES:
+        # Too many matches to rank them all for every page: newest first, as the lists without a search.
+        return found.order_by("-created_at", "-id")
     # An exact reference or e-mail match comes first whatever its text says.
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
-    return (
-        queryset.filter(matches | exact)
-        .alias(**{SEARCH_RANK: exact_first + Coalesce(SearchRank(document, query), 0.0)})
-        .order_by(*RELEVANCE_ORDER)
+    return found.alias(**{SEARCH_RANK: exact_first + Coalesce(SearchRank(document, query), 0.0)}).order_by(
+        *RELEVANCE_ORDER
     )
 
 

@@ -235,9 +235,12 @@ def test_portal_search_query_count_is_constant(carol, requester, it_dept):
 @full_text_only
 def test_accents_and_case_do_not_matter(agent, requester, it_dept):
     ticket = TicketFactory(
-        department=it_dept, requester=requester, title="Café Müller", description="Işık yanmıyor, Straße"
+        department=it_dept,
+        requester=requester,
+        title="Café Müller",
+        description="Işık yanmıyor, Straße. Élève, niño, ação.",
     )
-    for text in ("cafe", "CAFÉ muller", "isik", "IŞIK", "strasse", "yanmiyor"):
+    for text in ("cafe", "CAFÉ muller", "isik", "IŞIK", "strasse", "yanmiyor", "eleve", "nino", "acao", "ação"):
         assert found_in_api(agent, text) == [ticket.reference], text
 
 
@@ -261,3 +264,13 @@ def test_rebuild_fills_missing_documents(conversation, agent):
 
     assert search_documents_rebuild(connection, batch=2) == 3
     assert found_in_api(agent, "platypus") == [conversation["it"]]
+
+
+@full_text_only
+def test_a_search_with_too_many_matches_to_rank_comes_newest_first(agent, requester, it_dept, monkeypatch):
+    in_title = TicketFactory(department=it_dept, requester=requester, title="Toner empty", description="x")
+    in_reply = TicketFactory(department=it_dept, requester=requester, title="Printer", description="toner")
+    monkeypatch.setattr("apps.tickets.search.RANKED_MATCHES", 1)
+
+    assert found_in_api(agent, "toner") == [in_reply.reference, in_title.reference]
+    assert found_in_back_office(agent, "toner") == [in_reply.reference, in_title.reference]

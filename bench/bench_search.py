@@ -238,7 +238,7 @@ def main() -> None:
                     scope = tickets_visible_to(user, first_rows=True)
                     qs = tickets_search(scope, user=user, text=text)
                     print(f"EXPLAIN ANALYZE, {who}, {label}, the capped count:")
-                    capped = qs.order_by().values("pk")[: RANKED_MATCHES + 1]
+                    capped = qs.order_by("-created_at", "-id").values("pk")[: RANKED_MATCHES + 1]
                     print(capped.explain(analyze=True))
                     print(f"EXPLAIN ANALYZE, {who}, {label}, the page:")
                     print(qs[:51].explain(analyze=True, buffers=True))

@@ -144,9 +144,12 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
         matches = Q(search_public=query)
         document = F("search_public")
     found = queryset.filter(matches | exact)
-    if found.order_by().values("pk")[: RANKED_MATCHES + 1].count() > RANKED_MATCHES:
+    # Counted in the newest-first order, so that for a common word the database walks the creation index and
+    # stops at the cap instead of collecting every match.
+    newest = found.order_by("-created_at", "-id")
+    if newest.values("pk")[: RANKED_MATCHES + 1].count() > RANKED_MATCHES:
         # Too many matches to rank them all for every page: newest first, as the lists without a search.
-        return found.order_by("-created_at", "-id")
+        return newest
     # An exact reference or e-mail match comes first whatever its text says.
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     return found.alias(**{SEARCH_RANK: exact_first + Coalesce(SearchRank(document, query), 0.0)}).order_by(

@@ -39,7 +39,7 @@ SEARCH_MAX_WORDS = 6
 SEARCH_MAX_CHARS = 100
 # Ranking reads every match's document: up to this many matches are ranked; a search that matches more (a
 # word in most tickets) comes newest first, which the database reads from an index, stopping at the page.
-RANKED_MATCHES = 1000
+RANKED_MATCHES = 300
 # The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
 SEARCH_RANK = "search_rank"
 # The relevance order, with the newest first among equals.

@@ -15,13 +15,15 @@ text (no stemming, so a word of any of the site's languages matches itself; acce
 "café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
 transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
 refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
-unless the caller asks for another order; a search with more than RANKED_MATCHES matches comes newest first,
-so that its first page costs about the same whatever the size of the table (docs/benchmarks.md).
+unless the caller asks for another order; a search with more than RANKED_MATCHES visible matches comes
+newest first, so that ranking never reads more than that many documents (what a search costs, and where the
+time goes: docs/benchmarks.md).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
 notes for staff only), as a substring. SQLite folds the case of ASCII letters only and never accents, and
-there is no ranking: results stay newest first. The columns exist there too and stay empty.
+there is no ranking: results keep the caller's order (newest first). The columns exist there too and stay
+empty.
 """
 
 import re

@@ -150,11 +150,12 @@ def main() -> None:
 
     from django.db import connection
     from django.test import Client
+    from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
     from rest_framework_simplejwt.tokens import RefreshToken
 
     from apps.tickets.models import Ticket
-    from apps.tickets.search import RANKED_MATCHES, SEARCH_RANK, tickets_search
+    from apps.tickets.search import SEARCH_RANK, tickets_search
     from apps.tickets.selectors import tickets_visible_to
 
     def reuse():
@@ -190,7 +191,7 @@ def main() -> None:
                 for first_rows in (True, False) if who == "agent" else (False,):
 
                     def page(user=user, text=text, first_rows=first_rows):
-                        # The capped count that chooses the order, then the page of 50 (and one to know of more).
+                        # The first matches' ids that choose the order, then the page of 50 (and one to know of more).
                         scope = tickets_visible_to(user, first_rows=first_rows)
                         found = tickets_search(scope, user=user, text=text)
                         return list(found.select_related("department", "requester", "assignee")[:51])
@@ -236,13 +237,15 @@ def main() -> None:
                 ("rare word (rank 5,000)", words[4999]),
             ):
                 for who, user in (("agent", agent), ("requester", requester)):
-                    scope = tickets_visible_to(user, first_rows=True)
-                    qs = tickets_search(scope, user=user, text=text)
-                    print(f"EXPLAIN ANALYZE, {who}, {label}, the capped count:")
-                    capped = qs.order_by("-created_at", "-id").values("pk")[: RANKED_MATCHES + 1]
-                    print(capped.explain(analyze=True))
-                    print(f"EXPLAIN ANALYZE, {who}, {label}, the page:")
-                    print(qs[:51].explain(analyze=True, buffers=True))
+                    # Every query of one search, as run: the first matches' ids, then the page.
+                    with CaptureQueriesContext(connection) as captured:
+                        scope = tickets_visible_to(user, first_rows=True)
+                        list(tickets_search(scope, user=user, text=text)[:51])
+                    for number, query in enumerate(captured.captured_queries, 1):
+                        print(f"EXPLAIN ANALYZE, {who}, {label}, query {number}:")
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+                            print("\n".join(row[0] for row in cursor.fetchall()))
 
 
 if __name__ == "__main__":

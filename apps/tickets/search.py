@@ -109,8 +109,9 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     """The tickets of `queryset` (already scoped to `user`) that match `text`; unchanged for an empty text.
 
     On PostgreSQL the result is annotated with its relevance (`search_rank`) and ordered by it, then newest
-    first, when it holds at most RANKED_MATCHES tickets (one capped count tells); a larger one comes newest
-    first. A caller with an explicit order applies it afterwards. Internal notes count only for staff.
+    first, when it holds at most RANKED_MATCHES tickets (one query reads up to that many ids, newest first);
+    a larger one comes newest first. A caller with an explicit order applies it afterwards. Internal notes
+    count only for staff.
     """
     text = (text or "").strip()[:SEARCH_MAX_CHARS]
     words = search_words(text)
@@ -145,18 +146,18 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     else:
         matches = Q(search_public=query)
         document = F("search_public")
-    found = queryset.filter(matches | exact)
-    # Counted in the newest-first order, so that for a common word the database walks the creation index and
-    # stops at the cap instead of collecting every match.
-    newest = found.order_by("-created_at", "-id")
-    if newest.values("pk")[: RANKED_MATCHES + 1].count() > RANKED_MATCHES:
+    newest = queryset.filter(matches | exact).order_by("-created_at", "-id")
+    # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
+    # newest-first order, so that for a common word the database walks the creation index and stops there.
+    ids = list(newest.values_list("pk", flat=True)[: RANKED_MATCHES + 1])
+    if len(ids) > RANKED_MATCHES:
         # Too many matches to rank them all for every page: newest first, as the lists without a search.
         return newest
-    # An exact reference or e-mail match comes first whatever its text says.
+    # Few enough: those tickets (still through the caller's queryset) by relevance. An exact reference or
+    # e-mail match comes first whatever its text says.
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
-    return found.alias(**{SEARCH_RANK: exact_first + Coalesce(SearchRank(document, query), 0.0)}).order_by(
-        *RELEVANCE_ORDER
-    )
+    rank = exact_first + Coalesce(SearchRank(document, query), 0.0)
+    return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
 
 
 def _tsquery(terms: list[str]) -> SearchQuery:

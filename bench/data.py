@@ -21,7 +21,7 @@ def throwaway_database(fill_fn, tickets: int, *, keep: bool = False, reuse_fn=No
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, keepdb=keep)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, serialize=False, keepdb=keep)
     if keep and reuse_fn is not None:
         reused = reuse_fn()
         if reused is not None:

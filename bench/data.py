@@ -11,16 +11,23 @@ BATCH = 5000
 
 
 @contextlib.contextmanager
-def throwaway_database(fill_fn, tickets: int):
+def throwaway_database(fill_fn, tickets: int, *, keep: bool = False, reuse_fn=None):
     """A fresh test database filled by `fill_fn(tickets)` (and VACUUM ANALYZEd on PostgreSQL); destroyed afterwards.
 
-    Yields what `fill_fn` returned; prints the database, the size and the fill time.
+    Yields what `fill_fn` returned; prints the database, the size and the fill time. With `keep` the database
+    stays for the next run, which yields `reuse_fn()` instead of filling it again when it holds tickets.
     """
     from django.db import connection
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, serialize=False, keepdb=keep)
+    if keep and reuse_fn is not None:
+        reused = reuse_fn()
+        if reused is not None:
+            print(f"database: {connection.vendor}; kept from an earlier run")
+            yield reused
+            return
     try:
         start = time.perf_counter()
         result = fill_fn(tickets)
@@ -31,7 +38,8 @@ def throwaway_database(fill_fn, tickets: int):
         print(f"database: {connection.vendor}; tickets: {tickets:,}; fill: {fill_s:.1f} s")
         yield result
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def timed(fn, repeat: int = 20) -> tuple[float, float]:

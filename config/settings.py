@@ -131,6 +131,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if not env.bool("POSTGRES_JIT", default=False):
+        # PostgreSQL compiles queries it estimates as costly (a search over many matches) with JIT, which takes
+        # about 50 ms per query, more than such a query then runs (docs/benchmarks.md): off for our sessions.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts: users, log-in, permissions ---------------------------------------------------------------------------------

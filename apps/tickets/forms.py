@@ -158,7 +158,7 @@ class TicketFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Reference or subject"), "maxlength": SEARCH_MAX_LENGTH}
+            attrs={"type": "search", "placeholder": _("Words or a reference"), "maxlength": SEARCH_MAX_LENGTH}
         ),
     )
 

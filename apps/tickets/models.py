@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,18 @@ class ReferenceSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class TicketManager(models.Manager):
+    """Tickets without their search documents: nothing but the search reads them, and a ticket saved without
+    `update_fields` then writes only what it loaded, never a stale document over a fresh one."""
+
+    def get_queryset(self):
+        return super().get_queryset().defer(*SEARCH_DOCUMENTS)
+
+
+# The stored search documents of a ticket (apps/tickets/search.py), written only by search_documents_refresh.
+SEARCH_DOCUMENTS = ("search_public", "search_internal")
 
 
 class Ticket(models.Model):
@@ -80,6 +93,13 @@ class Ticket(models.Model):
         editable=False,
         help_text=_("Raised by every change; used for optimistic locking."),
     )
+    # Full-text search documents (PostgreSQL; empty elsewhere), kept by the services through
+    # apps/tickets/search.py: reference, title, description and public replies; internal notes (staff only).
+    # Their GIN indexes are created by migration 0007 on PostgreSQL only, so they are not declared below.
+    search_public = SearchVectorField(null=True, editable=False)
+    search_internal = SearchVectorField(null=True, editable=False)
+
+    objects = TicketManager()
 
     class Meta:
         verbose_name = _("ticket")

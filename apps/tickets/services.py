@@ -10,6 +10,9 @@ Titles, descriptions and comment bodies are stored as apps.common.text.normalise
 endings, no surrounding white space), so the stored text does not depend on the channel that sent it, and
 none is longer than its limit in apps/tickets/models.py (TITLE_MAX_LENGTH, DESCRIPTION_MAX_LENGTH,
 COMMENT_MAX_LENGTH): an over-long text is a ValidationError naming the field, whichever channel sent it.
+
+Every service that writes a title, description or comment refreshes the ticket's search documents in the
+same transaction (apps/tickets/search.py `search_documents_refresh`), so search finds what was just written.
 """
 
 import contextlib
@@ -48,6 +51,7 @@ from .models import (
     SavedView,
     Ticket,
 )
+from .search import search_documents_refresh
 from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
@@ -187,6 +191,7 @@ def ticket_create(
         policy = department.assignment_policy if ticket.assignee is not None else None
     sla.sla_apply(ticket)
     ticket.save(force_insert=True)
+    search_documents_refresh(ticket_ids=[ticket.pk])
     perms.grants_for_new_tickets([ticket])
     events.ticket_created_event(ticket=ticket, actor=actor)
     if route is not None:
@@ -223,6 +228,8 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
     locked.full_clean(exclude=["reference"])
     due_fields = sla.sla_apply(locked) if new_priority != old_priority else []
     _save(locked, [*edited, "priority", *due_fields])
+    if edited.keys() & set(TEXT_FIELDS):
+        search_documents_refresh(ticket_ids=[locked.pk])
     if edited:
         # Long texts are not copied into the history; the field name is enough to audit an edit.
         summary = {f: v if f not in ("description",) else None for f, v in edited.items()}
@@ -485,6 +492,7 @@ def comment_add(
         validate_upload(upload)
     locked = _lock(ticket)
     comment = Comment.objects.create(ticket=locked, author=actor, body=body, is_internal=is_internal)
+    search_documents_refresh(ticket_ids=[locked.pk])
     events.comment_added_event(comment=comment)
     for upload in uploads:
         attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)

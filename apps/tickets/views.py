@@ -33,6 +33,7 @@ from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm
 from .history import REQUESTER_EVENT_KINDS, requester_history_lines
 from .models import Ticket
 from .permissions import TICKET_CREATE_FIELDS, can_comment, requester_moves, write_role
+from .search import tickets_search
 from .selectors import (
     attachment_get_for_user,
     comments_visible_to,
@@ -105,7 +106,8 @@ def _too_many(response: HttpResponse, wait: int) -> HttpResponse:
 
 @requester_required
 def ticket_list(request: HttpRequest) -> HttpResponse:
-    """The requester's tickets, newest activity first, filtered by status group and searched."""
+    """The requester's tickets, newest activity first (or by relevance when searched), filtered by status group
+    and searched (apps/tickets/search.py: their tickets' text and public replies, never internal notes)."""
     filters = TicketFilterForm(request.GET)
     group, search = filters.values()
     filters = TicketFilterForm({"status": group, "q": search})
@@ -114,10 +116,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     statuses = filters.statuses(group)
     if statuses:
         tickets = tickets.filter(status__in=statuses)
-    if search:
-        tickets = tickets.filter(Q(reference__icontains=search) | Q(title__icontains=search))
     tickets = tickets.only("pk", "reference", "title", "status", "category", "created_at", "updated_at")
-    page = Paginator(tickets.order_by("-updated_at", "-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    tickets = tickets.order_by("-updated_at", "-id")
+    if search:
+        # By relevance where the database ranks (PostgreSQL); the requester's view: no internal notes.
+        tickets = tickets_search(tickets, user=request.user, text=search)
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = mine.aggregate(
         **{
             key: Count("pk", filter=Q(status__in=members)) if members else Count("pk")

@@ -12,10 +12,10 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from unfold.views import ChangeList
 
 from ..selectors import LIST_COUNT_CAP, tickets_count_capped
 from .filters import CHOICES_CACHE_SECONDS as FILTER_CACHE_SECONDS
+from .search import SearchChangeList
 
 
 def total_display(count: int, *, cap: int = LIST_COUNT_CAP) -> str:
@@ -94,9 +94,10 @@ class CappedPaginator(Paginator):
         return super().get_elided_page_range(number, on_each_side=on_each_side, on_ends=on_ends)
 
 
-class TicketChangeList(ChangeList):
-    """unfold's changelist with the capped total: `total_display` for the footer, no "N results (Show all)"
-    note in the header (it would show the capped figure as if it were the total).
+class TicketChangeList(SearchChangeList):
+    """unfold's changelist (ordered by relevance for a search: admin/search.py) with the capped total:
+    `total_display` for the footer, no "N results (Show all)" note in the header (it would show the capped
+    figure as if it were the total).
 
     The filter panel is cached FILTER_CACHE_SECONDS per address and language (change_list.html): it shows the
     same to everyone (the choices are all staff and all departments), and it is most of the page's rendering.

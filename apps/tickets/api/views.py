@@ -23,7 +23,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.common.api.filters import AllowListOrderingFilter
+from apps.common.api.filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter
 from apps.common.api.views import ScopedViewSet
 
 from .. import extensions
@@ -31,6 +31,7 @@ from ..choices import Priority, Source, Status
 from ..filters import TicketFilter
 from ..models import Ticket
 from ..permissions import write_role
+from ..search import tickets_search
 from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to
 from ..services import (
     StaleTicketError,
@@ -57,6 +58,32 @@ PRIORITY_RANK = _rank("priority", Priority.values)
 STATUS_RANK = _rank("status", Status.values)
 # Orderings that an index of the tickets table keeps (with the id as the last key).
 INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id"})
+
+
+class TicketSearchFilter(TermSearchFilter):
+    """`?search=`: the one ticket search (apps/tickets/search.py) on the caller's scoped tickets; internal notes
+    count for staff only. Results come by relevance, then newest first, unless `ordering` is given."""
+
+    def filter_queryset(self, request, queryset, view):
+        text = request.query_params.get(self.search_param, "")
+        return tickets_search(queryset, user=request.user, text=text)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.search_param,
+                "required": False,
+                "in": "query",
+                "description": str(
+                    _(
+                        "Words to look for (all must match; the last may be the start of a word) in the "
+                        "reference, title, description and conversation (internal notes for staff only), or a "
+                        "whole reference. Results come by relevance unless `ordering` is given."
+                    )
+                ),
+                "schema": {"type": "string"},
+            }
+        ]
 
 
 def ticket_etag(ticket: Ticket) -> str:
@@ -100,7 +127,8 @@ STALE_RESPONSE = OpenApiResponse(
     list=extend_schema(
         summary="List tickets",
         description=(
-            "The tickets you can see, newest first. Filters, `search` (reference, title) and `ordering` are "
+            "The tickets you can see, newest first. Filters, `search` (reference, title, description and "
+            "conversation; by relevance) and `ordering` are "
             "allow-lists: any other query parameter is a 400. Pages carry `next` and `previous` links; the "
             "total (`count`) only with `count=true`, as counting costs in proportion to what you can see."
         ),
@@ -161,7 +189,9 @@ class TicketViewSet(
     model = Ticket
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
-    search_fields = ("reference", "title")
+    filter_backends = [GivenFiltersBackend, TicketSearchFilter, AllowListOrderingFilter]
+    # What `search` reads is TicketSearchFilter's; naming the fields here admits the parameter.
+    search_fields = ("reference", "title", "description", "comments__body")
     ordering_fields = {
         "created_at": "created_at",
         "updated_at": "updated_at",
@@ -195,6 +225,8 @@ class TicketViewSet(
         # cheaper: see tickets_visible_to.
         request = self.request
         ordering = {term.removeprefix("-") for term in AllowListOrderingFilter.requested_terms(request)}
+        # A search with no ordering is by relevance: the grants of each match are looked up by its id (matches
+        # are few next to an agent's grants); with an ordering, as for any list.
         first_rows = (
             ordering <= INDEXED_ORDERINGS
             and self.paginator.rows_through_page(request) <= FIRST_ROWS

@@ -1,11 +1,12 @@
 """The writes of an import, batch by batch, inside the caller's transaction.
 
 New tickets go in with bulk inserts: requester accounts, tickets (references reserved in advance), their
-grants (apps.tickets.permissions.grants_for_new_tickets) and their history events, a few statements per
-batch. The events are announced as a batch (apps/tickets/events.py): the listeners of the apps above decide
-about notifications and triage, silenced as the import's options say (see tickets_import). Updates are rare
-and go through the ticket services one row at a time, so they move grants and write events exactly as an
-edit in the back office does.
+search documents (one UPDATE per batch, apps/tickets/search.py), their grants
+(apps.tickets.permissions.grants_for_new_tickets) and their history events, a few statements per batch. The
+events are announced as a batch (apps/tickets/events.py): the listeners of the apps above decide about
+notifications and triage, silenced as the import's options say (see tickets_import). Updates are rare and go
+through the ticket services one row at a time, so they move grants and write events exactly as an edit in the
+back office does.
 """
 
 import re
@@ -31,6 +32,7 @@ from ..choices import EventKind, Source
 from ..events import events_record
 from ..models import ReferenceSequence, Ticket, TicketEvent
 from ..permissions import grants_for_new_tickets
+from ..search import search_documents_refresh
 from .options import ImportOptions
 from .planning import UNCHANGED, NewRequester, PlannedRow
 
@@ -132,6 +134,7 @@ class TicketWriter:
                 fields["requester_id"] = plan.new_requester.user_id
             tickets.append(Ticket(reference=self._next_reference(), source=Source.IMPORT, **fields))
         Ticket.objects.bulk_create(tickets)
+        search_documents_refresh(ticket_ids=[ticket.pk for ticket in tickets])
         grants_for_new_tickets(tickets)
         events_record(
             ticket_imported_events(

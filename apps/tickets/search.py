@@ -1,0 +1,183 @@
+"""Full-text search of tickets: one function for the back office, the portal and the API, and the stored
+documents it reads.
+
+What a search finds: tickets whose reference, title, description or comments contain every word typed (the
+last word may be the start of a word, as agents type partial words), within a queryset the caller has
+already scoped with `tickets_visible_to`, so a search never widens what anyone sees. Internal notes count
+for staff only (the rule of `comments_visible_to`): a requester never finds a ticket by a word of an internal
+note, and the ranking of their results never reads one either. Staff also find a ticket by its requester's
+whole e-mail address, and everyone by its whole reference (`TCK-000042`).
+
+PostgreSQL: each ticket stores two documents (tsvector columns with a GIN index each, created by migration
+0007): `search_public` (reference and title weighted A, description B, public replies C) and
+`search_internal` (internal notes). Both are built in SQL with the `simple` configuration over `unaccent`ed
+text (no stemming, so a word of any of the site's languages matches itself; accents do not matter:
+"café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
+transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
+refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
+unless the caller asks for another order; a search with more than RANKED_MATCHES visible matches comes
+newest first, so that ranking never reads more than that many documents (what a search costs, and where the
+time goes: docs/benchmarks.md).
+
+Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
+case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
+notes for staff only), as a substring. SQLite folds the case of ASCII letters only and never accents, and
+there is no ranking: results keep the caller's order (newest first). The columns exist there too and stay
+empty.
+"""
+
+import re
+
+from django.contrib.auth import get_user_model
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
+from django.db import connections
+from django.db.models import Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.functions import Coalesce
+
+from .models import Comment, Ticket
+
+# A bounded query stays cheap: the first words and characters only.
+SEARCH_MAX_WORDS = 6
+SEARCH_MAX_CHARS = 100
+# Ranking reads every match's document: up to this many matches are ranked; a search that matches more (a
+# word in most tickets) comes newest first, which the database reads from an index, stopping at the page.
+RANKED_MATCHES = 300
+# The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
+SEARCH_RANK = "search_rank"
+# The relevance order, with the newest first among equals.
+RELEVANCE_ORDER = (f"-{SEARCH_RANK}", "-created_at", "-id")
+WORD = re.compile(r"\w+")
+
+# Both documents of the tickets whose id is in %(ids)s, in one UPDATE. Comments are joined by a space, in
+# the order they were written; a ticket without internal notes has an empty internal document (never NULL,
+# so that the two documents can be ranked together).
+_DOCUMENTS_SQL = """
+UPDATE tickets_ticket AS t SET
+    search_public =
+        setweight(to_tsvector('simple', unaccent(t.reference || ' ' || t.title)), 'A')
+        || setweight(to_tsvector('simple', unaccent(t.description)), 'B')
+        || setweight(to_tsvector('simple', unaccent(coalesce(
+            (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
+             WHERE c.ticket_id = t.id AND NOT c.is_internal), ''))), 'C'),
+    search_internal =
+        setweight(to_tsvector('simple', unaccent(coalesce(
+            (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
+             WHERE c.ticket_id = t.id AND c.is_internal), ''))), 'C')
+WHERE {where}
+"""
+
+
+def uses_full_text(using: str = "default") -> bool:
+    """True where the stored documents are kept and searched (PostgreSQL)."""
+    return connections[using].vendor == "postgresql"
+
+
+def search_documents_refresh(*, ticket_ids, using: str = "default") -> None:
+    """Rebuild the stored search documents of these tickets from their current text (PostgreSQL; elsewhere
+    nothing to do). The services call it inside their transaction, after writing the text."""
+    ids = list(ticket_ids)
+    if not ids or not uses_full_text(using):
+        return
+    with connections[using].cursor() as cursor:
+        cursor.execute(_DOCUMENTS_SQL.format(where="t.id = ANY(%s)"), [ids])
+
+
+def search_documents_rebuild(connection, *, batch: int = 5000, stale_only: bool = False) -> int:
+    """Rebuild every ticket's documents on `connection`, `batch` ids at a time (the migration that adds them,
+    and after a bulk write that bypassed the services). Returns how many tickets were rebuilt."""
+    if connection.vendor != "postgresql":
+        return 0
+    where = "t.id >= %s AND t.id < %s" + (" AND t.search_public IS NULL" if stale_only else "")
+    done = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM tickets_ticket")
+        low, high = cursor.fetchone()
+        if low is None:
+            return 0
+        for start in range(low, high + 1, batch):
+            cursor.execute(_DOCUMENTS_SQL.format(where=where), [start, start + batch])
+            done += cursor.rowcount
+    return done
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a query, as the search reads them: letters and digits, the first few, within a bound."""
+    return WORD.findall((text or "")[:SEARCH_MAX_CHARS])[:SEARCH_MAX_WORDS]
+
+
+def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[Ticket]:
+    """The tickets of `queryset` (already scoped to `user`) that match `text`; unchanged for an empty text.
+
+    On PostgreSQL the result is annotated with its relevance (`search_rank`) and ordered by it, then newest
+    first, when it holds at most RANKED_MATCHES tickets (one query reads up to that many ids, newest first);
+    a larger one comes newest first. A caller with an explicit order applies it afterwards. Internal notes
+    count only for staff.
+    """
+    text = (text or "").strip()[:SEARCH_MAX_CHARS]
+    words = search_words(text)
+    if not words:
+        return queryset
+    staff = user.is_staff
+    # References are stored upper-case: an equality the unique index answers (iexact could not use it, and
+    # every branch of the OR below must be indexed for PostgreSQL to combine the indexes).
+    exact = Q(reference=text.upper())
+    if staff and "@" in text and " " not in text:
+        # The requester's id first (one query), so that the tickets' requester index answers it.
+        people = get_user_model().objects.filter(email__iexact=text).values_list("pk", flat=True)
+        exact |= Q(requester_id__in=list(people))
+    if not uses_full_text(queryset.db):
+        return queryset.filter(_substring_match(words, staff=staff) | exact)
+    terms = [*words[:-1], f"{words[-1]}:*"]
+    query = _tsquery(terms)
+    if staff:
+        # Each word in either document (a word of the description and one of a note find the ticket together),
+        # one index condition per word and document; ranked over both documents.
+        matches = Q()
+        for term in terms:
+            one = _tsquery([term])
+            matches &= Q(search_public=one) | Q(search_internal=one)
+        document = Func(
+            F("search_public"),
+            F("search_internal"),
+            arg_joiner=" || ",
+            template="(%(expressions)s)",
+            output_field=SearchVectorField(),
+        )
+    else:
+        matches = Q(search_public=query)
+        document = F("search_public")
+    newest = queryset.filter(matches | exact).order_by("-created_at", "-id")
+    # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
+    # newest-first order, so that for a common word the database walks the creation index and stops there.
+    ids = list(newest.values_list("pk", flat=True)[: RANKED_MATCHES + 1])
+    if len(ids) > RANKED_MATCHES:
+        # Too many matches to rank them all for every page: newest first, as the lists without a search.
+        return newest
+    # Few enough: those tickets (still through the caller's queryset) by relevance. An exact reference or
+    # e-mail match comes first whatever its text says.
+    exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
+    rank = exact_first + Coalesce(SearchRank(document, query), 0.0)
+    return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
+
+
+def _tsquery(terms: list[str]) -> SearchQuery:
+    """All the terms, unaccented like the documents. The terms are letters and digits (search_words), with
+    `:*` on the last word, so nothing the user typed is tsquery syntax."""
+    return SearchQuery(
+        Func(Value(" & ".join(terms)), function="unaccent", output_field=TextField()),
+        search_type="raw",
+        config="simple",
+    )
+
+
+def _substring_match(words: list[str], *, staff: bool) -> Q:
+    """The fallback: every word somewhere in the reference, title, description or a visible comment."""
+    match = Q()
+    for word in words:
+        comments = Comment.objects.filter(ticket=OuterRef("pk"), body__icontains=word)
+        if not staff:
+            comments = comments.filter(is_internal=False)
+        match &= (
+            Q(reference__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word) | Exists(comments)
+        )
+    return match

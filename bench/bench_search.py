@@ -1,0 +1,252 @@
+"""Benchmark: ticket search (apps/tickets/search.py) at scale, beside the trivial "hello" view.
+
+Creates a throw-away test database (`test_<name>` on PostgreSQL when DATABASE_URL points there; SQLite in
+memory otherwise), fills it with N tickets over 10 departments and 500 requesters with their real grants
+(bench/data.py), then gives them text in bulk SQL: titles of 5 and descriptions of 30 words drawn from a
+vocabulary of 20,000 words (a few hundred real help-desk words of the six languages, the rest made-up ones)
+with a Zipf-like spread, one public reply per ticket and an internal note on every other, and builds the
+search documents with the migration's batched rebuild. Then, for an agent of one department in ten and for a
+requester, it times the first page of a search (50 rows by relevance, with the list's joins) for words
+from very common to rare, and the same through the whole request (API list, back-office changelist, portal)
+in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan of one search.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticket_system_bench \\
+        .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain]
+"""
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+
+import django
+
+django.setup()
+
+from bench.data import throwaway_database, timed  # noqa: E402
+
+REAL_WORDS = " ".join(
+    (
+        "printer scanner laptop password login account email mailbox network wifi vpn server invoice payment",
+        "refund order delivery screen keyboard mouse battery charger update install error crash slow broken",
+        "drucker passwort anmeldung rechnung zahlung bildschirm tastatur fehler langsam zugang lieferung",
+        "yazıcı şifre giriş fatura ödeme ekran klavye hata yavaş erişim sipariş teslimat güncelleme bağlantı",
+        "imprimante facture paiement écran clavier erreur lent accès commande livraison réseau connexion",
+        "impresora contraseña factura pago pantalla teclado lento acceso pedido entrega actualización",
+        "impressora senha pagamento tela erro acesso atualização rede conexão",
+    )
+).split()
+SYLLABLES = "ka lo mi ne ru sa ti vo ze ba de fi gu ha jo ku li mo nu pa re si to"
+VOCABULARY_SIZE = 20_000
+
+
+def vocabulary() -> list[str]:
+    rng = random.Random(11)  # noqa: S311 - deterministic benchmark data
+    syllables = SYLLABLES.split()
+    words = list(dict.fromkeys(REAL_WORDS))
+    seen = set(words)
+    while len(words) < VOCABULARY_SIZE:
+        word = "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    return words
+
+
+# A word of rank r (1 = most common) is drawn with probability about 1/r: floor(size ^ random()).
+_PICK = "w[floor(power({size}, random()))::int]"
+INDEXES = {"ticket_search_public_gin": "search_public", "ticket_search_internal_gin": "search_internal"}
+
+
+def fill_text(tickets: int):
+    """bench.data.fill, then text, replies and notes in bulk SQL, then the search documents (timed apart)."""
+    from django.db import connection
+
+    from apps.tickets.search import search_documents_rebuild
+    from bench.data import fill
+
+    agent, requester = fill(tickets)
+    words = vocabulary()
+    pick = _PICK.format(size=len(words))
+    steps = {}
+    with connection.cursor() as cursor:
+        start = time.perf_counter()
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""
+                UPDATE tickets_ticket AS t SET
+                  title = array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 5 + t.id * 0)), ' '),
+                  description = array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 30 + t.id * 0)), ' ')
+                FROM (SELECT %s::text[] AS w) AS v
+                """,  # noqa: S608 - {pick} is a constant of this script
+                [words],
+            )
+            cursor.execute(
+                f"""
+                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at)
+                SELECT t.id, CASE WHEN k = 0 THEN %s ELSE t.requester_id END,
+                       array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 15 + t.id * 0 + k * 0)), ' '),
+                       k = 0, t.created_at
+                FROM tickets_ticket AS t, generate_series(0, 1) AS k, (SELECT %s::text[] AS w) AS v
+                WHERE k = 1 OR t.id %% 2 = 0
+                """,  # noqa: S608 - {pick} is a constant of this script
+                [agent.pk, words],
+            )
+        else:
+            _fill_text_python(words, agent_id=agent.pk)
+        steps["text, replies and notes"] = time.perf_counter() - start
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:  # as the migration on existing tickets: documents first, then the indexes
+        with connection.cursor() as cursor:
+            for name in INDEXES:
+                cursor.execute(f"DROP INDEX {name}")
+    start = time.perf_counter()
+    search_documents_rebuild(connection)
+    steps["search documents (batched rebuild)"] = time.perf_counter() - start
+    if postgresql:
+        start = time.perf_counter()
+        with connection.cursor() as cursor:
+            for name, column in INDEXES.items():
+                cursor.execute(f"CREATE INDEX {name} ON tickets_ticket USING gin ({column})")
+        steps["GIN indexes"] = time.perf_counter() - start
+    for step, seconds in steps.items():
+        print(f"  fill: {step}: {seconds:.1f} s")
+    return agent, requester, words
+
+
+def _fill_text_python(words: list[str], *, agent_id: int) -> None:
+    """The same text on SQLite (no arrays there), written in batches with bulk_update."""
+    from apps.tickets.models import Comment, Ticket
+
+    rng = random.Random(5)  # noqa: S311 - deterministic benchmark data
+    size = len(words)
+
+    def text(n: int) -> str:
+        return " ".join(words[int(size ** rng.random()) - 1] for _ in range(n))
+
+    tickets = list(Ticket.objects.only("pk", "requester_id"))
+    for ticket in tickets:
+        ticket.title, ticket.description = text(5), text(30)
+    Ticket.objects.bulk_update(tickets, ["title", "description"], batch_size=2000)
+    comments = [Comment(ticket_id=t.pk, author_id=t.requester_id, body=text(15)) for t in tickets]
+    comments += [
+        Comment(ticket_id=t.pk, author_id=agent_id, body=text(15), is_internal=True) for t in tickets if t.pk % 2 == 0
+    ]
+    Comment.objects.bulk_create(comments, batch_size=2000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the searches")
+    parser.add_argument("--keep", action="store_true", help="keep the database for the next run, and reuse it")
+    parser.add_argument("--repeat", type=int, default=20, help="runs per measurement (median and maximum)")
+    args = parser.parse_args()
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    from apps.tickets.models import Ticket
+    from apps.tickets.search import SEARCH_RANK, tickets_search
+    from apps.tickets.selectors import tickets_visible_to
+
+    def reuse():
+        from apps.accounts.models import User
+
+        agent = User.objects.filter(username="agent").first()
+        return (agent, User.objects.get(username="r0"), vocabulary()) if agent else None
+
+    with throwaway_database(fill_text, args.tickets, keep=args.keep, reuse_fn=reuse) as (agent, requester, words):
+        print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+        # Words by how common they are: rank 1 is in most tickets, rank 5,000 in a handful.
+        queries = {
+            "very common word (rank 1)": words[0],
+            "common word (rank 10)": words[9],
+            "word of rank 100": words[99],
+            "rare word (rank 5,000)": words[4999],
+            "two words (ranks 2 and 20)": f"{words[1]} {words[19]}",
+            "prefix of 3 letters": words[2][:3],
+            "whole reference": "TCK-000777",
+        }
+        admin_scope = Ticket.objects.all()
+        print("matches among all tickets, and among the agent's (about 1 in 10): ranked or newest first")
+        for label, text in queries.items():
+            count = tickets_search(admin_scope, user=agent, text=text).count()
+            mine = tickets_search(tickets_visible_to(agent), user=agent, text=text)
+            order = "ranked" if SEARCH_RANK in mine.query.annotations else "newest first"
+            print(f"  {label:30} {text!r:24} {count:>9,} {mine.count():>9,}  {order}")
+
+        print("first page of 50 by relevance, query only (median / max, ms):")
+        for who, user in (("agent", agent), ("requester", requester)):
+            for label, text in queries.items():
+                cells = []
+                for first_rows in (True, False) if who == "agent" else (False,):
+
+                    def page(user=user, text=text, first_rows=first_rows):
+                        # The first matches' ids that choose the order, then the page of 50 (and one to know of more).
+                        scope = tickets_visible_to(user, first_rows=first_rows)
+                        found = tickets_search(scope, user=user, text=text)
+                        return list(found.select_related("department", "requester", "assignee")[:51])
+
+                    median, worst = timed(page, args.repeat)
+                    cells.append(f"{median:6.1f} / {worst:6.1f}")
+                name = "row by row | as a set" if who == "agent" else "as a set"
+                print(f"  {who:9} {label:30} {' | '.join(cells)}   ({name})")
+
+        client = Client()
+        token = str(RefreshToken.for_user(agent).access_token)
+        requester_token = str(RefreshToken.for_user(requester).access_token)
+        browser, portal = Client(), Client()
+        browser.force_login(agent)
+        portal.force_login(requester)
+        changelist = reverse("admin:tickets_ticket_changelist")
+        portal_list = reverse("portal:ticket_list")
+        requests = {
+            "hello (ceiling)": lambda text: client.get("/bench/hello/"),
+            "API list, agent, no search": lambda text: client.get(
+                "/api/tickets/", HTTP_AUTHORIZATION=f"Bearer {token}"
+            ),
+            "API list, agent": lambda text: client.get(
+                "/api/tickets/", {"search": text}, HTTP_AUTHORIZATION=f"Bearer {token}"
+            ),
+            "API list, requester": lambda text: client.get(
+                "/api/tickets/", {"search": text}, HTTP_AUTHORIZATION=f"Bearer {requester_token}"
+            ),
+            "changelist, agent (50 rows)": lambda text: browser.get(changelist, {"q": text}),
+            "portal, requester (20 rows)": lambda text: portal.get(portal_list, {"q": text, "status": "all"}),
+        }
+        print("whole request in Django's test client (median / max, ms):")
+        for label, text in (("common word (rank 10)", words[9]), ("rare word (rank 5,000)", words[4999])):
+            for name, request in requests.items():
+                assert request(text).status_code == 200
+                median, worst = timed(lambda request=request, text=text: request(text), args.repeat)
+                print(f"  {label:24} {name:30} {median:7.1f} / {worst:7.1f}")
+
+        if args.explain and connection.vendor == "postgresql":
+            for label, text in (
+                ("common word (rank 10)", words[9]),
+                ("word of rank 100", words[99]),
+                ("rare word (rank 5,000)", words[4999]),
+            ):
+                for who, user in (("agent", agent), ("requester", requester)):
+                    # Every query of one search, as run: the first matches' ids, then the page.
+                    with CaptureQueriesContext(connection) as captured:
+                        scope = tickets_visible_to(user, first_rows=True)
+                        list(tickets_search(scope, user=user, text=text)[:51])
+                    for number, query in enumerate(captured.captured_queries, 1):
+                        print(f"EXPLAIN ANALYZE, {who}, {label}, query {number}:")
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+                            print("\n".join(row[0] for row in cursor.fetchall()))
+
+
+if __name__ == "__main__":
+    main()

@@ -353,7 +353,7 @@ GOOGLE_CLOUD_LOCATION = env.str("GOOGLE_CLOUD_LOCATION", default="global")
 # Empty: Google's own endpoints. Set it to talk to another endpoint (a proxy, or a local fake in tests).
 GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
 
-# Integrations: webhooks --------------------------------------------------------------------------------------------------
+# Integrations: webhooks -----------------------------------------------------------------------------------------------
 # Webhooks (apps/integrations): signed deliveries of ticket events. Off: nothing is queued or sent.
 WEBHOOKS_ENABLED = env.bool("WEBHOOKS_ENABLED", default=True)
 # true lets endpoints resolve to loopback, private, link-local or reserved addresses (a test receiver, an intranet
@@ -437,8 +437,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Ticket System API",
     "DESCRIPTION": (
         "Tickets, their conversation and history, users and departments. Authenticate with a JWT from "
-        "`POST /api/token/` (header `Authorization: Bearer <access>`), with an API key (`Authorization: Bearer tsk_...`) "
-        "or with a back-office session."
+        "`POST /api/token/` (header `Authorization: Bearer <access>`), with an API key "
+        "(`Authorization: Bearer tsk_...`) or with a back-office session."
     ),
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/",

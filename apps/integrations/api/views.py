@@ -90,7 +90,7 @@ class WebhookViewSet(
             department=data.get("department"),
             name=data["name"],
         )
-        body = WebhookCreatedSerializer({**WebhookSerializer(webhook).data, "secret": secret}).data
+        body = {**WebhookSerializer(webhook).data, "secret": secret}  # the WebhookCreatedSerializer shape
         return Response(body, status=status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -183,7 +183,7 @@ class ApiKeyViewSet(
         api_key, key = api_key_create(
             actor=request.user, owner=data.get("owner", request.user), name=data["name"], expires_at=data["expires_at"]
         )
-        body = ApiKeyCreatedSerializer({**ApiKeySerializer(api_key).data, "key": key}).data
+        body = {**ApiKeySerializer(api_key).data, "key": key}  # the ApiKeyCreatedSerializer shape
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request, *args, **kwargs):

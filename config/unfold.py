@@ -97,6 +97,13 @@ UNFOLD = {
                         _("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS
                     ),
                     sidebar_item(_("Audit log"), "policy", "admin:audit_auditentry_changelist", permission=ADMINS),
+                    sidebar_item(
+                        _("Webhooks"),
+                        "webhook",
+                        "admin:integrations_webhook_changelist",
+                        permission="apps.integrations.admin.sidebar_may_manage_webhooks",
+                    ),
+                    sidebar_item(_("API keys"), "key", "admin:integrations_apikey_changelist"),
                 ],
             },
         ],

@@ -363,8 +363,9 @@ WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
 # How many bytes of an endpoint's answer the delivery log keeps.
 WEBHOOK_RESPONSE_BYTES = env.int("WEBHOOK_RESPONSE_BYTES", default=1024)
-# Requests one worker sends at the same time while fanning an event out.
-WEBHOOK_CONCURRENCY = env.int("WEBHOOK_CONCURRENCY", default=8)
+# Seconds one worker task spends sending an event's deliveries (one after the other); those not tried by then are
+# left to the retry sweep (every minute). With WEBHOOK_TIMEOUT it bounds a task below the workers' 60 s timeout.
+WEBHOOK_TASK_SECONDS = env.int("WEBHOOK_TASK_SECONDS", default=20)
 # An endpoint whose deliveries keep failing for this many seconds is disabled and its owner e-mailed.
 WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 60 * 60)
 # The Fernet key that encrypts webhook signing secrets at rest (`Fernet.generate_key()`). Empty: derived from

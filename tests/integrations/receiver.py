@@ -46,6 +46,8 @@ def start_receiver() -> Receiver:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
+        disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stall)
+
         def log_message(self, *args):  # quiet
             pass
 

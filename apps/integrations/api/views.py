@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.common.api.views import ScopedViewSet
@@ -73,7 +73,7 @@ class WebhookViewSet(
 ):
     model = Webhook
     serializer_class = WebhookSerializer
-    permission_classes = [MayManageWebhooks]
+    permission_classes = [IsAuthenticated, MayManageWebhooks]
     ordering_fields = {"created_at": "created_at", "id": "id"}
 
     def get_scoped_queryset(self):
@@ -136,7 +136,7 @@ class WebhookViewSet(
 class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = WebhookDelivery
     serializer_class = WebhookDeliverySerializer
-    permission_classes = [MayManageWebhooks]
+    permission_classes = [IsAuthenticated, MayManageWebhooks]
 
     @cached_property
     def webhook(self) -> Webhook:

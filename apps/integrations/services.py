@@ -293,8 +293,9 @@ def _record(deliveries: list[WebhookDelivery], outcomes: list[network.Outcome]) 
                 next_attempt_at=delivery.next_attempt_at,
             )
         # An endpoint that answered once is healthy again; one that only failed starts or continues its run.
-        if succeeded:
-            Webhook.objects.filter(pk__in=succeeded, failing_since__isnull=False).update(failing_since=None)
+        recovered = {d.webhook_id for d in deliveries if d.webhook_id in succeeded and d.webhook.failing_since}
+        if recovered:
+            Webhook.objects.filter(pk__in=recovered).update(failing_since=None)
         failing = failed - succeeded
         if failing:
             Webhook.objects.filter(pk__in=failing, failing_since__isnull=True).update(failing_since=now)

@@ -360,7 +360,8 @@ def delivery_redeliver(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
     _managed(actor, webhook)
     if not webhook.is_active:
         raise ValidationError(_("The webhook is disabled: enable it first."))
-    internal = bool(delivery.payload.get("data", {}).get("comment", {}).get("is_internal"))
+    # Internal as the history event was (a note, its files, an SLA alert); a delivery whose event is gone counts so.
+    internal = TicketEvent.objects.filter(pk=delivery.source_event_id, is_internal=False).first() is None
     if delivery.ticket is None or not may_receive(webhook.owner, ticket=delivery.ticket, internal=internal):
         raise ValidationError(_("The webhook's owner can no longer see this ticket."))
     delivery.status, delivery.attempts, delivery.next_attempt_at = DeliveryStatus.PENDING, 0, _lease()

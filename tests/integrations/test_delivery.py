@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from standardwebhooks import Webhook as Verifier
 
@@ -186,6 +187,25 @@ def test_internal_notes_reach_only_owners_who_may_read_them(after_commit, receiv
     assert bodies == ["We are on it."]
     assert b"VPN box" not in b"".join(r.body for r in receiver.received)
     assert WebhookDelivery.objects.filter(webhook=carol_hook).count() == 1
+
+
+def test_a_note_is_not_redelivered_to_an_owner_who_may_no_longer_read_it(
+    after_commit, receiver, hook_manager, admin_user, it_dept, requester
+):
+    webhook_create(actor=hook_manager, url=receiver.url("/alice"), events=["comment.created"], department=it_dept)
+    ticket = TicketFactory(department=it_dept, requester=requester)
+    with after_commit():
+        comment_add(ticket=ticket, actor=hook_manager, body="Note for the team.", is_internal=True)
+    delivery = WebhookDelivery.objects.get()
+    # alice leaves the staff (her webhook stays, as an admin may keep it for her department).
+    type(hook_manager).objects.filter(pk=hook_manager.pk).update(role="requester", is_staff=False)
+
+    with pytest.raises(ValidationError):
+        delivery_redeliver(actor=admin_user, delivery=WebhookDelivery.objects.select_related("webhook__owner").get())
+
+    assert len(receiver.at("/alice")) == 1
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
 
 
 def test_internal_notes_reach_staff_owners(after_commit, receiver, hook_manager, it_dept, requester):

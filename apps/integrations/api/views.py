@@ -18,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from apps.accounts.permissions import is_admin
 from apps.common.api.views import ScopedViewSet
 
 from ..models import ApiKey, Webhook, WebhookDelivery
@@ -177,6 +178,9 @@ class ApiKeyViewSet(
     def create(self, request, *args, **kwargs):
         if isinstance(request.auth, ApiKey):
             raise PermissionDenied(_("An API key cannot create API keys: log in with a password or single sign-on."))
+        if "owner" in request.data and not is_admin(request.user):
+            # Before the body is validated: whether another account's id exists is not a requester's business.
+            raise PermissionDenied(_("Only admins create keys for other accounts."))
         serializer = ApiKeyInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

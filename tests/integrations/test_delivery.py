@@ -301,3 +301,19 @@ def test_the_fanout_is_safe_to_run_twice(after_commit, receiver, admin_hook, it_
     assert deliver_event(event.pk) == 0
     assert WebhookDelivery.objects.count() == 1
     assert len(receiver.received) == 1
+
+
+def test_lifecycle_events_carry_the_change(after_commit, receiver, admin_user, agent, it_dept, requester):
+    from apps.tickets.services import ticket_assign, ticket_transition
+
+    webhook_create(actor=admin_user, url=receiver.url("/life"), events=["ticket.status_changed", "ticket.assigned"])
+    ticket = TicketFactory(department=it_dept, requester=requester)
+    with after_commit():
+        ticket = ticket_transition(ticket=ticket, actor=agent, to_status="open")
+        ticket_assign(ticket=ticket, actor=agent, assignee=agent)
+
+    got = [(r.json["type"], r.json["data"]["change"]) for r in receiver.at("/life")]
+    assert got == [
+        ("ticket.status_changed", {"from": "new", "to": "open"}),
+        ("ticket.assigned", {"from": None, "to": agent.pk}),
+    ]

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.ai",
     "apps.mail",
     "anymail",
+    "apps.integrations",
     "apps.demo",
 ]
 
@@ -397,6 +398,25 @@ GOOGLE_CLOUD_LOCATION = env.str("GOOGLE_CLOUD_LOCATION", default="global")
 # Empty: Google's own endpoints. Set it to talk to another endpoint (a proxy, or a local fake in tests).
 GOOGLE_API_ENDPOINT = env.str("GOOGLE_API_ENDPOINT", default="")
 
+# Integrations: webhooks -----------------------------------------------------------------------------------------------
+# Webhooks (apps/integrations): signed deliveries of ticket events. Off: nothing is queued or sent.
+WEBHOOKS_ENABLED = env.bool("WEBHOOKS_ENABLED", default=True)
+# true lets endpoints resolve to loopback, private, link-local or reserved addresses (a test receiver, an intranet
+# service); false (the default) refuses them at send time, after DNS resolution.
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Seconds to wait for an endpoint (to connect, then for each read); redirects are never followed.
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+# How many bytes of an endpoint's answer the delivery log keeps.
+WEBHOOK_RESPONSE_BYTES = env.int("WEBHOOK_RESPONSE_BYTES", default=1024)
+# Seconds one worker task spends sending an event's deliveries (one after the other); those not tried by then are
+# left to the retry sweep (every minute). With WEBHOOK_TIMEOUT it bounds a task below the workers' 60 s timeout.
+WEBHOOK_TASK_SECONDS = env.int("WEBHOOK_TASK_SECONDS", default=20)
+# An endpoint whose deliveries keep failing for this many seconds is disabled and its owner e-mailed.
+WEBHOOK_DISABLE_AFTER = env.int("WEBHOOK_DISABLE_AFTER", default=24 * 60 * 60)
+# The Fernet key that encrypts webhook signing secrets at rest (`Fernet.generate_key()`). Empty: derived from
+# SECRET_KEY (changing SECRET_KEY then needs new webhook secrets).
+WEBHOOK_ENCRYPTION_KEY = env.str("WEBHOOK_ENCRYPTION_KEY", default="")
+
 # Tickets: attachments, request bodies, references ---------------------------------------------------------------------
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
@@ -415,8 +435,10 @@ TICKET_REFERENCE_PREFIX = env.str("TICKET_REFERENCE_PREFIX", default="TCK")
 # REST API (/api/): JWT for programs, the session for the browsable API and the docs page.
 # Lists are paginated; the safe defaults of every view are in apps/common/api/.
 REST_FRAMEWORK = {
-    # JWT first: its WWW-Authenticate header makes anonymous requests 401, not 403.
+    # API keys first (a `Bearer tsk_...` value is a key, not a JWT), then JWT; both answer anonymous requests with
+    # the same WWW-Authenticate header, so they are 401, not 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.integrations.api.authentication.ApiKeyAuthentication",
         "rest_framework_simplejwt.authentication.JWTAuthentication",
         # The session, for the browsable API and the docs page (refused for staff who owe their second factor).
         "apps.accounts.api.authentication.VerifiedSessionAuthentication",
@@ -461,7 +483,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Ticket System API",
     "DESCRIPTION": (
         "Tickets, their conversation and history, users and departments. Authenticate with a JWT from "
-        "`POST /api/token/` (header `Authorization: Bearer <access>`) or with a back-office session."
+        "`POST /api/token/` (header `Authorization: Bearer <access>`), with an API key "
+        "(`Authorization: Bearer tsk_...`) or with a back-office session."
     ),
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/",

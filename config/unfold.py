@@ -79,6 +79,13 @@ NAVIGATION = [
             sidebar_item(_("Audit log"), "policy", "admin:audit_auditentry_changelist", permission=ADMINS),
             sidebar_item(_("Mailboxes"), "mail", "admin:mail_mailbox_changelist", permission=ADMINS),
             sidebar_item(_("Mail log"), "outgoing_mail", "admin:mail_mailmessage_changelist", permission=ADMINS),
+            sidebar_item(
+                _("Webhooks"),
+                "webhook",
+                "admin:integrations_webhook_changelist",
+                permission="apps.integrations.admin.sidebar_may_manage_webhooks",
+            ),
+            sidebar_item(_("API keys"), "key", "admin:integrations_apikey_changelist"),
         ],
     },
 ]

@@ -44,6 +44,20 @@ OPERATIONS = {
     ("/api/audit/", "get"),
     ("/api/audit/{id}/", "get"),
     ("/api/ai/quality/", "get"),
+    ("/api/webhooks/", "get"),
+    ("/api/webhooks/", "post"),
+    ("/api/webhooks/{id}/", "get"),
+    ("/api/webhooks/{id}/", "put"),
+    ("/api/webhooks/{id}/", "patch"),
+    ("/api/webhooks/{id}/", "delete"),
+    ("/api/webhooks/{id}/rotate-secret/", "post"),
+    ("/api/webhooks/{webhook_pk}/deliveries/", "get"),
+    ("/api/webhooks/{webhook_pk}/deliveries/{id}/", "get"),
+    ("/api/webhooks/{webhook_pk}/deliveries/{id}/redeliver/", "post"),
+    ("/api/keys/", "get"),
+    ("/api/keys/", "post"),
+    ("/api/keys/{id}/", "get"),
+    ("/api/keys/{id}/", "delete"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

@@ -9,7 +9,8 @@ class MailConfig(AppConfig):
 
     def ready(self):
         """Audit mailbox changes (the password masked); the watchers panel on the back office's ticket page; thread
-        the notifications' e-mails; send public replies to watchers; take mail from e-mail services' webhooks."""
+        the notifications' e-mails; send public replies to watchers and let them reply; take mail from e-mail
+        services' webhooks."""
         from apps.audit.registry import track
         from apps.tickets import events, extensions
 
@@ -17,9 +18,11 @@ class MailConfig(AppConfig):
         from .admin import WATCHERS_PANEL
         from .models import Mailbox
         from .outgoing import NOTIFICATION_HOOK, queue_events
+        from .permissions import is_watcher
 
         track(Mailbox, exclude=("last_polled_at", "last_error"), secrets=("password",))
         extensions.admin_ticket_panels.register(WATCHERS_PANEL)
         extensions.outgoing_ticket_mail.register(NOTIFICATION_HOOK)
+        extensions.ticket_reply_rights.register(extensions.ReplyRight("mail-watchers", is_watcher))
         events.listen(events.MAIL, queue_events)
         inbound.connect()

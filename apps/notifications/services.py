@@ -6,7 +6,7 @@ Who hears about what:
 |---|---|---|
 | ticket created | the department's agents (not the one who opened it, not the assignee) | ticket_created |
 | assigned | the new assignee (unless they assigned themselves) | assigned |
-| public reply | the requester, when someone else replied; the assignee, when the requester replied | reply |
+| public reply | the requester, when someone else replied; the assignee, when the requester or a watcher did | reply |
 | internal note | the agents it mentions with `@username` | mention |
 | status change | the requester (unless they changed it) | status_changed |
 | SLA warning / breach | the assignee and the department's manager | sla_warning / sla_breached |
@@ -72,10 +72,12 @@ def planned_deliveries(event: TicketEvent) -> list[Delivery]:
         comment = _comment(event)
         if comment is None or comment.is_internal:
             return []
-        if comment.author_id == ticket.requester_id:
-            assignee = _user(ticket.assignee_id)
-            return [Delivery(assignee, NotificationKind.REPLY, comment)] if assignee else []
-        return [Delivery(ticket.requester, NotificationKind.REPLY, comment)]
+        to_requester = [] if comment.author_id == ticket.requester_id else [ticket.requester]
+        # The requester, or someone on their side (a watcher), replied: the assignee hears it.
+        customer_side = not comment.author.is_staff
+        assignee = _user(ticket.assignee_id) if customer_side else None
+        recipients = [*to_requester, *([assignee] if assignee else [])]
+        return [Delivery(person, NotificationKind.REPLY, comment) for person in recipients]
     if kind == EventKind.NOTE_ADDED:
         comment = _comment(event)
         if comment is None:

@@ -14,6 +14,7 @@ extensions), and the app that owns the piece registers it at start-up:
 | `api_ticket_actions` | TicketViewSet.with_extensions | a detail action, `/api/tickets/{id}/<name>/` |
 | `ticket_language_lookups` | admin/filters.py LanguageFilter | where a ticket without a language has one |
 | `outgoing_ticket_mail` | notifications/emails.py, around sending | headers, sender, files of a ticket's e-mail |
+| `ticket_reply_rights` | permissions.py `can_comment` | someone besides the requester who may reply publicly |
 
 Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
 its entry in place, so a second ready() changes nothing.
@@ -131,6 +132,15 @@ class OutgoingMail:
     finished: "Callable[[EmailMessage, Exception | None], None]"
 
 
+@dataclass(frozen=True)
+class ReplyRight:
+    """Who else, besides the requester, may write public replies on a ticket they can see (not staff: staff write
+    when they may change the ticket): `allows(user, ticket)`, e.g. the watchers an e-mail put in copy."""
+
+    name: str
+    allows: "Callable[[Any, Ticket], bool]"
+
+
 portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
@@ -139,3 +149,4 @@ api_ticket_fields: Registry[ApiField] = Registry()
 api_ticket_actions: Registry[ApiAction] = Registry()
 ticket_language_lookups: Registry[LanguageLookup] = Registry()
 outgoing_ticket_mail: Registry[OutgoingMail] = Registry()
+ticket_reply_rights: Registry[ReplyRight] = Registry()

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin, is_agent
 
+from . import extensions
 from .choices import TRANSITIONS, Status
 from .models import Ticket, TicketGroupObjectPermission, TicketUserObjectPermission
 
@@ -275,11 +276,17 @@ def requester_moves(user, ticket: Ticket) -> list[str]:
 
 
 def can_comment(user, ticket: Ticket, *, internal: bool) -> bool:
-    """Staff who can change the ticket may reply or note; the requester may reply publicly."""
+    """Staff who can change the ticket may reply or note; the requester may reply publicly, and so may the
+    people an app above allows who can see the ticket (extensions.ticket_reply_rights: e-mail watchers)."""
     if user.is_staff:
         return can_change_ticket(user, ticket)
     # A requester cannot reopen a closed ticket, so they do not write on it either: they open a new one.
-    return not internal and user.is_active and ticket.requester_id == user.pk and ticket.status != Status.CLOSED
+    if internal or not user.is_active or ticket.status == Status.CLOSED:
+        return False
+    if ticket.requester_id == user.pk:
+        return True
+    rights = list(extensions.ticket_reply_rights)
+    return bool(rights) and can_view_ticket(user, ticket) and any(right.allows(user, ticket) for right in rights)
 
 
 IMPORT_PERMISSION = "tickets.import_ticket"

@@ -231,6 +231,35 @@ def test_cc_addresses_become_watchers(it_dept, requester, other_requester):
     assert (event.actor, event.data, event.is_internal) == (requester, {"user": other_requester.pk}, True)
 
 
+def test_a_watcher_replies_into_the_ticket(it_dept, requester, other_requester, agent):
+    ingest(corpus.message(message_id="<orig@example.com>", cc="dave@example.com"))
+    ticket = Ticket.objects.get()
+
+    logged = ingest(corpus.reply_to("<orig@example.com>", sender="dave@example.com", body="Same here."))
+
+    comment = Comment.objects.get()
+    assert (comment.ticket, comment.author, comment.body, comment.is_internal) == (
+        ticket,
+        other_requester,
+        "Same here.",
+        False,
+    )
+    assert (logged.outcome, logged.ticket) == (Outcome.REPLY, ticket)
+    assert Ticket.objects.count() == 1
+    assert Ticket.objects.get().first_responded_at is None  # a watcher is not the support team
+    # A watcher writes public replies only, and not once the ticket is closed (like the requester).
+    assert not ticket_perms.can_comment(other_requester, ticket, internal=True)
+    Ticket.objects.update(status="closed")
+    assert not ticket_perms.can_comment(other_requester, Ticket.objects.get(), internal=False)
+
+
+def test_a_watcher_who_can_no_longer_see_the_ticket_cannot_reply(it_dept, requester, other_requester):
+    ingest(corpus.message(message_id="<orig@example.com>", cc="dave@example.com"))
+    ticket = Ticket.objects.get()
+    ticket_perms.user_grants_revoke(user=other_requester)  # the view grant is gone; the Watcher row stays
+    assert not ticket_perms.can_comment(other_requester, ticket, internal=False)
+
+
 def test_watchers_are_limited(settings, it_dept, requester):
     settings.MAIL_MAX_WATCHERS = 2
     ingest(corpus.message(cc="a@example.org, b@example.org, c@example.org"))

@@ -145,6 +145,21 @@ def test_the_requesters_reply_notifies_the_assignee_only(after_commit, it_ticket
     assert received(NotificationKind.REPLY) == [("frank", "reply")]
 
 
+def test_a_watchers_reply_notifies_the_requester_and_the_assignee(
+    after_commit, it_ticket, agent, frank, requester, other_requester
+):
+    from apps.mail.models import Watcher
+    from apps.tickets.services import ticket_watcher_grant
+
+    ticket_assign(ticket=it_ticket, actor=agent, assignee=frank)
+    ticket_watcher_grant(ticket=it_ticket, user=other_requester, actor=requester)
+    Watcher.objects.create(ticket=it_ticket, user=other_requester, email=other_requester.email)
+    with after_commit():
+        comment_add(ticket=it_ticket, actor=other_requester, body="Same problem on my laptop.")
+
+    assert sorted(received(NotificationKind.REPLY)) == [("carol", "reply"), ("frank", "reply")]
+
+
 def test_a_mention_in_an_internal_note_notifies_the_mentioned_agent_who_can_see_the_ticket(
     after_commit, it_ticket, agent, frank, other_agent, requester, admin_user
 ):

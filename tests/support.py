@@ -1,14 +1,17 @@
-"""Plain helpers shared by the tests: logged-in clients, query-count checks, database snapshots, portal URLs.
+"""Plain helpers shared by the tests: logged-in clients, query-count checks, database snapshots, portal URLs, and
+what a test does when a real component it needs (Chromium, Redis, Dovecot, Node) is missing.
 
 Fixtures live in the conftest.py files (pytest finds them without imports); test modules import what they use
 from here, never from a conftest.
 """
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
+import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
@@ -28,6 +31,17 @@ from apps.tickets.models import (
     TicketGroupObjectPermission,
     TicketUserObjectPermission,
 )
+
+# Real components --------------------------------------------------------------------------------------------------
+
+
+def component_missing(reason: str, *, tests: str, hint: str = "") -> NoReturn:
+    """A real component the test needs is missing: skip it on a developer's machine, fail when CI is set, so that a
+    CI machine cannot silently stop testing against it. `tests` names what is skipped ("browser tests")."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, and CI is set: {tests} must run on CI machines.")
+    pytest.skip(f"{reason}: {tests} skipped{f' ({hint})' if hint else ''}.")
+
 
 # Clients ----------------------------------------------------------------------------------------------------------
 

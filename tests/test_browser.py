@@ -23,6 +23,7 @@ from apps.tickets.choices import Status
 from apps.tickets.models import Comment, Ticket
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
+from tests.support import component_missing
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself (fixtures,
 # assertions) are still plain synchronous calls, which Django would otherwise refuse next to a running loop.
@@ -45,9 +46,7 @@ PASSWORD = "demo"  # every factory user's password
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI is set: browser tests must run on CI machines.")
-    pytest.skip(f"{reason}: browser tests skipped (install Debian's `chromium`, or set CHROMIUM_PATH).")
+    component_missing(reason, tests="browser tests", hint="install Debian's `chromium`, or set CHROMIUM_PATH")
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,14 @@
 """Fixtures of the e-mail channel's tests: a real Dovecot IMAP server (tests/mail/dovecot.py)."""
 
-import os
-
 import pytest
 from imap_tools import MailBoxUnencrypted
 
 from tests.mail.dovecot import dovecot_binary, free_port, running_dovecot
+from tests.support import component_missing
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI is set: the IMAP tests must run on CI machines.")
-    pytest.skip(f"{reason}: IMAP tests skipped (install Debian's `dovecot-imapd`).")
+    component_missing(reason, tests="the IMAP tests", hint="install Debian's `dovecot-imapd`")
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from apps.accounts.choices import Role
 from apps.accounts.models import User
 from tests.accounts.factories import UserFactory
 from tests.departments.factories import DepartmentFactory
+from tests.support import component_missing
 from tests.test_browser import CHROMIUM_ARGS, CHROMIUM_PATH
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -57,9 +58,7 @@ ACCOUNTS = {
 
 
 def _unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, and CI is set: the single sign-on tests must run on CI machines.")
-    pytest.skip(f"{reason}: single sign-on browser tests skipped.")
+    component_missing(reason, tests="the single sign-on browser tests")
 
 
 @pytest.fixture(scope="module")

@@ -248,8 +248,18 @@ def run(port: int, log_files: list[Path]) -> None:
     )
 
     print("API: the agent of the default department sees it, and is notified by the worker")
-    agent_token = program.post_json("/api/token/", {"username": "smoke-agent", "password": password})
-    check(agent_token.status == 200, "POST /api/token/ as the agent", agent_token.text)
+    recovery_codes = json.loads(Path(os.environ["SMOKE_2FA_FILE"]).read_text())["recovery_codes"]
+    secrets += recovery_codes
+    asked = program.post_json("/api/token/", {"username": "smoke-agent", "password": password})
+    check(
+        asked.status == 401 and asked.json().get("code") == "otp_required",
+        "POST /api/token/ as the agent without a second factor: 401 otp_required",
+        asked.text,
+    )
+    agent_token = program.post_json(
+        "/api/token/", {"username": "smoke-agent", "password": password, "otp": recovery_codes[0]}
+    )
+    check(agent_token.status == 200, "POST /api/token/ as the agent with a recovery code as otp", agent_token.text)
     agent_access = agent_token.json()["access"]
     secrets += [agent_access, agent_token.json()["refresh"]]
     seen = program.get(f"/api/tickets/{ticket['id']}/", **bearer(agent_access))
@@ -292,6 +302,25 @@ def run(port: int, log_files: list[Path]) -> None:
     )
     check(logged_in.status == 302 and logged_in.headers.get("location") == "/admin/", "POST /admin/login/")
     secrets += [agent.cookies["sessionid"], agent.cookies["csrftoken"], csrf]
+    sent = agent.get("/admin/tickets/ticket/")
+    check(
+        sent.status == 302 and sent.headers.get("location", "").startswith("/admin/2fa/?next="),
+        "the back office asks for the second factor first (STAFF_2FA_REQUIRED)",
+        (sent.status, sent.headers.get("location")),
+    )
+    verify = agent.get(sent.headers["location"])
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', verify.text).group(1)
+    verified = agent.post_form(
+        "/admin/2fa/",
+        {"code": recovery_codes[1], "next": "/admin/tickets/ticket/", "csrfmiddlewaretoken": csrf},
+        referer="/admin/2fa/",
+    )
+    check(
+        verified.status == 302 and verified.headers.get("location") == "/admin/tickets/ticket/",
+        "POST /admin/2fa/ with a recovery code",
+        (verified.status, verified.headers.get("location")),
+    )
+    secrets += [agent.cookies["sessionid"]]
     changelist = agent.get("/admin/tickets/ticket/")
     check(changelist.status == 200 and ticket["reference"] in changelist.text, "the ticket list shows the ticket")
     change = agent.get(f"/admin/tickets/ticket/{ticket['id']}/change/")

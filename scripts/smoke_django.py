@@ -1,9 +1,11 @@
 """Server-side steps of scripts/smoke_production.sh, run with the same production environment as the servers.
 
-python scripts/smoke_django.py users    # the smoke test's accounts (password from SMOKE_PASSWORD)
+python scripts/smoke_django.py users    # the smoke test's accounts (password from SMOKE_PASSWORD; the agent's
+                                        # recovery codes of two-factor written to SMOKE_2FA_FILE)
 python scripts/smoke_django.py worker   # queue a task on the broker and wait for the worker's Success row
 """
 
+import json
 import os
 import sys
 import time
@@ -33,7 +35,7 @@ def create_users() -> None:
     if department is None:
         sys.exit("no default department: `manage.py loaddata initial_data` must run first")
     user_create(username="smoke-admin", email="smoke-admin@example.com", password=password, role=Role.ADMIN)
-    user_create_with_departments(
+    agent = user_create_with_departments(
         username="smoke-agent",
         email="smoke-agent@example.com",
         password=password,
@@ -42,6 +44,21 @@ def create_users() -> None:
     )
     user_create(username="smoke-requester", email="smoke-requester@example.com", password=password)
     print(f"users: smoke-admin, smoke-agent ({department.name}), smoke-requester")
+    two_factor_for(agent)
+
+
+def two_factor_for(user) -> None:
+    """Production requires a second factor of staff (STAFF_2FA_REQUIRED): set up the agent's authenticator app as
+    a person would (a code computed from the device's key), and hand two recovery codes to the client."""
+    from django_otp.oath import TOTP
+
+    from apps.accounts.two_factor import two_factor_setup_confirm, two_factor_setup_start
+
+    device = two_factor_setup_start(user=user)
+    code = f"{TOTP(device.bin_key).token():06d}"
+    codes = two_factor_setup_confirm(user=user, device=device, code=code, address="127.0.0.1")
+    Path(os.environ["SMOKE_2FA_FILE"]).write_text(json.dumps({"recovery_codes": codes[:2]}))
+    print(f"two-factor: on for {user.get_username()} (STAFF_2FA_REQUIRED={settings.STAFF_2FA_REQUIRED})")
 
 
 def worker_round_trip() -> None:

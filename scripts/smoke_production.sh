@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the production set-up on this machine: DJANGO_ENV=production, PostgreSQL, Redis, gunicorn with
 # several workers and one django-q2 cluster, exercised over HTTP by scripts/smoke_client.py (probes, JWT log-in,
-# a ticket with an attachment, the agent's notification made by the worker, portal and back-office log-ins with
+# a ticket with an attachment, the agent's notification made by the worker, portal and back-office log-ins (the
+# agent's second factor, required in production, on the token endpoint and in the back office) with
 # their hashed static files, security headers and cookies, no secret in the logs), then a task queued on Redis.
 #
 # What it mimics: nginx ending TLS in front of gunicorn. There is no TLS here, so every client request carries
@@ -81,6 +82,7 @@ export EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"  # no mail 
 export PYTHONUNBUFFERED=1  # log lines reach the files as they are written
 SMOKE_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
 export SMOKE_PASSWORD
+export SMOKE_2FA_FILE="$WORK/two-factor.json"  # the agent's recovery codes, from smoke_django.py to smoke_client.py
 # Said explicitly, so that neither the caller's environment nor a developer's .env file can change them.
 export DEBUG=false Q_SYNC=false STORAGE_BACKEND=filesystem LOG_FORMAT=json LOG_REQUESTS=true LOG_LEVEL=INFO
 export SECURE_SSL_REDIRECT=true SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=true

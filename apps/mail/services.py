@@ -39,6 +39,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from mailparser_reply import EmailReplyParser
 from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin
 from apps.accounts.services import user_create
+from apps.tickets import permissions as ticket_perms
 from apps.tickets import services as ticket_services
 from apps.tickets.choices import Source
 from apps.tickets.models import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Ticket
@@ -55,6 +57,7 @@ from apps.tickets.uploads import validate_upload
 from . import permissions as mail_perms
 from .choices import Outcome, Reason, Status
 from .models import Mailbox, MailMessage, Watcher
+from .outgoing import refusal_queue
 from .parsing import Parsed, headers_only, parse
 from .threads import answers_internal_note, clean_subject, find_ticket
 from .vault import encrypt
@@ -174,6 +177,7 @@ def _decide(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) ->
 
     def reject(reason: str, detail: str = "") -> None:
         _finish(message, status=Status.REJECTED, reason=reason, detail=detail)
+        refusal_queue(message)
 
     if not sender:
         return reject(Reason.NO_SENDER)
@@ -313,9 +317,54 @@ def _watchers(*, ticket: Ticket, parsed: Parsed, actor, ours: set[str]) -> None:
     known = {u.email.lower(): u for u in User.objects.filter(email__in=candidates)}
     for address in candidates:
         account = known.get(address)
-        _watcher, created = Watcher.objects.get_or_create(ticket=ticket, email=address, defaults={"user": account})
+        watcher, created = Watcher.objects.get_or_create(ticket=ticket, email=address, defaults={"user": account})
         if created and account is not None:
-            ticket_services.ticket_watcher_grant(ticket=ticket, user=account, actor=actor)
+            _grant(watcher, actor=actor)
+
+
+def _grant(watcher: Watcher, *, actor) -> None:
+    if ticket_services.ticket_watcher_grant(ticket=watcher.ticket, user=watcher.user, actor=actor):
+        watcher.grants_view = True
+        watcher.save(update_fields=["grants_view"])
+
+
+@transaction.atomic
+def watcher_add(*, ticket: Ticket, email: str, actor) -> Watcher:
+    """Add a watcher by hand (the back office's ticket page): they get the ticket's public replies by e-mail, and
+    an account with that address may see the ticket (a grant, in the history) and reply to it."""
+    ticket_perms.ensure(ticket_perms.can_change_ticket(actor, ticket))
+    address = email.strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    if address == (ticket.requester.email or "").lower():
+        raise ValidationError({"email": _("The requester hears of this ticket already.")})
+    if base_address(address) in own_addresses():
+        raise ValidationError({"email": _("This is one of our own addresses.")})
+    watchers = Watcher.objects.filter(ticket=ticket)
+    if watchers.filter(email=address).exists():
+        raise ValidationError({"email": _("%(email)s watches this ticket already.") % {"email": address}})
+    if watchers.count() >= settings.MAIL_MAX_WATCHERS:
+        raise ValidationError(
+            {"email": _("A ticket has at most %(count)d watchers.") % {"count": settings.MAIL_MAX_WATCHERS}}
+        )
+    account = User.objects.filter(email__iexact=address).first()
+    watcher = Watcher.objects.create(ticket=ticket, email=address, user=account)
+    if account is not None:
+        _grant(watcher, actor=actor)
+    return watcher
+
+
+@transaction.atomic
+def watcher_remove(*, watcher: Watcher, actor) -> None:
+    """Take a watcher off the ticket: no more e-mails, no more replies by e-mail, and the view that watching gave
+    an account is taken back (in the history); a view the account holds otherwise stays."""
+    ticket = watcher.ticket
+    ticket_perms.ensure(ticket_perms.can_change_ticket(actor, ticket))
+    if watcher.grants_view and watcher.user is not None:
+        ticket_services.ticket_watcher_revoke(ticket=ticket, user=watcher.user, actor=actor)
+    watcher.delete()
 
 
 @transaction.atomic
@@ -336,3 +385,19 @@ def mailbox_delete(*, mailbox: Mailbox, actor) -> None:
     if actor is not None and not is_admin(actor):
         raise PermissionDenied(_("Only admins manage mailboxes."))
     mailbox.delete()
+
+
+def mail_log_prune(*, now=None) -> int:
+    """Drop the stored bytes of incoming messages handled (processed or rejected) more than
+    MAIL_RAW_RETENTION_DAYS ago (0: keep them). The entries stay: their keys keep a message fetched again from
+    being handled twice, and their Message-IDs thread later replies. Failed messages keep their bytes, to be
+    resubmitted. Returns how many messages were pruned."""
+    days = settings.MAIL_RAW_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return (
+        MailMessage.objects.filter(direction=MailMessage.Direction.IN, status__in=DONE, received_at__lt=cutoff)
+        .exclude(raw=b"")
+        .update(raw=b"")
+    )

@@ -96,17 +96,22 @@ def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
     parsed = parse(headers_only(raw) if too_large else raw)
     if too_large and not parsed.message_id:
         parsed.key = "sha256:" + hashlib.sha256(raw).hexdigest()
-    message, created = _claim(parsed=parsed, raw=b"" if too_large else raw, size=len(raw), mailbox=mailbox)
-    if not created and message.status in DONE:
-        return Ingested(message=message, duplicate=True)
+    existing = MailMessage.objects.filter(key=parsed.key[:255]).first()
+    if existing is not None and existing.status in DONE:
+        return Ingested(message=existing, duplicate=True)
+    message = existing or MailMessage(
+        key=parsed.key[:255],
+        message_id=parsed.message_id,
+        mailbox=mailbox,
+        sender=parsed.sender,
+        subject=parsed.subject,
+        headers=parsed.headers,
+        raw=b"" if too_large else raw,
+        size=len(raw),
+    )
     if too_large:
-        _finish(
-            message,
-            status=Status.REJECTED,
-            reason=Reason.TOO_LARGE,
-            detail=_("%(size)s bytes; the limit is %(limit)s.") % {"size": len(raw), "limit": settings.MAIL_MAX_BYTES},
-        )
-        return Ingested(message=message)
+        detail = _("%(size)s bytes; the limit is %(limit)s.") % {"size": len(raw), "limit": settings.MAIL_MAX_BYTES}
+        return _process(message=message, parsed=parsed, mailbox=mailbox, too_large=detail)
     return _process(message=message, parsed=parsed, mailbox=mailbox)
 
 
@@ -117,28 +122,6 @@ def mail_resubmit(*, message: MailMessage, actor=None) -> Ingested:
     if not message.raw:
         raise ValidationError(_("The message was not kept, so it cannot be resubmitted."))
     return _process(message=message, parsed=parse(bytes(message.raw)), mailbox=message.mailbox)
-
-
-def _claim(*, parsed: Parsed, raw: bytes, size: int, mailbox: Mailbox | None) -> tuple[MailMessage, bool]:
-    """The log entry of the message: found by its key, or created (a race creates one: the key is unique)."""
-    existing = MailMessage.objects.filter(key=parsed.key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            message = MailMessage.objects.create(
-                key=parsed.key[:255],
-                message_id=parsed.message_id,
-                mailbox=mailbox,
-                sender=parsed.sender,
-                subject=parsed.subject,
-                headers=parsed.headers,
-                raw=raw,
-                size=size,
-            )
-    except IntegrityError:
-        return MailMessage.objects.get(key=parsed.key), False
-    return message, True
 
 
 def _finish(message: MailMessage, *, status: str, reason: str = "", detail: str = "", **fields) -> None:
@@ -153,22 +136,34 @@ def _finish(message: MailMessage, *, status: str, reason: str = "", detail: str 
     )
 
 
-def _process(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) -> Ingested:
-    message.attempts += 1
-    try:
-        with transaction.atomic():
+def _process(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None, too_large: str = "") -> Ingested:
+    """One transaction, one commit: the log entry (written, or locked when it exists) and what became of the
+    message. An error rolls back only the message's effects (a savepoint): the entry stays, failed with it."""
+    with transaction.atomic():
+        if message.pk is None:
+            try:
+                with transaction.atomic():
+                    message.save(force_insert=True)
+            except IntegrityError:  # another worker took the same message meanwhile
+                return Ingested(message=MailMessage.objects.get(key=message.key), duplicate=True)
+        else:
             locked = MailMessage.objects.select_for_update().get(pk=message.pk)
             if locked.status in DONE:  # another worker finished it meanwhile
                 return Ingested(message=locked, duplicate=True)
-            locked.attempts = message.attempts
-            _decide(message=locked, parsed=parsed, mailbox=mailbox)
-            return Ingested(message=locked)
-    except Exception as exc:
-        error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
-        logger.warning("mail %s failed: %s", message.pk, type(exc).__name__)
-        message.refresh_from_db()
-        message.attempts = max(message.attempts, 1)
-        _finish(message, status=Status.FAILED, detail=error[:2000])
+            message = locked
+        message.attempts += 1
+        if too_large:
+            _finish(message, status=Status.REJECTED, reason=Reason.TOO_LARGE, detail=too_large)
+            return Ingested(message=message)
+        try:
+            with transaction.atomic():
+                _decide(message=message, parsed=parsed, mailbox=mailbox)
+        except Exception as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            logger.warning("mail %s failed: %s", message.pk, type(exc).__name__)
+            for name in ("status", "reason", "outcome", "ticket", "comment"):  # what _decide set, undone
+                setattr(message, name, MailMessage._meta.get_field(name).get_default())
+            _finish(message, status=Status.FAILED, detail=error[:2000], outcome="", ticket=None, comment=None)
         return Ingested(message=message)
 
 

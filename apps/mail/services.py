@@ -161,8 +161,7 @@ def _process(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None, t
         except Exception as exc:
             error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
             logger.warning("mail %s failed: %s", message.pk, type(exc).__name__)
-            for name in ("status", "reason", "outcome", "ticket", "comment"):  # what _decide set, undone
-                setattr(message, name, MailMessage._meta.get_field(name).get_default())
+            # Undo on the entry what _decide may have set before the error (its rows are rolled back).
             _finish(message, status=Status.FAILED, detail=error[:2000], outcome="", ticket=None, comment=None)
         return Ingested(message=message)
 

@@ -16,7 +16,7 @@ from apps.macros.models import Macro
 from apps.tickets.choices import EventKind, Priority, Status
 from apps.tickets.models import Comment, Ticket
 from tests.macros.factories import make_macro
-from tests.support import db_state, logged_in
+from tests.support import assert_constant_queries, db_state, logged_in
 
 CHANGELIST = "admin:macros_macro_changelist"
 
@@ -225,3 +225,37 @@ def test_apply_needs_the_csrf_token(macros, agent, ticket):
     before = db_state()
     assert client.post(apply_url(ticket, macros["it"])).status_code == 403
     assert db_state() == before
+
+
+@pytest.mark.parametrize("who", ["admin_user", "agent"])
+def test_the_list_takes_the_same_queries_for_2_and_30_macros(request, who, admin_user, agent, it_dept):
+    browser = logged_in(request.getfixturevalue(who))
+    browser.get(reverse(CHANGELIST))
+    count = iter(range(1000))
+
+    def add_rows(n):
+        for _ in range(n):
+            i = next(count)
+            scope = [{"scope": Scope.DEPARTMENT, "department": it_dept}, {"scope": Scope.PRIVATE}][i % 2]
+            make_macro(agent if scope["scope"] == Scope.PRIVATE else admin_user, title=f"Macro {i}", **scope)
+
+    assert_constant_queries(lambda: browser.get(reverse(CHANGELIST)), add_rows=add_rows)
+
+
+def test_the_picker_costs_the_same_queries_for_2_and_30_macros(admin_user, agent, ticket):
+    request = picker_request(agent)
+    model_admin = admin.site._registry[Ticket]
+    count = iter(range(1000))
+
+    def render():
+        context = picker_context(model_admin, request, ticket)
+        return render_to_string("macros/admin/ticket_picker.html", {**context, "original": ticket}, request=request)
+
+    render()
+    assert_constant_queries(
+        render,
+        add_rows=lambda n: [
+            make_macro(admin_user, title=f"Macro {next(count)}", assign=AssignTo.USER, assignee=agent) for _ in range(n)
+        ],
+        status=None,
+    )

@@ -63,6 +63,12 @@
 
   var filter = document.getElementById("macro-picker-filter");
   if (filter) {
+    // The picker may sit inside the ticket page's form: Enter in the filter must not submit it.
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {
+        event.preventDefault();
+      }
+    });
     filter.addEventListener("input", function () {
       var words = filter.value.trim().toLowerCase();
       panel.querySelectorAll("[data-macro-title]").forEach(function (item) {

@@ -105,20 +105,36 @@ class MacroAdmin(ServiceAdminMixin, ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return can_use_macros(request.user) and (obj is None or can_manage_macro(request.user, obj))
 
+    def _variant_fields(self, request, obj) -> list[str]:
+        """One text box per language on a form; on a page the user may only read, the variants as text."""
+        if obj is not None and not can_manage_macro(request.user, obj):
+            return ["variants_display"]
+        return [translation_field(code) for code, _language in settings.LANGUAGES]
+
     def get_fields(self, request, obj=None):
         fields = FIELDS if is_admin(request.user) else AGENT_FIELDS
-        return [*fields, *(translation_field(code) for code, _language in settings.LANGUAGES)]
+        return [*fields, *self._variant_fields(request, obj)]
 
     def get_fieldsets(self, request, obj=None):
         fields = FIELDS if is_admin(request.user) else AGENT_FIELDS
         texts = [f for f in fields if f in ("title", "scope", "department", "body", "is_active")]
         actions = [f for f in fields if f in ("note", "set_status", "set_priority", "assign", "assignee")]
-        variants = [translation_field(code) for code, _language in settings.LANGUAGES]
         return (
             (None, {"fields": texts}),
-            (_("Language variants"), {"fields": variants}),
+            (_("Language variants"), {"fields": self._variant_fields(request, obj)}),
             (_("Actions (optional: without them, this is a canned response)"), {"fields": actions}),
         )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and not can_manage_macro(request.user, obj):
+            return [*self.get_fields(request, obj)]
+        return ()
+
+    @display(description=_("reply text per language"))
+    def variants_display(self, obj):
+        languages = dict(settings.LANGUAGES)
+        lines = [f"{languages.get(code, code)}: {text}" for code, text in sorted((obj.translations or {}).items())]
+        return "\n\n".join(lines) or "—"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["fields"] = FIELDS if is_admin(request.user) else AGENT_FIELDS

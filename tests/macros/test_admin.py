@@ -13,6 +13,7 @@ from django.urls import reverse
 from apps.macros.admin import picker_context
 from apps.macros.choices import AssignTo, Scope
 from apps.macros.models import Macro
+from apps.macros.services import macro_save
 from apps.tickets.choices import EventKind, Priority, Status
 from apps.tickets.models import Comment, Ticket
 from tests.macros.factories import make_macro
@@ -259,3 +260,16 @@ def test_the_picker_costs_the_same_queries_for_2_and_30_macros(admin_user, agent
         ],
         status=None,
     )
+
+
+def test_an_agent_reads_a_shared_macro_with_its_variants(macros, agent, admin_user):
+    macro = macros["it"]
+    macro.translations = {"de": "Hallo {requester_first_name}"}
+    macro_save(macro=macro, actor=admin_user)
+
+    response = logged_in(agent).get(reverse("admin:macros_macro_change", args=[macro.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Hallo {requester_first_name}" in html
+    assert 'name="title"' not in html  # read-only for the agent

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.mail",
     "anymail",
     "apps.integrations",
+    "apps.macros",
     "apps.demo",
 ]
 
@@ -359,6 +360,9 @@ NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
 # SLAs (apps/tickets/sla.py): a running target due within this many minutes is "breaching soon" (badge, filter,
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
+# Resolved tickets are closed (as the system, the requester told) this many days after they were resolved, by an
+# hourly worker task; 0 turns it off.
+TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)
 
 # AI -------------------------------------------------------------------------------------------------------------------
 # AI (apps/ai): triage of new tickets and translation. AI_PROVIDER is local (offline: language detection,

@@ -62,6 +62,7 @@ NAVIGATION = [
                 "admin:notifications_notification_changelist",
                 badge="apps.notifications.admin.unread_badge",
             ),
+            sidebar_item(_("Canned responses"), "quickreply", "admin:macros_macro_changelist"),
         ],
     },
     {

@@ -26,6 +26,7 @@ OPERATIONS = {
     ("/api/tickets/{id}/", "delete"),
     ("/api/tickets/{id}/transfer/", "post"),
     ("/api/tickets/{id}/translation/", "get"),
+    ("/api/tickets/{id}/macros/{macro_id}/apply/", "post"),
     ("/api/tickets/{ticket_pk}/comments/", "get"),
     ("/api/tickets/{ticket_pk}/comments/", "post"),
     ("/api/tickets/{ticket_pk}/attachments/", "get"),
@@ -58,6 +59,7 @@ OPERATIONS = {
     ("/api/keys/", "post"),
     ("/api/keys/{id}/", "get"),
     ("/api/keys/{id}/", "delete"),
+    ("/api/macros/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

@@ -1,4 +1,5 @@
-"""Demo data for `manage.py seed_demo`: a small organisation and ~200 tickets with a believable history.
+"""Demo data for `manage.py seed_demo`: a small organisation, its routing rules, SLA policies and canned responses
+(workspace.py), and ~200 tickets with a believable history.
 
 Everything is written through the services (accounts, departments, tickets, comments), in one transaction,
 from a fixed random seed: the same tickets every time, only moved to the days before "now".
@@ -16,6 +17,7 @@ from apps.notifications.queue import notifications_muted
 
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
+from .workspace import WorkspaceResult, workspace_seed
 
 __all__ = [
     "DEFAULT_TICKETS",
@@ -43,6 +45,7 @@ class SeedResult:
     reused_users: list[str]
     created_departments: list[str]
     reused_departments: list[str]
+    workspace: WorkspaceResult
 
 
 def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> SeedResult | None:
@@ -55,6 +58,7 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         if is_seeded():
             return None
         org = organisation_get_or_create()
+        workspace = workspace_seed(org)  # before the tickets: they take their due dates from its SLA policies
         rng = random.Random(random_seed)  # noqa: S311 -- reproducible demo data, not a secret
         now = timezone.now()
         names = {slug: department.name for slug, department in org.departments.items()}
@@ -68,6 +72,7 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         reused_users=org.reused_users,
         created_departments=org.created_departments,
         reused_departments=org.reused_departments,
+        workspace=workspace,
     )
 
 

@@ -35,12 +35,14 @@ class Status(models.TextChoices):
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.WAITING})
 
 # The whole lifecycle: new → open → in_progress ⇄ waiting → resolved → closed, with reopen
-# (resolved/closed → open) and cancel (new/open → closed). Nothing else changes a status.
+# (resolved/closed → open) and cancel (new/open → closed). A new ticket may also go straight to in_progress or
+# waiting (a reply from New takes one click), and the requester may close a ticket that is in progress or
+# waiting (permissions.REQUESTER_TRANSITIONS). Nothing else changes a status.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.NEW: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.NEW: frozenset({Status.OPEN, Status.IN_PROGRESS, Status.WAITING, Status.CLOSED}),
     Status.OPEN: frozenset({Status.IN_PROGRESS, Status.CLOSED}),
-    Status.IN_PROGRESS: frozenset({Status.WAITING, Status.RESOLVED}),
-    Status.WAITING: frozenset({Status.IN_PROGRESS, Status.RESOLVED}),
+    Status.IN_PROGRESS: frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED}),
+    Status.WAITING: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.CLOSED}),
     Status.RESOLVED: frozenset({Status.CLOSED, Status.OPEN}),
     Status.CLOSED: frozenset({Status.OPEN}),
 }

@@ -73,7 +73,7 @@ class AdminPanel:
 
     name: str
     template: str
-    column: Literal["main", "side"]
+    column: Literal["main", "side", "composer"]
     context: "Callable[[ModelAdmin, HttpRequest, Ticket], Mapping[str, Any]]"
 
 

@@ -37,11 +37,14 @@ CHANGE = "change_ticket"
 DEPARTMENT_PERMS = frozenset({VIEW, CHANGE})
 REQUESTER_PERMS = frozenset({VIEW})
 ASSIGNEE_PERMS = frozenset({VIEW, CHANGE})
-# Requesters may cancel their own ticket (when the lifecycle allows it) and reopen it while resolved.
+# Requesters may close their own ticket (cancel it, or end it while it is worked on or waits for them) and reopen
+# it while resolved.
 REQUESTER_TRANSITIONS = frozenset(
     {
         (Status.NEW, Status.CLOSED),
         (Status.OPEN, Status.CLOSED),
+        (Status.IN_PROGRESS, Status.CLOSED),
+        (Status.WAITING, Status.CLOSED),
         (Status.RESOLVED, Status.CLOSED),
         (Status.RESOLVED, Status.OPEN),
     }

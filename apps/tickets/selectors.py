@@ -6,6 +6,7 @@ from django.http import Http404
 
 from apps.accounts.permissions import is_admin
 
+from .choices import Status
 from .models import (
     Attachment,
     Comment,
@@ -133,6 +134,12 @@ def attachment_get_for_user(*, user, pk, ticket: Ticket | None = None) -> Attach
 def requesters_seen_by(user) -> QuerySet:
     """Ids of the requesters of the tickets the user can see (agents may look those accounts up)."""
     return tickets_visible_to(user).values("requester_id")
+
+
+def tickets_due_for_auto_close(*, resolved_before, limit: int) -> list[int]:
+    """Ids of up to `limit` tickets resolved before `resolved_before` and still resolved, oldest first."""
+    due = Ticket.objects.filter(status=Status.RESOLVED, resolved_at__lte=resolved_before)
+    return list(due.order_by("resolved_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def saved_views_for(user) -> QuerySet[SavedView]:

@@ -291,6 +291,20 @@ def ticket_transition(*, ticket: Ticket, actor, to_status: str, expected_version
 
 
 @transaction.atomic
+def ticket_auto_close(*, ticket_id: int, resolved_before) -> Ticket | None:
+    """Close, as the system, a ticket still resolved since before `resolved_before`; None when it is no longer due
+    (reopened, already closed, or resolved again since). Checked under the row lock, so running twice closes once."""
+    locked = (
+        Ticket.objects.select_for_update()
+        .filter(pk=ticket_id, status=Status.RESOLVED, resolved_at__lte=resolved_before)
+        .first()
+    )
+    if locked is None:
+        return None
+    return ticket_transition(ticket=locked, actor=None, to_status=Status.CLOSED)
+
+
+@transaction.atomic
 def ticket_assign(*, ticket: Ticket, actor, assignee, expected_version: int | None = None) -> Ticket:
     """Give the ticket to an agent (or to nobody) and move the assignee grants with it."""
     _authorize(actor, lambda user: perms.can_change_ticket(user, ticket))

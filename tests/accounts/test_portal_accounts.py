@@ -431,7 +431,7 @@ def test_403_page_is_in_the_portals_style(requester, it_dept, agent):
     services.ticket_transition(ticket=ticket, actor=agent, to_status=Status.OPEN)
     ticket = services.ticket_transition(ticket=ticket, actor=agent, to_status=Status.IN_PROGRESS)
     response = logged_in(requester).post(
-        reverse("portal:ticket_transition", args=[ticket.pk]), {"to_status": "closed", "version": ticket.version}
+        reverse("portal:ticket_transition", args=[ticket.pk]), {"to_status": "open", "version": ticket.version}
     )
     assert response.status_code == 403
     assert "You cannot do that" in response.content.decode()

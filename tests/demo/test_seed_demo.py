@@ -194,3 +194,60 @@ def test_account_with_a_demo_name_but_another_role_is_refused(debug):
     with pytest.raises(CommandError, match="User “bob” already exists as an active Requester"):
         seed_demo("--tickets", "5")
     assert row_counts() == before
+
+
+def test_the_demo_sets_up_routing_sla_policies_and_canned_responses(debug):
+    from apps.departments.models import RoutingRule, SlaPolicy
+    from apps.departments.routing import route_ticket
+    from apps.macros.models import Macro
+    from apps.macros.selectors import macros_visible_to
+    from apps.tickets import sla
+
+    out = seed_demo("--tickets", "40")
+
+    assert "  routing rules  4 created\n" in out
+    assert "  SLA policies   12 created (business hours but for urgent tickets)\n" in out
+    assert "  macros         8 canned responses and macros created\n" in out
+    assert RoutingRule.objects.count() == 4
+    route = route_ticket(title="Refund please", description="I was charged twice.", category="question",
+                         requester_email="x@example.com")  # fmt: skip
+    assert route.department.slug == "billing"
+    policies = SlaPolicy.objects.order_by("department__slug", "priority")
+    assert [(p.department.slug, p.priority, p.business_hours) for p in policies if p.department.slug == "hr"] == [
+        ("hr", "high", True),
+        ("hr", "low", True),
+        ("hr", "normal", True),
+        ("hr", "urgent", False),
+    ]
+    # The tickets took their due dates from the policies: open ones show an SLA state.
+    open_tickets = Ticket.objects.filter(status__in=["new", "open", "in_progress"])
+    assert open_tickets.exists()
+    assert all(t.resolution_due_at is not None for t in open_tickets)
+    assert {sla.sla_state(t) for t in open_tickets} - {sla.SlaState.NONE}
+    # Canned responses for everyone, per department, and alice's private one, with variants in tr and de.
+    alice = User.objects.get(username="alice")
+    assert list(macros_visible_to(alice).values_list("title", flat=True)) == [
+        "Ask for more details",
+        "Escalate to the manager",
+        "My sign-off",
+        "Password reset steps",
+        "Solved: please confirm",
+        "Thanks, we are on it",
+    ]
+    assert sorted(Macro.objects.get(title="Thanks, we are on it").translations) == ["de", "tr"]
+    call_command("check_data", stdout=io.StringIO())
+
+
+def test_the_workspace_is_not_doubled_when_departments_are_reused(debug):
+    from apps.demo.people import organisation_get_or_create
+    from apps.demo.workspace import workspace_seed
+    from apps.departments.models import RoutingRule, SlaPolicy
+    from apps.macros.models import Macro
+
+    seed_demo("--tickets", "3")
+    counts = (RoutingRule.objects.count(), SlaPolicy.objects.count(), Macro.objects.count())
+
+    again = workspace_seed(organisation_get_or_create())
+
+    assert (again.routing_rules, again.sla_policies, again.macros) == (0, 0, 0)
+    assert (RoutingRule.objects.count(), SlaPolicy.objects.count(), Macro.objects.count()) == counts

@@ -487,7 +487,7 @@ def test_assign_to_me_skips_tickets_alice_may_only_view(alice_client, agent, it_
 
 
 def test_change_status_action_has_an_intermediate_page(alice_client, agent, it_ticket, it_ticket_2):
-    services.ticket_transition(ticket=it_ticket_2, actor=agent, to_status=Status.OPEN)
+    services.ticket_transition(ticket=it_ticket_2, actor=agent, to_status=Status.IN_PROGRESS)
 
     page = run_action(alice_client, "change_status", [it_ticket, it_ticket_2], index="0")
     assert page.status_code == 200
@@ -498,13 +498,13 @@ def test_change_status_action_has_an_intermediate_page(alice_client, agent, it_t
     assert it_ticket_2.reference in html
     assert Ticket.objects.get(pk=it_ticket.pk).status == Status.NEW
 
-    done = run_action(alice_client, "change_status", [it_ticket, it_ticket_2], status=Status.IN_PROGRESS, apply="1")
+    done = run_action(alice_client, "change_status", [it_ticket, it_ticket_2], status=Status.RESOLVED, apply="1")
 
-    assert Ticket.objects.get(pk=it_ticket.pk).status == Status.NEW  # new → in progress is not a legal move
-    assert Ticket.objects.get(pk=it_ticket_2.pk).status == Status.IN_PROGRESS
+    assert Ticket.objects.get(pk=it_ticket.pk).status == Status.NEW  # new → resolved is not a legal move
+    assert Ticket.objects.get(pk=it_ticket_2.pk).status == Status.RESOLVED
     assert messages_of(done) == [
-        f"{it_ticket.reference}: A ticket cannot move from “New” to “In progress”.",
-        "1 ticket moved to “In progress”.",
+        f"{it_ticket.reference}: A ticket cannot move from “New” to “Resolved”.",
+        "1 ticket moved to “Resolved”.",
     ]
 
 

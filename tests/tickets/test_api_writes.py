@@ -199,6 +199,18 @@ def test_requester_closes_its_ticket(ticket, requester):
     assert response.json()["closed_at"] is not None
 
 
+@pytest.mark.parametrize("status", [Status.IN_PROGRESS, Status.WAITING])
+def test_requester_closes_its_ticket_while_the_desk_works_on_it(ticket, requester, agent, status):
+    ticket = ticket_transition(ticket=ticket, actor=agent, to_status=status)
+    response = jwt_client(requester).patch(detail(ticket), {"status": "closed"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "closed"
+    assert list(ticket.events.filter(kind=EventKind.STATUS_CHANGED).values_list("data", "actor")) == [
+        ({"from": "new", "to": status}, agent.pk),
+        ({"from": status, "to": "closed"}, requester.pk),
+    ]
+
+
 def test_requester_reopens_a_resolved_ticket(ticket, requester, agent):
     for status in (Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED):
         ticket = ticket_transition(ticket=ticket, actor=agent, to_status=status)

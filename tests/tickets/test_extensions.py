@@ -19,9 +19,18 @@ def test_a_registry_keeps_the_order_of_registration_and_replaces_a_name_in_place
 
 def test_the_installed_apps_register_their_pieces():
     assert [url.name for url in extensions.portal_urls] == ["notifications"]
-    assert [p.name for p in extensions.admin_ticket_panels] == ["ai-insight", "ai-translation", "mail-watchers"]
-    assert [u.name for u in extensions.admin_ticket_urls] == ["tickets_ticket_insight_apply"]
+    assert [p.name for p in extensions.admin_ticket_panels] == [
+        "ai-insight",
+        "ai-translation",
+        "mail-watchers",
+        "macros",
+    ]
+    assert [u.name for u in extensions.admin_ticket_urls] == [
+        "tickets_ticket_insight_apply",
+        "tickets_ticket_macro_text",
+        "tickets_ticket_macro_apply",
+    ]
     assert [f.name for f in extensions.api_ticket_fields] == ["insight"]
-    assert [a.name for a in extensions.api_ticket_actions] == ["translation"]
+    assert [a.name for a in extensions.api_ticket_actions] == ["translation", "macro_apply_action"]
     assert [c.name for c in extensions.portal_ticket_context] == ["ai-translation"]
     assert [h.name for h in extensions.outgoing_ticket_mail] == ["mail-threading"]

@@ -18,7 +18,8 @@ from apps.tickets.models import Attachment, Comment, Ticket, TicketEvent
 class Command(BaseCommand):
     help = (
         "Create demo data: departments IT Support (default), Billing and HR, the accounts admin, alice, bob, erin, "
-        f"carol and dave (password “{demo.DEMO_PASSWORD}”), and ~{demo.DEFAULT_TICKETS} tickets with replies, "
+        f"carol and dave (password “{demo.DEMO_PASSWORD}”), routing rules, SLA policies with business hours, canned "
+        f"responses and macros, and ~{demo.DEFAULT_TICKETS} tickets with replies, "
         "internal notes and two months of history, all written through the services in one transaction. "
         "Idempotent: when every demo account exists the data counts as seeded and nothing is written (delete a "
         "demo account, or use a fresh database, to seed again). Existing departments (e.g. from "
@@ -94,6 +95,9 @@ class Command(BaseCommand):
                 f"{len(result.created_departments)} created, {len(result.reused_departments)} reused: {departments}",
             ),
             (User._meta.verbose_name_plural, f"{len(result.created_users)} created, {len(result.reused_users)} reused"),
+            ("routing rules", f"{result.workspace.routing_rules} created"),
+            ("SLA policies", f"{result.workspace.sla_policies} created (business hours but for urgent tickets)"),
+            ("macros", f"{result.workspace.macros} canned responses and macros created"),
             (Ticket._meta.verbose_name_plural, f"{len(result.ticket_ids)} ({statuses}; languages: {languages})"),
             (Comment._meta.verbose_name_plural, f"{replies + notes} ({replies} replies, {notes} internal notes)"),
             (TicketEvent._meta.verbose_name_plural, str(TicketEvent.objects.filter(ticket__in=tickets).count())),

@@ -87,6 +87,7 @@ class TicketAdmin(
 ):
     """Tickets, scoped to what the user holds grants on; every write goes through apps.tickets.services."""
 
+    # The add page; an existing ticket has its own page (admin/page.py, admin/tickets/ticket/page.html).
     change_form_template = "admin/tickets/ticket/change_form.html"
     form = TicketChangeForm
     # Labels above the inputs: the form shares its width with the history column.

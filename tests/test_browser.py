@@ -366,8 +366,11 @@ def test_an_agent_works_a_ticket_from_the_conversation(chromium, live_server, sc
     services.comment_add(ticket=ticket, actor=requester, body="Outlook 2021, version 2108.")
     page.reload()
     expect(page.locator("#thread .tp-message").last).to_contain_text("Outlook 2021, version 2108.")
-    page.get_by_label("Show history").check()
+    page.get_by_role("link", name="Show history").click()
     expect(page.locator("#thread .tp-event").first).to_be_visible()
+    expect(page.locator("#thread")).to_contain_text(
+        "alice changed the status from In progress to Waiting for requester"
+    )
     alice.capture("31-ticket-page-waiting", portal=False)
     page.fill("#composer-body", "Thanks. Please install the update from the portal; I am resolving this ticket.")
     page.get_by_role("button", name="Send and resolve").click()

@@ -227,7 +227,7 @@ def test_change_page_shows_conversation_and_history(alice_client, agent, request
     services.comment_add(ticket=it_ticket, actor=agent, body="Probably the VPN gateway.", is_internal=True)
     services.ticket_transition(ticket=it_ticket, actor=agent, to_status=Status.OPEN)
 
-    response = alice_client.get(change_url(it_ticket))
+    response = alice_client.get(change_url(it_ticket), {"history": "1"})
     html = response.content.decode()
 
     assert response.status_code == 200

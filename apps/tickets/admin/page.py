@@ -3,7 +3,7 @@
 A GET of a ticket's change URL renders admin/tickets/ticket/page.html from one context (`ticket_page_context`)
 without building the admin's model form: the header (reference, title, badges, SLA clocks, requester), the
 thread (the description, then replies and internal notes with their files, oldest first; the history events
-interleaved on request), the composer and the side panel. Each of them posts to its own URL, which parses the
+interleaved with ?history=1), the composer and the side panel. Each of them posts to its own URL, which parses the
 input, calls one service and redirects back to the page with a message:
 
 | URL name | form | service |
@@ -123,7 +123,6 @@ def _department_choices(ticket: Ticket) -> list[dict]:
 def _thread(comments, history: list[HistoryLine], ticket: Ticket) -> list[ThreadItem]:
     items = [ThreadItem(created_at=ticket.created_at)]
     items += [ThreadItem(created_at=c.created_at, comment=c) for c in comments]
-    # The whole history, hidden until the agent asks for it ("Show history").
     items += [ThreadItem(created_at=line.created_at, event=line) for line in history]
     # sorted() is stable: the description stays first, and a message before the event written with it.
     return sorted(items, key=lambda item: item.created_at)
@@ -170,7 +169,9 @@ class TicketPageMixin:
         user = request.user
         can_change = self.has_change_permission(request, ticket)
         comments = list(comments_visible_to(user, ticket=ticket))
-        history = history_lines(events_visible_to(user, ticket=ticket))
+        # The history is read only when the agent asks for it in the thread ("Show history": ?history=1).
+        show_history = request.GET.get("history") == "1"
+        history = history_lines(events_visible_to(user, ticket=ticket)) if show_history else []
         loose_attachments = list(ticket.attachments.filter(comment__isnull=True).select_related("uploaded_by"))
         panels = {"main": [], "side": [], "composer": []}
         sla_state = sla.sla_state(ticket)
@@ -196,6 +197,7 @@ class TicketPageMixin:
             "assignee_name": _name(ticket.assignee) if ticket.assignee_id else "",
             "requester_tickets_url": reverse("admin:tickets_ticket_changelist") + f"?q={ticket.requester.email}",
             "sent": request.GET.get("sent") == "1",
+            "show_history": show_history,
             # The agent's own text of an edit refused as stale, shown again in the form (details_view).
             "details_draft": request.session.pop(f"ticket-details-{ticket.pk}", None) if can_change else None,
         }

@@ -44,18 +44,6 @@
     });
   }
 
-  var toggle = document.getElementById("thread-show-history");
-  var thread = document.getElementById("thread");
-  if (toggle && thread) {
-    toggle.checked = stored("ticket-page-history") === "1";
-    var showHistory = function () {
-      thread.classList.toggle("tp-show-events", toggle.checked);
-      store("ticket-page-history", toggle.checked ? "1" : null);
-    };
-    toggle.addEventListener("change", showHistory);
-    showHistory();
-  }
-
   var department = document.getElementById("property-department");
   var transferNote = document.getElementById("transfer-note");
   if (department && transferNote) {

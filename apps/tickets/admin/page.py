@@ -44,7 +44,7 @@ from ..forms import AttachmentsField
 from ..history import HistoryLine, history_lines
 from ..mentions import mentions_unreached
 from ..models import Ticket
-from ..selectors import comments_visible_to, events_visible_to
+from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to
 
 User = get_user_model()
 
@@ -159,7 +159,8 @@ class TicketPageMixin:
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method in ("GET", "HEAD"):
             ticket = self.get_object(request, unquote(object_id))
-            if not self.has_view_or_change_permission(request, ticket):
+            # Who may change a ticket may see it: one check for the agents who work it.
+            if not (self.has_change_permission(request, ticket) or self.has_view_permission(request, ticket)):
                 raise PermissionDenied
             context = self.ticket_page_context(request, ticket)
             return TemplateResponse(request, self.page_template, context)
@@ -168,11 +169,16 @@ class TicketPageMixin:
     def ticket_page_context(self, request, ticket: Ticket) -> dict:
         user = request.user
         can_change = self.has_change_permission(request, ticket)
-        comments = list(comments_visible_to(user, ticket=ticket))
+        # The files of the whole thread in one query (not one prefetch for the messages and one for the ticket).
+        comments = list(comments_visible_to(user, ticket=ticket).prefetch_related(None))
+        files: dict[int | None, list] = {}
+        for attachment in attachments_visible_to(user, ticket=ticket).order_by("created_at", "pk"):
+            files.setdefault(attachment.comment_id, []).append(attachment)
+        for comment in comments:
+            comment.page_files = files.get(comment.pk, [])
         # The history is read only when the agent asks for it in the thread ("Show history": ?history=1).
         show_history = request.GET.get("history") == "1"
         history = history_lines(events_visible_to(user, ticket=ticket)) if show_history else []
-        loose_attachments = list(ticket.attachments.filter(comment__isnull=True).select_related("uploaded_by"))
         panels = {"main": [], "side": [], "composer": []}
         sla_state = sla.sla_state(ticket)
         context = {
@@ -186,7 +192,7 @@ class TicketPageMixin:
             "has_view_permission": True,
             "show_object_permissions": is_admin(user),
             "thread": _thread(comments, history, ticket),
-            "loose_attachments": loose_attachments,
+            "loose_attachments": files.get(None, []),
             "image_types": IMAGE_TYPES,
             "status_variant": self.status_variants.get(ticket.status),
             "priority_variant": self.priority_variants.get(ticket.priority),

@@ -142,7 +142,7 @@ class ThreadRenderer:
             label=label,
             created_at=comment.created_at,
             body=comment.body,
-            attachments=list(comment.attachments.all()),
+            attachments=comment.page_files,
         )
 
 

@@ -31,7 +31,13 @@
   if (body) {
     var form = body.form;
     var key = "ticket-draft-" + form.dataset.ticket;
-    if (form.hasAttribute("data-sent")) store(key, null);
+    if (form.hasAttribute("data-sent")) {
+      store(key, null);
+      // A later reload of this address must not throw away a new draft.
+      var url = new URL(window.location.href);
+      url.searchParams.delete("sent");
+      window.history.replaceState(null, "", url.toString());
+    }
     else if (!body.value && stored(key)) body.value = stored(key);
     body.addEventListener("input", function () { store(key, body.value || null); });
 

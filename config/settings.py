@@ -299,6 +299,11 @@ MAIL_MAX_PER_SENDER_PER_HOUR = env.int("MAIL_MAX_PER_SENDER_PER_HOUR", default=2
 MAIL_CREATE_REQUESTERS = env.bool("MAIL_CREATE_REQUESTERS", default=True)
 # A reply from someone who may not write on the ticket it names: a new ticket of theirs (on) or rejected (off).
 MAIL_UNKNOWN_REPLY_NEW_TICKET = env.bool("MAIL_UNKNOWN_REPLY_NEW_TICKET", default=True)
+# The sender of a message refused by the two settings above gets one polite automatic answer (at most one a day).
+MAIL_REFUSAL_REPLY = env.bool("MAIL_REFUSAL_REPLY", default=True)
+# The stored bytes of handled incoming messages are dropped after this many days (0: kept); the mail log's entries
+# stay (they keep a message from being handled twice and thread later replies); failed ones keep their bytes.
+MAIL_RAW_RETENTION_DAYS = env.int("MAIL_RAW_RETENTION_DAYS", default=90)
 # Senders refused outright: whole addresses (spam@example.com) or domains (example.net), comma-separated.
 MAIL_BLOCKED_SENDERS = env.list("MAIL_BLOCKED_SENDERS", default=[])
 # At most this many Cc addresses of one message become watchers.

@@ -1,5 +1,5 @@
 """Back office of the e-mail channel: mailboxes (admins), the mail log (admins) and the watchers panel of the
-ticket page (everyone who can open the ticket).
+ticket page (everyone who can open the ticket sees it; those who can change the ticket add and remove watchers).
 
 The mailbox form writes through `mailbox_save` while it validates (ServiceModelForm); its password field is
 write-only: never filled in, never shown, left empty to keep the stored one. "Test connection" logs in and says
@@ -8,7 +8,10 @@ what is wrong in plain words. The mail log is read-only; "Resubmit" runs failed 
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
@@ -16,12 +19,12 @@ from unfold.widgets import UnfoldAdminPasswordWidget
 
 from apps.accounts.permissions import AdminsOnlyMixin
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
-from apps.tickets.extensions import AdminPanel
+from apps.tickets.extensions import AdminPanel, AdminUrl
 
 from .choices import Status
 from .imap import ConnectionProblem, connection_check
 from .models import Mailbox, MailMessage, Watcher
-from .services import mail_resubmit, mailbox_delete, mailbox_save
+from .services import mail_resubmit, mailbox_delete, mailbox_save, watcher_add, watcher_remove
 
 MAILBOX_FIELDS = (
     "name",
@@ -164,7 +167,41 @@ class MailMessageAdmin(AdminsOnlyMixin, ModelAdmin):
 
 def watchers_context(model_admin, request, ticket) -> dict:
     """The ticket page already checked that the user may see the ticket; watchers are part of it."""
-    return {"mail_watchers": list(Watcher.objects.filter(ticket=ticket).select_related("user").order_by("email"))}
+    return {
+        "mail_watchers": list(Watcher.objects.filter(ticket=ticket).select_related("user").order_by("email")),
+        "mail_can_edit_watchers": model_admin.has_change_permission(request, ticket),
+    }
+
+
+def watchers_view(model_admin, request, object_id):
+    """Add a watcher (`email`) or remove one (`remove`: its id) through the mail services; back to the ticket."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    ticket = model_admin.get_object(request, unquote(object_id))
+    if ticket is None or not model_admin.has_view_permission(request, ticket):
+        raise Http404(_("No ticket matches the given query."))
+    if not model_admin.has_change_permission(request, ticket):
+        raise PermissionDenied
+    back = HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]) + "#ticket-watchers")
+    try:
+        if "remove" in request.POST:
+            watcher = Watcher.objects.filter(ticket=ticket, pk=request.POST["remove"] or None).first()
+            if watcher is None:
+                model_admin.message_user(request, _("This watcher is no longer on the ticket."), messages.WARNING)
+                return back
+            watcher_remove(watcher=watcher, actor=request.user)
+            model_admin.message_user(request, _("%(email)s no longer watches the ticket.") % {"email": watcher.email})
+        else:
+            watcher = watcher_add(ticket=ticket, email=request.POST.get("email", ""), actor=request.user)
+            model_admin.message_user(request, _("%(email)s now watches the ticket.") % {"email": watcher.email})
+    except ValidationError as exc:
+        model_admin.message_user(request, " ".join(exc.messages), messages.ERROR)
+    except ValueError:  # a remove id that is not a number
+        model_admin.message_user(request, _("This watcher is no longer on the ticket."), messages.WARNING)
+    return back
+
+
+WATCHERS_URL = AdminUrl(name="tickets_ticket_watchers", route="<str:object_id>/watchers/", view=watchers_view)
 
 
 WATCHERS_PANEL = AdminPanel(

@@ -15,13 +15,14 @@ class MailConfig(AppConfig):
         from apps.tickets import events, extensions
 
         from . import inbound
-        from .admin import WATCHERS_PANEL
+        from .admin import WATCHERS_PANEL, WATCHERS_URL
         from .models import Mailbox
         from .outgoing import NOTIFICATION_HOOK, queue_events
         from .permissions import is_watcher
 
         track(Mailbox, exclude=("last_polled_at", "last_error"), secrets=("password",))
         extensions.admin_ticket_panels.register(WATCHERS_PANEL)
+        extensions.admin_ticket_urls.register(WATCHERS_URL)
         extensions.outgoing_ticket_mail.register(NOTIFICATION_HOOK)
         extensions.ticket_reply_rights.register(extensions.ReplyRight("mail-watchers", is_watcher))
         events.listen(events.MAIL, queue_events)

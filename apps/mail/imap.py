@@ -1,5 +1,5 @@
 """IMAP polling with imap-tools: fetch each message of a mailbox's folder, hand it to `mail_ingest`, then move it
-to the processed folder (or the failed one). Mail is never deleted.
+to the processed folder (or the failed one), MOVE_BATCH messages per UID MOVE. Mail is never deleted.
 
 One message at a time (memory stays flat however full the folder is), at most MAIL_IMAP_BATCH per poll. A crash
 between ingesting and moving is harmless: the next poll fetches the message again, `mail_ingest` finds it in the
@@ -30,6 +30,8 @@ from .vault import UnreadablePassword, decrypt
 
 logger = logging.getLogger(__name__)
 POLL_SECONDS = 40
+# Handled messages are moved out of the folder this many at a time (one UID MOVE per folder).
+MOVE_BATCH = 50
 
 
 class ConnectionProblem(Exception):
@@ -116,8 +118,20 @@ def _fetch_raw(client, uid: str) -> bytes | None:
     return None
 
 
+def _move(client, done: dict[str, list[str]], mailbox: Mailbox) -> None:
+    """Move the handled messages to their folders (one UID MOVE per folder), and forget them."""
+    for folder, uids in done.items():
+        if not uids:
+            continue
+        try:
+            client.move(uids, folder)
+        except UnexpectedCommandStatusError:  # moved meanwhile by an overlapping poll: handled already
+            logger.info("mailbox %s: messages %s were already moved", mailbox.name, ",".join(uids))
+        uids.clear()
+
+
 def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
-    """Ingest the messages waiting in the mailbox's folder and move each one out of it."""
+    """Ingest the messages waiting in the mailbox's folder and move them out of it, MOVE_BATCH at a time."""
     result = PollResult()
     # Under the workers' task timeout (Q_CLUSTER "timeout", 60 s): what is left waits for the next poll.
     deadline = time.monotonic() + POLL_SECONDS
@@ -125,6 +139,9 @@ def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
         with connect(mailbox) as client:
             _ensure_folder(client, mailbox.processed_folder)
             _ensure_folder(client, mailbox.failed_folder)
+            # A message handled but not yet moved (the poll died) is fetched again next time and recognised as
+            # handled (mail_ingest is idempotent), so the moves can wait for a batch: fewer round trips.
+            done: dict[str, list[str]] = {mailbox.processed_folder: [], mailbox.failed_folder: []}
             for uid in client.uids("ALL")[: settings.MAIL_IMAP_BATCH]:
                 raw = _fetch_raw(client, uid)
                 if raw is None:
@@ -134,12 +151,12 @@ def mailbox_poll(*, mailbox: Mailbox) -> PollResult:
                 result.failed += failed
                 result.duplicates += ingested.duplicate
                 result.processed += not failed
-                try:
-                    client.move(uid, mailbox.failed_folder if failed else mailbox.processed_folder)
-                except UnexpectedCommandStatusError:  # moved meanwhile by an overlapping poll: handled already
-                    logger.info("mailbox %s: message %s was already moved", mailbox.name, uid)
+                done[mailbox.failed_folder if failed else mailbox.processed_folder].append(uid)
+                if sum(map(len, done.values())) >= MOVE_BATCH:
+                    _move(client, done, mailbox)
                 if time.monotonic() > deadline:
                     break
+            _move(client, done, mailbox)
     except ConnectionProblem as exc:
         Mailbox.objects.filter(pk=mailbox.pk).update(last_polled_at=timezone.now(), last_error=str(exc))
         logger.warning("mailbox %s: %s", mailbox.name, exc)

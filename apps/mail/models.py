@@ -117,6 +117,8 @@ class Watcher(models.Model):
     )
     email = models.EmailField(_("e-mail address"))
     added_at = models.DateTimeField(_("added"), default=timezone.now, editable=False)
+    # True when watching gave the account its view of the ticket: removing the watcher takes that view back.
+    grants_view = models.BooleanField(_("view granted by watching"), default=False, editable=False)
 
     class Meta:
         verbose_name = _("watcher")

@@ -8,12 +8,14 @@
   Reply-To the mailbox's address with the ticket's signed token, and the public reply's files up to
   MAIL_ATTACHMENTS_MAX_BYTES (beyond it their names, to download from the ticket). An internal note is never
   handed to these hooks with its content.
-- Watchers (Cc of a message: accounts and addresses) get each public reply by the workers
+- Watchers (Cc of a message, or added by hand on the ticket page: accounts and addresses) get each public reply,
+  in the account's language (the site's for an address only), by the workers
   (`watchers_notify`, queued after the commit that wrote the reply), once per reply and address: the mail log's
   key makes a retry skip what was sent. Failures are in the mail log and on the ticket's e-mail panel.
 """
 
 import logging
+from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
@@ -29,12 +31,17 @@ from apps.tickets.history import display_name
 from apps.tickets.models import Comment, Ticket, TicketEvent
 from apps.tickets.permissions import can_view_ticket
 
-from .choices import Status
+from .choices import Reason, Status
 from .models import Mailbox, MailMessage, Watcher
 from .threads import reply_address, subject_with_reference
 
 logger = logging.getLogger(__name__)
 WATCHERS_TASK = "apps.mail.tasks.notify_watchers_task"
+REFUSAL_TASK = "apps.mail.tasks.send_refusal_task"
+# The rejections a person may be told about. Never the others: answering auto-replies, loops, bounces, blocked or
+# flooding senders is how mail loops and backscatter start.
+ANSWERED_REASONS = (Reason.UNKNOWN_SENDER, Reason.NOT_ALLOWED)
+REFUSAL_KEY = "out:refusal:"
 # How many earlier Message-IDs of the ticket go into References.
 REFERENCES_KEPT = 10
 
@@ -153,8 +160,8 @@ def queue_events(written) -> None:
         )
 
 
-def _watcher_message(*, ticket: Ticket, comment: Comment, to: str) -> EmailMultiAlternatives:
-    with translation.override(settings.LANGUAGE_CODE):
+def _watcher_message(*, ticket: Ticket, comment: Comment, to: str, language: str) -> EmailMultiAlternatives:
+    with translation.override(language or settings.LANGUAGE_CODE):
         context = {"ticket": ticket, "comment": comment, "author": display_name(comment.author)}
         text = render_to_string("mail/email/watcher_reply.txt", context)
         html = render_to_string("mail/email/watcher_reply.html", context)
@@ -184,7 +191,9 @@ def watchers_notify(*, event_id: int) -> int:
         existing = MailMessage.objects.filter(key=key).first()
         if existing is not None and existing.status == Status.PROCESSED:
             continue
-        message = _watcher_message(ticket=ticket, comment=comment, to=watcher.email)
+        # In the account's language; an address without an account hears the site's.
+        language = watcher.user.language if watcher.user is not None else settings.LANGUAGE_CODE
+        message = _watcher_message(ticket=ticket, comment=comment, to=watcher.email, language=language)
         message_id = _thread(message, ticket)
         _attach(message, comment)
         if existing is None:
@@ -206,3 +215,81 @@ def watchers_notify(*, event_id: int) -> int:
     if errors:
         raise errors[0]
     return sent
+
+
+# ---- The polite answer to a refused message --------------------------------------------------------------------
+
+
+def refusal_queue(message: MailMessage) -> None:
+    """After the commit that recorded the rejection, answer its sender (MAIL_REFUSAL_REPLY, the reasons above)."""
+    if not settings.MAIL_REFUSAL_REPLY or message.reason not in ANSWERED_REASONS:
+        return
+    from django_q.conf import Conf
+    from django_q.tasks import async_task
+
+    message_pk = message.pk
+    transaction.on_commit(
+        lambda: async_task(REFUSAL_TASK, message_pk, task_name=f"mail-refusal-{message_pk}", group="mail"),
+        robust=not Conf.SYNC,
+    )
+
+
+def refusal_send(*, message_id: int) -> bool:
+    """Tell the sender of a refused message why, in the site's language: once per message (the mail log's key) and
+    at most once a day per address. Returns whether an answer went out now."""
+    incoming = (
+        MailMessage.objects.select_related("mailbox")
+        .filter(pk=message_id, direction=MailMessage.Direction.IN, status=Status.REJECTED, reason__in=ANSWERED_REASONS)
+        .first()
+    )
+    if incoming is None or not incoming.sender:
+        return False
+    key = f"{REFUSAL_KEY}{incoming.pk}"
+    to_header = f"To: {incoming.sender}"
+    answered = MailMessage.objects.filter(direction=MailMessage.Direction.OUT, key__startswith=REFUSAL_KEY)
+    if answered.filter(key=key, status=Status.PROCESSED).exists():
+        return False
+    if (
+        answered.filter(headers=to_header, received_at__gte=timezone.now() - timedelta(days=1))
+        .exclude(key=key)
+        .exists()
+    ):
+        return False
+    address = incoming.mailbox.address if incoming.mailbox is not None else parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    message_id_out = make_msgid(domain=address.rpartition("@")[2] or "localhost")
+    with translation.override(settings.LANGUAGE_CODE):
+        their_subject = incoming.subject or _("(no subject)")
+        context = {"reason": incoming.reason, "subject": their_subject, "portal": settings.SITE_URL}
+        text = render_to_string("mail/email/refusal.txt", context)
+        html = render_to_string("mail/email/refusal.html", context)
+        subject = _("Your message was not accepted: %(subject)s") % {"subject": their_subject}
+    headers = {"Message-ID": message_id_out, "Auto-Submitted": "auto-replied", "X-Auto-Response-Suppress": "All"}
+    if incoming.message_id:
+        headers["In-Reply-To"] = incoming.message_id
+        headers["References"] = incoming.message_id
+    message = EmailMultiAlternatives(
+        subject=subject[:255], body=text, from_email=address, to=[incoming.sender], headers=headers
+    )
+    message.attach_alternative(html, "text/html")
+    try:
+        with transaction.atomic():
+            MailMessage.objects.update_or_create(
+                key=key,
+                defaults={
+                    "direction": MailMessage.Direction.OUT,
+                    "message_id": message_id_out,
+                    "sender": address[:254],
+                    "subject": message.subject,
+                    "headers": to_header,
+                    "status": Status.RECEIVED,
+                },
+            )
+    except IntegrityError:  # another run is answering it
+        return False
+    try:
+        message.send(fail_silently=False)
+    except Exception as exc:
+        _record(key, exc)
+        raise
+    _record(key, None)
+    return True

@@ -39,6 +39,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,6 +48,7 @@ from mailparser_reply import EmailReplyParser
 from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin
 from apps.accounts.services import user_create
+from apps.tickets import permissions as ticket_perms
 from apps.tickets import services as ticket_services
 from apps.tickets.choices import Source
 from apps.tickets.models import COMMENT_MAX_LENGTH, DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Ticket
@@ -55,6 +57,7 @@ from apps.tickets.uploads import validate_upload
 from . import permissions as mail_perms
 from .choices import Outcome, Reason, Status
 from .models import Mailbox, MailMessage, Watcher
+from .outgoing import refusal_queue
 from .parsing import Parsed, headers_only, parse
 from .threads import answers_internal_note, clean_subject, find_ticket
 from .vault import encrypt
@@ -93,17 +96,22 @@ def mail_ingest(*, raw: bytes, mailbox: Mailbox | None = None) -> Ingested:
     parsed = parse(headers_only(raw) if too_large else raw)
     if too_large and not parsed.message_id:
         parsed.key = "sha256:" + hashlib.sha256(raw).hexdigest()
-    message, created = _claim(parsed=parsed, raw=b"" if too_large else raw, size=len(raw), mailbox=mailbox)
-    if not created and message.status in DONE:
-        return Ingested(message=message, duplicate=True)
+    existing = MailMessage.objects.filter(key=parsed.key[:255]).first()
+    if existing is not None and existing.status in DONE:
+        return Ingested(message=existing, duplicate=True)
+    message = existing or MailMessage(
+        key=parsed.key[:255],
+        message_id=parsed.message_id,
+        mailbox=mailbox,
+        sender=parsed.sender,
+        subject=parsed.subject,
+        headers=parsed.headers,
+        raw=b"" if too_large else raw,
+        size=len(raw),
+    )
     if too_large:
-        _finish(
-            message,
-            status=Status.REJECTED,
-            reason=Reason.TOO_LARGE,
-            detail=_("%(size)s bytes; the limit is %(limit)s.") % {"size": len(raw), "limit": settings.MAIL_MAX_BYTES},
-        )
-        return Ingested(message=message)
+        detail = _("%(size)s bytes; the limit is %(limit)s.") % {"size": len(raw), "limit": settings.MAIL_MAX_BYTES}
+        return _process(message=message, parsed=parsed, mailbox=mailbox, too_large=detail)
     return _process(message=message, parsed=parsed, mailbox=mailbox)
 
 
@@ -114,28 +122,6 @@ def mail_resubmit(*, message: MailMessage, actor=None) -> Ingested:
     if not message.raw:
         raise ValidationError(_("The message was not kept, so it cannot be resubmitted."))
     return _process(message=message, parsed=parse(bytes(message.raw)), mailbox=message.mailbox)
-
-
-def _claim(*, parsed: Parsed, raw: bytes, size: int, mailbox: Mailbox | None) -> tuple[MailMessage, bool]:
-    """The log entry of the message: found by its key, or created (a race creates one: the key is unique)."""
-    existing = MailMessage.objects.filter(key=parsed.key).first()
-    if existing is not None:
-        return existing, False
-    try:
-        with transaction.atomic():
-            message = MailMessage.objects.create(
-                key=parsed.key[:255],
-                message_id=parsed.message_id,
-                mailbox=mailbox,
-                sender=parsed.sender,
-                subject=parsed.subject,
-                headers=parsed.headers,
-                raw=raw,
-                size=size,
-            )
-    except IntegrityError:
-        return MailMessage.objects.get(key=parsed.key), False
-    return message, True
 
 
 def _finish(message: MailMessage, *, status: str, reason: str = "", detail: str = "", **fields) -> None:
@@ -150,22 +136,33 @@ def _finish(message: MailMessage, *, status: str, reason: str = "", detail: str 
     )
 
 
-def _process(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) -> Ingested:
-    message.attempts += 1
-    try:
-        with transaction.atomic():
+def _process(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None, too_large: str = "") -> Ingested:
+    """One transaction, one commit: the log entry (written, or locked when it exists) and what became of the
+    message. An error rolls back only the message's effects (a savepoint): the entry stays, failed with it."""
+    with transaction.atomic():
+        if message.pk is None:
+            try:
+                with transaction.atomic():
+                    message.save(force_insert=True)
+            except IntegrityError:  # another worker took the same message meanwhile
+                return Ingested(message=MailMessage.objects.get(key=message.key), duplicate=True)
+        else:
             locked = MailMessage.objects.select_for_update().get(pk=message.pk)
             if locked.status in DONE:  # another worker finished it meanwhile
                 return Ingested(message=locked, duplicate=True)
-            locked.attempts = message.attempts
-            _decide(message=locked, parsed=parsed, mailbox=mailbox)
-            return Ingested(message=locked)
-    except Exception as exc:
-        error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
-        logger.warning("mail %s failed: %s", message.pk, type(exc).__name__)
-        message.refresh_from_db()
-        message.attempts = max(message.attempts, 1)
-        _finish(message, status=Status.FAILED, detail=error[:2000])
+            message = locked
+        message.attempts += 1
+        if too_large:
+            _finish(message, status=Status.REJECTED, reason=Reason.TOO_LARGE, detail=too_large)
+            return Ingested(message=message)
+        try:
+            with transaction.atomic():
+                _decide(message=message, parsed=parsed, mailbox=mailbox)
+        except Exception as exc:
+            error = " ".join(exc.messages) if isinstance(exc, ValidationError) else f"{type(exc).__name__}: {exc}"
+            logger.warning("mail %s failed: %s", message.pk, type(exc).__name__)
+            # Undo on the entry what _decide may have set before the error (its rows are rolled back).
+            _finish(message, status=Status.FAILED, detail=error[:2000], outcome="", ticket=None, comment=None)
         return Ingested(message=message)
 
 
@@ -174,6 +171,7 @@ def _decide(*, message: MailMessage, parsed: Parsed, mailbox: Mailbox | None) ->
 
     def reject(reason: str, detail: str = "") -> None:
         _finish(message, status=Status.REJECTED, reason=reason, detail=detail)
+        refusal_queue(message)
 
     if not sender:
         return reject(Reason.NO_SENDER)
@@ -313,9 +311,54 @@ def _watchers(*, ticket: Ticket, parsed: Parsed, actor, ours: set[str]) -> None:
     known = {u.email.lower(): u for u in User.objects.filter(email__in=candidates)}
     for address in candidates:
         account = known.get(address)
-        _watcher, created = Watcher.objects.get_or_create(ticket=ticket, email=address, defaults={"user": account})
+        watcher, created = Watcher.objects.get_or_create(ticket=ticket, email=address, defaults={"user": account})
         if created and account is not None:
-            ticket_services.ticket_watcher_grant(ticket=ticket, user=account, actor=actor)
+            _grant(watcher, actor=actor)
+
+
+def _grant(watcher: Watcher, *, actor) -> None:
+    if ticket_services.ticket_watcher_grant(ticket=watcher.ticket, user=watcher.user, actor=actor):
+        watcher.grants_view = True
+        watcher.save(update_fields=["grants_view"])
+
+
+@transaction.atomic
+def watcher_add(*, ticket: Ticket, email: str, actor) -> Watcher:
+    """Add a watcher by hand (the back office's ticket page): they get the ticket's public replies by e-mail, and
+    an account with that address may see the ticket (a grant, in the history) and reply to it."""
+    ticket_perms.ensure(ticket_perms.can_change_ticket(actor, ticket))
+    address = email.strip().lower()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    if address == (ticket.requester.email or "").lower():
+        raise ValidationError({"email": _("The requester hears of this ticket already.")})
+    if base_address(address) in own_addresses():
+        raise ValidationError({"email": _("This is one of our own addresses.")})
+    watchers = Watcher.objects.filter(ticket=ticket)
+    if watchers.filter(email=address).exists():
+        raise ValidationError({"email": _("%(email)s watches this ticket already.") % {"email": address}})
+    if watchers.count() >= settings.MAIL_MAX_WATCHERS:
+        raise ValidationError(
+            {"email": _("A ticket has at most %(count)d watchers.") % {"count": settings.MAIL_MAX_WATCHERS}}
+        )
+    account = User.objects.filter(email__iexact=address).first()
+    watcher = Watcher.objects.create(ticket=ticket, email=address, user=account)
+    if account is not None:
+        _grant(watcher, actor=actor)
+    return watcher
+
+
+@transaction.atomic
+def watcher_remove(*, watcher: Watcher, actor) -> None:
+    """Take a watcher off the ticket: no more e-mails, no more replies by e-mail, and the view that watching gave
+    an account is taken back (in the history); a view the account holds otherwise stays."""
+    ticket = watcher.ticket
+    ticket_perms.ensure(ticket_perms.can_change_ticket(actor, ticket))
+    if watcher.grants_view and watcher.user is not None:
+        ticket_services.ticket_watcher_revoke(ticket=ticket, user=watcher.user, actor=actor)
+    watcher.delete()
 
 
 @transaction.atomic
@@ -336,3 +379,19 @@ def mailbox_delete(*, mailbox: Mailbox, actor) -> None:
     if actor is not None and not is_admin(actor):
         raise PermissionDenied(_("Only admins manage mailboxes."))
     mailbox.delete()
+
+
+def mail_log_prune(*, now=None) -> int:
+    """Drop the stored bytes of incoming messages handled (processed or rejected) more than
+    MAIL_RAW_RETENTION_DAYS ago (0: keep them). The entries stay: their keys keep a message fetched again from
+    being handled twice, and their Message-IDs thread later replies. Failed messages keep their bytes, to be
+    resubmitted. Returns how many messages were pruned."""
+    days = settings.MAIL_RAW_RETENTION_DAYS
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    return (
+        MailMessage.objects.filter(direction=MailMessage.Direction.IN, status__in=DONE, received_at__lt=cutoff)
+        .exclude(raw=b"")
+        .update(raw=b"")
+    )

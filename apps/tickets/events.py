@@ -155,3 +155,8 @@ def attachment_added_event(*, attachment: Attachment, internal: bool) -> TicketE
 def watcher_added_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
     """A person who may now see the ticket as a watcher (Cc of an e-mail; apps.mail), internal to staff."""
     return _event(ticket, actor, EventKind.WATCHER_ADDED, {"user": user_id}, internal=True)
+
+
+def watcher_removed_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
+    """A watcher taken off the ticket, with the view their watching gave them (apps.mail), internal to staff."""
+    return _event(ticket, actor, EventKind.WATCHER_REMOVED, {"user": user_id}, internal=True)

@@ -143,6 +143,8 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
         }
     if kind == EventKind.WATCHER_ADDED:
         return _("%(actor)s added %(user)s as a watcher") % {"actor": actor, "user": user(data.get("user"))}
+    if kind == EventKind.WATCHER_REMOVED:
+        return _("%(actor)s removed %(user)s as a watcher") % {"actor": actor, "user": user(data.get("user"))}
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
         values = {"target": _label(SlaTarget, data.get("target")), "due": _when(data.get("due"))}
         if kind == EventKind.SLA_BREACHED:

@@ -209,6 +209,16 @@ def watcher_grant(*, ticket: Ticket, user) -> bool:
     return created
 
 
+def watcher_revoke(*, ticket: Ticket, user) -> bool:
+    """Take back the view a watcher was given; never the grants a requester or an assignee holds as such."""
+    if user.pk in (ticket.requester_id, ticket.assignee_id):
+        return False
+    deleted, _rows = TicketUserObjectPermission.objects.filter(
+        user=user, permission=ticket_permissions([VIEW])[VIEW], content_object=ticket
+    ).delete()
+    return bool(deleted)
+
+
 def user_grants_revoke(*, user) -> int:
     """Take every ticket grant from `user` but the view of the tickets they requested (an account whose staff
     access ended: the assignee grants and any share an admin made). Returns how many went."""

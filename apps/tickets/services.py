@@ -574,6 +574,19 @@ def ticket_watcher_grant(*, ticket: Ticket, user, actor) -> bool:
 
 
 @transaction.atomic
+def ticket_watcher_revoke(*, ticket: Ticket, user, actor) -> bool:
+    """Take back the view `user` had as a watcher (apps.mail: a watcher removed by hand), with a history line.
+
+    `actor` must be able to change the ticket; returns False (nothing recorded) when there was no such grant,
+    or when the user holds it as the ticket's requester or assignee."""
+    perms.ensure(perms.can_change_ticket(actor, ticket))
+    if not perms.watcher_revoke(ticket=ticket, user=user):
+        return False
+    events.watcher_removed_event(ticket=ticket, actor=actor, user_id=user.pk)
+    return True
+
+
+@transaction.atomic
 def ticket_delete(*, ticket: Ticket, actor) -> None:
     """Delete a ticket (admins only): grants, comments, events go with it; files after commit."""
     perms.ensure(perms.can_delete_ticket(actor))

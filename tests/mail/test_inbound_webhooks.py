@@ -116,3 +116,75 @@ def test_postmark_without_the_secret_is_refused(webhooks, client, it_dept, reque
     )
     assert response.status_code == 400
     assert (Ticket.objects.count(), MailMessage.objects.count()) == (0, 0)
+
+
+AUTH = "Basic " + base64.b64encode(BASIC.encode()).decode()
+
+
+def sendgrid_post(client, raw: bytes, *, auth=AUTH):
+    """SendGrid's Inbound Parse with "POST the raw, full MIME message" (multipart form, Basic auth in the URL)."""
+    envelope = json.dumps({"from": "carol@example.com", "to": ["support@example.com"]})
+    return client.post(
+        "/mail/inbound/sendgrid/inbound/",
+        {"email": raw.decode(), "envelope": envelope, "spam_score": "0.1"},
+        HTTP_AUTHORIZATION=auth,
+    )
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
+def test_sendgrid_raw_mime_with_the_secret_becomes_a_ticket_once(webhooks, client, it_dept, requester):
+    raw = corpus.message(message_id="<sg-1@example.com>", subject="From SendGrid")
+    assert sendgrid_post(client, raw).status_code == 200
+    assert sendgrid_post(client, raw).status_code == 200  # delivered again: still one ticket
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.title) == (requester, "From SendGrid")
+    assert MailMessage.objects.get().message_id == "<sg-1@example.com>"
+
+
+@pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning")
+def test_sendgrid_without_the_secret_is_refused(webhooks, client, it_dept, requester):
+    wrong = "Basic " + base64.b64encode(b"service:guess").decode()
+    assert sendgrid_post(client, corpus.message(), auth=wrong).status_code == 400
+    assert (Ticket.objects.count(), MailMessage.objects.count()) == (0, 0)
+
+
+def ses_post(client, raw: bytes, *, auth=AUTH, message_id="sns-1"):
+    """An SNS Notification of an SES receipt rule whose SNS action carries the message (base64)."""
+    receipt = {
+        "notificationType": "Received",
+        "mail": {"source": "carol@example.com", "destination": ["support@example.com"]},
+        "receipt": {
+            "recipients": ["support@example.com"],
+            "action": {"type": "SNS", "encoding": "BASE64", "topicArn": "arn:aws:sns:eu-west-1:1:inbound"},
+        },
+        "content": base64.b64encode(raw).decode(),
+    }
+    body = {"Type": "Notification", "MessageId": message_id, "Message": json.dumps(receipt)}
+    return client.post(
+        "/mail/inbound/amazon_ses/inbound/",
+        json.dumps(body),
+        "text/plain",  # as SNS sends it
+        HTTP_AUTHORIZATION=auth,
+        HTTP_X_AMZ_SNS_MESSAGE_TYPE="Notification",
+        HTTP_X_AMZ_SNS_MESSAGE_ID=message_id,
+    )
+
+
+def test_amazon_ses_through_sns_with_the_secret_becomes_a_ticket_once(
+    webhooks, client, it_dept, billing_dept, requester
+):
+    Mailbox.objects.create(
+        name="support", address="support@example.com", host="h", username="u", department=billing_dept
+    )
+    raw = corpus.message(message_id="<ses-1@example.com>", subject="From SES")
+    assert ses_post(client, raw).status_code == 200
+    assert ses_post(client, raw, message_id="sns-2").status_code == 200  # SNS retries with a new id: one ticket
+    ticket = Ticket.objects.get()
+    assert (ticket.requester, ticket.title, ticket.department) == (requester, "From SES", billing_dept)
+
+
+def test_amazon_ses_without_the_secret_is_refused(webhooks, client, it_dept, requester):
+    wrong = "Basic " + base64.b64encode(b"service:guess").decode()
+    assert ses_post(client, corpus.message(), auth=wrong).status_code == 400
+    assert ses_post(client, corpus.message(), auth="").status_code == 401  # SNS then retries with its credentials
+    assert (Ticket.objects.count(), MailMessage.objects.count()) == (0, 0)

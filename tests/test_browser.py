@@ -175,8 +175,8 @@ def test_requester_journey_with_an_agent_reply(chromium, live_server, screenshot
     alice.page.fill("#id_password", PASSWORD)
     alice.page.locator("button[type=submit]").click()
     alice.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
-    alice.page.fill("#id_reply_body", "Thanks, Carol. Please update the VPN client to version 5.2 and tell us.")
-    alice.page.locator('button[name="_continue"]').click()
+    alice.page.fill("#composer-body", "Thanks, Carol. Please update the VPN client to version 5.2 and tell us.")
+    alice.page.get_by_role("button", name="Send", exact=True).click()
     expect(alice.page.locator("#ticket-conversation")).to_contain_text("update the VPN client")
     alice.capture("06-back-office-reply", portal=False)
     assert Comment.objects.filter(ticket=ticket, author__username="alice", is_internal=False).count() == 1
@@ -313,4 +313,80 @@ def test_the_ticket_list_fits_1280_px(chromium, live_server, screenshot_dir, peo
     page.get_by_label(f"Select {tickets[-1].reference}").check()
     expect(page.locator("#changelist-actions-wrapper")).to_be_visible()
     assert errors == []
+    alice.context.close()
+
+
+def test_an_agent_works_a_ticket_from_the_conversation(chromium, live_server, screenshot_dir, people):
+    """The agent's journey on the ticket page: a New ticket, "Send and wait for requester" (the draft kept across
+    a reload, text put in by the composer's script API as a canned response would), the requester's answer in
+    the thread, "Send and resolve"; the page at 1280×800 and 390×844."""
+    from playwright.sync_api import expect
+
+    from apps.tickets import services
+    from tests.tickets.factories import TicketFactory
+
+    agent, requester = people
+    ticket = TicketFactory(
+        department=agent.groups.get().department, requester=requester, title="Outlook asks for the password again"
+    )
+    alice = Visit(chromium, live_server.url, screenshot_dir)
+    page = alice.page
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    alice.goto("/admin/login/")
+    page.fill("#id_username", "alice")
+    page.fill("#id_password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    alice.goto(f"/admin/tickets/ticket/{ticket.pk}/change/")
+    expect(page.locator("#ticket-title")).to_have_text("Outlook asks for the password again")
+    expect(page.locator("#ticket-description")).to_contain_text("It makes a grinding noise")
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.get_by_label("Assignee")).to_have_value(str(agent.pk))
+
+    # The draft survives a reload; a composer tool inserts at the cursor.
+    page.fill("#composer-body", "Hello Carol,\n\nBest regards")
+    page.reload()
+    expect(page.locator("#composer-body")).to_have_value("Hello Carol,\n\nBest regards")
+    page.locator("#composer-body").evaluate("(el) => el.setSelectionRange(14, 14)")
+    page.evaluate("window.ticketComposer.insert('Which Outlook version do you use?\\n')")
+    expect(page.locator("#composer-body")).to_have_value(
+        "Hello Carol,\n\nWhich Outlook version do you use?\nBest regards"
+    )
+    alice.capture("30-ticket-page-composer", portal=False)
+    page.get_by_role("button", name="Send and wait for requester").click()
+
+    expect(page.locator("#thread")).to_contain_text("Which Outlook version do you use?")
+    expect(page.locator("#ticket-header")).to_contain_text("Waiting for requester")
+    expect(page.locator("#composer-body")).to_have_value("")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.WAITING
+
+    # The requester answers; the agent sees it in the thread and resolves with a last reply.
+    services.comment_add(ticket=ticket, actor=requester, body="Outlook 2021, version 2108.")
+    page.reload()
+    expect(page.locator("#thread .tp-message").last).to_contain_text("Outlook 2021, version 2108.")
+    page.get_by_role("link", name="Show history").click()
+    expect(page.locator("#thread .tp-event").first).to_be_visible()
+    expect(page.locator("#thread")).to_contain_text(
+        "alice changed the status from In progress to Waiting for requester"
+    )
+    alice.capture("31-ticket-page-waiting", portal=False)
+    page.fill("#composer-body", "Thanks. Please install the update from the portal; I am resolving this ticket.")
+    page.get_by_role("button", name="Send and resolve").click()
+
+    expect(page.locator("#ticket-header")).to_contain_text("Resolved")
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert list(ticket.comments.order_by("pk").values_list("author__username", flat=True)) == [
+        "alice",
+        "carol",
+        "alice",
+    ]
+    alice.capture("32-ticket-page-resolved", portal=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{overflow}px of horizontal scrolling at 390px"
+    assert errors == []
+    assert alice.foreign_requests == []
     alice.context.close()

@@ -102,12 +102,21 @@ def fields_updated_event(*, ticket: Ticket, actor, changes: dict[str, list]) -> 
 
 
 def assigned_event(
-    *, ticket: Ticket, actor, old_id: int | None, new_id: int | None, policy: str | None = None
+    *,
+    ticket: Ticket,
+    actor,
+    old_id: int | None,
+    new_id: int | None,
+    policy: str | None = None,
+    reason: str | None = None,
 ) -> TicketEvent:
-    """`policy`: the department's assignment policy when it (not a person) chose the assignee."""
+    """`policy`: the department's assignment policy when it (not a person) chose the assignee; `reason`
+    "transfer": the assignee went because they are not a member of the department the ticket moved to."""
     data = {"from": old_id, "to": new_id}
     if policy:
         data["policy"] = policy
+    if reason:
+        data["reason"] = reason
     return _event(ticket, actor, EventKind.ASSIGNED, data)
 
 

@@ -8,7 +8,7 @@ extensions), and the app that owns the piece registers it at start-up:
 |---|---|---|
 | `portal_urls` | apps/tickets/urls.py | a URL in the portal's namespace (`portal:<name>`) |
 | `portal_ticket_context` | the portal's ticket page (views.py) | context for templates/portal/ticket_detail.html |
-| `admin_ticket_panels` | the back office's ticket page (admin/tickets.py) | a section of the page, with its context |
+| `admin_ticket_panels` | the back office's ticket page (admin/page.py) | a section in `main`, `side` or `composer` |
 | `admin_ticket_urls` | TicketAdmin.get_urls | a URL of the ticket admin (`admin:<name>`) |
 | `api_ticket_fields` | TicketSerializer | a read-only field of the ticket's representation |
 | `api_ticket_actions` | TicketViewSet.with_extensions | a detail action, `/api/tickets/{id}/<name>/` |
@@ -69,7 +69,13 @@ class PortalTicketContext:
 @dataclass(frozen=True)
 class AdminPanel:
     """A section of the back office's ticket page: `template` is included in `column`, with `context(...)`
-    merged into the page's context (prefix the keys with the app's name when they could clash)."""
+    merged into the page's context (prefix the keys with the app's name when they could clash).
+
+    "main": under the conversation; "side": in the side panel, under the properties; "composer": inside the
+    composer, above the message box (canned responses, article search), shown to those who may answer. A
+    composer tool writes into the message box (the textarea `#composer-body`) with the page's script API
+    `window.ticketComposer.insert(text)`, which inserts at the cursor (replacing a selection) and keeps the
+    draft."""
 
     name: str
     template: str

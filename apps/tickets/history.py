@@ -48,6 +48,8 @@ class HistoryLine:
     created_at: datetime
     kind: str
     is_internal: bool
+    # More than the line says: the description an edit replaced.
+    detail: str = ""
 
 
 def _label(choices, value) -> str:
@@ -99,6 +101,10 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
                 "actor": actor,
                 "to": user(new),
                 "policy": _label(AssignmentPolicy, data["policy"]).lower(),
+            }
+        if new is None and data.get("reason") == "transfer":
+            return _("%(from)s was unassigned: not a member of the department the ticket moved to") % {
+                "from": user(old)
             }
         if new is None:
             return _("%(actor)s unassigned %(from)s") % {"actor": actor, "from": user(old)}
@@ -213,6 +219,14 @@ def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
                 created_at=event.created_at,
                 kind=event.kind,
                 is_internal=event.is_internal,
+                detail=_replaced_description(event),
             )
         )
     return lines
+
+
+def _replaced_description(event: TicketEvent) -> str:
+    if event.kind != EventKind.UPDATED:
+        return ""
+    old = ((event.data or {}).get("changes") or {}).get("description")
+    return old[0] if isinstance(old, list) and old and isinstance(old[0], str) else ""

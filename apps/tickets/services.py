@@ -231,8 +231,9 @@ def ticket_update(*, ticket: Ticket, actor, expected_version: int | None = None,
     if edited.keys() & set(TEXT_FIELDS):
         search_documents_refresh(ticket_ids=[locked.pk])
     if edited:
-        # Long texts are not copied into the history; the field name is enough to audit an edit.
-        summary = {f: v if f not in ("description",) else None for f, v in edited.items()}
+        # The requester's old description is kept (the history shows what an edit replaced); the new one is the
+        # ticket's own, so it is not copied.
+        summary = {f: v if f != "description" else [v[0], None] for f, v in edited.items()}
         events.fields_updated_event(ticket=locked, actor=actor, changes=summary)
     if new_priority != old_priority:
         events.priority_changed_event(ticket=locked, actor=actor, old=old_priority, new=new_priority)
@@ -357,7 +358,7 @@ def ticket_transfer(*, ticket: Ticket, actor, department: Department, expected_v
     if "assignee" in fields:
         perms.move_assignee_grants(ticket=locked, old_assignee_id=old_assignee_id)
     if unassigned:
-        events.assigned_event(ticket=locked, actor=actor, old_id=old_assignee_id, new_id=None)
+        events.assigned_event(ticket=locked, actor=actor, old_id=old_assignee_id, new_id=None, reason="transfer")
     if chosen is not None:
         events.assigned_event(
             ticket=locked, actor=None, old_id=None, new_id=chosen.pk, policy=department.assignment_policy
@@ -515,6 +516,59 @@ def comment_add(
         locked.first_responded_at = comment.created_at
         fields.append("first_responded_at")
     _save(locked, fields, bump_version=False)
+    return comment
+
+
+def status_path(from_status: str, to_status: str) -> list[str]:
+    """The statuses a ticket passes through to get from `from_status` to `to_status` along the lifecycle, fewest
+    steps first and never through Closed on the way (e.g. New → Waiting: the direct move when TRANSITIONS allows
+    it, else Open, In progress, Waiting); [] when it is already there, ValidationError when no path exists."""
+    if from_status == to_status:
+        return []
+    paths = {from_status: [from_status]}
+    frontier = [from_status]
+    while frontier:
+        reached = []
+        for status in frontier:
+            for following in sorted(TRANSITIONS.get(status, ())):
+                if following in paths or (following == Status.CLOSED and following != to_status):
+                    continue
+                paths[following] = [*paths[status], following]
+                if following == to_status:
+                    return paths[following][1:]
+                reached.append(following)
+        frontier = reached
+    raise ValidationError(
+        {
+            "status": _("A ticket cannot move from “%(from)s” to “%(to)s”.")
+            % {"from": Status(from_status).label, "to": Status(to_status).label}
+        },
+        code="illegal_transition",
+    )
+
+
+@transaction.atomic
+def comment_send(
+    *,
+    ticket: Ticket,
+    actor,
+    body: str,
+    is_internal: bool = False,
+    uploads: list[UploadedFile] = (),
+    to_status: str | None = None,
+) -> Comment:
+    """The composer's one click: a reply or an internal note and, optionally, the status it leaves the ticket in
+    ("Send and wait for requester", "Send and resolve"), all in one transaction: if the status cannot change,
+    nothing is written. The status follows the lifecycle (`status_path`), one history entry per move."""
+    if to_status is not None:
+        _check_choice("status", to_status, Status)
+        status_path(ticket.status, to_status)  # refuse an impossible move before writing anything
+    comment = comment_add(ticket=ticket, actor=actor, body=body, is_internal=is_internal, uploads=uploads)
+    if to_status is not None:
+        # comment_add holds the row lock to commit: the status read here is the one the moves start from.
+        current = Ticket.objects.get(pk=ticket.pk)
+        for status in status_path(current.status, to_status):
+            current = ticket_transition(ticket=current, actor=actor, to_status=status)
     return comment
 
 

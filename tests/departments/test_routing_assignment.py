@@ -113,7 +113,7 @@ def test_a_transfer_applies_the_new_departments_policy(team, requester, it_dept,
     kinds = list(moved.events.order_by("pk").values_list("kind", "data"))
     assert kinds[-3:] == [
         (EventKind.TRANSFERRED, {"from": it_dept.pk, "to": department.pk}),
-        (EventKind.ASSIGNED, {"from": agent.pk, "to": None}),
+        (EventKind.ASSIGNED, {"from": agent.pk, "to": None, "reason": "transfer"}),
         (EventKind.ASSIGNED, {"from": None, "to": ann.pk, "policy": "round_robin"}),
     ]
     assert not agent.has_perm("tickets.view_ticket", Ticket.objects.get(pk=moved.pk))

@@ -227,7 +227,7 @@ def test_change_page_shows_conversation_and_history(alice_client, agent, request
     services.comment_add(ticket=it_ticket, actor=agent, body="Probably the VPN gateway.", is_internal=True)
     services.ticket_transition(ticket=it_ticket, actor=agent, to_status=Status.OPEN)
 
-    response = alice_client.get(change_url(it_ticket))
+    response = alice_client.get(change_url(it_ticket), {"history": "1"})
     html = response.content.decode()
 
     assert response.status_code == 200
@@ -334,6 +334,7 @@ def test_changing_the_assignee_moves_the_grants(alice_client, agent, other_agent
 
 
 def test_editing_details_records_one_event(alice_client, agent, it_ticket, ticket_form_data):
+    old_description = it_ticket.description
     data = ticket_form_data(it_ticket, title="VPN drops every 30 minutes", description="Worse now.\r\nHelp.")
 
     assert alice_client.post(change_url(it_ticket), data).status_code == 302
@@ -345,7 +346,12 @@ def test_editing_details_records_one_event(alice_client, agent, it_ticket, ticke
         2,
     )
     assert list(it_ticket.events.filter(kind=EventKind.UPDATED).values_list("data", flat=True)) == [
-        {"changes": {"title": ["VPN drops every hour", "VPN drops every 30 minutes"], "description": None}}
+        {
+            "changes": {
+                "title": ["VPN drops every hour", "VPN drops every 30 minutes"],
+                "description": [old_description, None],
+            }
+        }
     ]
 
 

@@ -27,6 +27,7 @@ def test_the_installed_apps_register_their_pieces():
     ]
     assert [u.name for u in extensions.admin_ticket_urls] == [
         "tickets_ticket_insight_apply",
+        "tickets_ticket_watchers",
         "tickets_ticket_macro_text",
         "tickets_ticket_macro_apply",
     ]

@@ -78,11 +78,12 @@ def test_create_refuses_an_inactive_department(requester, it_dept):
 
 def test_update_records_edits_and_priority_separately(agent, requester, it_dept):
     ticket = TicketFactory(requester=requester, department=it_dept)
+    ticket_description = ticket.description
     ticket = ticket_update(ticket=ticket, actor=agent, title="New title", description="More", priority="high")
     updated = ticket.events.get(kind=EventKind.UPDATED).data["changes"]
     assert set(updated) == {"title", "description"}
     assert updated["title"][1] == "New title"
-    assert updated["description"] is None  # long texts are not copied into the history
+    assert updated["description"] == [ticket_description, None]  # the old text is kept, not the new one
     assert ticket.events.get(kind=EventKind.PRIORITY_CHANGED).data == {"from": "normal", "to": "high"}
     assert ticket.version == 2
 

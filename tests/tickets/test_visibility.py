@@ -154,7 +154,7 @@ def test_transfer_unassigns_an_assignee_outside_the_new_department(agent, reques
     assert not TicketUserObjectPermission.objects.filter(content_object=ticket, user=agent).exists()
     assert list(ticket.events.filter(kind="assigned").values_list("data", flat=True)) == [
         {"from": None, "to": agent.pk},
-        {"from": agent.pk, "to": None},
+        {"from": agent.pk, "to": None, "reason": "transfer"},
     ]
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.timesince import timesince
@@ -34,13 +35,13 @@ from apps.departments.models import Department
 from .. import extensions, services, sla
 from ..choices import Priority, Status
 from ..downloads import attachment_response
-from ..history import history_lines
 from ..models import Attachment, Ticket
 from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
-from ..selectors import FIRST_ROWS, comments_visible_to, events_visible_to, tickets_visible_to
+from ..selectors import FIRST_ROWS, tickets_visible_to
 from . import actions
 from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
+from .page import TicketPageMixin
 from .paging import CappedPaginator, TicketChangeList
 from .saved_views import SavedViewsMixin
 from .search import TicketSearchMixin
@@ -76,10 +77,17 @@ SLA_LABELS = {
 
 @admin.register(Ticket)
 class TicketAdmin(
-    TicketSearchMixin, ServiceAdminMixin, SavedViewsMixin, TicketCsvMixin, GuardedModelAdminMixin, ModelAdmin
+    TicketPageMixin,
+    TicketSearchMixin,
+    ServiceAdminMixin,
+    SavedViewsMixin,
+    TicketCsvMixin,
+    GuardedModelAdminMixin,
+    ModelAdmin,
 ):
     """Tickets, scoped to what the user holds grants on; every write goes through apps.tickets.services."""
 
+    # The add page; an existing ticket has its own page (admin/page.py, admin/tickets/ticket/page.html).
     change_form_template = "admin/tickets/ticket/change_form.html"
     form = TicketChangeForm
     # Labels above the inputs: the form shares its width with the history column.
@@ -309,18 +317,12 @@ class TicketAdmin(
     # The change page ----------------------------------------------------------------------------------------
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        context["show_object_permissions"] = obj is not None and is_admin(request.user)
         if obj is not None:
-            context["conversation"] = list(comments_visible_to(request.user, ticket=obj))
-            context["loose_attachments"] = list(
-                obj.attachments.filter(comment__isnull=True).select_related("uploaded_by")
-            )
-            context["history"] = history_lines(events_visible_to(request.user, ticket=obj))
-            panels = {"main": [], "side": [], "composer": []}
-            for panel in extensions.admin_ticket_panels:
-                panels[panel.column].append(panel)
-                context.update(panel.context(self, request, obj))
-            context["ticket_panels"] = panels
+            # A refused save of the whole-ticket form (still accepted by POST): the ticket page, with its errors.
+            page = self.ticket_page_context(request, obj)
+            page["adminform"] = context["adminform"]
+            page["form_errors"] = context["adminform"].form.errors
+            return TemplateResponse(request, self.page_template, page)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Changelist columns -------------------------------------------------------------------------------------
@@ -370,6 +372,7 @@ class TicketAdmin(
                 name="tickets_ticket_attachment_download",
             ),
         ]
+        extra += self.get_page_urls()
         extra += [
             path(url.route, self.admin_site.admin_view(partial(url.view, self)), name=url.name)
             for url in extensions.admin_ticket_urls

@@ -1,0 +1,161 @@
+"""The ticket page's thread, rendered lean: one string per message or history line.
+
+Through the template engine every message cost several includes (labels, files) and a dozen variable lookups;
+here each one is a few `format_html` calls, with the labels and translations looked up once per page
+(docs/benchmarks.md, bench/bench_ticket_page.py). Everything a person typed (names, bodies, file names, history
+text) is escaped by format_html; bodies keep their line breaks as <br>, as `linebreaksbr` would.
+"""
+
+from django import template
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+# unfold's label (unfold/helpers/label.html) in its two colours used here, without an include per message.
+LABEL = (
+    '<span class="inline-block font-semibold rounded-default text-[11px] uppercase whitespace-nowrap h-6 leading-6 '
+    'px-2 {}">{}</span>'
+)
+LABEL_COLOURS = {
+    "info": "bg-blue-100 text-blue-700 dark:bg-blue-500/20 dark:text-blue-400",
+    "warning": "bg-orange-100 text-orange-700 dark:bg-orange-500/20 dark:text-orange-400",
+}
+
+
+def _label(kind: str, text: str) -> SafeString:
+    return format_html(LABEL, LABEL_COLOURS[kind], text)
+
+
+def _when(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _body(text: str) -> SafeString:
+    return mark_safe("<br>".join(escape(line) for line in text.split("\n")))  # noqa: S308 - each line escaped
+
+
+def _name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+class ThreadRenderer:
+    """Renders the items of one ticket's thread (admin/page.py `ThreadItem`); built once per page."""
+
+    def __init__(self, context):
+        self.ticket = context["ticket"]
+        self.image_types = context["image_types"]
+        self.loose_attachments = context["loose_attachments"]
+        self.requester_name = context["requester_name"]
+        self.download = reverse("admin:tickets_ticket_attachment_download", args=[self.ticket.pk, 0])[
+            : -len("0/download/")
+        ]
+        self.labels = {
+            "note": _label("warning", _("Internal note")),
+            "requester": _label("info", _("Requester")),
+            "description": _label("info", _("Description")),
+        }
+        self.previous = _("Previous description")
+
+    def files(self, attachments) -> SafeString:
+        rows = []
+        for attachment in attachments:
+            url = f"{self.download}{attachment.pk}/download/"
+            thumb = ""
+            if attachment.content_type in self.image_types:
+                thumb = format_html(
+                    '<a href="{}" class="tp-thumb"><img src="{}" alt="{}" loading="lazy"></a>',
+                    url,
+                    url,
+                    attachment.original_name,
+                )
+            rows.append(
+                format_html(
+                    '<li>{}<a class="tp-link" href="{}">{}</a> <span class="text-subtle">{}</span></li>',
+                    thumb,
+                    url,
+                    attachment.original_name,
+                    _size(attachment.size),
+                )
+            )
+        return format_html('<ul class="tp-files">{}</ul>', mark_safe("".join(rows)))  # noqa: S308 - built above
+
+    def message(self, *, element_id, classes, author, label, created_at, body, attachments) -> SafeString:
+        return format_html(
+            '<li id="{}" class="{}"><div class="tp-message-head"><span class="font-semibold text-important">{}</span>'
+            '{}<time datetime="{}" title="{}">{}</time></div><div class="tp-body">{}</div>{}</li>',
+            element_id,
+            classes,
+            author,
+            label,
+            created_at.isoformat(),
+            _when(created_at),
+            _ago(created_at),
+            _body(body),
+            self.files(attachments) if attachments else "",
+        )
+
+    def item(self, item) -> SafeString:
+        if item.event is not None:
+            line = item.event
+            detail = ""
+            if line.detail:
+                detail = format_html(
+                    '<details><summary>{}</summary><div class="tp-body">{}</div></details>',
+                    self.previous,
+                    _body(line.detail),
+                )
+            return format_html(
+                '<li class="tp-event" data-kind="{}"><span>{}</span>{}<time datetime="{}">{}</time></li>',
+                line.kind,
+                line.text,
+                detail,
+                line.created_at.isoformat(),
+                _when(line.created_at),
+            )
+        comment = item.comment
+        if comment is None:
+            return self.message(
+                element_id="ticket-description",
+                classes="tp-message",
+                author=self.requester_name,
+                label=self.labels["description"],
+                created_at=self.ticket.created_at,
+                body=self.ticket.description,
+                attachments=self.loose_attachments,
+            )
+        if comment.is_internal:
+            label = self.labels["note"]
+        elif comment.author_id == self.ticket.requester_id:
+            label = self.labels["requester"]
+        else:
+            label = ""
+        return self.message(
+            element_id=f"comment-{comment.pk}",
+            classes="tp-message ticket-note" if comment.is_internal else "tp-message",
+            author=_name(comment.author) if comment.author_id else _("a deleted user"),
+            label=label,
+            created_at=comment.created_at,
+            body=comment.body,
+            attachments=comment.page_files,
+        )
+
+
+def _size(size: int) -> str:
+    return filesizeformat(size)
+
+
+def _ago(moment) -> str:
+    return _("%(since)s ago") % {"since": timesince(moment, depth=1)}
+
+
+@register.simple_tag(takes_context=True)
+def ticket_thread(context) -> SafeString:
+    """The `<li>` of every item of context["thread"], oldest first."""
+    renderer = ThreadRenderer(context)
+    return mark_safe("".join(renderer.item(item) for item in context["thread"]))  # noqa: S308 - format_html above

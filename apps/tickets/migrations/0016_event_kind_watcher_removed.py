@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0009_ticket_search_documents'),
+        ('tickets', '0015_auto_close_schedule'),
     ]
 
     operations = [

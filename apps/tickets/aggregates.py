@@ -76,6 +76,25 @@ def histogram_bucket(seconds: int) -> int:
     return bisect_right(DURATION_BUCKETS, seconds)
 
 
+def histogram_percentile(counts: list[int], fraction: float) -> float | None:
+    """The `fraction` percentile (0.5: the median) of durations counted in DURATION_BUCKETS, in seconds: found in
+    its bucket and interpolated linearly inside it, so exact to within that bucket's width; the open last bucket
+    (90 days and more) answers its lower edge. None when nothing was counted."""
+    total = sum(counts)
+    if total <= 0:
+        return None
+    rank = fraction * total
+    seen = 0
+    for index, count in enumerate(counts):
+        if count > 0 and seen + count >= rank:
+            low = DURATION_BUCKETS[index - 1] if index else 0
+            if index == len(DURATION_BUCKETS):
+                return float(low)
+            return low + (DURATION_BUCKETS[index] - low) * (rank - seen) / count
+        seen += count
+    return float(DURATION_BUCKETS[-1])
+
+
 def _empty() -> Deltas:
     return defaultdict(lambda: defaultdict(int)), defaultdict(int)
 

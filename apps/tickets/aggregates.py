@@ -254,7 +254,13 @@ def _key_text(key: tuple) -> str:
 def stats_rebuild() -> tuple[int, int]:
     """Replace the aggregates by a recomputation from the tickets; returns (day rows, open rows) written.
 
-    Run it in a transaction (the command does): the tables are emptied and refilled as one change."""
+    Run it in a transaction (the command does): the tables are emptied and refilled as one change. On PostgreSQL
+    the two tables are locked first, so a change made meanwhile either is in the recount (committed before) or
+    adds its delta after it (its upsert waits for the lock): none is lost or counted twice."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (TicketDayStat, TicketOpenCount))
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
     days, opens = stats_expected()
     TicketDayStat.objects.all().delete()
     TicketOpenCount.objects.all().delete()

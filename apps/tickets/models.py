@@ -60,6 +60,9 @@ STATS_FIELDS = (
 )
 
 
+STATS_NAMES = frozenset(name.removesuffix("_id") for name in STATS_FIELDS)
+
+
 def stats_snapshot(ticket) -> tuple:
     """The values of STATS_FIELDS of a ticket, in that order."""
     return tuple(getattr(ticket, name) for name in STATS_FIELDS)
@@ -169,9 +172,11 @@ class Ticket(models.Model):
         instance.stats_counted = stats_snapshot(instance) if set(STATS_FIELDS) <= set(field_names) else None
         return instance
 
-    def refresh_from_db(self, *args, **kwargs):
-        super().refresh_from_db(*args, **kwargs)
-        self.stats_counted = stats_snapshot(self)
+    def refresh_from_db(self, using=None, fields=None, **kwargs):
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        # Reading a deferred field (a search document) refreshes only that field: the snapshot stays.
+        if fields is None or {name.removesuffix("_id") for name in fields} & STATS_NAMES:
+            self.stats_counted = stats_snapshot(self)
 
 
 class TicketUserObjectPermission(UserObjectPermissionBase):

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.mail",
     "anymail",
     "apps.integrations",
+    "apps.reports",
     "apps.demo",
 ]
 

@@ -103,6 +103,17 @@ KIND_COLUMNS = {
 }
 
 
+# The day counters each report sums (no more: a 12-month report reads what it shows).
+_TIMES = ("responded", "resolved", *RESPONSE_HISTOGRAM, *RESOLUTION_HISTOGRAM)
+KIND_SUMS = {
+    "volume": ("created", "resolved", "done"),
+    "response": (*_TIMES, "response_seconds", "resolution_seconds"),
+    "sla": ("response_met", "response_breached", "resolution_met", "resolution_breached"),
+    "agents": ("created", *_TIMES, "resolution_met", "resolution_breached"),
+    "departments": ("created", *_TIMES, "resolution_met", "resolution_breached"),
+}
+
+
 @dataclass(frozen=True)
 class ReportQuery:
     """What a report shows: checked by apps/reports/forms.py ReportForm before it gets here."""
@@ -173,7 +184,7 @@ def report_build(*, user, query: ReportQuery) -> dict:
     if query.departments:
         scope = [pk for pk in query.departments if scope is None or pk in scope]
     days = in_scope(TicketDayStat.objects.filter(day__gte=query.first_day, day__lte=query.last_day), scope)
-    sums = {name: Sum(name) for name in DAY_COUNTERS}
+    sums = {name: Sum(name) for name in KIND_SUMS[query.kind]}
     columns = KIND_COLUMNS[query.kind]
     link = _Links(scope, query.first_day, query.last_day)
     total: dict = {}

@@ -150,7 +150,7 @@ def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[t
             cursor.execute(sql, [value for row in batch for value in row])
 
 
-def _write(deltas: Deltas) -> None:
+def _write(deltas: Deltas) -> tuple[int, int]:
     days, opens = deltas
     adapt = connection.ops.adapt_datefield_value
     day_rows = [
@@ -161,6 +161,7 @@ def _write(deltas: Deltas) -> None:
     open_rows = [(*key, count) for key, count in opens.items() if count]
     _upsert(TicketDayStat, DAY_KEY, DAY_COUNTERS, day_rows)
     _upsert(TicketOpenCount, OPEN_KEY, ("count",), open_rows)
+    return len(day_rows), len(open_rows)
 
 
 def stats_follow(ticket: Ticket, *, created: bool = False) -> None:
@@ -261,19 +262,8 @@ def stats_rebuild() -> tuple[int, int]:
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (TicketDayStat, TicketOpenCount))
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-    days, opens = stats_expected()
+    deltas = stats_expected()
     TicketDayStat.objects.all().delete()
     TicketOpenCount.objects.all().delete()
-    day_rows = [
-        TicketDayStat(day=day, department_id=department, agent=agent, **{k: v for k, v in counts.items() if v})
-        for (day, department, agent), counts in days.items()
-        if any(counts.values())
-    ]
-    open_rows = [
-        TicketOpenCount(department_id=department, agent=agent, status=status, priority=priority, count=count)
-        for (department, agent, status, priority), count in opens.items()
-        if count
-    ]
-    TicketDayStat.objects.bulk_create(day_rows, batch_size=500)
-    TicketOpenCount.objects.bulk_create(open_rows, batch_size=1000)
-    return len(day_rows), len(open_rows)
+    # Plain rows through the upsert (on empty tables: INSERTs), 500 a statement, no model instances.
+    return _write(deltas)

@@ -20,7 +20,7 @@ def test_a_registry_keeps_the_order_of_registration_and_replaces_a_name_in_place
 def test_the_installed_apps_register_their_pieces():
     assert [url.name for url in extensions.portal_urls] == ["notifications"]
     assert [p.name for p in extensions.admin_ticket_panels] == ["ai-insight", "ai-translation", "mail-watchers"]
-    assert [u.name for u in extensions.admin_ticket_urls] == ["tickets_ticket_insight_apply"]
+    assert [u.name for u in extensions.admin_ticket_urls] == ["tickets_ticket_insight_apply", "tickets_reports"]
     assert [f.name for f in extensions.api_ticket_fields] == ["insight"]
     assert [a.name for a in extensions.api_ticket_actions] == ["translation"]
     assert [c.name for c in extensions.portal_ticket_context] == ["ai-translation"]

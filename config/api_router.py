@@ -20,6 +20,7 @@ from apps.departments.api.views import DepartmentViewSet
 from apps.integrations.api.views import ApiKeyViewSet, WebhookDeliveryViewSet, WebhookViewSet
 from apps.macros.api import MacroViewSet
 from apps.notifications.api.views import NotificationViewSet
+from apps.reports.api.views import ReportView
 from apps.tickets.api.conversation import (
     AttachmentDownloadView,
     TicketAttachmentViewSet,
@@ -59,6 +60,7 @@ urlpatterns = [
     path("token/verify/", TokenVerifyView.as_view(), name="token-verify"),
     path("attachments/<int:pk>/download/", AttachmentDownloadView.as_view(), name="attachment-download"),
     path("stats/", StatsView.as_view(), name="stats"),
+    path("stats/reports/<str:kind>/", ReportView.as_view(), name="stats-report"),
     path("ai/quality/", TriageQualityView.as_view(), name="ai-quality"),
     *router.urls,
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "anymail",
     "apps.integrations",
     "apps.macros",
+    "apps.reports",
     "apps.demo",
 ]
 

@@ -56,6 +56,7 @@ NAVIGATION = [
                 _("Unassigned"), "inbox", TICKETS, query="assignee=none&status__in=new,open,in_progress,waiting"
             ),
             sidebar_item(_("Breaching soon"), "timer", TICKETS, query="sla=breaching_soon"),
+            sidebar_item(_("Reports"), "bar_chart", "admin:tickets_reports"),
             sidebar_item(
                 _("Notifications"),
                 "notifications",

@@ -42,6 +42,7 @@ OPERATIONS = {
     ("/api/notifications/read-all/", "post"),
     ("/api/notifications/unread-count/", "get"),
     ("/api/stats/", "get"),
+    ("/api/stats/reports/{kind}/", "get"),
     ("/api/audit/", "get"),
     ("/api/audit/{id}/", "get"),
     ("/api/ai/quality/", "get"),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.notifications.queue import notifications_muted
+from apps.tickets.aggregates import stats_rebuild
 
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
@@ -65,6 +66,7 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         stories = plan_stories(rng, count=tickets, now=now, department_names=names)
         timelines = tell_stories(org, stories)
         backdate(timelines)
+        stats_rebuild()  # the history was moved back in time behind the services: count the tickets again
         User.objects.filter(username__in=org.created_users).update(date_joined=now - _ACCOUNT_AGE)
     return SeedResult(
         ticket_ids=list(timelines),

@@ -2,10 +2,12 @@
 
 Each link opens the ticket changelist filtered to exactly the tickets the number counts, with the list's own
 filter parameters (`status__in`, `priority__exact`, `department__id__exact`, `assignee`, and the day ranges
-`created_at_from/_to`, `first_responded_at_from/_to`, `resolved_at_from/_to`), so the list shows that number.
+`created_at_from/_to`, `first_responded_at_from/_to`, `resolved_at_from/_to` with `days=site`), so the list shows
+that number; an agent's links also name its departments (`department__id__in`), as its figures count only those.
 """
 
 import json
+from functools import partial
 from urllib.parse import urlencode
 
 from django.urls import reverse
@@ -13,19 +15,27 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.common.admin.filters import SITE_DAYS, SITE_DAYS_PARAM
+
 from .choices import OPEN_STATUSES, Status
 from .stats import ticket_stats
 
+SCOPE_PARAM = "department__id__in"
 OPEN_PARAM = ",".join(status for status in Status.values if status in OPEN_STATUSES)
 
 
-def changelist_link(**params) -> str:
+def changelist_link(scope: list[int] | None = None, **params) -> str:
+    """The ticket list filtered by `params`, and to the departments `scope` (None: all, as for admins), so that
+    an agent's list leaves out tickets of other departments shared with it, as its figures do."""
     url = reverse("admin:tickets_ticket_changelist")
+    if scope is not None:
+        params[SCOPE_PARAM] = ",".join(str(pk) for pk in sorted(scope)) or "0"
     return f"{url}?{urlencode(params)}" if params else url
 
 
 def day_range(field: str, first, last) -> dict[str, str]:
-    return {f"{field}_from": first.isoformat(), f"{field}_to": last.isoformat()}
+    """Days `first` to `last` of the site's time zone, the days the figures are kept in (apps/tickets/aggregates.py)."""
+    return {f"{field}_from": first.isoformat(), f"{field}_to": last.isoformat(), SITE_DAYS_PARAM: SITE_DAYS}
 
 
 def format_duration(seconds: float | None) -> str:
@@ -45,29 +55,30 @@ def format_duration(seconds: float | None) -> str:
 def dashboard_context(user) -> dict:
     """The figures of ticket_stats, each with the changelist link that shows exactly those tickets."""
     stats = ticket_stats(user)
+    link = partial(changelist_link, stats["departments"])
     first, last = stats["period"]["first_day"], stats["period"]["last_day"]
     figures = stats["open"]
     for row in figures["by_status"]:
-        row["link"] = changelist_link(status__in=row["value"])
+        row["link"] = link(status__in=row["value"])
     for row in figures["by_priority"]:
-        row["link"] = changelist_link(status__in=OPEN_PARAM, priority__exact=row["value"])
+        row["link"] = link(status__in=OPEN_PARAM, priority__exact=row["value"])
     for row in figures["by_department"]:
-        row["link"] = changelist_link(status__in=OPEN_PARAM, department__id__exact=row["id"])
+        row["link"] = link(status__in=OPEN_PARAM, department__id__exact=row["id"])
     for row in stats["workload"]:
-        row["link"] = changelist_link(status__in=OPEN_PARAM, assignee=row["id"])
+        row["link"] = link(status__in=OPEN_PARAM, assignee=row["id"])
     for row in stats["oldest_open"]:
         row["link"] = reverse("admin:tickets_ticket_change", args=[row["id"]])
     for row in stats["per_day"]:
-        row["created_link"] = changelist_link(**day_range("created_at", row["day"], row["day"]))
-        row["resolved_link"] = changelist_link(**day_range("resolved_at", row["day"], row["day"]))
+        row["created_link"] = link(**day_range("created_at", row["day"], row["day"]))
+        row["resolved_link"] = link(**day_range("resolved_at", row["day"], row["day"]))
         row["label"] = date_format(row["day"], "M j")
     stats["links"] = {
-        "open": changelist_link(status__in=OPEN_PARAM),
-        "unassigned": changelist_link(status__in=OPEN_PARAM, assignee="none"),
-        "created": changelist_link(**day_range("created_at", first, last)),
-        "resolved": changelist_link(**day_range("resolved_at", first, last)),
-        "first_response": changelist_link(**day_range("first_responded_at", first, last)),
-        "resolution": changelist_link(**day_range("resolved_at", first, last)),
+        "open": link(status__in=OPEN_PARAM),
+        "unassigned": link(status__in=OPEN_PARAM, assignee="none"),
+        "created": link(**day_range("created_at", first, last)),
+        "resolved": link(**day_range("resolved_at", first, last)),
+        "first_response": link(**day_range("first_responded_at", first, last)),
+        "resolution": link(**day_range("resolved_at", first, last)),
     }
     stats["first_response"]["display"] = format_duration(stats["first_response"]["median_seconds"])
     stats["resolution"]["display"] = format_duration(stats["resolution"]["median_seconds"])

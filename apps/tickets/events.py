@@ -6,6 +6,9 @@ tickets register at start-up (in their AppConfig.ready()): apps.notifications qu
 apps.ai queues the triage of a new ticket. Each listener decides in its own app what an event means to it and
 queues its work for after the commit; the tickets app imports none of them.
 
+Every event also moves the ticket figures (apps/tickets/aggregates.py) in the same transaction, before any
+listener hears it; that is not a listener and cannot be silenced.
+
 `silenced(...)` turns named listeners off for a block, e.g. `silenced(NOTIFICATIONS)` while the demo is seeded:
 the events are still written and the other listeners still hear them.
 """
@@ -14,6 +17,7 @@ import contextvars
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from .aggregates import stats_add_created, stats_follow
 from .choices import EventKind, SlaStage
 from .models import Attachment, Comment, Ticket, TicketEvent
 
@@ -61,8 +65,12 @@ def announce(events: Sequence[TicketEvent]) -> None:
 
 
 def events_record(events: list[TicketEvent]) -> list[TicketEvent]:
-    """Write events built elsewhere (a bulk import's) in one statement, then announce them as a batch."""
+    """Write events built elsewhere (a bulk import's) in one statement, then announce them as a batch.
+
+    The tickets of its "created" events are counted in the figures (read back in one query); a batch writer
+    that changes existing tickets does so through the services, whose events move the figures."""
     written = TicketEvent.objects.bulk_create(events)
+    stats_add_created(event.ticket_id for event in written if event.kind == EventKind.CREATED)
     announce(written)
     return written
 
@@ -71,6 +79,7 @@ def _event(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = Fal
     event = TicketEvent.objects.create(
         ticket=ticket, actor=actor if actor and actor.pk else None, kind=kind, data=data, is_internal=internal
     )
+    stats_follow(ticket, created=kind == EventKind.CREATED)
     announce([event])
     return event
 

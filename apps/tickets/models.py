@@ -45,6 +45,29 @@ class TicketManager(models.Manager):
 SEARCH_DOCUMENTS = ("search_public", "search_internal")
 
 
+# The fields of a ticket that the figures depend on (apps/tickets/aggregates.py), as attribute names.
+STATS_FIELDS = (
+    "department_id",
+    "assignee_id",
+    "status",
+    "priority",
+    "created_at",
+    "first_responded_at",
+    "resolved_at",
+    "closed_at",
+    "first_response_due_at",
+    "resolution_due_at",
+)
+
+
+STATS_NAMES = frozenset(name.removesuffix("_id") for name in STATS_FIELDS)
+
+
+def stats_snapshot(ticket) -> tuple:
+    """The values of STATS_FIELDS of a ticket, in that order."""
+    return tuple(getattr(ticket, name) for name in STATS_FIELDS)
+
+
 class Ticket(models.Model):
     """A request for help, owned by a department and (optionally) worked by one assignee."""
 
@@ -115,6 +138,12 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_desc"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_desc"),
+            # The dashboard's oldest open tickets: the head of this index, whatever the number of closed ones.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status__in=sorted(OPEN_STATUSES)),
+                name="ticket_open_created",
+            ),
             # The SLA check (every minute) and the "breaching soon" filter look only at running clocks.
             models.Index(
                 fields=["first_response_due_at"],
@@ -134,6 +163,20 @@ class Ticket(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    # The ticket as the figures (TicketDayStat, TicketOpenCount) count it: the values it was loaded with, moved
+    # on by apps/tickets/aggregates.py each time it applies a change. A Django-documented use of from_db().
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance.stats_counted = stats_snapshot(instance) if set(STATS_FIELDS) <= set(field_names) else None
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, **kwargs):
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+        # Reading a deferred field (a search document) refreshes only that field: the snapshot stays.
+        if fields is None or {name.removesuffix("_id") for name in fields} & STATS_NAMES:
+            self.stats_counted = stats_snapshot(self)
 
 
 class TicketUserObjectPermission(UserObjectPermissionBase):
@@ -311,3 +354,85 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Upper edges, in seconds, of the duration histograms of TicketDayStat (first response, resolution); the last
+# bucket holds everything from 90 days on. A percentile read from them is exact to within its bucket.
+DURATION_BUCKETS = (
+    300,
+    900,
+    1800,
+    3600,
+    7200,
+    14400,
+    28800,
+    43200,
+    86400,
+    172800,
+    259200,
+    432000,
+    604800,
+    1209600,
+    2592000,
+    5184000,
+    7776000,
+)
+RESPONSE_HISTOGRAM = tuple(f"response_h{n:02d}" for n in range(len(DURATION_BUCKETS) + 1))
+RESOLUTION_HISTOGRAM = tuple(f"resolution_h{n:02d}" for n in range(len(DURATION_BUCKETS) + 1))
+NO_AGENT = 0  # the `agent` of unassigned tickets in the figures
+
+
+class TicketDayStat(models.Model):
+    """What happened to tickets on one day (site time zone) in one department, per assignee (tickets/aggregates.py).
+
+    Each ticket counts, as it is now, on the day of each of its moments: created, first answered, resolved, left
+    the backlog (resolved or closed). Kept by the services in the transaction of each change.
+    """
+
+    day = models.DateField(_("day"))
+    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+")
+    # The assignee's id, NO_AGENT for none (an integer, not a key: a NULL would not meet the unique constraint).
+    agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
+    created = models.IntegerField(default=0)
+    done = models.IntegerField(default=0)  # left the backlog: resolved, or closed without being resolved
+    responded = models.IntegerField(default=0)
+    response_seconds = models.BigIntegerField(default=0)
+    response_met = models.IntegerField(default=0)
+    response_breached = models.IntegerField(default=0)
+    resolved = models.IntegerField(default=0)
+    resolution_seconds = models.BigIntegerField(default=0)
+    resolution_met = models.IntegerField(default=0)
+    resolution_breached = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ticket day figures")
+        verbose_name_plural = _("ticket day figures")
+        constraints = [models.UniqueConstraint(fields=["day", "department", "agent"], name="ticketdaystat_key")]
+        indexes = [models.Index(fields=["department", "day"], name="ticketdaystat_dept_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.department_id}/{self.agent}"
+
+
+for _name in (*RESPONSE_HISTOGRAM, *RESOLUTION_HISTOGRAM):
+    TicketDayStat.add_to_class(_name, models.IntegerField(default=0))
+
+
+class TicketOpenCount(models.Model):
+    """How many tickets are open now, per department, assignee, status and priority (apps/tickets/aggregates.py)."""
+
+    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+")
+    agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("open ticket count")
+        verbose_name_plural = _("open ticket counts")
+        constraints = [
+            models.UniqueConstraint(fields=["department", "agent", "status", "priority"], name="ticketopencount_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department_id}/{self.agent} {self.status} {self.priority}: {self.count}"

@@ -40,6 +40,7 @@ from apps.departments.routing import choose_assignee, route_ticket
 
 from . import events, sla
 from . import permissions as perms
+from .aggregates import stats_forget
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Priority, Source, Status
 from .models import (
     COMMENT_MAX_LENGTH,
@@ -508,14 +509,15 @@ def comment_add(
     locked = _lock(ticket)
     comment = Comment.objects.create(ticket=locked, author=actor, body=body, is_internal=is_internal)
     search_documents_refresh(ticket_ids=[locked.pk])
-    events.comment_added_event(comment=comment)
-    for upload in uploads:
-        attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)
     fields = []
     if not is_internal and actor.is_staff and locked.first_responded_at is None and actor.pk != locked.requester_id:
         locked.first_responded_at = comment.created_at
         fields.append("first_responded_at")
+    # Saved before the event, which counts the first response in the figures (apps/tickets/aggregates.py).
     _save(locked, fields, bump_version=False)
+    events.comment_added_event(comment=comment)
+    for upload in uploads:
+        attachment_add(ticket=locked, actor=actor, upload=upload, comment=comment)
     return comment
 
 
@@ -602,10 +604,13 @@ def ticket_watcher_revoke(*, ticket: Ticket, user, actor) -> bool:
 
 @transaction.atomic
 def ticket_delete(*, ticket: Ticket, actor) -> None:
-    """Delete a ticket (admins only): grants, comments, events go with it; files after commit."""
+    """Delete a ticket (admins only): grants, comments, events go with it, its figures are taken out; files
+    after commit."""
     perms.ensure(perms.can_delete_ticket(actor))
+    ticket = _lock(ticket)
     names = list(ticket.attachments.values_list("file", flat=True))
     storage = Attachment._meta.get_field("file").storage
+    stats_forget([ticket])
     ticket.delete()
     transaction.on_commit(lambda: [storage.delete(n) for n in names])
 

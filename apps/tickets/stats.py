@@ -1,86 +1,108 @@
 """Ticket figures for one user's scope: the back office's dashboard and `GET /api/stats/`.
 
-Plain data (numbers, dates, dicts and lists) so that any entry point can render or serialise it. Every figure
-counts tickets of `tickets_visible_to(user)`: an agent's departments (and the tickets shared with or assigned
-to them), everything for an admin. Days are calendar days in the active time zone, the same days the ticket
-changelist's date filters use, so that each figure equals the list it links to.
+Plain data (numbers, dates, dicts and lists) so that any entry point can render or serialise it. The figures
+are read from the aggregates (apps/tickets/aggregates.py), never from the tickets, so the dashboard costs the
+same at ten thousand and ten million tickets: five queries (departments, open counts, the period's day rows,
+the people of the workload, and the oldest open tickets from the partial index `ticket_open_created`).
 
-The number of queries is fixed (seven) whatever the number of tickets, and only four of them read tickets in
-bulk: the open tickets grouped by status, priority, department and assignee; the period's tickets grouped by
-day; and the two medians, computed in the database portably (ORDER BY duration with OFFSET at the middle,
-the count coming from the period's query), never by loading the tickets.
+Scope: an agent's figures are its departments' tickets (never another department's, also not a ticket shared
+with it); an admin's are all tickets. Days are calendar days in the site's time zone (settings.TIME_ZONE), the
+days the aggregates are kept in; the links ask the ticket list for the same days (`days=site`).
+Medians come from the duration histograms: exact to within their bucket (DURATION_BUCKETS), linearly
+interpolated inside it; the means are exact.
 """
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import (
-    BooleanField,
-    Case,
-    Count,
-    DateField,
-    DurationField,
-    Exists,
-    ExpressionWrapper,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Value,
-    When,
-)
-from django.db.models.functions import TruncDate
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, Sum
 from django.utils import timezone
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
 from apps.departments.models import Department
 
+from .aggregates import histogram_percentile, site_time_zone
 from .choices import OPEN_STATUSES, Priority, Status
-from .models import Ticket
-from .selectors import tickets_visible_to
+from .models import NO_AGENT, RESOLUTION_HISTOGRAM, RESPONSE_HISTOGRAM, Ticket, TicketDayStat, TicketOpenCount
 
 PERIOD_DAYS = 30
 OLDEST_OPEN = 10
 OPEN_ORDER = [status for status in Status.values if status in OPEN_STATUSES]
+PERIOD_SUMS = (
+    "created",
+    "resolved",
+    "responded",
+    "response_met",
+    "response_breached",
+    "resolution_met",
+    "resolution_breached",
+    *RESPONSE_HISTOGRAM,
+    *RESOLUTION_HISTOGRAM,
+)
+
+
+def figure_departments(user, departments: dict[int, dict] | None = None) -> list[int] | None:
+    """The departments whose figures `user` sees: None for all (admins), else the ids of its departments."""
+    if is_admin(user):
+        return None
+    departments = departments if departments is not None else _departments(user)
+    return [pk for pk, row in departments.items() if row["listed"]]
+
+
+def in_scope(queryset, scope: list[int] | None, field: str = "department_id"):
+    return queryset if scope is None else queryset.filter(**{f"{field}__in": scope})
 
 
 def ticket_stats(user, *, days: int = PERIOD_DAYS, today: date | None = None, oldest: int = OLDEST_OPEN) -> dict:
-    """The dashboard's figures for `user`'s tickets; the period is the last `days` days up to `today` (local)."""
-    tz = timezone.get_current_timezone()
-    today = today or timezone.localdate()
+    """The dashboard's figures for `user`'s departments; the period is the last `days` days up to `today`."""
+    today = today or timezone.localdate(timezone=site_time_zone())
     first_day = today - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first_day, time.min), tz)
-    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min), tz)
-    scope = tickets_visible_to(user)
-    open_tickets = scope.filter(status__in=OPEN_STATUSES)
     departments = _departments(user)
+    scope = figure_departments(user, departments)
     open_rows = list(
-        open_tickets.order_by().values("status", "priority", "department_id", "assignee_id").annotate(count=Count("pk"))
+        in_scope(TicketOpenCount.objects.filter(count__gt=0), scope)
+        .order_by()
+        .values("status", "priority", "department_id", "agent")
+        .annotate(count=Sum("count"))
     )
-    period = _period(scope, start, end, tz, first_day, days)
-    responded = scope.filter(first_responded_at__gte=start, first_responded_at__lt=end)
-    resolved = scope.filter(resolved_at__gte=start, resolved_at__lt=end)
+    for row in open_rows:
+        agent = row.pop("agent")
+        row["assignee_id"] = None if agent == NO_AGENT else agent
+    period = _period(scope, first_day, today, days)
     return {
-        "scope": "all" if is_admin(user) else "own",
+        "scope": "all" if scope is None else "own",
+        "departments": scope,
         "period": {"first_day": first_day, "last_day": today, "days": days},
         "open": _open_figures(open_rows, departments),
         "per_day": period["per_day"],
         "created_total": sum(day["created"] for day in period["per_day"]),
-        "resolved_total": period["resolved"],
+        "resolved_total": period["totals"]["resolved"],
         "first_response": {
-            "median_seconds": _median_seconds(responded, "first_responded_at", period["responded"]),
-            "tickets": period["responded"],
+            "median_seconds": histogram_percentile([period["totals"][n] for n in RESPONSE_HISTOGRAM], 0.5),
+            "tickets": period["totals"]["responded"],
         },
         "resolution": {
-            "median_seconds": _median_seconds(resolved, "resolved_at", period["resolved"]),
-            "tickets": period["resolved"],
+            "median_seconds": histogram_percentile([period["totals"][n] for n in RESOLUTION_HISTOGRAM], 0.5),
+            "tickets": period["totals"]["resolved"],
         },
-        # SLA compliance is not counted here yet (the ticket list's SLA filter shows breaching and breached tickets).
-        "sla": {"configured": False, "met": None, "breached": None},
+        "sla": _sla(period["totals"]),
         "workload": _workload(open_rows, departments),
-        "oldest_open": _oldest(open_tickets, oldest),
+        "oldest_open": _oldest(in_scope(Ticket.objects.filter(status__in=OPEN_STATUSES), scope), oldest),
+    }
+
+
+def _sla(totals: dict) -> dict:
+    """Targets met and breached by the first responses and resolutions of the period (tickets with due dates)."""
+    met = totals["response_met"] + totals["resolution_met"]
+    breached = totals["response_breached"] + totals["resolution_breached"]
+    return {
+        "configured": bool(met or breached),
+        "met": met if met or breached else None,
+        "breached": breached if met or breached else None,
+        "first_response": {"met": totals["response_met"], "breached": totals["response_breached"]},
+        "resolution": {"met": totals["resolution_met"], "breached": totals["resolution_breached"]},
     }
 
 
@@ -118,56 +140,24 @@ def _open_figures(open_rows: list[dict], departments: dict[int, dict]) -> dict:
     }
 
 
-def _period(scope: QuerySet[Ticket], start, end, tz, first_day: date, days: int) -> dict:
-    """Created and resolved per day, and how many tickets were first answered, in one pass over the period.
-
-    Grouped by (day created, day resolved, first answered in the period), each None/False outside it: at most
-    31 x 31 x 2 groups, whatever the number of tickets.
-    """
-
-    def within(field: str) -> Q:
-        return Q(**{f"{field}__gte": start, f"{field}__lt": end})
-
-    def day_of(field: str):
-        return Case(When(within(field), then=TruncDate(field, tzinfo=tz)), default=None, output_field=DateField())
-
+def _period(scope: list[int] | None, first_day: date, last_day: date, days: int) -> dict:
+    """Created and resolved per day, and the period's sums, from the day rows (days x departments x agents)."""
     rows = (
-        scope.filter(within("created_at") | within("resolved_at") | within("first_responded_at"))
-        .annotate(
-            created_day=day_of("created_at"),
-            resolved_day=day_of("resolved_at"),
-            answered=Case(When(within("first_responded_at"), then=Value(True)), default=Value(False)),
-        )
+        in_scope(TicketDayStat.objects.filter(day__gte=first_day, day__lte=last_day), scope)
         .order_by()
-        .values("created_day", "resolved_day", "answered")
-        .annotate(count=Count("pk"))
+        .values("day")
+        .annotate(**{name: Sum(name) for name in PERIOD_SUMS})
     )
-    created: dict[date, int] = {}
-    resolved: dict[date, int] = {}
-    responded = 0
-    for row in rows:
-        if row["created_day"] is not None:
-            created[row["created_day"]] = created.get(row["created_day"], 0) + row["count"]
-        if row["resolved_day"] is not None:
-            resolved[row["resolved_day"]] = resolved.get(row["resolved_day"], 0) + row["count"]
-        if row["answered"]:
-            responded += row["count"]
-    per_day = [
-        {"day": day, "created": created.get(day, 0), "resolved": resolved.get(day, 0)}
-        for day in (first_day + timedelta(days=n) for n in range(days))
-    ]
-    return {"per_day": per_day, "resolved": sum(resolved.values()), "responded": responded}
-
-
-def _median_seconds(tickets: QuerySet[Ticket], end_field: str, count: int) -> float | None:
-    """Median of (end_field - created_at) over `count` tickets, read from the middle of the sorted durations."""
-    duration = ExpressionWrapper(F(end_field) - F("created_at"), output_field=DurationField())
-    low, high = ((count - 1) // 2, count // 2 + 1) if count else (0, 1)
-    # Always run the query, also for no tickets: the dashboard's query count stays the same.
-    middle = list(tickets.annotate(duration=duration).order_by("duration").values_list("duration", flat=True)[low:high])
-    if not count or not middle:
-        return None
-    return sum(value.total_seconds() for value in middle) / len(middle)
+    by_day = {row["day"]: row for row in rows}
+    totals = dict.fromkeys(PERIOD_SUMS, 0)
+    for row in by_day.values():
+        for name in PERIOD_SUMS:
+            totals[name] += row[name] or 0
+    per_day = []
+    for day in (first_day + timedelta(days=n) for n in range(days)):
+        row = by_day.get(day, {})
+        per_day.append({"day": day, "created": row.get("created") or 0, "resolved": row.get("resolved") or 0})
+    return {"per_day": per_day, "totals": totals}
 
 
 def _workload(open_rows: list[dict], departments: dict[int, dict]) -> list[dict]:
@@ -196,7 +186,7 @@ def _workload(open_rows: list[dict], departments: dict[int, dict]) -> list[dict]
     return sorted(rows, key=lambda row: (-row["open"], row["name"].lower()))
 
 
-def _oldest(open_tickets: QuerySet[Ticket], limit: int) -> list[dict]:
+def _oldest(open_tickets, limit: int) -> list[dict]:
     rows = open_tickets.order_by("created_at", "pk").values(
         "id", "reference", "title", "status", "priority", "created_at", "department__name", "assignee__username"
     )[:limit]

@@ -30,6 +30,7 @@ def test_the_installed_apps_register_their_pieces():
         "tickets_ticket_watchers",
         "tickets_ticket_macro_text",
         "tickets_ticket_macro_apply",
+        "tickets_reports",
     ]
     assert [f.name for f in extensions.api_ticket_fields] == ["insight"]
     assert [a.name for a in extensions.api_ticket_actions] == ["translation", "macro_apply_action"]

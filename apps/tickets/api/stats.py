@@ -25,10 +25,12 @@ class StatsView(SafeAPIView):
         tags=["stats"],
         summary="Ticket figures",
         description=(
-            "The dashboard's figures for the tickets you can see (an agent: its departments and tickets shared "
-            "with it; an admin: all): open tickets by status, priority and department, unassigned, created and "
-            "resolved per day over the last 30 days, median first-response and resolution times in seconds, "
-            "agents' open workload and the oldest open tickets. Requesters get 403."
+            "The dashboard's figures for the tickets of your departments (an admin: all; `departments` lists "
+            "them, null for all): open tickets by status, priority and department, unassigned, created and "
+            "resolved per day over the last 30 days (the site's calendar days), median first-response and "
+            "resolution times in seconds (from histograms: exact to within their bucket), SLA targets met and "
+            "breached, agents' open workload and the oldest open tickets. Reports: /api/stats/reports/{kind}/. "
+            "Requesters get 403."
         ),
         responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The figures.")},
     )

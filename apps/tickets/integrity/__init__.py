@@ -2,11 +2,13 @@
 
 The order matters for repairs: unassigning invalid assignees comes before adding missing grants (so no
 grant is given to an account about to be unassigned), and adding missing grants before removing stale
-department grants (whose helper also writes the current department's grants).
+department grants (whose helper also writes the current department's grants); the figures come last, as
+the repairs before them may change tickets.
 """
 
 from .base import Check, Finding
 from .departments import DefaultDepartment, DepartmentGroupName, OrphanDepartmentGroup
+from .figures import FiguresDisagree
 from .files import AttachmentFileMissing, OrphanAttachmentFile
 from .grants import InvalidAssignee, MissingGrants, RequesterInDepartment, StaleDepartmentGrants
 from .tickets import MissingCreatedEvent, ReferenceSequenceBehind, StatusTimestamps, TimestampBeforeCreated
@@ -25,6 +27,7 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     TimestampBeforeCreated,
     AttachmentFileMissing,
     OrphanAttachmentFile,
+    FiguresDisagree,
 )
 
 

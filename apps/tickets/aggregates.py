@@ -1,0 +1,269 @@
+"""The ticket figures kept as aggregates: per day, department and assignee (TicketDayStat) and the open tickets
+now (TicketOpenCount), so that the dashboard and the reports read a few hundred rows whatever the number of tickets.
+
+Each ticket contributes, as it is now, to a few buckets (`_contribute`):
+- on the day it was created: `created`;
+- on the day it was first answered: `responded`, the seconds from creation, a histogram bucket of them, and
+  `response_met` / `response_breached` when it had a first-response due date;
+- on the day it was resolved: the same for the resolution;
+- on the day it left the backlog (resolved, or closed without being resolved), while it is not open: `done`;
+- while open: one in TicketOpenCount for its department, assignee, status and priority.
+Days are calendar days in the site's time zone (settings.TIME_ZONE).
+
+A change is applied as "remove what the ticket counted, add what it counts now", so that the aggregates always
+equal a recomputation from the tickets (`stats_expected`, used by `rebuild_stats` and `check_data`). The door
+is apps/tickets/events.py: every event the services write goes through `stats_follow`, in the transaction of
+the change (this cannot be silenced); a batch of created tickets (an import) through `stats_add_created`; a
+deletion through `stats_forget` (ticket_delete). What the ticket counted is the snapshot it was loaded with
+(`Ticket.from_db`); one upsert statement per table writes all the buckets a change touches.
+"""
+
+import zoneinfo
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection
+
+from .choices import OPEN_STATUSES
+from .models import (
+    DURATION_BUCKETS,
+    NO_AGENT,
+    RESOLUTION_HISTOGRAM,
+    RESPONSE_HISTOGRAM,
+    STATS_FIELDS,
+    Ticket,
+    TicketDayStat,
+    TicketOpenCount,
+    stats_snapshot,
+)
+
+DAY_COUNTERS = (
+    "created",
+    "done",
+    "responded",
+    "response_seconds",
+    "response_met",
+    "response_breached",
+    "resolved",
+    "resolution_seconds",
+    "resolution_met",
+    "resolution_breached",
+    *RESPONSE_HISTOGRAM,
+    *RESOLUTION_HISTOGRAM,
+)
+DAY_KEY = ("day", "department_id", "agent")
+OPEN_KEY = ("department_id", "agent", "status", "priority")
+_ROWS_PER_STATEMENT = 500  # SQLite allows 32,766 parameters a statement; a day row takes 49
+
+DayKey = tuple[date, int, int]
+OpenKey = tuple[int, int, str, str]
+Deltas = tuple[dict[DayKey, dict[str, int]], dict[OpenKey, int]]
+
+
+def site_time_zone() -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def stats_day(moment: datetime, tz: zoneinfo.ZoneInfo | None = None) -> date:
+    """The calendar day of `moment` in the site's time zone: the day a figure counts it on."""
+    return moment.astimezone(tz or site_time_zone()).date()
+
+
+def histogram_bucket(seconds: int) -> int:
+    return bisect_right(DURATION_BUCKETS, seconds)
+
+
+def histogram_percentile(counts: list[int], fraction: float) -> float | None:
+    """The `fraction` percentile (0.5: the median) of durations counted in DURATION_BUCKETS, in seconds: found in
+    its bucket and interpolated linearly inside it, so exact to within that bucket's width; the open last bucket
+    (90 days and more) answers its lower edge. None when nothing was counted."""
+    total = sum(counts)
+    if total <= 0:
+        return None
+    rank = fraction * total
+    seen = 0
+    for index, count in enumerate(counts):
+        if count > 0 and seen + count >= rank:
+            low = DURATION_BUCKETS[index - 1] if index else 0
+            if index == len(DURATION_BUCKETS):
+                return float(low)
+            return low + (DURATION_BUCKETS[index] - low) * (rank - seen) / count
+        seen += count
+    return float(DURATION_BUCKETS[-1])
+
+
+def _empty() -> Deltas:
+    return defaultdict(lambda: defaultdict(int)), defaultdict(int)
+
+
+def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInfo) -> None:
+    """Add (sign=1) or remove (sign=-1) what one ticket, given as stats_snapshot(), counts."""
+    values = dict(zip(STATS_FIELDS, snapshot, strict=True))
+    days, opens = deltas
+    department, agent = values["department_id"], values["assignee_id"] or NO_AGENT
+    created_at = values["created_at"]
+    days[(stats_day(created_at, tz), department, agent)]["created"] += sign
+    for moment_field, due_field, prefix, histogram in (
+        ("first_responded_at", "first_response_due_at", "response", RESPONSE_HISTOGRAM),
+        ("resolved_at", "resolution_due_at", "resolution", RESOLUTION_HISTOGRAM),
+    ):
+        moment = values[moment_field]
+        if moment is None:
+            continue
+        row = days[(stats_day(moment, tz), department, agent)]
+        seconds = max(0, int((moment - created_at).total_seconds()))
+        row["responded" if prefix == "response" else "resolved"] += sign
+        row[f"{prefix}_seconds"] += sign * seconds
+        row[histogram[histogram_bucket(seconds)]] += sign
+        due = values[due_field]
+        if due is not None:
+            row[f"{prefix}_met" if moment <= due else f"{prefix}_breached"] += sign
+    if values["status"] in OPEN_STATUSES:
+        opens[(department, agent, values["status"], values["priority"])] += sign
+    else:
+        left = values["resolved_at"] or values["closed_at"]
+        if left is not None:
+            days[(stats_day(left, tz), department, agent)]["done"] += sign
+
+
+def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT the rows, or add their counters to the rows already there: one statement per 500 rows."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = [*key, *counters]
+    updates = ", ".join(f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in counters)
+    one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            batch = rows[start : start + _ROWS_PER_STATEMENT]
+            values = ", ".join([one_row] * len(batch))
+            # Only quoted names of our own models are formatted into the statement; every value is a parameter.
+            sql = (
+                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) VALUES {values} "  # noqa: S608
+                f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {updates}"
+            )
+            cursor.execute(sql, [value for row in batch for value in row])
+
+
+def _write(deltas: Deltas) -> tuple[int, int]:
+    days, opens = deltas
+    adapt = connection.ops.adapt_datefield_value
+    day_rows = [
+        (adapt(day), department, agent, *(counts.get(c, 0) for c in DAY_COUNTERS))
+        for (day, department, agent), counts in days.items()
+        if any(counts.values())
+    ]
+    open_rows = [(*key, count) for key, count in opens.items() if count]
+    _upsert(TicketDayStat, DAY_KEY, DAY_COUNTERS, day_rows)
+    _upsert(TicketOpenCount, OPEN_KEY, ("count",), open_rows)
+    return len(day_rows), len(open_rows)
+
+
+def stats_follow(ticket: Ticket, *, created: bool = False) -> None:
+    """Apply what changed in `ticket` since it was counted (`created`: it was not counted yet); no query when
+    nothing the figures read changed. A ticket not loaded whole from the database (no snapshot) is left alone."""
+    old = None if created else getattr(ticket, "stats_counted", None)
+    if old is None and not created:
+        return
+    new = stats_snapshot(ticket)
+    if old == new:
+        return
+    tz = site_time_zone()
+    deltas = _empty()
+    if old is not None:
+        _contribute(deltas, old, -1, tz)
+    _contribute(deltas, new, 1, tz)
+    _write(deltas)
+    ticket.stats_counted = new
+
+
+def stats_add_created(ticket_ids: Iterable[int]) -> None:
+    """Count tickets that were just created in bulk (an import's), read back in one query."""
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    tz = site_time_zone()
+    deltas = _empty()
+    for snapshot in Ticket.objects.filter(pk__in=ids).values_list(*STATS_FIELDS):
+        _contribute(deltas, snapshot, 1, tz)
+    _write(deltas)
+
+
+def stats_forget(tickets: Iterable[Ticket]) -> None:
+    """Remove what tickets about to be deleted count (each as loaded: lock it first)."""
+    tz = site_time_zone()
+    deltas = _empty()
+    for ticket in tickets:
+        _contribute(deltas, getattr(ticket, "stats_counted", None) or stats_snapshot(ticket), -1, tz)
+    _write(deltas)
+
+
+# Recomputation ----------------------------------------------------------------------------------------------------
+
+
+def stats_expected() -> Deltas:
+    """The aggregates recomputed from every ticket, streamed (constant memory: one entry per bucket)."""
+    tz = site_time_zone()
+    deltas = _empty()
+    rows = Ticket.objects.order_by().values_list(*STATS_FIELDS)
+    for snapshot in rows.iterator(chunk_size=10_000):
+        _contribute(deltas, snapshot, 1, tz)
+    return deltas
+
+
+def stats_stored() -> Deltas:
+    """The aggregates as stored, in the shape of stats_expected()."""
+    deltas = _empty()
+    days, opens = deltas
+    for row in TicketDayStat.objects.values(*DAY_KEY, *DAY_COUNTERS).iterator(chunk_size=10_000):
+        key = tuple(row.pop(name) for name in DAY_KEY)
+        days[key].update(row)
+    for row in TicketOpenCount.objects.values(*OPEN_KEY, "count").iterator(chunk_size=10_000):
+        opens[tuple(row[name] for name in OPEN_KEY)] += row["count"]
+    return deltas
+
+
+def stats_differences(limit: int = 10) -> tuple[int, list[str]]:
+    """How many buckets disagree with a recomputation, and a few of them described."""
+    expected, stored = stats_expected(), stats_stored()
+    problems = []
+    for name, want, have in (("day", expected[0], stored[0]), ("open", expected[1], stored[1])):
+        for key in sorted(set(want) | set(have), key=str):
+            a = _nonzero(want.get(key))
+            b = _nonzero(have.get(key))
+            if a != b:
+                problems.append(f"{name} {_key_text(key)}: stored {b or 0}, tickets say {a or 0}")
+    return len(problems), problems[:limit]
+
+
+def _nonzero(value):
+    """A bucket with nothing in it and a missing bucket are the same: None."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v} or None
+    return value or None
+
+
+def _key_text(key: tuple) -> str:
+    return "/".join(value.isoformat() if isinstance(value, date) else str(value) for value in key)
+
+
+def stats_rebuild() -> tuple[int, int]:
+    """Replace the aggregates by a recomputation from the tickets; returns (day rows, open rows) written.
+
+    Run it in a transaction (the command does): the tables are emptied and refilled as one change. On PostgreSQL
+    the two tables are locked first, so a change made meanwhile either is in the recount (committed before) or
+    adds its delta after it (its upsert waits for the lock): none is lost or counted twice."""
+    if connection.vendor == "postgresql":
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (TicketDayStat, TicketOpenCount))
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+    deltas = stats_expected()
+    TicketDayStat.objects.all().delete()
+    TicketOpenCount.objects.all().delete()
+    # Plain rows through the upsert (on empty tables: INSERTs), 500 a statement, no model instances.
+    return _write(deltas)

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "apps.mail",
     "anymail",
     "apps.integrations",
+    "apps.knowledge",
     "apps.demo",
 ]
 
@@ -354,6 +355,17 @@ NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
 # SLAs (apps/tickets/sla.py): a running target due within this many minutes is "breaching soon" (badge, filter,
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
+
+# Knowledge base and satisfaction (apps/knowledge) ---------------------------------------------------------------------
+# The portal's Help pages are open to anonymous visitors (public articles only) unless KNOWLEDGE_REQUIRE_LOGIN; the
+# new-ticket page suggests up to KNOWLEDGE_SUGGESTIONS articles. A resolved ticket's requester is asked for a rating
+# (CSAT_ENABLED) on CSAT_SCALE "five" (1 to 5) or "binary" (good/bad); the e-mail's links expire after
+# CSAT_LINK_MAX_AGE_DAYS days and work once.
+KNOWLEDGE_REQUIRE_LOGIN = env.bool("KNOWLEDGE_REQUIRE_LOGIN", default=False)
+KNOWLEDGE_SUGGESTIONS = env.int("KNOWLEDGE_SUGGESTIONS", default=5)
+CSAT_ENABLED = env.bool("CSAT_ENABLED", default=True)
+CSAT_SCALE = env.str("CSAT_SCALE", default="five")
+CSAT_LINK_MAX_AGE_DAYS = env.int("CSAT_LINK_MAX_AGE_DAYS", default=14)
 
 # AI -------------------------------------------------------------------------------------------------------------------
 # AI (apps/ai): triage of new tickets and translation. AI_PROVIDER is local (offline: language detection,

@@ -316,7 +316,7 @@ class TicketAdmin(
                 obj.attachments.filter(comment__isnull=True).select_related("uploaded_by")
             )
             context["history"] = history_lines(events_visible_to(request.user, ticket=obj))
-            panels = {"main": [], "side": []}
+            panels = {"main": [], "side": [], "composer": []}
             for panel in extensions.admin_ticket_panels:
                 panels[panel.column].append(panel)
                 context.update(panel.context(self, request, obj))

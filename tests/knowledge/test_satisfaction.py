@@ -169,3 +169,18 @@ def test_binary_scale_accepts_good_and_bad_only(carol, asked, settings):
     carol.post(url, {"rating": "1"})
     asked.refresh_from_db()
     assert asked.rating == 1
+
+
+def test_no_request_for_a_ticket_an_import_resolves(ticket, agent, after_commit):
+    from tests.tickets.test_import import csv_bytes, run
+
+    ticket = ticket_transition(ticket=ticket, actor=agent, to_status=Status.OPEN)
+    ticket = ticket_transition(ticket=ticket, actor=agent, to_status=Status.IN_PROGRESS)
+    data = csv_bytes([["reference", "title", "description", "requester", "status"], [ticket.reference, "", "", "", "resolved"]])
+    with after_commit():
+        report = run(data, actor=agent)
+    assert report.applied
+    ticket.refresh_from_db()
+    assert ticket.status == Status.RESOLVED
+    assert Satisfaction.objects.count() == 0
+    assert rating_mails() == []

@@ -68,7 +68,12 @@ def rated(it_dept, requester, agent, after_commit):
 def test_ticket_satisfaction_for_agents_only(rated, agent, other_agent, requester):
     url = f"/api/tickets/{rated.ticket_id}/satisfaction/"
     body = jwt_client(agent).get(url).json()
-    assert (body["rating"], body["comment"], body["agent"], body["department"]) == (4, "Good", agent.pk, rated.department_id)
+    assert (body["rating"], body["comment"], body["agent"], body["department"]) == (
+        4,
+        "Good",
+        agent.pk,
+        rated.department_id,
+    )
     assert jwt_client(requester).get(url).status_code == 403
     assert jwt_client(other_agent).get(url).status_code == 404
     assert jwt_client(None).get(url).status_code == 401
@@ -79,7 +84,9 @@ def test_ratings_list_is_scoped_and_filtered(rated, agent, other_agent, requeste
     assert jwt_client(other_agent).get("/api/satisfaction/").json()["results"] == []
     assert jwt_client(requester).get("/api/satisfaction/").status_code == 403
     assert jwt_client(agent).get("/api/satisfaction/", {"rating": 5}).json()["results"] == []
-    assert len(jwt_client(agent).get("/api/satisfaction/", {"agent": agent.pk, "rated": "false"}).json()["results"]) == 1
+    assert (
+        len(jwt_client(agent).get("/api/satisfaction/", {"agent": agent.pk, "rated": "false"}).json()["results"]) == 1
+    )
 
 
 def test_ratings_list_queries_do_not_grow(rated, admin_user, it_dept, requester, agent, after_commit):

@@ -114,7 +114,9 @@ def test_was_this_helpful_counts_once_per_session(articles):
 
 
 def test_the_body_is_rendered_safely(it_dept, category):
-    ArticleFactory(slug="xss", body="<script>alert(1)</script> [x](javascript:alert(1))", department=it_dept, category=category)
+    ArticleFactory(
+        slug="xss", body="<script>alert(1)</script> [x](javascript:alert(1))", department=it_dept, category=category
+    )
     page = Client().get(reverse("portal:help_article", args=["xss"])).content.decode()
     assert "<script>alert(1)" not in page
     assert 'href="javascript' not in page
@@ -165,8 +167,6 @@ def test_this_answered_my_question_leaves_without_a_ticket_and_is_counted(articl
 
 
 def test_deflection_with_an_agents_only_article_is_404(articles, carol):
-    response = carol.post(
-        reverse("portal:help_deflect"), {"deflection_token": TOKEN, "article": articles["agents"].pk}
-    )
+    response = carol.post(reverse("portal:help_deflect"), {"deflection_token": TOKEN, "article": articles["agents"].pk})
     assert response.status_code == 404
     assert Deflection.objects.count() == 0

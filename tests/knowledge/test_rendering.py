@@ -62,7 +62,9 @@ def test_the_xss_corpus_is_rendered_harmless(source):
 
 
 def test_markdown_renders_with_safe_links_and_same_site_images():
-    html = str(markdown_to_html("# Title\n\n**bold** [docs](https://docs.example/a?b=1&c=2)\n\n![logo](/static/logo.svg)"))
+    html = str(
+        markdown_to_html("# Title\n\n**bold** [docs](https://docs.example/a?b=1&c=2)\n\n![logo](/static/logo.svg)")
+    )
     assert html == (
         "<h1>Title</h1>\n"
         '<p><strong>bold</strong> <a href="https://docs.example/a?b=1&amp;c=2" rel="nofollow noopener noreferrer">'

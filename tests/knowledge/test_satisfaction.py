@@ -93,7 +93,7 @@ def test_the_e_mail_link_rates_once(client, asked):
     url = reverse("portal:satisfaction_link", args=[token])
     page = client.get(url)
     assert page.status_code == 200
-    assert 'value="4" checked' in page.content.decode().replace("\n", " ") or 'checked' in page.content.decode()
+    assert 'value="4" checked' in page.content.decode().replace("\n", " ") or "checked" in page.content.decode()
     asked.refresh_from_db()
     assert asked.rating is None  # opening the link writes nothing (mail scanners open links)
     response = client.post(url, {"rating": "4", "comment": "Quick, thanks"})
@@ -176,7 +176,9 @@ def test_no_request_for_a_ticket_an_import_resolves(ticket, agent, after_commit)
 
     ticket = ticket_transition(ticket=ticket, actor=agent, to_status=Status.OPEN)
     ticket = ticket_transition(ticket=ticket, actor=agent, to_status=Status.IN_PROGRESS)
-    data = csv_bytes([["reference", "title", "description", "requester", "status"], [ticket.reference, "", "", "", "resolved"]])
+    data = csv_bytes(
+        [["reference", "title", "description", "requester", "status"], [ticket.reference, "", "", "", "resolved"]]
+    )
     with after_commit():
         report = run(data, actor=agent)
     assert report.applied

@@ -30,7 +30,10 @@ def test_an_agent_writes_articles_of_their_department_and_each_edit_is_recorded(
     revisions = list(ArticleRevision.objects.filter(article=article).order_by("pk"))
     assert [r.author_id for r in revisions] == [agent.pk, agent.pk]
     assert revisions[0].changes["title"] == [None, "Reset a password"]
-    assert revisions[1].changes == {"title": ["Reset a password", "Reset your password"], "status": ["published", "draft"]}
+    assert revisions[1].changes == {
+        "title": ["Reset a password", "Reset your password"],
+        "status": ["published", "draft"],
+    }
     # Nothing changed: no revision.
     article_update(actor=agent, article=article, title="Reset your password")
     assert ArticleRevision.objects.filter(article=article).count() == 2

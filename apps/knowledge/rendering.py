@@ -33,11 +33,11 @@ def _same_site(url: str) -> bool:
 def _attribute(tag: str, name: str, value: str) -> str | None:
     if tag == "img" and name == "src" and not _same_site(value):
         return None
-    if tag == "a" and name == "href" and not (_same_site(value) or value.startswith("#")):
-        # Only absolute http, https and mailto links (nh3 checks the scheme) or this site's paths: a relative
-        # target such as "java%09script:..." means nothing useful and is dropped.
-        if urlsplit(value).scheme.lower() not in URL_SCHEMES:
-            return None
+    # Links: absolute http, https and mailto targets (nh3 checks the scheme) or this site's paths; a relative
+    # target such as "java%09script:..." means nothing useful and is dropped.
+    local = _same_site(value) or value.startswith("#")
+    if tag == "a" and name == "href" and not local and urlsplit(value).scheme.lower() not in URL_SCHEMES:
+        return None
     return value
 
 

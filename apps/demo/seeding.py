@@ -16,7 +16,6 @@ from apps.notifications.queue import notifications_muted
 from apps.tickets import events
 
 from .knowledge import knowledge_seed
-
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
 

@@ -12,6 +12,9 @@ ASCII letters; results come by title. The column exists and stays empty.
 The caller scopes the queryset first (selectors.articles_visible_to), so a search never widens what anyone reads.
 """
 
+import time
+import unicodedata
+
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
@@ -74,6 +77,23 @@ def articles_search(queryset: QuerySet[Article], *, text: str) -> QuerySet[Artic
 SUGGEST_MIN_LENGTH = 3
 SUGGEST_MAX_WORDS = 12
 SUGGEST_MAX_CHARS = 300
+# Words in more than this share of the articles (and in more than COMMON_MIN_ARTICLES of them) say nothing about
+# which article fits ("the", "help", "please"), and matching any of them would rank most of the knowledge base:
+# they are left out. PostgreSQL's own statistics of the documents (pg_stats.most_common_elems, kept by ANALYZE)
+# tell which words they are, read at most every COMMON_WORDS_SECONDS per process.
+COMMON_SHARE = 0.05
+COMMON_MIN_ARTICLES = 200
+COMMON_WORDS_SECONDS = 300
+# At most this many matches are ranked (ranking reads each match's document): the first that the index finds.
+RANKED_SUGGESTIONS = 300
+
+_common: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+def _plain(word: str) -> str:
+    """A word as the documents store it: lower case, without accents (close to PostgreSQL's unaccent)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def suggestion_words(text: str) -> list[str]:
@@ -82,6 +102,31 @@ def suggestion_words(text: str) -> list[str]:
         if len(word) >= SUGGEST_MIN_LENGTH and word not in words:
             words.append(word)
     return words[:SUGGEST_MAX_WORDS]
+
+
+def common_words(using: str = "default") -> frozenset[str]:
+    """The words in more than COMMON_SHARE of the articles, from PostgreSQL's statistics (empty before ANALYZE)."""
+    now = time.monotonic()
+    cached = _common.get(using)
+    if cached and cached[0] > now:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples
+            FROM pg_stats AS s JOIN pg_class AS c ON c.relname = s.tablename
+            WHERE s.tablename = 'knowledge_article' AND s.attname = 'search_document'
+              AND s.schemaname = current_schema() AND c.relnamespace = to_regnamespace(current_schema())
+            """
+        )
+        row = cursor.fetchone()
+    words = frozenset()
+    if row and row[0]:
+        elements, frequencies, rows = row
+        least = max(COMMON_SHARE, COMMON_MIN_ARTICLES / max(rows, 1))
+        words = frozenset(word for word, share in zip(elements, frequencies, strict=False) if share > least)
+    _common[using] = (now + COMMON_WORDS_SECONDS, words)
+    return words
 
 
 def articles_suggest(queryset: QuerySet[Article], *, text: str) -> QuerySet[Article]:
@@ -94,13 +139,21 @@ def articles_suggest(queryset: QuerySet[Article], *, text: str) -> QuerySet[Arti
         for word in words:
             match |= Q(title__icontains=word) | Q(body__icontains=word)
         return queryset.filter(match).order_by("title", "pk")
+    common = common_words(queryset.db)
+    # The last word may still be being typed: it counts as the start of a word.
+    terms = [word for word in words[:-1] if _plain(word) not in common]
+    if _plain(words[-1]) not in common:
+        terms.append(f"{words[-1]}:*")
+    if not terms:
+        return queryset.none()
     query = SearchQuery(
-        Func(Value(" | ".join(f"{word}:*" for word in words)), function="unaccent", output_field=TextField()),
+        Func(Value(" | ".join(terms)), function="unaccent", output_field=TextField()),
         search_type="raw",
         config="simple",
     )
+    ids = list(queryset.filter(search_document=query).values_list("pk", flat=True)[:RANKED_SUGGESTIONS])
     return (
-        queryset.filter(search_document=query)
+        queryset.filter(pk__in=ids)
         .annotate(search_rank=SearchRank(F("search_document"), query))
         .order_by("-search_rank", "pk")
     )

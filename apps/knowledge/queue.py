@@ -38,7 +38,7 @@ def queue_events(written: Sequence[TicketEvent]) -> None:
         return
     from django_q.conf import Conf
 
-    ticket_id = written[0].ticket_id
+    ticket_id, actor_id = written[0].ticket_id, written[0].actor_id
     transaction.on_commit(
-        lambda: enqueue(REQUEST_TASK, ticket_id, name=f"satisfaction-{ticket_id}"), robust=not Conf.SYNC
+        lambda: enqueue(REQUEST_TASK, ticket_id, actor_id, name=f"satisfaction-{ticket_id}"), robust=not Conf.SYNC
     )

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
+from apps.accounts.models import User
 from apps.tickets.choices import Status
 from apps.tickets.models import Ticket
 from apps.tickets.selectors import comments_visible_to
@@ -209,17 +210,26 @@ def satisfaction_wanted(ticket: Ticket) -> bool:
 
 
 @transaction.atomic
-def satisfaction_request(*, ticket_id: int) -> Satisfaction | None:
-    """The ticket's one satisfaction request (made once; None when the requester is not to be asked)."""
+def satisfaction_request(*, ticket_id: int, resolved_by_id: int | None = None) -> Satisfaction | None:
+    """The ticket's one satisfaction request (made once; None when the requester is not to be asked).
+
+    The rating is credited to the ticket's assignee, else to the staff member who resolved it."""
     ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
     if ticket is None or not satisfaction_wanted(ticket):
         return None
+    agent_id = ticket.assignee_id
+    if agent_id is None and resolved_by_id is not None:
+        agent_id = (
+            User.objects.filter(pk=resolved_by_id, role__in=(Role.AGENT, Role.ADMIN))
+            .values_list("pk", flat=True)
+            .first()
+        )
     satisfaction, created = Satisfaction.objects.get_or_create(
         ticket=ticket,
         defaults={
             "requester": ticket.requester,
             "department_id": ticket.department_id,
-            "agent_id": ticket.assignee_id,
+            "agent_id": agent_id,
             "requested_at": timezone.now(),
             "link_nonce": secrets.token_hex(8),
         },

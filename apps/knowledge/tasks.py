@@ -83,9 +83,9 @@ def satisfaction_email_send(*, satisfaction_id: int) -> bool:
     return True
 
 
-def satisfaction_request_send(ticket_id: int) -> bool:
+def satisfaction_request_send(ticket_id: int, resolved_by_id: int | None = None) -> bool:
     """Make the ticket's satisfaction request (if it is still resolved and wanted) and e-mail it."""
-    satisfaction = satisfaction_request(ticket_id=ticket_id)
+    satisfaction = satisfaction_request(ticket_id=ticket_id, resolved_by_id=resolved_by_id)
     if satisfaction is None:
         return False
     return satisfaction_email_send(satisfaction_id=satisfaction.pk)

@@ -186,3 +186,10 @@ def test_no_request_for_a_ticket_an_import_resolves(ticket, agent, after_commit)
     assert ticket.status == Status.RESOLVED
     assert Satisfaction.objects.count() == 0
     assert rating_mails() == []
+
+
+def test_an_unassigned_ticket_credits_the_agent_who_resolved_it(it_dept, requester, agent, after_commit):
+    ticket = TicketFactory(requester=requester, department=it_dept)
+    with after_commit():
+        resolve(ticket, agent)
+    assert Satisfaction.objects.get(ticket=ticket).agent == agent

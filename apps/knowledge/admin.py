@@ -265,13 +265,13 @@ def article_create_view(model_admin, request, object_id):
 
 
 COMPOSER_PANEL = AdminPanel(
-    name="knowledge_composer",
+    name="knowledge-composer",
     template="knowledge/admin/composer_panel.html",
     column="composer",
     context=composer_context,
 )
 TICKET_SIDE_PANEL = AdminPanel(
-    name="knowledge_side", template="knowledge/admin/ticket_side.html", column="side", context=side_context
+    name="knowledge-side", template="knowledge/admin/ticket_side.html", column="side", context=side_context
 )
 TICKET_URLS = [
     AdminUrl(name="tickets_ticket_article_search", route="<str:object_id>/articles/search/", view=article_search_view),

@@ -256,14 +256,14 @@ def satisfaction_opt_out(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("accounts:profile") + "#satisfaction")
 
 
-SATISFACTION_BANNER = PortalTicketContext(name="knowledge_satisfaction", context=_banner_context)
+SATISFACTION_BANNER = PortalTicketContext(name="knowledge-satisfaction", context=_banner_context)
 PORTAL_INCLUDES = [
-    PortalInclude(name="knowledge_nav", slot="nav", template="knowledge/portal/includes/nav.html"),
+    PortalInclude(name="knowledge-nav", slot="nav", template="knowledge/portal/includes/nav.html"),
     PortalInclude(
-        name="knowledge_suggestions", slot="ticket_create", template="knowledge/portal/includes/suggestions.html"
+        name="knowledge-suggestions", slot="ticket_create", template="knowledge/portal/includes/suggestions.html"
     ),
     PortalInclude(
-        name="knowledge_satisfaction", slot="ticket_detail", template="knowledge/portal/includes/satisfaction.html"
+        name="knowledge-satisfaction", slot="ticket_detail", template="knowledge/portal/includes/satisfaction.html"
     ),
-    PortalInclude(name="knowledge_profile", slot="profile", template="knowledge/portal/includes/profile.html"),
+    PortalInclude(name="knowledge-profile", slot="profile", template="knowledge/portal/includes/profile.html"),
 ]

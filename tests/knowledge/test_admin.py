@@ -155,3 +155,20 @@ def test_every_csat_link_lists_the_ratings_it_counts(request, who, ticket, agent
         page = browser.get(row["link"])
         assert page.status_code == 200
         assert page.content.decode().count(ticket.reference) == 1
+
+
+def test_ratings_changelist_queries_do_not_grow(admin_user, it_dept, requester, agent, after_commit):
+    from tests.tickets.factories import TicketFactory
+
+    browser = logged_in(admin_user)
+    url = reverse("admin:knowledge_satisfaction_changelist")
+    browser.get(url)
+
+    def add(n):
+        for _ in range(n):
+            ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
+            with after_commit():
+                resolve(ticket, agent)
+
+    measured = assert_constant_queries(lambda: browser.get(url), add_rows=add)
+    assert measured.many.content.decode().count("TCK-") >= 30

@@ -11,7 +11,7 @@ from apps.knowledge.choices import ArticleStatus, Audience
 from apps.knowledge.models import Article, Deflection
 from apps.tickets.models import Ticket
 from tests.knowledge.factories import ArticleFactory
-from tests.support import logged_in
+from tests.support import assert_constant_queries, logged_in
 
 TOKEN = "t" * 32
 
@@ -170,3 +170,12 @@ def test_deflection_with_an_agents_only_article_is_404(articles, carol):
     response = carol.post(reverse("portal:help_deflect"), {"deflection_token": TOKEN, "article": articles["agents"].pk})
     assert response.status_code == 404
     assert Deflection.objects.count() == 0
+
+
+def test_help_page_queries_do_not_grow(it_dept, category, requester):
+    carol = logged_in(requester)
+    carol.get(reverse("portal:help"))
+    assert_constant_queries(
+        lambda: carol.get(reverse("portal:help")),
+        add_rows=lambda n: ArticleFactory.create_batch(n, department=it_dept, category=category),
+    )

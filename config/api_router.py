@@ -18,6 +18,7 @@ from apps.accounts.api.views import (
 from apps.ai.api import TriageQualityView
 from apps.departments.api.views import DepartmentViewSet
 from apps.integrations.api.views import ApiKeyViewSet, WebhookDeliveryViewSet, WebhookViewSet
+from apps.knowledge.api.views import ArticleViewSet, SatisfactionViewSet
 from apps.macros.api import MacroViewSet
 from apps.notifications.api.views import NotificationViewSet
 from apps.reports.api.views import ReportView
@@ -45,6 +46,8 @@ router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("webhooks/<int:webhook_pk>/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("keys", ApiKeyViewSet, basename="api-key")
 router.register("macros", MacroViewSet, basename="macro")
+router.register("articles", ArticleViewSet, basename="article")
+router.register("satisfaction", SatisfactionViewSet, basename="satisfaction")
 
 
 @csrf_exempt  # it changes nothing, and a CSRF page in HTML would be the wrong answer to a wrong path

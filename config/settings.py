@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.macros",
     "apps.reports",
+    "apps.knowledge",
     "apps.demo",
 ]
 
@@ -364,6 +365,17 @@ SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
 # Resolved tickets are closed (as the system, the requester told) this many days after they were resolved, by an
 # hourly worker task; 0 turns it off.
 TICKET_AUTO_CLOSE_DAYS = env.int("TICKET_AUTO_CLOSE_DAYS", default=7)
+
+# Knowledge base and satisfaction (apps/knowledge) ---------------------------------------------------------------------
+# The portal's Help pages are open to anonymous visitors (public articles only) unless KNOWLEDGE_REQUIRE_LOGIN; the
+# new-ticket page suggests up to KNOWLEDGE_SUGGESTIONS articles. A resolved ticket's requester is asked for a rating
+# (CSAT_ENABLED) on CSAT_SCALE "five" (1 to 5) or "binary" (good/bad); the e-mail's links expire after
+# CSAT_LINK_MAX_AGE_DAYS days and work once.
+KNOWLEDGE_REQUIRE_LOGIN = env.bool("KNOWLEDGE_REQUIRE_LOGIN", default=False)
+KNOWLEDGE_SUGGESTIONS = env.int("KNOWLEDGE_SUGGESTIONS", default=5)
+CSAT_ENABLED = env.bool("CSAT_ENABLED", default=True)
+CSAT_SCALE = env.str("CSAT_SCALE", default="five")
+CSAT_LINK_MAX_AGE_DAYS = env.int("CSAT_LINK_MAX_AGE_DAYS", default=14)
 
 # AI -------------------------------------------------------------------------------------------------------------------
 # AI (apps/ai): triage of new tickets and translation. AI_PROVIDER is local (offline: language detection,

@@ -64,6 +64,18 @@ NAVIGATION = [
                 badge="apps.notifications.admin.unread_badge",
             ),
             sidebar_item(_("Canned responses"), "quickreply", "admin:macros_macro_changelist"),
+            sidebar_item(
+                _("Articles"),
+                "menu_book",
+                "admin:knowledge_article_changelist",
+                permission="apps.knowledge.admin.sidebar_may_manage_articles",
+            ),
+            sidebar_item(
+                _("Satisfaction"),
+                "sentiment_satisfied",
+                "admin:knowledge_satisfaction_changelist",
+                permission="apps.knowledge.admin.sidebar_may_read_ratings",
+            ),
         ],
     },
     {
@@ -74,6 +86,7 @@ NAVIGATION = [
             sidebar_item(_("Routing rules"), "alt_route", "admin:departments_routingrule_changelist"),
             sidebar_item(_("SLA policies"), "timer", "admin:departments_slapolicy_changelist"),
             sidebar_item(_("Agent availability"), "event_available", "admin:departments_agent_changelist"),
+            sidebar_item(_("Article categories"), "category", "admin:knowledge_category_changelist"),
             sidebar_item(_("Users"), "group", "admin:accounts_user_changelist"),
             sidebar_item(_("Groups"), "shield_person", "admin:auth_group_changelist", permission=ADMINS),
             sidebar_item(_("Background tasks"), "schedule", "admin:django_q_task_changelist", permission=ADMINS),

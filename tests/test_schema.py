@@ -61,6 +61,10 @@ OPERATIONS = {
     ("/api/keys/{id}/", "get"),
     ("/api/keys/{id}/", "delete"),
     ("/api/macros/", "get"),
+    ("/api/articles/", "get"),
+    ("/api/articles/{id}/", "get"),
+    ("/api/satisfaction/", "get"),
+    ("/api/tickets/{id}/satisfaction/", "get"),
 }
 TOKEN_VIEWS = {"TokenObtainPairView", "TokenRefreshView", "TokenBlacklistView", "TokenVerifyView"}
 SCHEMA_VIEWS = {"SpectacularAPIView", "SpectacularSwaggerSplitView"}

@@ -14,8 +14,10 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.notifications.queue import notifications_muted
+from apps.tickets import events
 from apps.tickets.aggregates import stats_rebuild
 
+from .knowledge import knowledge_seed
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
 from .workspace import WorkspaceResult, workspace_seed
@@ -54,7 +56,8 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
 
     Notifications are muted: the demo's two months of history must not queue hundreds of e-mails.
     """
-    with notifications_muted(), transaction.atomic():
+    # Nobody is asked to rate the demo's resolved tickets by e-mail either (the demo rates a few itself).
+    with notifications_muted(), events.silenced(events.SATISFACTION), transaction.atomic():
         _wait_for_other_seeders()
         if is_seeded():
             return None
@@ -66,6 +69,7 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         stories = plan_stories(rng, count=tickets, now=now, department_names=names)
         timelines = tell_stories(org, stories)
         backdate(timelines)
+        knowledge_seed(org, ticket_ids=list(timelines))
         stats_rebuild()  # the history was moved back in time behind the services: count the tickets again
         User.objects.filter(username__in=org.created_users).update(date_joined=now - _ACCOUNT_AGE)
     return SeedResult(

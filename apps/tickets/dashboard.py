@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 
 from apps.common.admin.filters import SITE_DAYS, SITE_DAYS_PARAM
 
+from . import extensions
 from .choices import OPEN_STATUSES, Status
 from .stats import ticket_stats
 
@@ -119,5 +120,11 @@ def dashboard_context(user) -> dict:
 def dashboard_callback(request, context):
     """unfold calls this for the admin index; staff only reach it (the admin site checks that first)."""
     context["dashboard"] = dashboard_context(request.user)
+    # Other apps' sections (apps/tickets/extensions.py dashboard_sections), over the same period.
+    period = context["dashboard"]["period"]
+    context["dashboard_sections"] = [
+        {"template": entry.template, "section": entry.context(request, period["first_day"], period["last_day"])}
+        for entry in extensions.dashboard_sections
+    ]
     context["title"] = _("Dashboard")
     return context

@@ -28,6 +28,9 @@ EventListener = Callable[[Sequence[TicketEvent]], None]
 NOTIFICATIONS = "notifications"
 TRIAGE = "triage"
 MAIL = "mail"
+# Asks a requester how a resolved ticket went (apps.knowledge): never for changes made in bulk, so an import (and
+# any merge of tickets) always silences it.
+SATISFACTION = "satisfaction"
 
 _listeners: dict[str, EventListener] = {}
 _silenced: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(

@@ -15,6 +15,8 @@ extensions), and the app that owns the piece registers it at start-up:
 | `ticket_language_lookups` | admin/filters.py LanguageFilter | where a ticket without a language has one |
 | `outgoing_ticket_mail` | notifications/emails.py, around sending | headers, sender, files of a ticket's e-mail |
 | `ticket_reply_rights` | permissions.py `can_comment` | someone besides the requester who may reply publicly |
+| `portal_includes` | `{% portal_includes "<slot>" %}` in the portal's templates | a template included at a slot |
+| `dashboard_sections` | dashboard.py `dashboard_callback` | a section at the end of the back office's dashboard |
 
 Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
 its entry in place, so a second ready() changes nothing.
@@ -147,6 +149,28 @@ class ReplyRight:
     allows: "Callable[[Any, Ticket], bool]"
 
 
+@dataclass(frozen=True)
+class PortalInclude:
+    """A template included in a portal page at `slot`, with that page's context: "nav" (the header's links, for
+    everyone, signed in or not), "ticket_create" (the new-ticket form, after its fields), "ticket_detail" (the
+    ticket page, above the conversation; its context comes from `portal_ticket_context`) or "profile" (the
+    requester's profile page, after the notification preferences)."""
+
+    name: str
+    slot: Literal["nav", "ticket_create", "ticket_detail", "profile"]
+    template: str
+
+
+@dataclass(frozen=True)
+class DashboardSection:
+    """A section at the end of the back office's dashboard: `template` rendered with `section` =
+    `context(request, first_day, last_day)` (the dashboard's period)."""
+
+    name: str
+    template: str
+    context: "Callable[[HttpRequest, Any, Any], Mapping[str, Any]]"
+
+
 portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
@@ -156,3 +180,5 @@ api_ticket_actions: Registry[ApiAction] = Registry()
 ticket_language_lookups: Registry[LanguageLookup] = Registry()
 outgoing_ticket_mail: Registry[OutgoingMail] = Registry()
 ticket_reply_rights: Registry[ReplyRight] = Registry()
+portal_includes: Registry[PortalInclude] = Registry()
+dashboard_sections: Registry[DashboardSection] = Registry()

@@ -18,12 +18,26 @@ def test_a_registry_keeps_the_order_of_registration_and_replaces_a_name_in_place
 
 
 def test_the_installed_apps_register_their_pieces():
-    assert [url.name for url in extensions.portal_urls] == ["notifications"]
+    assert [url.name for url in extensions.portal_urls] == [
+        "notifications",
+        "help",
+        "help_category",
+        "help_article",
+        "help_article_feedback",
+        "help_suggest",
+        "help_suggested",
+        "help_deflect",
+        "satisfaction_rate",
+        "satisfaction_link",
+        "satisfaction_opt_out",
+    ]
     assert [p.name for p in extensions.admin_ticket_panels] == [
         "ai-insight",
         "ai-translation",
         "mail-watchers",
         "macros",
+        "knowledge-composer",
+        "knowledge-side",
     ]
     assert [u.name for u in extensions.admin_ticket_urls] == [
         "tickets_ticket_insight_apply",
@@ -31,8 +45,17 @@ def test_the_installed_apps_register_their_pieces():
         "tickets_ticket_macro_text",
         "tickets_ticket_macro_apply",
         "tickets_reports",
+        "tickets_ticket_article_search",
+        "tickets_ticket_article_create",
     ]
     assert [f.name for f in extensions.api_ticket_fields] == ["insight"]
-    assert [a.name for a in extensions.api_ticket_actions] == ["translation", "macro_apply_action"]
-    assert [c.name for c in extensions.portal_ticket_context] == ["ai-translation"]
+    assert [a.name for a in extensions.api_ticket_actions] == ["translation", "macro_apply_action", "satisfaction"]
+    assert [c.name for c in extensions.portal_ticket_context] == ["ai-translation", "knowledge-satisfaction"]
+    assert [i.name for i in extensions.portal_includes] == [
+        "knowledge-nav",
+        "knowledge-suggestions",
+        "knowledge-satisfaction",
+        "knowledge-profile",
+    ]
+    assert [s.name for s in extensions.dashboard_sections] == ["knowledge"]
     assert [h.name for h in extensions.outgoing_ticket_mail] == ["mail-threading"]

@@ -77,6 +77,7 @@ def tickets_import(
     # (TICKET_IMPORT_NOTIFY / TICKET_IMPORT_TRIAGE, or the options); AI_TRIAGE_ENABLED still applies.
     switches = {events.NOTIFICATIONS: options.notify, events.TRIAGE: options.triage}
     quiet = [name for name, wanted in switches.items() if not wanted]
+    quiet.append(events.SATISFACTION)  # nobody is asked to rate a ticket an import resolved
     try:
         with events.silenced(*quiet), transaction.atomic():
             _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")

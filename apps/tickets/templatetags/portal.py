@@ -4,10 +4,12 @@ header's unread counter is apps/notifications/templatetags/notifications.py's.)"
 import re
 
 from django import template
+from django.template.loader import get_template
 from django.utils.html import escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from .. import extensions
 from ..history import display_name, requester_status_label
 
 register = template.Library()
@@ -78,3 +80,14 @@ def query_with(context, **changes) -> str:
 def person(user) -> str:
     """A person's name as the portal shows it: full name, else user name."""
     return display_name(user) if user is not None else ""
+
+
+@register.simple_tag(takes_context=True)
+def portal_includes(context, slot: str) -> SafeString:
+    """The templates other apps include at `slot` of a portal page (apps/tickets/extensions.py portal_includes)."""
+    parts = [
+        get_template(entry.template).render(context.flatten(), context.get("request"))
+        for entry in extensions.portal_includes
+        if entry.slot == slot
+    ]
+    return mark_safe("".join(parts))  # noqa: S308 — rendered templates, autoescaped

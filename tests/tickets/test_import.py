@@ -95,7 +95,9 @@ def test_imported_tickets_are_like_tickets_opened_by_hand(it_dept, billing_dept,
         "triage": False,
     }
     assert vpn.events.get(kind=EventKind.ASSIGNED).data == {"from": None, "to": agent.pk}
-    assert list(printer.events.values_list("kind", flat=True)) == [EventKind.CREATED]
+    # Routed by the one creation path, which records the routing as for a ticket opened by hand.
+    assert list(printer.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ROUTED]
+    assert printer.events.get(kind=EventKind.ROUTED).data == {"department": it_dept.pk, "rule": None}
 
 
 def test_foreign_headers_are_understood(it_dept, billing_dept, requester):

@@ -144,7 +144,7 @@ def test_queries_grow_with_batches_not_rows(tmp_path, it_dept, billing_dept, req
 
     queries_for(3)  # warm up: the reference sequence row, cached permissions
     assert queries_for(10) == queries_for(30)
-    assert Ticket.objects.count() == 53
+    assert Ticket.objects.count() == 43
 
 
 def test_progress_bar_draws_on_a_terminal():

@@ -12,7 +12,7 @@ from apps.tickets.references import SEQUENCE_FUNCTION_SQL
 def create_sequence(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(SEQUENCE_FUNCTION_SQL)
+    schema_editor.execute(SEQUENCE_FUNCTION_SQL, params=None)
     schema_editor.execute("SELECT tickets_reference_sequence(%s)", [settings.TICKET_REFERENCE_PREFIX])
 
 
@@ -27,7 +27,7 @@ def drop_sequence(apps, schema_editor):
         )
         for name, value in cursor.fetchall():
             cursor.execute("UPDATE tickets_referencesequence SET value = %s WHERE name = %s", [value, name])
-        cursor.execute("SELECT sequencename FROM pg_sequences WHERE sequencename LIKE 'tickets_reference_%%'")
+        cursor.execute("SELECT sequencename FROM pg_sequences WHERE sequencename LIKE 'tickets_reference_%'")
         for (name,) in cursor.fetchall():
             cursor.execute(f'DROP SEQUENCE IF EXISTS "{name}"')
     schema_editor.execute("DROP FUNCTION IF EXISTS tickets_reference_sequence(text)")

@@ -186,6 +186,8 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:22} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}")
     for ceiling in ("hello (ceiling)", "API no-op (JWT + user)"):
+        if ceiling not in results or "ticket list (agent)" not in results:
+            continue
         share = results["ticket list (agent)"]["rps"] / results[ceiling]["rps"]
         print(f"ticket list (agent) at {share:.0%} of {ceiling}")
 

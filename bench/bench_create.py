@@ -28,12 +28,12 @@ def measure(action, count: int) -> dict:
     action(-1)  # warm: permission ids, the URL resolver, the serializers
     statements = []
 
-    def count(execute, sql, params, many, context):
+    def counted(execute, sql, params, many, context):
         statements.append(sql)
         return execute(sql, params, many, context)
 
     # Counted by a wrapper: the test client's request_started signal empties connection.queries.
-    with connection.execute_wrapper(count):
+    with connection.execute_wrapper(counted):
         action(-2)
     cpu, wall = time.process_time(), time.perf_counter()
     for n in range(count):

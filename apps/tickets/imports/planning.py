@@ -200,7 +200,9 @@ class TicketRowPlanner(TicketCellReader):
             return
         wanted = Q(reference__in=references)
         for source in {source for source, _id in external}:
-            wanted |= Q(external_source=source, external_id__in=[i for s, i in external if s == source])
+            ids = [i for s, i in external if s == source]
+            # `external_id <> ''` as the unique index's condition says, so that PostgreSQL uses that index.
+            wanted |= Q(external_source=source, external_id__in=ids) & ~Q(external_id="")
         found = list(Ticket.objects.filter(wanted).select_related("department", "assignee", "requester"))
         self.tickets = {ticket.reference.upper(): ticket for ticket in found}
         self.external = {(t.external_source, t.external_id): t for t in found if t.external_id}

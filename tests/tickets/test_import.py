@@ -744,3 +744,19 @@ def test_our_export_keeps_its_references_where_they_are_free(it_dept, requester,
     assert after.reference == "TCK-000501"
     # Imported again: the reference now names a ticket, which the row leaves as it is.
     assert run(csv_bytes(rows), actor=admin_user).skipped == 2
+
+
+def test_beyond_the_remembered_ids_the_database_refuses_a_duplicate(it_dept, requester, admin_user, monkeypatch):
+    from apps.tickets.imports import planning
+
+    monkeypatch.setattr(planning, "CREATED_LIMIT", 0)  # as if the file had more ids than the planner keeps
+    rows = [
+        ["external_id", "title", "description", "requester"],
+        ["8", "New", "x", requester.email],
+        ["8", "Again", "x", requester.email],
+    ]
+    before = db_state()
+    report = run(csv_bytes(rows), actor=admin_user)
+    assert (report.applied, report.error_count) == (False, 1)
+    assert report.errors[0].message == "Rows 2 to 3 name a reference or an external id that is already taken."
+    assert db_state() == before

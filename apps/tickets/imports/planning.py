@@ -58,6 +58,7 @@ NOBODY = frozenset({"none", "nobody", "-", "unassigned"})
 # The external source of rows that name another system's id but no `external_source`.
 DEFAULT_EXTERNAL_SOURCE = "import"
 USER_CACHE_LIMIT = 200_000
+CREATED_LIMIT = 200_000
 UNCHANGED = object()
 
 
@@ -133,7 +134,9 @@ class TicketRowPlanner(TicketCellReader):
         self.tickets: dict[str, Ticket] = {}
         self.external: dict[tuple[str, str], Ticket] = {}
         self.changeable: set[int] = set()
-        self.created: dict[object, int] = {}  # a kept reference or an external id → the row that creates it
+        # hash of a kept reference or an external id → the row that creates it, for up to CREATED_LIMIT rows
+        # (memory stays bounded: beyond it the database's unique constraints refuse a duplicate when written).
+        self.created: dict[int, int] = {}
 
     # Batches ------------------------------------------------------------------------------------------------
 
@@ -295,6 +298,7 @@ class TicketRowPlanner(TicketCellReader):
 
     def _claim(self, plan: PlannedRow, key, raw: str) -> None:
         """The row creates the ticket of a kept reference or an external id; no other row of the file may."""
+        key = hash(key)
         if key in self.created:
             self._error(
                 plan,
@@ -302,7 +306,7 @@ class TicketRowPlanner(TicketCellReader):
                 _("“%(value)s” is already created by row %(row)d.") % {"value": raw, "row": self.created[key]},
                 raw,
             )
-        else:
+        elif len(self.created) < CREATED_LIMIT:
             self.created[key] = plan.number
 
     def _plan_create(self, plan: PlannedRow, values: dict[str, str]) -> None:

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -95,6 +96,12 @@ class TicketWriter:
             tickets_create_bulk(actor=self.actor, rows=rows, source=Source.IMPORT)
         except ValidationError as exc:  # the data changed since the check (a department lost its default)
             raise ImportRefused(RowError(plans[0].number, "", " ".join(exc.messages))) from exc
+        except IntegrityError as exc:  # a reference or external id twice in a file too large to remember all
+            message = _("Rows %(first)d to %(last)d name a reference or an external id that is already taken.") % {
+                "first": plans[0].number,
+                "last": plans[-1].number,
+            }
+            raise ImportRefused(RowError(plans[0].number, "reference", message)) from exc
 
     def _create_requesters(self, people: list[NewRequester]) -> None:
         """Requester accounts for e-mail addresses that have none: no password (they use "forgot password")."""

@@ -9,7 +9,12 @@ Rules, which the import page and `manage.py import_tickets --help` repeat:
 - A row whose `reference` names one of our tickets (TCK-000123) updates that ticket; an empty cell leaves a
   field as it is, and `none` in `assignee` unassigns. The ticket must be one the importer can change;
   status moves must follow the lifecycle; the requester and the time stamps of an existing ticket are not
-  changed. Any other reference (another system's id) is kept in the history and the row creates a ticket.
+  changed. A reference of ours that names no ticket here (our own export, imported into another
+  instance) creates the ticket under that reference.
+- Another system's id (an `external_id` cell, else a `reference` that is not one of ours) with its
+  `external_source` (else "import") finds the ticket an earlier import created from it: the row updates it or
+  leaves it as it is (a re-run never duplicates); otherwise the row creates a ticket that keeps the id. One
+  file may create a ticket from an id or a kept reference once.
 - A new ticket needs a title, a description and a requester (e-mail or username). A requester e-mail
   without an account creates a requester account when TICKET_IMPORT_CREATE_REQUESTERS is on (the default),
   else it is an error. No department means routing (the rules, then the default department), as for tickets

@@ -140,6 +140,25 @@ else:
         # about 50 ms per query, more than such a query then runs (docs/benchmarks.md): off for our sessions.
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+# A PostgreSQL streaming replica for list and report reads (apps/common/replicas.py; docs/DEPLOYMENT.md): off
+# unless DATABASE_REPLICA_URL is set. GET requests whose path matches DATABASE_REPLICA_PATHS read there; a
+# client that wrote within DATABASE_REPLICA_PIN_SECONDS reads from the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_PATHS = env.str("DATABASE_REPLICA_PATHS", default="") or (
+    r"^/api/tickets/?$|^/api/(stats|reports)(/|$)|^/admin/$|^/admin/tickets/ticket/$|^/admin/reports(/|$)"
+)
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=10)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **env.db_url_config(DATABASE_REPLICA_URL),
+        "CONN_MAX_AGE": DATABASES["default"].get("CONN_MAX_AGE", 0),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": dict(DATABASES["default"].get("OPTIONS", {})),
+        # Tests read the test database through the replica (streamed from the primary), never create one there.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["apps.common.replicas.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "apps.common.replicas.ReplicaReadsMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Accounts: users, log-in, permissions ---------------------------------------------------------------------------------

@@ -1,16 +1,17 @@
 """Routing and assignment: which department a new ticket goes to, and which of its agents works it.
 
-`route_ticket` tries the active routing rules in order (first match wins, no match: the default department).
-`choose_assignee` applies a department's assignment policy. Both are reads plus, for round robin and least
-open, one locked write to the department's cursor: callers run them inside their own transaction (the ticket
-services do), so the cursor's row lock is held until the ticket that took the turn is committed.
-"""
+`route_ticket` tries the active routing rules in order (first match wins, no match: the default department); a
+`Router` reads the rules and the default department once (one query) to route a batch of tickets.
+`choose_assignee` applies a department's assignment policy (`choose_assignees`: to a batch of new tickets).
+Both are reads plus, for round robin and least open, one locked write to the department's cursor: callers run
+them inside their own transaction (the ticket services do), so the cursor's row lock is held until the ticket
+that took the turn is committed."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, FilteredRelation, Q, QuerySet
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
@@ -28,25 +29,60 @@ class Route:
     rule: RoutingRule | None
 
 
+class Router:
+    """The routing rules and the default department, read in one query, for routing any number of tickets."""
+
+    def __init__(self):
+        # One query: every active department that is the default or has an active rule, with those rules.
+        rows = (
+            Department.objects.annotate(
+                rule=FilteredRelation("routing_rules", condition=Q(routing_rules__is_active=True))
+            )
+            .filter(is_active=True)
+            .filter(Q(is_default=True) | Q(rule__isnull=False))
+            .annotate(
+                rule_id=F("rule__id"),
+                rule_order=F("rule__order"),
+                rule_field=F("rule__field"),
+                rule_pattern=F("rule__pattern"),
+            )
+            .order_by(F("rule_order").asc(nulls_last=True), F("rule_id").asc(nulls_last=True))
+        )
+        self.rules: list[RoutingRule] = []
+        self.default: Department | None = None
+        for department in rows:
+            if department.is_default and self.default is None:
+                self.default = department
+            if department.rule_id is not None:
+                self.rules.append(
+                    RoutingRule(
+                        pk=department.rule_id,
+                        department=department,
+                        order=department.rule_order,
+                        field=department.rule_field,
+                        pattern=department.rule_pattern,
+                        is_active=True,
+                    )
+                )
+
+    def route(self, *, title: str, description: str, category: str, requester_email: str) -> Route | None:
+        """The first rule that matches, else the default department, else None."""
+        for rule in self.rules:
+            if matches(
+                rule.field,
+                rule.pattern,
+                title=title,
+                description=description,
+                category=category,
+                email=requester_email,
+            ):
+                return Route(department=rule.department, rule=rule)
+        return Route(department=self.default, rule=None) if self.default is not None else None
+
+
 def route_ticket(*, title: str, description: str, category: str, requester_email: str) -> Route | None:
     """The first active rule (of an active department) that matches, else the default department, else None."""
-    rules = (
-        RoutingRule.objects.filter(is_active=True, department__is_active=True)
-        .select_related("department")
-        .order_by("order", "id")
-    )
-    for rule in rules:
-        if matches(
-            rule.field,
-            rule.pattern,
-            title=title,
-            description=description,
-            category=category,
-            email=requester_email,
-        ):
-            return Route(department=rule.department, rule=rule)
-    default = Department.objects.filter(is_default=True, is_active=True).first()
-    return Route(department=default, rule=None) if default is not None else None
+    return Router().route(title=title, description=description, category=category, requester_email=requester_email)
 
 
 def eligible_agents(department: Department) -> QuerySet[User]:
@@ -65,32 +101,49 @@ def _in_turn_order(agents: list[User], last_id: int | None) -> list[User]:
 
 
 def choose_assignee(*, department: Department, open_statuses: Collection[str]) -> User | None:
-    """The agent the department's policy gives the next ticket to (None: manual, or nobody available).
+    """The agent the department's policy gives the next ticket to (None: manual, or nobody available)."""
+    return choose_assignees(department=department, count=1, open_statuses=open_statuses)[0]
+
+
+def choose_assignees(*, department: Department, count: int, open_statuses: Collection[str]) -> list[User | None]:
+    """The agents the department's policy gives its next `count` new tickets to, in order (None: manual, or
+    nobody available).
 
     Round robin: the next available member after the last one served. Least open: the available member with
-    the fewest tickets in `open_statuses` (in any department; the ticket services say which statuses are open);
-    ties go to whoever is next in turn. Either way the cursor row is
-    locked first, so concurrent callers are served one after another, each seeing the previous choice.
+    the fewest tickets in `open_statuses` (in any department; the ticket services say which statuses are open),
+    counting the tickets given out in this call; ties go to whoever is next in turn. Either way the cursor row
+    is locked first, so concurrent callers are served one after another, each seeing the previous choices.
+    Three queries whatever `count` is: the locked cursor, the agents, the cursor's update.
     """
     if department.assignment_policy not in (AssignmentPolicy.ROUND_ROBIN, AssignmentPolicy.LEAST_OPEN):
-        return None
+        return [None] * count
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("choose_assignee must run inside the transaction that saves the assignment")
-    AssignmentCursor.objects.get_or_create(department=department)
-    cursor = AssignmentCursor.objects.select_for_update().get(department=department)
+    cursor = AssignmentCursor.objects.select_for_update().filter(department=department).first()
+    if cursor is None:
+        AssignmentCursor.objects.get_or_create(department=department)
+        cursor = AssignmentCursor.objects.select_for_update().get(department=department)
     agents = eligible_agents(department)
-    if department.assignment_policy == AssignmentPolicy.LEAST_OPEN:
+    least_open = department.assignment_policy == AssignmentPolicy.LEAST_OPEN
+    if least_open:
         agents = agents.annotate(
             open_count=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=open_statuses))
         )
-    ordered = _in_turn_order(list(agents), cursor.last_assignee_id)
-    if not ordered:
-        return None
-    if department.assignment_policy == AssignmentPolicy.LEAST_OPEN:
-        chosen = min(ordered, key=lambda agent: agent.open_count)  # min() keeps the first of equals: turn order
-    else:
-        chosen = ordered[0]
-    cursor.last_assignee = chosen
-    cursor.assigned_count += 1
+    agents = list(agents)
+    if not agents:
+        return [None] * count
+    chosen: list[User | None] = []
+    last_id = cursor.last_assignee_id
+    for _n in range(count):
+        ordered = _in_turn_order(agents, last_id)
+        if least_open:
+            pick = min(ordered, key=lambda agent: agent.open_count)  # min() keeps the first of equals: turn order
+            pick.open_count += 1
+        else:
+            pick = ordered[0]
+        chosen.append(pick)
+        last_id = pick.pk
+    cursor.last_assignee_id = last_id
+    cursor.assigned_count += count
     cursor.save(update_fields=["last_assignee", "assigned_count"])
     return chosen

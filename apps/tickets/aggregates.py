@@ -182,15 +182,20 @@ def stats_follow(ticket: Ticket, *, created: bool = False) -> None:
     ticket.stats_counted = new
 
 
-def stats_add_created(ticket_ids: Iterable[int]) -> None:
-    """Count tickets that were just created in bulk (an import's), read back in one query."""
-    ids = list(ticket_ids)
-    if not ids:
-        return
+def stats_add_created(tickets: Iterable[Ticket], *, ticket_ids: Iterable[int] = ()) -> None:
+    """Count tickets that were just created (a bulk creation's), from the objects written (no query), and the
+    ones known only by id read back in one query. Each object remembers what it counts, so that a later change
+    of the same object in the same request moves the figures (stats_follow)."""
     tz = site_time_zone()
     deltas = _empty()
-    for snapshot in Ticket.objects.filter(pk__in=ids).values_list(*STATS_FIELDS):
+    for ticket in tickets:
+        snapshot = stats_snapshot(ticket)
         _contribute(deltas, snapshot, 1, tz)
+        ticket.stats_counted = snapshot
+    ids = list(ticket_ids)
+    if ids:
+        for snapshot in Ticket.objects.filter(pk__in=ids).values_list(*STATS_FIELDS):
+            _contribute(deltas, snapshot, 1, tz)
     _write(deltas)
 
 

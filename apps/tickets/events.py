@@ -1,10 +1,11 @@
 """The ticket history: small named constructors of events, and the door through which events leave the app.
 
-Services call the constructors; nothing else builds events (a bulk import builds its own and writes them with
-`events_record`). Every event is handed, right after it is written, to the listeners that the apps above
-tickets register at start-up (in their AppConfig.ready()): apps.notifications queues its delivery,
-apps.ai queues the triage of a new ticket. Each listener decides in its own app what an event means to it and
-queues its work for after the commit; the tickets app imports none of them.
+Services call the constructors; nothing else builds events (the creation of tickets, one or a batch, builds
+them with `ticket_opened_events` and writes them with `events_record`). Every event is handed, right after it
+is written, to the listeners that the apps above tickets register at start-up (in their AppConfig.ready()):
+apps.notifications queues its delivery, apps.ai queues the triage of a new ticket. Each listener decides in
+its own app what an event means to it and queues its work for after the commit; the tickets app imports none
+of them.
 
 Every event also moves the ticket figures (apps/tickets/aggregates.py) in the same transaction, before any
 listener hears it; that is not a listener and cannot be silenced.
@@ -70,35 +71,70 @@ def announce(events: Sequence[TicketEvent]) -> None:
 def events_record(events: list[TicketEvent]) -> list[TicketEvent]:
     """Write events built elsewhere (a bulk import's) in one statement, then announce them as a batch.
 
-    The tickets of its "created" events are counted in the figures (read back in one query); a batch writer
+    The tickets of its "created" events are counted in the figures (from the objects, or read back in one query
+    when an event names its ticket by id only); a batch writer
     that changes existing tickets does so through the services, whose events move the figures."""
     written = TicketEvent.objects.bulk_create(events)
-    stats_add_created(event.ticket_id for event in written if event.kind == EventKind.CREATED)
+    created = [event for event in written if event.kind == EventKind.CREATED]
+    known = TicketEvent.ticket.is_cached
+    stats_add_created(
+        [event.ticket for event in created if known(event)],
+        ticket_ids=[event.ticket_id for event in created if not known(event)],
+    )
     announce(written)
     return written
 
 
-def _event(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
-    event = TicketEvent.objects.create(
+def _build(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
+    return TicketEvent(
         ticket=ticket, actor=actor if actor and actor.pk else None, kind=kind, data=data, is_internal=internal
     )
+
+
+def _event(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
+    event = _build(ticket, actor, kind, data, internal=internal)
+    event.save(force_insert=True)
     stats_follow(ticket, created=kind == EventKind.CREATED)
     announce([event])
     return event
 
 
+def _created_data(ticket: Ticket) -> dict:
+    return {
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "department": ticket.department_id,
+        "source": ticket.source,
+    }
+
+
+def _routed_data(ticket: Ticket, rule) -> dict:
+    data = {"department": ticket.department_id, "rule": None}
+    if rule is not None:
+        data.update(rule=rule.pk, order=rule.order, field=rule.field, pattern=rule.pattern)
+    return data
+
+
+def ticket_opened_events(
+    *, ticket: Ticket, actor, history: dict | None = None, routed: bool = False, rule=None, policy: str | None = None
+) -> list[TicketEvent]:
+    """The events of a new ticket, built to be written with `events_record` (apps/tickets/creation.py):
+    "created" (plus `history`, e.g. an import's file and row), "routed" when routing chose the department
+    (`rule`, or None for the default department), "assigned" when it has an assignee (`policy`: the
+    department's policy chose them, so the system, not the actor, is recorded)."""
+    events = [_build(ticket, actor, EventKind.CREATED, {**_created_data(ticket), **(history or {})})]
+    if routed:
+        events.append(_build(ticket, actor, EventKind.ROUTED, _routed_data(ticket, rule), internal=True))
+    if ticket.assignee_id is not None:
+        data = {"from": None, "to": ticket.assignee_id}
+        if policy:
+            data["policy"] = policy
+        events.append(_build(ticket, None if policy else actor, EventKind.ASSIGNED, data))
+    return events
+
+
 def ticket_created_event(*, ticket: Ticket, actor) -> TicketEvent:
-    return _event(
-        ticket,
-        actor,
-        EventKind.CREATED,
-        {
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "department": ticket.department_id,
-            "source": ticket.source,
-        },
-    )
+    return _event(ticket, actor, EventKind.CREATED, _created_data(ticket))
 
 
 def status_changed_event(*, ticket: Ticket, actor, old: str, new: str) -> TicketEvent:
@@ -134,10 +170,7 @@ def assigned_event(
 
 def routed_event(*, ticket: Ticket, actor, rule) -> TicketEvent:
     """Which routing rule sent the ticket to its department (a copy of the rule: rules change), or the default."""
-    data = {"department": ticket.department_id, "rule": None}
-    if rule is not None:
-        data.update(rule=rule.pk, order=rule.order, field=rule.field, pattern=rule.pattern)
-    return _event(ticket, actor, EventKind.ROUTED, data, internal=True)
+    return _event(ticket, actor, EventKind.ROUTED, _routed_data(ticket, rule), internal=True)
 
 
 def sla_alert_event(*, ticket: Ticket, alert) -> TicketEvent:

@@ -99,6 +99,10 @@ class Ticket(models.Model):
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.PORTAL)
+    # Where an imported ticket came from: the other system and its id there. Importing the same file again
+    # finds the ticket by them (apps/tickets/imports), so a re-run updates instead of duplicating.
+    external_source = models.CharField(_("external source"), max_length=50, blank=True, default="")
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
     first_responded_at = models.DateTimeField(_("first responded"), null=True, blank=True)
@@ -154,6 +158,13 @@ class Ticket(models.Model):
                 fields=["resolution_due_at"],
                 condition=models.Q(resolved_at__isnull=True, sla_paused_at__isnull=True),
                 name="ticket_sla_resolution_running",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="ticket_external_id_unique",
             ),
         ]
 

@@ -142,24 +142,28 @@ def required_user_grants(ticket: Ticket) -> dict[int, frozenset[str]]:
     return {uid: frozenset(perms) for uid, perms in required.items()}
 
 
-def grants_for_new_tickets(tickets: Iterable[Ticket]) -> None:
-    """Write the standard grants for freshly created tickets (batched: one insert per table)."""
+def grants_for_new_tickets(tickets: Iterable[Ticket], *, group_ids: dict[int, int] | None = None) -> None:
+    """Write the standard grants for freshly created tickets (batched: one insert per table).
+
+    `group_ids` (department id → its group's id) spares the query for the departments the caller has loaded.
+    """
     tickets = list(tickets)
-    perms = ticket_permissions(DEPARTMENT_PERMS | REQUESTER_PERMS | ASSIGNEE_PERMS)
-    group_ids = dict(
-        Group.objects.filter(department__in={t.department_id for t in tickets}).values_list("department", "id")
-    )
+    perm_ids = {c: ticket_permission_id(c) for c in DEPARTMENT_PERMS | REQUESTER_PERMS | ASSIGNEE_PERMS}
+    group_ids = dict(group_ids or {})
+    missing = {t.department_id for t in tickets} - group_ids.keys()
+    if missing:
+        group_ids.update(Group.objects.filter(department__in=missing).values_list("department", "id"))
     user_rows = []
     group_rows = []
     for ticket in tickets:
         for user_id, codenames in required_user_grants(ticket).items():
             user_rows += [
-                TicketUserObjectPermission(user_id=user_id, permission_id=perms[c].pk, content_object_id=ticket.pk)
+                TicketUserObjectPermission(user_id=user_id, permission_id=perm_ids[c], content_object_id=ticket.pk)
                 for c in sorted(codenames)
             ]
         group_rows += [
             TicketGroupObjectPermission(
-                group_id=group_ids[ticket.department_id], permission_id=perms[c].pk, content_object_id=ticket.pk
+                group_id=group_ids[ticket.department_id], permission_id=perm_ids[c], content_object_id=ticket.pk
             )
             for c in sorted(DEPARTMENT_PERMS)
         ]

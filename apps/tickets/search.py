@@ -32,6 +32,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections
 from django.db.models import Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from .models import Comment, Ticket
@@ -181,3 +182,18 @@ def _substring_match(words: list[str], *, staff: bool) -> Q:
             Q(reference__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word) | Exists(comments)
         )
     return match
+
+
+def search_documents_new(*, reference: str, title: str, description: str, using: str = "default") -> dict:
+    """The documents of a ticket about to be inserted, as SQL expressions for its INSERT (PostgreSQL; elsewhere
+    nothing): the same documents `search_documents_refresh` builds, for a ticket without comments, without
+    a second statement."""
+    if not uses_full_text(using):
+        return {}
+    public = RawSQL(
+        "setweight(to_tsvector('simple', unaccent(%s)), 'A') || setweight(to_tsvector('simple', unaccent(%s)), 'B')",
+        [f"{reference} {title}", description],
+        output_field=SearchVectorField(),
+    )
+    internal = RawSQL("''::tsvector", [], output_field=SearchVectorField())
+    return {"search_public": public, "search_internal": internal}

@@ -20,12 +20,10 @@ import hashlib
 from collections.abc import Collection
 from urllib.parse import parse_qsl, urlencode
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,22 +34,23 @@ from apps.audit.services import audit_record
 from apps.common.errors import StaleObjectError
 from apps.common.text import normalise_text
 from apps.departments.models import Department
-from apps.departments.routing import choose_assignee, route_ticket
+from apps.departments.routing import choose_assignee
 
 from . import events, sla
 from . import permissions as perms
 from .aggregates import stats_forget
 from .choices import OPEN_STATUSES, TRANSITIONS, Category, Priority, Source, Status
+from .creation import NewTicket, tickets_create_bulk
 from .models import (
     COMMENT_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
     TITLE_MAX_LENGTH,
     Attachment,
     Comment,
-    ReferenceSequence,
     SavedView,
     Ticket,
 )
+from .references import references_allocate
 from .search import search_documents_refresh
 from .uploads import clean_file_name, validate_upload
 
@@ -69,14 +68,8 @@ class StaleTicketError(StaleObjectError):
 
 
 def reference_allocate(*, count: int = 1) -> list[str]:
-    """Reserve `count` ticket references with one atomic UPDATE (race-free, no max()+1)."""
-    prefix = settings.TICKET_REFERENCE_PREFIX
-    with transaction.atomic():
-        ReferenceSequence.objects.get_or_create(name=prefix)
-        # The UPDATE takes a row lock held to commit, so concurrent callers get disjoint ranges.
-        ReferenceSequence.objects.filter(name=prefix).update(value=F("value") + count)
-        last = ReferenceSequence.objects.values_list("value", flat=True).get(name=prefix)
-    return [f"{prefix}-{n:06d}" for n in range(last - count + 1, last + 1)]
+    """Reserve `count` ticket references in one statement (race-free, no max()+1): apps/tickets/references.py."""
+    return references_allocate(count=count)
 
 
 def _authorize(actor, allowed) -> None:
@@ -129,7 +122,6 @@ def _check_choice(field: str, value: str, choices) -> None:
         raise ValidationError({field: _("“%(value)s” is not a valid choice.") % {"value": value}})
 
 
-@transaction.atomic
 def ticket_create(
     *,
     actor,
@@ -143,7 +135,8 @@ def ticket_create(
     language: str = "",
     source: str = Source.PORTAL,
 ) -> Ticket:
-    """Open a ticket: reference, grants for department/requester/assignee, SLA due dates, and the history.
+    """Open a ticket: the one-row case of tickets_create_bulk (apps/tickets/creation.py), which gives it its
+    reference, routing, assignment policy, SLA due dates, grants, search documents and history.
 
     `department=None` routes the ticket (apps.departments.routing: first matching rule, else the default
     department; the rule is recorded in a 'routed' event). Without an `assignee` the department's assignment
@@ -152,56 +145,28 @@ def ticket_create(
     """
     title, description = normalise_text(title), normalise_text(description)
     _check_lengths(title=title, description=description)
-    route = None
-    if department is None:
-        route = route_ticket(
-            title=title, description=description, category=category, requester_email=requester.email or ""
-        )
-        if route is None:
-            raise ValidationError(
-                {
-                    "department": ValidationError(
-                        _("No default department is set up; choose a department."), code="no_department"
-                    )
-                }
-            )
-        department = route.department
-    _check_department(department)
+    if department is not None:
+        _check_department(department)
     _check_assignee(assignee)
     _check_choice("priority", priority, Priority)
     _check_choice("category", category, Category)
     _check_choice("source", source, Source)
     if not requester.is_active:
         raise ValidationError({"requester": _("The requester's account is not active.")})
-    ticket = Ticket(
-        reference=reference_allocate()[0],
+    row = NewTicket(
         title=title,
         description=description,
-        department=department,
+        requester_id=requester.pk,
         requester=requester,
-        assignee=assignee,
+        requester_email=requester.email or "",
+        department=department,
         category=category,
         priority=priority,
+        assignee_id=assignee.pk if assignee is not None else None,
+        assignee=assignee,
         language=language,
-        source=source,
     )
-    ticket.full_clean(exclude=["reference"])
-    policy = None
-    if assignee is None:
-        ticket.assignee = choose_assignee(department=department, open_statuses=OPEN_STATUSES)
-        policy = department.assignment_policy if ticket.assignee is not None else None
-    sla.sla_apply(ticket)
-    ticket.save(force_insert=True)
-    search_documents_refresh(ticket_ids=[ticket.pk])
-    perms.grants_for_new_tickets([ticket])
-    events.ticket_created_event(ticket=ticket, actor=actor)
-    if route is not None:
-        events.routed_event(ticket=ticket, actor=actor, rule=route.rule)
-    if ticket.assignee is not None:
-        # The policy's choice is the system's (no person), recorded with the policy that made it.
-        by = actor if policy is None else None
-        events.assigned_event(ticket=ticket, actor=by, old_id=None, new_id=ticket.assignee_id, policy=policy)
-    return ticket
+    return tickets_create_bulk(actor=actor, rows=[row], source=source)[0]
 
 
 @transaction.atomic

@@ -91,6 +91,12 @@ def working_time_between(start: datetime, end: datetime, hours: Department | Non
 # Due dates --------------------------------------------------------------------------------------------------
 
 
+def policies_for(department_ids) -> dict[tuple[int, str], SlaPolicy]:
+    """The SLA policies of these departments by (department id, priority), in one query (a batch of tickets)."""
+    found = SlaPolicy.objects.filter(department_id__in=set(department_ids)).select_related("department")
+    return {(policy.department_id, policy.priority): policy for policy in found}
+
+
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The SLA policy of the ticket's department and priority, if there is one."""
     return (
@@ -104,12 +110,13 @@ def _hours(policy: SlaPolicy | None) -> Department | None:
     return policy.department if policy is not None and policy.business_hours else None
 
 
-def sla_apply(ticket: Ticket, policy: SlaPolicy | None = None) -> list[str]:
+def sla_apply(ticket: Ticket, policy: SlaPolicy | None = None, *, looked_up: bool = False) -> list[str]:
     """Set the due dates of the targets not met yet from the policy (none: no due dates). Returns changed fields.
 
-    Used when a ticket is created, when its priority or department changes and when a pause ends.
+    Used when a ticket is created, when its priority or department changes and when a pause ends. Without a
+    `policy` the ticket's is read, unless `looked_up` says the caller already found that it has none.
     """
-    policy = policy if policy is not None else policy_for(ticket)
+    policy = policy if policy is not None or looked_up else policy_for(ticket)
     targets = {
         SlaTarget.FIRST_RESPONSE: policy.first_response_minutes if policy else None,
         SlaTarget.RESOLUTION: policy.resolution_minutes if policy else None,

@@ -18,12 +18,12 @@ from apps.departments.models import Department
 from apps.tickets.choices import EventKind, Status
 from apps.tickets.models import (
     Attachment,
-    ReferenceSequence,
     Ticket,
     TicketEvent,
     TicketGroupObjectPermission,
     TicketUserObjectPermission,
 )
+from apps.tickets.references import reference_counter_reset, reference_counter_value
 from apps.tickets.services import attachment_add, ticket_transition
 from tests.support import assert_constant_queries
 from tests.tickets.factories import TicketFactory
@@ -375,10 +375,7 @@ def test_default_department(tickets, it_dept, change, problem):
 @pytest.mark.parametrize("state", ["behind", "missing"])
 def test_reference_sequence_behind_is_advanced(tickets, state):
     highest = max(int(t.reference.split("-")[1]) for t in tickets)
-    if state == "behind":
-        ReferenceSequence.objects.update(value=1)
-    else:
-        ReferenceSequence.objects.all().delete()
+    reference_counter_reset(to=1 if state == "behind" else None)
 
     code, out = check_data()
     assert code == 1
@@ -390,7 +387,7 @@ def test_reference_sequence_behind_is_advanced(tickets, state):
 
     before = "1" if state == "behind" else "(missing)"
     assert_fixed_then_clean([f"[reference-sequence] sequence “TCK”: advanced from {before} to {highest}"])
-    assert ReferenceSequence.objects.get(name="TCK").value == highest
+    assert reference_counter_value() == highest
     assert TicketFactory(department=tickets[0].department).reference == f"TCK-{highest + 1:06d}"
 
 

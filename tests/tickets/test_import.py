@@ -95,7 +95,9 @@ def test_imported_tickets_are_like_tickets_opened_by_hand(it_dept, billing_dept,
         "triage": False,
     }
     assert vpn.events.get(kind=EventKind.ASSIGNED).data == {"from": None, "to": agent.pk}
-    assert list(printer.events.values_list("kind", flat=True)) == [EventKind.CREATED]
+    # Routed by the one creation path, which records the routing as for a ticket opened by hand.
+    assert list(printer.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ROUTED]
+    assert printer.events.get(kind=EventKind.ROUTED).data == {"department": it_dept.pk, "rule": None}
 
 
 def test_foreign_headers_are_understood(it_dept, billing_dept, requester):
@@ -651,3 +653,113 @@ def test_rows_without_a_department_follow_the_routing_rules(it_dept, billing_dep
     departments = list(Ticket.objects.order_by("pk").values_list("department__slug", flat=True))
     # The rule routes the first row; the second matches nothing (default); a named department wins over rules.
     assert departments == ["billing", "it-support", "it-support"]
+
+
+# The one creation path and re-runs ----------------------------------------------------------------------------
+
+
+def test_imported_open_tickets_get_due_dates_and_the_assignment_policy(it_dept, agent, requester, admin_user):
+    from apps.departments.choices import AssignmentPolicy
+    from apps.departments.models import SlaPolicy
+
+    SlaPolicy.objects.create(department=it_dept, priority="normal", first_response_minutes=60, resolution_minutes=480)
+    it_dept.assignment_policy = AssignmentPolicy.ROUND_ROBIN
+    it_dept.save()
+    data = csv_bytes(
+        [
+            ["title", "description", "requester", "status", "created"],
+            ["Open one", "x", requester.email, "open", "2025-03-01 09:00"],
+            ["Closed one", "x", requester.email, "closed", "2025-03-01 09:00"],
+        ]
+    )
+
+    assert run(data, actor=admin_user).created == 2
+
+    opened, closed = Ticket.objects.order_by("pk")
+    assert opened.first_response_due_at.isoformat() == "2025-03-01T10:00:00+00:00"
+    assert opened.resolution_due_at.isoformat() == "2025-03-01T17:00:00+00:00"
+    assert opened.assignee == agent
+    assert opened.events.get(kind=EventKind.ASSIGNED).data == {"from": None, "to": agent.pk, "policy": "round_robin"}
+    # A closed ticket is given to nobody; its due dates are those of its creation, and its clocks stand still.
+    assert closed.assignee is None
+    assert closed.sla_paused_at == closed.closed_at
+
+
+def test_importing_the_same_file_again_updates_or_leaves_never_duplicates(it_dept, requester, admin_user):
+    rows = [
+        ["id", "title", "description", "requester", "priority"],
+        ["101", "VPN down", "Since 9 am.", requester.email, "high"],
+        ["102", "Printer", "Paper jam", requester.email, "low"],
+    ]
+    assert run(csv_bytes(rows), actor=admin_user).created == 2
+    vpn = Ticket.objects.get(external_id="101")
+    assert (vpn.external_source, vpn.title) == ("import", "VPN down")
+
+    again = run(csv_bytes(rows), actor=admin_user, dry_run=True)
+    assert (again.created, again.updated, again.skipped) == (0, 0, 2)
+    assert [row.action for row in again.preview] == ["skip", "skip"]
+    assert run(csv_bytes(rows), actor=admin_user).skipped == 2
+
+    rows[1][4] = "urgent"
+    changed = run(csv_bytes(rows), actor=admin_user)
+    assert (changed.created, changed.updated, changed.skipped) == (0, 1, 1)
+    assert Ticket.objects.count() == 2
+    vpn.refresh_from_db()
+    assert vpn.priority == Priority.URGENT
+
+
+def test_an_external_id_is_unique_per_source_and_once_per_file(it_dept, requester, admin_user):
+    rows = [
+        ["external_source", "external_id", "title", "description", "requester"],
+        ["zammad", "7", "From Zammad", "x", requester.email],
+        ["glpi", "7", "From GLPI", "x", requester.email],
+    ]
+    assert run(csv_bytes(rows), actor=admin_user).created == 2
+    assert set(Ticket.objects.values_list("external_source", "external_id")) == {("zammad", "7"), ("glpi", "7")}
+
+    twice = [*rows, ["glpi", "8", "New", "x", requester.email], ["glpi", "8", "Again", "x", requester.email]]
+    before = db_state()
+    report = run(csv_bytes(twice), actor=admin_user)
+    assert (report.applied, report.error_count) == (False, 1)
+    assert report.errors[0].row == 5
+    assert "already created by row 4" in report.errors[0].message
+    assert db_state() == before
+
+
+def test_our_export_keeps_its_references_where_they_are_free(it_dept, requester, admin_user, it_ticket):
+    from apps.tickets.references import reference_counter_value
+    from apps.tickets.services import ticket_create
+
+    rows = [
+        ["reference", "title", "description", "requester"],
+        ["TCK-000500", "From the other instance", "x", requester.email],
+        [it_ticket.reference, it_ticket.title, it_ticket.description, ""],
+    ]
+    # PostgreSQL's sequence is not rolled back with a test: earlier tests may have drawn numbers past 500.
+    counter = reference_counter_value() or 0
+    report = run(csv_bytes(rows), actor=admin_user)
+
+    assert (report.created, report.skipped) == (1, 1)
+    kept = Ticket.objects.get(reference="TCK-000500")
+    assert kept.title == "From the other instance"
+    # The counter moved past the kept reference: the next ticket does not collide with it.
+    after = ticket_create(actor=requester, requester=requester, title="Next", description="x", department=it_dept)
+    assert after.reference == f"TCK-{max(500, counter) + 1:06d}"
+    # Imported again: the reference now names a ticket, which the row leaves as it is.
+    assert run(csv_bytes(rows), actor=admin_user).skipped == 2
+
+
+def test_beyond_the_remembered_ids_the_database_refuses_a_duplicate(it_dept, requester, admin_user, monkeypatch):
+    from apps.tickets.imports import planning
+
+    monkeypatch.setattr(planning, "CREATED_LIMIT", 0)  # as if the file had more ids than the planner keeps
+    rows = [
+        ["external_id", "title", "description", "requester"],
+        ["8", "New", "x", requester.email],
+        ["8", "Again", "x", requester.email],
+    ]
+    before = db_state()
+    report = run(csv_bytes(rows), actor=admin_user)
+    assert (report.applied, report.error_count) == (False, 1)
+    assert report.errors[0].message == "Rows 2 to 3 name a reference or an external id that is already taken."
+    assert db_state() == before

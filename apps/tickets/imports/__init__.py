@@ -6,16 +6,21 @@
 
 Every run reads the file as a stream, in batches of TICKET_IMPORT_BATCH_SIZE rows, so memory does not grow
 with the file. A run that writes does it in one transaction and only when every row is valid: a file with one
-bad row imports nothing. Its ticket references are reserved after every row has been checked and before that
-transaction starts (one UPDATE of the reference sequence, committed at once), so that tickets opened
-meanwhile on the portal are not held up by the import's lock.
+bad row imports nothing. References come from the non-locking sequence (apps/tickets/references.py on
+PostgreSQL), so tickets opened meanwhile on the portal are not held up by the import.
 
-Imported tickets get what ticket_create gives a ticket opened by hand: a reference, the grants of their
-department, requester and assignee, and a "created" event (source "import", with the file and row) plus an
-"assigned" event when they have an assignee. Routing is the same as for tickets opened by hand: the
-department the row names, else the first matching routing rule, else the default department. Notifications
-and AI triage: see ImportOptions; the event listeners that an option turns off are silenced for the whole run
-(apps/tickets/events.py).
+Imported tickets go through the one creation path (apps/tickets/creation.py, like ticket_create): a
+reference, routing (the department the row names, else the first matching routing rule, else the default
+department, recorded in a "routed" event), the department's assignment policy for open tickets without an
+assignee, SLA due dates, the grants of their department, requester and assignee, and a "created" event
+(source "import", with the file and row) plus an "assigned" event when they have an assignee.
+
+Re-runnable: a row's id in the other system (an `external_id` column, or a `reference` that is not one of
+ours) is stored on the ticket with its `external_source` (the column, else "import"); importing the same
+file again finds those tickets and updates them, or leaves them as they are, never duplicates them, and the
+dry run says which. A row of our own export whose reference is free here creates the ticket under that
+reference. Notifications and AI triage: see ImportOptions; the event listeners that an option turns off
+are silenced for the whole run (apps/tickets/events.py).
 """
 
 import time
@@ -31,7 +36,7 @@ from .. import events
 from .columns import TICKET_COLUMNS, ticket_columns
 from .options import ImportOptions
 from .planning import TicketRowPlanner
-from .writing import ImportRefused, TicketWriter, references_reserve
+from .writing import ImportRefused, TicketWriter
 
 __all__ = ["TICKET_COLUMNS", "ImportOptions", "tickets_import"]
 
@@ -53,7 +58,7 @@ def tickets_import(
     """Check every row of `csv_file`; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
     A run that writes reads the file twice: first it checks every row (writing and reserving nothing), and
-    only when all are valid does it reserve the references and write, rechecking each row as it goes.
+    only when all are valid does it write, rechecking each row as it goes.
     `actor` is the importing user (whose rights decide which existing tickets a row may update), or None for
     the system (the management command). Raises CsvFileError when the columns are unusable.
     """
@@ -68,10 +73,8 @@ def tickets_import(
         report.seconds = time.monotonic() - started
         return report
 
-    checked = report
     report = _new_report(csv_file, columns, options, dry_run=False)
-    references = references_reserve(count=checked.created) if checked.created else iter(())
-    writer = TicketWriter(actor=actor, file_name=csv_file.name, options=options, references=references)
+    writer = TicketWriter(actor=actor, file_name=csv_file.name, options=options)
     planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
     # Imported history must not e-mail everyone, nor triage every ticket, unless the import asks for it
     # (TICKET_IMPORT_NOTIFY / TICKET_IMPORT_TRIAGE, or the options); AI_TRIAGE_ENABLED still applies.

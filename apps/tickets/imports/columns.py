@@ -56,6 +56,9 @@ TICKET_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "resolved_at": ("resolved_at", "resolved", "resolved_on", "solved_at", "resolution_date"),
     "closed_at": ("closed_at", "closed", "closed_on", "close_date"),
+    # The other system's id of the ticket and that system's name: a re-run finds the tickets by them.
+    "external_id": ("external_id",),
+    "external_source": ("external_source",),
     # Written by our exports for people to read; an imported ticket's source is always "import".
     "source": ("source", "channel", "via"),
 }

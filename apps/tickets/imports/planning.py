@@ -9,7 +9,12 @@ Rules, which the import page and `manage.py import_tickets --help` repeat:
 - A row whose `reference` names one of our tickets (TCK-000123) updates that ticket; an empty cell leaves a
   field as it is, and `none` in `assignee` unassigns. The ticket must be one the importer can change;
   status moves must follow the lifecycle; the requester and the time stamps of an existing ticket are not
-  changed. Any other reference (another system's id) is kept in the history and the row creates a ticket.
+  changed. A reference of ours that names no ticket here (our own export, imported into another
+  instance) creates the ticket under that reference.
+- Another system's id (an `external_id` cell, else a `reference` that is not one of ours) with its
+  `external_source` (else "import") finds the ticket an earlier import created from it: the row updates it or
+  leaves it as it is (a re-run never duplicates); otherwise the row creates a ticket that keeps the id. One
+  file may create a ticket from an id or a kept reference once.
 - A new ticket needs a title, a description and a requester (e-mail or username). A requester e-mail
   without an account creates a requester account when TICKET_IMPORT_CREATE_REQUESTERS is on (the default),
   else it is an error. No department means routing (the rules, then the default department), as for tickets
@@ -29,6 +34,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -41,10 +47,12 @@ from apps.common.csv.report import Action, PreviewRow, RowError
 from apps.common.text import normalise_text
 from apps.departments.models import Department, RoutingRule
 from apps.departments.patterns import matches
+from apps.departments.routing import Route
 
 from ..choices import TRANSITIONS, Status
 from ..models import Ticket
 from ..permissions import CHANGE
+from ..references import reference_format, reference_number
 from ..selectors import tickets_visible_to
 from .fields import CHOICES, DEFAULTS, TicketCellReader
 from .options import ImportOptions
@@ -52,7 +60,10 @@ from .options import ImportOptions
 User = get_user_model()
 
 NOBODY = frozenset({"none", "nobody", "-", "unassigned"})
+# The external source of rows that name another system's id but no `external_source`.
+DEFAULT_EXTERNAL_SOURCE = "import"
 USER_CACHE_LIMIT = 200_000
+CREATED_LIMIT = 200_000
 UNCHANGED = object()
 
 
@@ -87,6 +98,10 @@ class PlannedRow:
     fields: dict = field(default_factory=dict)  # create: Ticket(**fields) apart from the reference
     new_requester: NewRequester | None = None
     external_reference: str = ""
+    external_source: str = ""  # create: the other system's id, stored on the ticket (re-runnable imports)
+    external_id: str = ""
+    keep_reference: str = ""  # create: our own export's reference, free here
+    route: Route | None = None  # create: the routing that chose the department (no department in the row)
     ticket: Ticket | None = None  # update/skip: the existing ticket
     edits: dict = field(default_factory=dict)  # update: ticket_update(**edits)
     transition: str = ""
@@ -122,6 +137,11 @@ class TicketRowPlanner(TicketCellReader):
         self.new_requesters: dict[str, NewRequester] = {}
         self.updated: dict[int, int] = {}  # ticket id → the row that updates it
         self.tickets: dict[str, Ticket] = {}
+        self.external: dict[tuple[str, str], Ticket] = {}
+        self.changeable: set[int] = set()
+        # hash of a kept reference or an external id → the row that creates it, for up to CREATED_LIMIT rows
+        # (memory stays bounded: beyond it the database's unique constraints refuse a duplicate when written).
+        self.created: dict[int, int] = {}
 
     # Batches ------------------------------------------------------------------------------------------------
 
@@ -173,19 +193,44 @@ class TicketRowPlanner(TicketCellReader):
                 self.people[f"u:{row[1]}"] = Person(*row)
 
     def _prefetch_tickets(self, rows) -> None:
-        references = set()
+        """The tickets the batch names, by our reference or by the other system's id, and which the importer
+        may change (a reference that names a ticket the importer cannot change is not free either)."""
+        references, external = set(), set()
         for values in rows:
             raw = values.get("reference", "").strip()
             if raw and self.reference_re.match(raw):
                 references.update({raw, raw.upper()})
-        self.tickets = {}
-        if not references:
+            key = self._external_key(values)
+            if key is not None:
+                external.add(key)
+        self.tickets, self.external, self.changeable = {}, {}, set()
+        if not references and not external:
             return
-        changeable = Ticket.objects.all()
-        if self.actor is not None and not is_admin(self.actor):
-            changeable = tickets_visible_to(self.actor, perm=CHANGE)
-        found = changeable.filter(reference__in=references).select_related("department", "assignee", "requester")
+        wanted = Q(reference__in=references)
+        for source in {source for source, _id in external}:
+            ids = [i for s, i in external if s == source]
+            # `external_id <> ''` as the unique index's condition says, so that PostgreSQL uses that index.
+            wanted |= Q(external_source=source, external_id__in=ids) & ~Q(external_id="")
+        found = list(Ticket.objects.filter(wanted).select_related("department", "assignee", "requester"))
         self.tickets = {ticket.reference.upper(): ticket for ticket in found}
+        self.external = {(t.external_source, t.external_id): t for t in found if t.external_id}
+        if self.actor is not None and not is_admin(self.actor):
+            changeable = tickets_visible_to(self.actor, perm=CHANGE).filter(pk__in=[t.pk for t in found])
+            self.changeable = set(changeable.values_list("pk", flat=True))
+        else:
+            self.changeable = {ticket.pk for ticket in found}
+
+    def _external_key(self, values: dict[str, str]) -> tuple[str, str] | None:
+        """(external source, external id) of a row: its `external_id`, else a `reference` that is not ours."""
+        external_id = values.get("external_id", "").strip()
+        if not external_id:
+            reference = values.get("reference", "").strip()
+            if reference and not self.reference_re.match(reference):
+                external_id = reference
+        if not external_id:
+            return None
+        source = values.get("external_source", "").strip() or DEFAULT_EXTERNAL_SOURCE
+        return source[:50], external_id[:100]
 
     # One row ------------------------------------------------------------------------------------------------
 
@@ -203,28 +248,25 @@ class TicketRowPlanner(TicketCellReader):
                 % {"cells": len(cells), "columns": len(self.columns.headers)},
             )
         reference = values.get("reference", "").strip()
+        external = self._external_key(values)
         if reference and self.reference_re.match(reference):
             ticket = self.tickets.get(reference.upper())
             if ticket is None:
-                self._error(
-                    plan,
-                    "reference",
-                    _("There is no ticket %(reference)s that you can change.") % {"reference": reference},
-                    reference,
-                )
-            elif ticket.pk in self.updated:
-                self._error(
-                    plan,
-                    "reference",
-                    _("Ticket %(reference)s is already updated by row %(row)d.")
-                    % {"reference": ticket.reference, "row": self.updated[ticket.pk]},
-                    reference,
-                )
+                # Our own export imported here: the ticket keeps its reference, which is free.
+                kept = reference_format(settings.TICKET_REFERENCE_PREFIX, reference_number(reference))
+                self._claim(plan, kept, reference)
+                plan.keep_reference = kept
             else:
-                self.updated[ticket.pk] = number
-                plan.ticket = ticket
+                self._take(plan, ticket, reference)
         elif reference:
             plan.external_reference = reference[:100]
+        if external is not None and plan.ticket is None and not plan.errors:
+            ticket = self.external.get(external)
+            if ticket is None:
+                self._claim(plan, external, external[1])
+                plan.external_source, plan.external_id = external
+            else:
+                self._take(plan, ticket, external[1])
         if plan.errors:
             plan.action = Action.ERROR
             return plan
@@ -237,6 +279,40 @@ class TicketRowPlanner(TicketCellReader):
             plan.preview = None
             plan.errors.sort(key=lambda error: self.column_order.get(error.column, -1))  # as the file reads
         return plan
+
+    def _take(self, plan: PlannedRow, ticket: Ticket, raw: str) -> None:
+        """The row updates (or leaves as it is) an existing ticket, if the importer may change it."""
+        if ticket.pk not in self.changeable:
+            self._error(
+                plan,
+                "reference",
+                _("There is no ticket %(reference)s that you can change.") % {"reference": raw},
+                raw,
+            )
+        elif ticket.pk in self.updated:
+            self._error(
+                plan,
+                "reference",
+                _("Ticket %(reference)s is already updated by row %(row)d.")
+                % {"reference": ticket.reference, "row": self.updated[ticket.pk]},
+                raw,
+            )
+        else:
+            self.updated[ticket.pk] = plan.number
+            plan.ticket = ticket
+
+    def _claim(self, plan: PlannedRow, key, raw: str) -> None:
+        """The row creates the ticket of a kept reference or an external id; no other row of the file may."""
+        key = hash(key)
+        if key in self.created:
+            self._error(
+                plan,
+                "reference",
+                _("“%(value)s” is already created by row %(row)d.") % {"value": raw, "row": self.created[key]},
+                raw,
+            )
+        elif len(self.created) < CREATED_LIMIT:
+            self.created[key] = plan.number
 
     def _plan_create(self, plan: PlannedRow, values: dict[str, str]) -> None:
         title = self._title(plan, values, required=True)
@@ -346,8 +422,11 @@ class TicketRowPlanner(TicketCellReader):
             email = values.get("requester", "").strip()
             for rule in self.rules:
                 if matches(rule.field, rule.pattern, email=email if "@" in email else "", **routed):
-                    return self.departments[rule.department_id]
+                    plan.route = Route(department=self.departments[rule.department_id], rule=rule)
+                    return plan.route.department
         if not raw:
+            if routed is not None and self.default_department is not None:
+                plan.route = Route(department=self.default_department, rule=None)
             if self.default_department is None:
                 self._error(
                     plan,

@@ -1,23 +1,22 @@
 """The writes of an import, batch by batch, inside the caller's transaction.
 
-New tickets go in with bulk inserts: requester accounts, tickets (references reserved in advance), their
-search documents (one UPDATE per batch, apps/tickets/search.py), their grants
-(apps.tickets.permissions.grants_for_new_tickets) and their history events, a few statements per batch. The
-events are announced as a batch (apps/tickets/events.py): the listeners of the apps above decide about
-notifications and triage, silenced as the import's options say (see tickets_import). Updates are rare and go
-through the ticket services one row at a time, so they move grants and write events exactly as an edit in the
-back office does.
+New tickets go through the one creation path, a batch at a time (apps/tickets/creation.py
+`tickets_create_bulk`): requester accounts first (one bulk insert), then the tickets with their references
+(or the reference of our own export, when it is free), routing, the assignment policy for open tickets, SLA
+due dates, search documents, grants and history, a few statements per batch, exactly as a ticket opened by
+hand gets them. The events are announced as a batch (apps/tickets/events.py): the listeners of the apps above
+decide about notifications and triage, silenced as the import's options say (see tickets_import). Updates are
+rare and go through the ticket services one row at a time, so they move grants and write events exactly as
+an edit in the back office does.
 """
 
 import re
-from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,11 +27,8 @@ from apps.audit.services import Change, audit_record_many
 from apps.common.csv.report import Action, RowError
 
 from .. import services
-from ..choices import EventKind, Source
-from ..events import events_record
-from ..models import ReferenceSequence, Ticket, TicketEvent
-from ..permissions import grants_for_new_tickets
-from ..search import search_documents_refresh
+from ..choices import Source
+from ..creation import STAMPS, NewTicket, tickets_create_bulk
 from .options import ImportOptions
 from .planning import UNCHANGED, NewRequester, PlannedRow
 
@@ -49,62 +45,37 @@ class ImportRefused(Exception):
         self.error = error
 
 
-def ticket_imported_events(
-    *, tickets: list[Ticket], plans: list[PlannedRow], actor, file_name: str, options: ImportOptions
-) -> list[TicketEvent]:
-    """The history of freshly imported tickets: "created" (source import, with the file and row), and
-    "assigned" when the row names an assignee, the same events ticket_create writes."""
-    now = timezone.now()
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    events = []
-    for ticket, plan in zip(tickets, plans, strict=True):
-        data = {
-            "status": ticket.status,
-            "priority": ticket.priority,
-            "department": ticket.department_id,
-            "source": Source.IMPORT,
-            "file": file_name[:200],
-            "row": plan.number,
-            "notify": options.notify,
-            "triage": options.triage,
-        }
-        if plan.external_reference:
-            data["external_reference"] = plan.external_reference
-        events.append(
-            TicketEvent(ticket_id=ticket.pk, actor_id=actor_id, kind=EventKind.CREATED, data=data, created_at=now)
-        )
-        if ticket.assignee_id:
-            events.append(
-                TicketEvent(
-                    ticket_id=ticket.pk,
-                    actor_id=actor_id,
-                    kind=EventKind.ASSIGNED,
-                    data={"from": None, "to": ticket.assignee_id},
-                    created_at=now,
-                )
-            )
-    return events
-
-
-def references_reserve(*, count: int) -> Iterator[str]:
-    """Reserve `count` ticket references with one atomic UPDATE (as services.reference_allocate does) and hand
-    them out one by one: a 1,000,000-row import does not hold a million strings in memory."""
-    prefix = settings.TICKET_REFERENCE_PREFIX
-    with transaction.atomic():
-        ReferenceSequence.objects.get_or_create(name=prefix)
-        ReferenceSequence.objects.filter(name=prefix).update(value=F("value") + count)
-        last = ReferenceSequence.objects.values_list("value", flat=True).get(name=prefix)
-    return (f"{prefix}-{n:06d}" for n in range(last - count + 1, last + 1))
+def imported_row(*, plan: PlannedRow, file_name: str, options: ImportOptions) -> NewTicket:
+    """A planned row as a row of the one creation path (apps/tickets/creation.py), with its history: the file
+    and row it came from, the import's notify/triage switches and the other system's id."""
+    fields = dict(plan.fields)
+    if plan.new_requester is not None:
+        fields["requester_id"] = plan.new_requester.user_id
+    stamps = {name: fields.pop(name) for name in STAMPS if name in fields}
+    history = {"file": file_name[:200], "row": plan.number, "notify": options.notify, "triage": options.triage}
+    if plan.external_reference:
+        history["external_reference"] = plan.external_reference
+    department_id = fields.pop("department_id")
+    return NewTicket(
+        **fields,
+        department_id=None if plan.route is not None else department_id,
+        route=plan.route,
+        reference=plan.keep_reference,
+        external_source=plan.external_source,
+        external_id=plan.external_id,
+        stamps=stamps,
+        history=history,
+    )
 
 
 class TicketWriter:
-    """Writes planned rows; `references` are reserved before the import transaction (see tickets_import)."""
+    """Writes planned rows: new tickets through tickets_create_bulk, a batch at a time; updates through the
+    ticket services."""
 
-    def __init__(self, *, actor, file_name: str, options: ImportOptions, references: Iterator[str]):
+    def __init__(self, *, actor, file_name: str, options: ImportOptions):
         self.actor = actor
         self.file_name = file_name
         self.options = options
-        self.references = references
         self.new_requesters = 0
 
     def write(self, plans: list[PlannedRow]) -> None:
@@ -115,32 +86,22 @@ class TicketWriter:
             if plan.action == Action.UPDATE:
                 self._update(plan)
 
-    def _next_reference(self) -> str:
-        reference = next(self.references, None)
-        if reference is None:  # more rows create tickets than were counted: reserve more (in the transaction)
-            self.references = references_reserve(count=self.options.batch_size)
-            reference = next(self.references)
-        return reference
-
     def _create(self, plans: list[PlannedRow]) -> None:
         pending = {id(p.new_requester): p.new_requester for p in plans if p.new_requester is not None}
         missing = [person for person in pending.values() if person.user_id is None]
         if missing:
             self._create_requesters(missing)
-        tickets = []
-        for plan in plans:
-            fields = dict(plan.fields)
-            if plan.new_requester is not None:
-                fields["requester_id"] = plan.new_requester.user_id
-            tickets.append(Ticket(reference=self._next_reference(), source=Source.IMPORT, **fields))
-        Ticket.objects.bulk_create(tickets)
-        search_documents_refresh(ticket_ids=[ticket.pk for ticket in tickets])
-        grants_for_new_tickets(tickets)
-        events_record(
-            ticket_imported_events(
-                tickets=tickets, plans=plans, actor=self.actor, file_name=self.file_name, options=self.options
-            )
-        )
+        rows = [imported_row(plan=plan, file_name=self.file_name, options=self.options) for plan in plans]
+        try:
+            tickets_create_bulk(actor=self.actor, rows=rows, source=Source.IMPORT)
+        except ValidationError as exc:  # the data changed since the check (a department lost its default)
+            raise ImportRefused(RowError(plans[0].number, "", " ".join(exc.messages))) from exc
+        except IntegrityError as exc:  # a reference or external id twice in a file too large to remember all
+            message = _("Rows %(first)d to %(last)d name a reference or an external id that is already taken.") % {
+                "first": plans[0].number,
+                "last": plans[-1].number,
+            }
+            raise ImportRefused(RowError(plans[0].number, "reference", message)) from exc
 
     def _create_requesters(self, people: list[NewRequester]) -> None:
         """Requester accounts for e-mail addresses that have none: no password (they use "forgot password")."""

@@ -10,6 +10,7 @@ from django.db.models.functions import Cast, Substr
 
 from apps.tickets.choices import OPEN_STATUSES, EventKind, Status
 from apps.tickets.models import ReferenceSequence, Ticket, TicketEvent
+from apps.tickets.references import reference_counter_advance, reference_counter_value
 
 from .base import Check, Finding, examples, in_batches, label, plural
 
@@ -25,8 +26,7 @@ class ReferenceSequenceBehind(Check):
         numbered = Ticket.objects.filter(reference__regex=rf"^{re.escape(prefix)}-[0-9]+$")
         number = Cast(Substr("reference", len(prefix) + 2), output_field=BigIntegerField())
         highest = numbered.aggregate(n=Max(number))["n"]
-        value = ReferenceSequence.objects.filter(name=prefix).values_list("value", flat=True).first()
-        return prefix, highest, value
+        return prefix, highest, reference_counter_value()
 
     def find(self, *, limit: int) -> Finding:
         prefix, highest, value = self._state()
@@ -43,9 +43,8 @@ class ReferenceSequenceBehind(Check):
         prefix, highest, value = self._state()
         if highest is None or (value is not None and value >= highest):
             return []
-        ReferenceSequence.objects.get_or_create(name=prefix)
         # Only ever raised: a concurrent ticket_create may have moved it on in the meantime.
-        ReferenceSequence.objects.filter(name=prefix, value__lt=highest).update(value=highest)
+        reference_counter_advance(to=highest)
         return [f"sequence “{prefix}”: advanced from {value if value is not None else '(missing)'} to {highest}"]
 
 

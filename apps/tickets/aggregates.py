@@ -15,7 +15,9 @@ equal a recomputation from the tickets (`stats_expected`, used by `rebuild_stats
 is apps/tickets/events.py: every event the services write goes through `stats_follow`, in the transaction of
 the change (this cannot be silenced); a batch of created tickets (an import) through `stats_add_created`; a
 deletion through `stats_forget` (ticket_delete). What the ticket counted is the snapshot it was loaded with
-(`Ticket.from_db`); one upsert statement per table writes all the buckets a change touches.
+(`Ticket.from_db`); one upsert statement per table writes all the buckets a change touches. Each bucket is
+spread over STATS_SHARDS rows by ticket id, so that concurrent changes of different tickets seldom wait for the
+same row's lock (readers sum the rows).
 """
 
 import zoneinfo
@@ -34,6 +36,7 @@ from .models import (
     RESOLUTION_HISTOGRAM,
     RESPONSE_HISTOGRAM,
     STATS_FIELDS,
+    STATS_SHARDS,
     Ticket,
     TicketDayStat,
     TicketOpenCount,
@@ -54,12 +57,12 @@ DAY_COUNTERS = (
     *RESPONSE_HISTOGRAM,
     *RESOLUTION_HISTOGRAM,
 )
-DAY_KEY = ("day", "department_id", "agent")
-OPEN_KEY = ("department_id", "agent", "status", "priority")
+DAY_KEY = ("day", "department_id", "agent", "shard")
+OPEN_KEY = ("department_id", "agent", "status", "priority", "shard")
 _ROWS_PER_STATEMENT = 500  # SQLite allows 32,766 parameters a statement; a day row takes 49
 
-DayKey = tuple[date, int, int]
-OpenKey = tuple[int, int, str, str]
+DayKey = tuple[date, int, int, int]
+OpenKey = tuple[int, int, str, str, int]
 Deltas = tuple[dict[DayKey, dict[str, int]], dict[OpenKey, int]]
 
 
@@ -104,8 +107,9 @@ def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInf
     values = dict(zip(STATS_FIELDS, snapshot, strict=True))
     days, opens = deltas
     department, agent = values["department_id"], values["assignee_id"] or NO_AGENT
+    shard = values["id"] % STATS_SHARDS
     created_at = values["created_at"]
-    days[(stats_day(created_at, tz), department, agent)]["created"] += sign
+    days[(stats_day(created_at, tz), department, agent, shard)]["created"] += sign
     for moment_field, due_field, prefix, histogram in (
         ("first_responded_at", "first_response_due_at", "response", RESPONSE_HISTOGRAM),
         ("resolved_at", "resolution_due_at", "resolution", RESOLUTION_HISTOGRAM),
@@ -113,7 +117,7 @@ def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInf
         moment = values[moment_field]
         if moment is None:
             continue
-        row = days[(stats_day(moment, tz), department, agent)]
+        row = days[(stats_day(moment, tz), department, agent, shard)]
         seconds = max(0, int((moment - created_at).total_seconds()))
         row["responded" if prefix == "response" else "resolved"] += sign
         row[f"{prefix}_seconds"] += sign * seconds
@@ -122,11 +126,11 @@ def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInf
         if due is not None:
             row[f"{prefix}_met" if moment <= due else f"{prefix}_breached"] += sign
     if values["status"] in OPEN_STATUSES:
-        opens[(department, agent, values["status"], values["priority"])] += sign
+        opens[(department, agent, values["status"], values["priority"], shard)] += sign
     else:
         left = values["resolved_at"] or values["closed_at"]
         if left is not None:
-            days[(stats_day(left, tz), department, agent)]["done"] += sign
+            days[(stats_day(left, tz), department, agent, shard)]["done"] += sign
 
 
 def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[tuple]) -> None:
@@ -154,8 +158,8 @@ def _write(deltas: Deltas) -> tuple[int, int]:
     days, opens = deltas
     adapt = connection.ops.adapt_datefield_value
     day_rows = [
-        (adapt(day), department, agent, *(counts.get(c, 0) for c in DAY_COUNTERS))
-        for (day, department, agent), counts in days.items()
+        (adapt(day), department, agent, shard, *(counts.get(c, 0) for c in DAY_COUNTERS))
+        for (day, department, agent, shard), counts in days.items()
         if any(counts.values())
     ]
     open_rows = [(*key, count) for key, count in opens.items() if count]

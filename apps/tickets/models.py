@@ -47,6 +47,7 @@ SEARCH_DOCUMENTS = ("search_public", "search_internal")
 
 # The fields of a ticket that the figures depend on (apps/tickets/aggregates.py), as attribute names.
 STATS_FIELDS = (
+    "id",
     "department_id",
     "assignee_id",
     "status",
@@ -391,6 +392,10 @@ DURATION_BUCKETS = (
 RESPONSE_HISTOGRAM = tuple(f"response_h{n:02d}" for n in range(len(DURATION_BUCKETS) + 1))
 RESOLUTION_HISTOGRAM = tuple(f"resolution_h{n:02d}" for n in range(len(DURATION_BUCKETS) + 1))
 NO_AGENT = 0  # the `agent` of unassigned tickets in the figures
+# Each bucket of the figures is kept in this many rows (a ticket counts in the row of its id modulo STATS_SHARDS):
+# an upsert holds its row until commit, and tickets created at once in one department would otherwise wait for each
+# other. Readers sum the rows.
+STATS_SHARDS = 8
 
 
 class TicketDayStat(models.Model):
@@ -404,6 +409,7 @@ class TicketDayStat(models.Model):
     department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+")
     # The assignee's id, NO_AGENT for none (an integer, not a key: a NULL would not meet the unique constraint).
     agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
+    shard = models.PositiveSmallIntegerField(default=0)  # see STATS_SHARDS
     created = models.IntegerField(default=0)
     done = models.IntegerField(default=0)  # left the backlog: resolved, or closed without being resolved
     responded = models.IntegerField(default=0)
@@ -418,7 +424,9 @@ class TicketDayStat(models.Model):
     class Meta:
         verbose_name = _("ticket day figures")
         verbose_name_plural = _("ticket day figures")
-        constraints = [models.UniqueConstraint(fields=["day", "department", "agent"], name="ticketdaystat_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["day", "department", "agent", "shard"], name="ticketdaystat_key")
+        ]
         indexes = [models.Index(fields=["department", "day"], name="ticketdaystat_dept_day")]
 
     def __str__(self) -> str:
@@ -436,13 +444,16 @@ class TicketOpenCount(models.Model):
     agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices)
+    shard = models.PositiveSmallIntegerField(default=0)  # see STATS_SHARDS
     count = models.IntegerField(default=0)
 
     class Meta:
         verbose_name = _("open ticket count")
         verbose_name_plural = _("open ticket counts")
         constraints = [
-            models.UniqueConstraint(fields=["department", "agent", "status", "priority"], name="ticketopencount_key")
+            models.UniqueConstraint(
+                fields=["department", "agent", "status", "priority", "shard"], name="ticketopencount_key"
+            )
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,7 @@ from apps.tickets import services
 from apps.tickets.aggregates import histogram_percentile, stats_differences, stats_expected, stats_rebuild
 from apps.tickets.choices import TRANSITIONS, Priority, Status
 from apps.tickets.imports import ImportOptions, tickets_import
-from apps.tickets.models import DURATION_BUCKETS, Ticket, TicketDayStat, TicketOpenCount
+from apps.tickets.models import DURATION_BUCKETS, STATS_SHARDS, Ticket, TicketDayStat, TicketOpenCount
 from apps.tickets.stats import ticket_stats
 from tests.tickets.factories import TicketFactory
 
@@ -161,8 +161,8 @@ def test_a_change_behind_the_services_back_is_found_and_recounted(it_ticket, cap
     assert (count, problems) == (
         2,
         [
-            f"open {it_ticket.department_id}/0/new/normal: stored 1, tickets say 0",
-            f"open {it_ticket.department_id}/0/new/urgent: stored 0, tickets say 1",
+            f"open {it_ticket.department_id}/0/new/normal/{it_ticket.pk % STATS_SHARDS}: stored 1, tickets say 0",
+            f"open {it_ticket.department_id}/0/new/urgent/{it_ticket.pk % STATS_SHARDS}: stored 0, tickets say 1",
         ],
     )
     with pytest.raises(CommandError):
@@ -241,6 +241,6 @@ def test_rebuild_is_what_the_services_kept(it_dept, billing_dept, agent, request
 
     stats_rebuild()
 
-    assert {(r.day, r.department_id, r.agent): r.created for r in TicketDayStat.objects.all()} == {
+    assert {(r.day, r.department_id, r.agent, r.shard): r.created for r in TicketDayStat.objects.all()} == {
         key: counts["created"] for key, counts in kept.items()
     }

@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(verbose_name='day')),
                 ('agent', models.PositiveIntegerField(default=0, verbose_name='agent')),
+                ('shard', models.PositiveSmallIntegerField(default=0)),
                 ('created', models.IntegerField(default=0)),
                 ('done', models.IntegerField(default=0)),
                 ('responded', models.IntegerField(default=0)),
@@ -87,6 +88,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('agent', models.PositiveIntegerField(default=0, verbose_name='agent')),
+                ('shard', models.PositiveSmallIntegerField(default=0)),
                 ('status', models.CharField(choices=[('new', 'New'), ('open', 'Open'), ('in_progress', 'In progress'), ('waiting', 'Waiting for requester'), ('resolved', 'Resolved'), ('closed', 'Closed')], max_length=16, verbose_name='status')),
                 ('priority', models.CharField(choices=[('low', 'Low'), ('normal', 'Normal'), ('high', 'High'), ('urgent', 'Urgent')], max_length=16, verbose_name='priority')),
                 ('count', models.IntegerField(default=0)),
@@ -116,11 +118,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='ticketdaystat',
-            constraint=models.UniqueConstraint(fields=('day', 'department', 'agent'), name='ticketdaystat_key'),
+            constraint=models.UniqueConstraint(fields=('day', 'department', 'agent', 'shard'), name='ticketdaystat_key'),
         ),
         migrations.AddConstraint(
             model_name='ticketopencount',
-            constraint=models.UniqueConstraint(fields=('department', 'agent', 'status', 'priority'), name='ticketopencount_key'),
+            constraint=models.UniqueConstraint(fields=('department', 'agent', 'status', 'priority', 'shard'), name='ticketopencount_key'),
         ),
         migrations.RunPython(fill_figures, migrations.RunPython.noop),
     ]

@@ -70,6 +70,7 @@ def ticket_imported_events(
         }
         if plan.external_reference:
             data["external_reference"] = plan.external_reference
+        data.update(plan.history)  # what the mapping kept or filled in (planning.PlannedRow.history)
         events.append(
             TicketEvent(ticket_id=ticket.pk, actor_id=actor_id, kind=EventKind.CREATED, data=data, created_at=now)
         )

@@ -67,6 +67,7 @@ class ImportReport:
     titles_from_description: int = 0
     kept_values: int = 0
     new_departments: list[str] = field(default_factory=list)
+    invited: int = 0  # new requester accounts sent a set-your-password e-mail
 
     @classmethod
     def for_file(cls, csv_file, columns, *, dry_run: bool, **limits) -> "ImportReport":

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from django.db import transaction
 
+from apps.accounts.invitations import password_invitations_send
 from apps.common.csv.columns import normalise_header
 from apps.common.csv.files import CsvFile, CsvFileError, RowReader
 from apps.common.csv.report import ImportReport
@@ -97,6 +98,10 @@ def tickets_import(
     except ImportRefused as refused:
         report.add_errors([refused.error])
     report.new_requesters = writer.new_requesters if report.applied else len(planner.new_requesters)
+    if report.applied and options.invite:
+        invited = [person.user_id for person in planner.new_requesters.values() if person.user_id]
+        report.invited = len(invited)
+        transaction.on_commit(lambda: password_invitations_send(user_ids=invited))
     report.seconds = time.monotonic() - started
     return report
 

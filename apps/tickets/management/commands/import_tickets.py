@@ -229,6 +229,7 @@ class Command(BaseCommand):
             (report.titles_from_description, "titles taken from the description"),
             (report.kept_values, "tickets keep a value with no counterpart here in their history"),
             (len(report.new_departments), "new departments: " + ", ".join(report.new_departments)),
+            (report.invited, "invitations to set a password"),
         ]
         counts += "".join(f", {count:,} {label}" for count, label in extras if count)
         speed = f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"

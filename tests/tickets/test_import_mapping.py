@@ -480,3 +480,88 @@ def test_command_with_a_preset_and_overrides(tmp_path, it_dept, requester):
     with pytest.raises(CommandError) as refused:
         call_command("import_tickets", str(path), "--from", "nosuch", "--no-progress", stdout=io.StringIO())
     assert "invalid choice: 'nosuch'" in str(refused.value)
+
+
+# The import page: preset, mapping step, profiles ---------------------------------------------------------
+
+IMPORT_URL = "/admin/tickets/ticket/import/"
+
+
+def test_the_import_page_maps_unknown_values_and_saves_a_profile(admin_browser, it_dept, billing_dept, requester):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    from apps.tickets.models import ImportProfile
+
+    data = csv_bytes(
+        [
+            ["ID", "Título", "Status", "Requerente - Requerente", "Descrição", "Entidade"],
+            ["1", "Impressora", "Aguardando peça", requester.email, "Sem toner", "Financeiro"],
+            ["2", "Rede", "Solucionado", requester.email, "Sem rede", "Financeiro"],
+            ["3", "Mouse", "Aguardando peça", requester.email, "Quebrado", "Financeiro"],
+        ]
+    )
+    url = reverse("admin:tickets_ticket_import")
+
+    def upload(**fields):
+        return admin_browser.post(
+            url, {"import_file": SimpleUploadedFile("glpi.csv", data), "format": "0", "resource": "0", **fields}
+        )
+
+    page = upload(preset="glpi")
+    assert page.status_code == 200
+    report = page.context["report"]
+    assert report.unknown_values == {"Status": {"Aguardando peça": 2}}
+    rows = page.context["mapping_rows"]
+    assert [(r["field"], r["column"], r["value"], r["count"]) for r in rows] == [
+        ("status", "Status", "Aguardando peça", 2)
+    ]
+    assert page.context["token"] is None and Ticket.objects.count() == 0
+
+    mapped = admin_browser.post(
+        url,
+        {
+            "mapping_token": page.context["mapping_token"],
+            "mapping_count": "1",
+            "field-0": "status",
+            "theirs-0": "Aguardando peça",
+            "ours-0": "waiting",
+            "profile_name": "GLPI (Financeiro)",
+        },
+    )
+    assert mapped.context["report"].ok and mapped.context["token"]
+    profile = ImportProfile.objects.get()
+    assert (profile.name, profile.mapping["preset"], profile.mapping["values"]) == (
+        "GLPI (Financeiro)",
+        "glpi",
+        [["status", "Aguardando peça", "waiting"]],
+    )
+
+    done = admin_browser.post(reverse("admin:tickets_ticket_process_import"), {"token": mapped.context["token"]})
+    assert done.status_code == 302
+    assert sorted(Ticket.objects.values_list("title", "status")) == [
+        ("Impressora", "waiting"),
+        ("Mouse", "waiting"),
+        ("Rede", "resolved"),
+    ]
+
+    again = upload(profile=str(profile.pk))
+    assert again.context["report"].ok and again.context["report"].created == 3
+
+
+def test_the_import_page_refuses_a_bad_mapping_before_reading(admin_browser, it_dept):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    page = admin_browser.post(
+        reverse("admin:tickets_ticket_import"),
+        {
+            "import_file": SimpleUploadedFile("t.csv", b"title,description\r\na,b\r\n"),
+            "format": "0",
+            "resource": "0",
+            "default_requester": "nobody",
+        },
+    )
+    assert page.status_code == 200
+    assert "--default-requester: no active account is named “nobody”." in page.content.decode()
+    assert Ticket.objects.count() == 0

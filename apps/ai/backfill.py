@@ -30,6 +30,7 @@ from apps.tickets.models import Ticket, TicketEvent
 from .choices import InsightStatus
 from .models import TicketInsight, TriageBackfill
 from .providers import ProviderError, get_provider
+from .reads import reads_cached
 from .services import clean_categories, clean_language, clean_sentiment, triage_suggestions
 
 logger = logging.getLogger(__name__)
@@ -105,7 +106,8 @@ def tickets_triage_backfill(
         if not batch:
             break
         last_id = batch[-1][0]
-        _triage_batch(batch, provider=provider, force=force, result=result)
+        with reads_cached():  # rules, keywords and models read once per batch
+            _triage_batch(batch, provider=provider, force=force, result=result)
         done += len(batch)
         if progress is not None:
             progress(done, result.total)

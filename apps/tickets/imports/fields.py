@@ -45,6 +45,8 @@ SYNONYMS = {
 }
 CHOICES = {"status": Status, "priority": Priority, "category": Category}
 DEFAULTS = {"status": Status.NEW, "priority": Priority.NORMAL, "category": Category.QUESTION}
+UNKNOWN_VALUES_LISTED = 1000  # distinct unknown values listed per column
+OTHER_VALUES = "…"
 DATE_ONLY = ("%d.%m.%Y", "%Y/%m/%d")
 DATE_TIME = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
 
@@ -129,6 +131,8 @@ class TicketCellReader:
         column = self.columns.header_of(name)
         counts = self.unknown.setdefault(column, {})
         value = raw[:200]
+        if value not in counts and len(counts) >= UNKNOWN_VALUES_LISTED:  # memory stays flat: the rest as one line
+            value = OTHER_VALUES
         if value not in counts:
             counts[value] = 0
             self.unknown_first[(column, value)] = (plan.number, name)
@@ -141,7 +145,10 @@ class TicketCellReader:
         for column, counts in self.unknown.items():
             for value, count in counts.items():
                 row, name = self.unknown_first[(column, value)]
-                message = self._unknown_message(name, value)
+                if value == OTHER_VALUES:
+                    message = _("More values that are not known here.")
+                else:
+                    message = self._unknown_message(name, value)
                 if count > 1:
                     message += " " + _("%(count)d rows have this value.") % {"count": count}
                 errors.append(RowError(row, column, message, value))

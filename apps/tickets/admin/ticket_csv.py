@@ -33,17 +33,23 @@ from ..resources import TicketResource, tickets_csv_stream
 
 COLUMN_HELP = {
     "reference": gettext_lazy("TCK-000123 updates that ticket; another system's id creates a ticket and is kept"),
-    "title": gettext_lazy("required for new tickets"),
-    "description": gettext_lazy("required for new tickets"),
+    "title": gettext_lazy("new tickets need a title or a description: either fills the other when empty"),
+    "description": gettext_lazy("new tickets need a title or a description: either fills the other when empty"),
     "status": gettext_lazy("new, open, in_progress, waiting, resolved, closed (default: new)"),
     "priority": gettext_lazy("low, normal, high, urgent (default: normal)"),
     "category": gettext_lazy("question, incident, request, access, billing, other (default: question)"),
     "department": gettext_lazy("name or slug; empty: the default department"),
-    "requester": gettext_lazy("e-mail or username, required; an unknown e-mail creates a requester account"),
+    "requester": gettext_lazy(
+        "e-mail (also “Name <e-mail>”) or username, required unless a default requester is given; an unknown "
+        "e-mail creates a requester account"
+    ),
     "requester_name": gettext_lazy("the name of a requester account the import creates"),
     "assignee": gettext_lazy("e-mail or username of an agent; “none” unassigns"),
     "language": gettext_lazy("language code, e.g. en, de, tr"),
-    "created_at": gettext_lazy("2025-03-01 14:30 or 01.03.2025, in your time zone unless it has an offset"),
+    "created_at": gettext_lazy(
+        "2025-03-01 14:30, 01.03.2025, 01/03/2025 (day or month first, detected per column), in your time zone "
+        "unless it has an offset"
+    ),
     "updated_at": gettext_lazy("last change in the old system"),
     "first_responded_at": gettext_lazy("first answer by an agent"),
     "resolved_at": gettext_lazy("for resolved and closed tickets"),

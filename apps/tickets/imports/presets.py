@@ -343,3 +343,74 @@ GENERIC = Preset(
 PRESETS: dict[str, Preset] = {
     preset.name: preset for preset in (ZAMMAD, OSTICKET, DJANGO_HELPDESK, GLPI, FREESCOUT, JIRA, GENERIC)
 }
+
+
+# Messages files (import_messages): the same systems' exports of replies and notes. -------------------------
+
+MESSAGE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ticket": ("ticket", "ticket_reference", "reference", "ticket_id", "ticket_number", "number", "issue_key"),
+    "author": ("author", "author_email", "email", "from_email", "from", "user", "poster", "writer", "created_by"),
+    "body": ("body", "message", "text", "comment", "content", "description"),
+    "internal": ("internal", "is_internal", "private", "is_private"),
+    "public": ("public", "is_public"),
+    "type": ("type", "kind", "thread_type", "entry_type"),
+    "created_at": ("created_at", "created", "date", "created_on", "posted_at", "date_creation"),
+    "attachments": ("attachments", "attachment", "files", "file"),
+}
+
+
+@dataclass(frozen=True)
+class MessagePreset:
+    """One system's messages export: header → field, and which values of its `type` column are internal notes."""
+
+    name: str
+    columns: dict[str, str]
+    internal_types: frozenset[str] = frozenset()
+    public_types: frozenset[str] = frozenset()
+
+
+MESSAGE_PRESETS = {
+    preset.name: preset
+    for preset in (
+        MessagePreset(
+            "zammad",
+            {"ticket_number": "ticket", "number": "ticket", "ticket_id": "ticket", "from": "author",
+             "created_by": "author", "body": "body", "internal": "internal", "created_at": "created_at"},
+        ),
+        MessagePreset(
+            "osticket",
+            {"ticket_number": "ticket", "poster": "author", "email": "author", "body": "body", "type": "type",
+             "created": "created_at"},
+            internal_types=frozenset({"n", "note"}),
+            public_types=frozenset({"m", "r", "message", "response"}),
+        ),
+        MessagePreset(
+            "helpdesk",
+            {"ticket": "ticket", "ticket_id": "ticket", "user": "author", "user_email": "author",
+             "comment": "body", "public": "public", "date": "created_at"},
+        ),
+        MessagePreset(
+            "glpi",
+            {"ticket": "ticket", "id_do_chamado": "ticket", "writer": "author", "requester": "author",
+             "escritor": "author", "description": "body", "content": "body", "descri_o": "body",
+             "private": "internal", "privado": "internal", "date": "created_at", "data": "created_at"},
+        ),
+        MessagePreset(
+            "freescout",
+            {"conversation_number": "ticket", "number": "ticket", "created_by": "author", "customer_email": "author",
+             "body": "body", "type": "type", "created_at": "created_at"},
+            internal_types=frozenset({"note"}),
+            public_types=frozenset({"message", "customer", "reply"}),
+        ),
+        MessagePreset(
+            "jira",
+            {"issue_key": "ticket", "author": "author", "body": "body", "internal": "internal",
+             "created": "created_at"},
+        ),
+        MessagePreset(
+            "generic",
+            {"ticket_id": "ticket", "author_email": "author", "message": "body", "internal": "internal",
+             "created_at": "created_at"},
+        ),
+    )
+}  # fmt: skip

@@ -356,7 +356,7 @@ def test_missing_departments_are_created_only_when_asked(it_dept, requester):
     assert db_state() == before
 
     report = run(csv_bytes(rows), create_departments=True)
-    assert report.applied
+    assert (report.applied, report.new_departments) == (True, ["Field Service", "Warehouse"])
     field = Department.objects.get(name="Field Service")
     assert (field.slug, field.group.name, Ticket.objects.filter(department=field).count()) == (
         "field-service",

@@ -90,6 +90,7 @@ def tickets_import(
             planner = _planner(actor, columns, options)  # after the new departments exist
             _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")
             _finish_report(report, planner)
+            report.new_departments = list(checked.new_departments)  # created above, before this pass
             if not report.ok:  # the data changed since the check
                 raise _RolledBack
             report.applied = True

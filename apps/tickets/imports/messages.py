@@ -419,8 +419,10 @@ class _MessagePlanner:
         """A message already on its ticket (same author, time and text) is left unchanged: re-runs add nothing."""
         if not plans:
             return
+        times = [p.comment.created_at for p in plans]
+        # A range over the (ticket, created_at) index: far cheaper than a list of a thousand times.
         found = Comment.objects.filter(
-            ticket_id__in={p.comment.ticket_id for p in plans}, created_at__in={p.comment.created_at for p in plans}
+            ticket_id__in={p.comment.ticket_id for p in plans}, created_at__range=(min(times), max(times))
         ).values_list("ticket_id", "author_id", "created_at", "body")
         existing = {(t, a, c, _digest(b)) for t, a, c, b in found}
         for plan in plans:

@@ -22,11 +22,12 @@ from unfold.decorators import display
 
 from apps.accounts.permissions import AdminsOnlyMixin, is_admin
 from apps.tickets import services as ticket_services
-from apps.tickets.extensions import AdminPanel, AdminUrl
+from apps.tickets.extensions import AdminAction, AdminPanel, AdminUrl
 
 from . import breaker
+from .backfill import backfill_queue
 from .choices import ModelStatus
-from .models import TriageModel
+from .models import TriageBackfill, TriageModel
 from .providers import ProviderError, TranslationUnavailable
 from .selectors import insight_for_ticket, triage_quality
 from .services import ticket_translation
@@ -84,6 +85,40 @@ def insight_apply_view(model_admin, request, object_id):
         return HttpResponseRedirect(reverse("admin:tickets_ticket_changelist"))
     return HttpResponseRedirect(reverse("admin:tickets_ticket_change", args=[ticket.pk]))
 
+
+def triage_with_ai(model_admin, request, queryset):
+    """The ticket list's action: triage the selected tickets in the background, then show the progress page."""
+    ticket_ids = list(queryset.order_by().values_list("pk", flat=True))
+    job = backfill_queue(ticket_ids=ticket_ids, requested_by=request.user)
+    return HttpResponseRedirect(reverse("admin:tickets_ticket_ai_backfill", args=[job.pk]))
+
+
+def backfill_progress_view(model_admin, request, job_id):
+    """How far a "Triage with AI" run got; the page reloads itself every two seconds until it is finished."""
+    if not is_admin(request.user):
+        raise PermissionDenied
+    job = TriageBackfill.objects.filter(pk=job_id).first()
+    if job is None:
+        raise Http404
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": _("Triage with AI"),
+        "job": job,
+        "percent": round(100 * job.done / job.total) if job.total else 100,
+        "changelist_url": reverse("admin:tickets_ticket_changelist"),
+    }
+    return TemplateResponse(request, "ai/admin/backfill_progress.html", context)
+
+
+TRIAGE_ACTION = AdminAction(
+    name="triage_with_ai",
+    action=triage_with_ai,
+    description=_("Triage with AI (suggestions only, nobody is notified)"),
+    allowed=is_admin,
+)
+BACKFILL_PROGRESS_URL = AdminUrl(
+    name="tickets_ticket_ai_backfill", route="ai-backfill/<int:job_id>/", view=backfill_progress_view
+)
 
 INSIGHT_PANEL = AdminPanel(
     name="ai-insight", template="ai/admin/ticket_insight.html", column="side", context=insight_context

@@ -19,6 +19,8 @@ class AiConfig(AppConfig):
         extensions.admin_ticket_panels.register(admin.INSIGHT_PANEL)
         extensions.admin_ticket_panels.register(admin.TRANSLATION_PANEL)
         extensions.admin_ticket_urls.register(admin.INSIGHT_APPLY_URL)
+        extensions.admin_ticket_urls.register(admin.BACKFILL_PROGRESS_URL)
+        extensions.admin_ticket_actions.register(admin.TRIAGE_ACTION)
         extensions.api_ticket_fields.register(api.INSIGHT_FIELD)
         extensions.api_ticket_actions.register(api.TRANSLATION_ACTION)
         extensions.ticket_language_lookups.register(extensions.LanguageLookup("insight", "insight__language"))

@@ -1,6 +1,7 @@
 """What the AI said about a ticket (TicketInsight), the translations it made (Translation) and the models the
 learning triage trained on the site's own tickets (TriageModel)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -117,3 +118,25 @@ class TriageModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} v{self.version} ({self.status})"
+
+
+class TriageBackfill(models.Model):
+    """One run of "Triage with AI" on the ticket list: how far it got (the progress page reads it)."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requested by")
+    )
+    total = models.PositiveIntegerField(_("tickets"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    triaged = models.PositiveIntegerField(_("triaged"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    skipped = models.PositiveIntegerField(_("skipped"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("AI triage backfill")
+        verbose_name_plural = _("AI triage backfills")
+
+    def __str__(self) -> str:
+        return f"{self.done}/{self.total}"

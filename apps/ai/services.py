@@ -22,6 +22,7 @@ from .learning import predict
 from .models import TicketInsight, Translation, TriageModel
 from .providers import ProviderError, TranslationUnavailable, get_provider
 from .queue import triage_enabled
+from .reads import cached
 from .selectors import insights_to_retry
 
 logger = logging.getLogger(__name__)
@@ -71,10 +72,13 @@ def suggest_department(*, categories: list[str]):
     """The department of the first active category routing rule that matches one of `categories`."""
     if not categories:
         return None
-    rules = (
-        RoutingRule.objects.filter(is_active=True, department__is_active=True, field=RuleField.CATEGORY)
-        .select_related("department")
-        .order_by("order", "id")
+    rules = cached(
+        "category_rules",
+        lambda: list(
+            RoutingRule.objects.filter(is_active=True, department__is_active=True, field=RuleField.CATEGORY)
+            .select_related("department")
+            .order_by("order", "id")
+        ),
     )
     for category in categories:
         for rule in rules:
@@ -93,12 +97,15 @@ def suggest_department_by_keywords(*, text: str) -> tuple[Department | None, flo
     start, ignoring case), and its share of all the keywords found: (None, 0.0) when none is found."""
     lowered = text.lower()
     hits = []
-    for department in Department.objects.filter(is_active=True).exclude(keywords="").order_by("name", "pk"):
-        found = sum(
-            1
-            for word in set(department_keywords(department.keywords))
-            if re.search(r"(?<!\w)" + re.escape(word), lowered)
-        )
+    departments = cached(
+        "keyword_departments",
+        lambda: [
+            (department, set(department_keywords(department.keywords)))
+            for department in Department.objects.filter(is_active=True).exclude(keywords="").order_by("name", "pk")
+        ],
+    )
+    for department, keywords in departments:
+        found = sum(1 for word in keywords if re.search(r"(?<!\w)" + re.escape(word), lowered))
         if found:
             hits.append((found, department))
     if not hits:

@@ -17,3 +17,10 @@ def retry_failed_triages():
 def train_triage_models():
     """Scheduled nightly (migration 0003): train the learning triage and promote the better models."""
     return [str(model) for model in triage_models_train()]
+
+
+def triage_backfill(job_id: int, ticket_ids: list[int]):
+    """Part of a "Triage with AI" run of the ticket list (apps/ai/backfill.py): triage these tickets."""
+    from .backfill import backfill_run_chunk
+
+    backfill_run_chunk(job_id=job_id, ticket_ids=ticket_ids)

@@ -96,6 +96,17 @@ class AdminUrl:
 
 
 @dataclass(frozen=True)
+class AdminAction:
+    """An action of the ticket list (`action(model_admin, request, queryset)`, as Django admin actions are),
+    offered to the users for whom `allowed(user)` is true."""
+
+    name: str
+    action: "Callable[[ModelAdmin, HttpRequest, Any], HttpResponse | None]"
+    description: str
+    allowed: "Callable[[Any], bool]"
+
+
+@dataclass(frozen=True)
 class ApiField:
     """A read-only field of the ticket's API representation, after the ticket's own fields.
 
@@ -175,6 +186,7 @@ portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
 admin_ticket_urls: Registry[AdminUrl] = Registry()
+admin_ticket_actions: Registry[AdminAction] = Registry()
 api_ticket_fields: Registry[ApiField] = Registry()
 api_ticket_actions: Registry[ApiAction] = Registry()
 ticket_language_lookups: Registry[LanguageLookup] = Registry()

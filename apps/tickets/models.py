@@ -458,3 +458,22 @@ class TicketOpenCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department_id}/{self.agent} {self.status} {self.priority}: {self.count}"
+
+
+class ImportProfile(models.Model):
+    """A named mapping for ticket imports (preset, columns, values, options) saved from the import page."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    mapping = models.JSONField(_("mapping"), default=dict)  # apps.tickets.imports.mapping.ImportMapping.as_dict()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("created by")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("import profile")
+        verbose_name_plural = _("import profiles")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

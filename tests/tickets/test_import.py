@@ -207,8 +207,8 @@ def test_every_error_of_every_row_is_reported(it_dept, requester, agent, other_r
     data = csv_bytes(
         [
             ["title", "description", "requester", "priority", "status", "created", "assignee", "language"],
-            ["", "x", requester.email, "soon", "new", "", "", ""],
-            ["Ok", "", "not-an-address@", "", "", "03/01/2025", "", ""],
+            ["", "", requester.email, "soon", "new", "", "", ""],
+            ["Ok", "", "not-an-address@", "", "", "03/01/2025x", "", ""],
             ["Ok", "x", "ghost", "", "open", "2999-01-01", other_requester.email, "english!"],
             ["Ok", "x", requester.email, "", "nonsense", "", "", ""],
         ]
@@ -218,8 +218,8 @@ def test_every_error_of_every_row_is_reported(it_dept, requester, agent, other_r
 
     assert [(e.row, e.column) for e in report.errors] == [
         (2, "title"),
+        (2, "description"),
         (2, "priority"),
-        (3, "description"),
         (3, "requester"),
         (3, "created"),
         (4, "requester"),
@@ -234,7 +234,7 @@ def test_every_error_of_every_row_is_reported(it_dept, requester, agent, other_r
     assert (
         messages[(4, "assignee")] == "dave@example.com cannot be assigned tickets: only active agents and admins can."
     )
-    assert messages[(3, "created")].startswith("“03/01/2025” is not a date.")
+    assert messages[(3, "created")].startswith("“03/01/2025x” is not a date.")
     assert (report.invalid_rows, report.created) == (4, 0)
 
 
@@ -429,12 +429,15 @@ def test_missing_and_ambiguous_columns(db):
     with pytest.raises(CsvFileError) as refused:
         run(csv_bytes([["subject", "owner"], ["a", "b"]]))
     assert refused.value.message == (
-        "Required columns are missing: “description”, “requester”. The first row must name the columns, for "
-        "example: title, description, requester, reference, status."
+        "Required columns are missing: a requester (or --default-requester). The file's columns were read as: "
+        "“subject” → title, “owner” → assignee."
     )
     with pytest.raises(CsvFileError) as refused:
-        run(csv_bytes([["title", "subject", "description", "requester"], ["a", "b", "c", "d"]]))
-    assert refused.value.message == "The columns “title” and “subject” both mean “title”. Remove or rename one of them."
+        run(csv_bytes([["Notes", "Owner"], ["a", "b"]]))
+    assert refused.value.message == (
+        "Required columns are missing: a title or a description; a requester (or --default-requester). The file's "
+        "columns were read as: “Notes” → not read, “Owner” → assignee."
+    )
 
 
 # The back office ----------------------------------------------------------------------------------------------
@@ -605,7 +608,7 @@ def test_the_resource_imports_through_the_service(admin_user, it_dept, requester
 
     dataset = tablib.Dataset(headers=["subject", "body", "email"])
     dataset.append(["From a script", "x", requester.email])
-    dataset.append(["", "no title", requester.email])
+    dataset.append(["", "", requester.email])
 
     result = TicketResource().import_data(dataset, dry_run=False, user=admin_user)
     assert result.has_validation_errors()

@@ -98,7 +98,10 @@ def test_errors_are_listed_by_row_and_column(tmp_path, it_dept, requester, capsy
     [
         (b"", "Nothing was imported: “bad.csv” is empty."),
         (b"PK\x03\x04\x14\x00\x06\x00", "Nothing was imported: “bad.csv” is an Excel workbook (.xlsx)"),
-        (b"title,owner\r\nx,y\r\n", "Nothing was imported: Required columns are missing: “description”, “requester”."),
+        (
+            b"title,owner\r\nx,y\r\n",
+            "Nothing was imported: Required columns are missing: a requester (or --default-requester).",
+        ),
     ],
 )
 def test_bad_files(tmp_path, db, content, message):

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..choices import ModelStatus
 from ..models import TriageModel
+from ..reads import cached
 from .dataset import model_text
 
 _lock = threading.Lock()
@@ -58,7 +59,7 @@ def predict(text: str) -> dict[str, Prediction]:
     text = model_text(text)
     predictions = {}
     features_of_run: dict[str, object] = {}
-    for target, (pk, version, run) in active_models().items():
+    for target, (pk, version, run) in cached("active_models", active_models).items():
         pipeline = pipeline_for(pk)
         if run not in features_of_run:
             features_of_run[run] = pipeline.named_steps["features"].transform([text])

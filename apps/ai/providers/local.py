@@ -98,11 +98,19 @@ def keyword_categories(text: str) -> list[str]:
 class LocalProvider(Provider):
     name = "local"
 
+    def __init__(self):
+        self._last: tuple[str, str | None] | None = None  # analyze() asks again for the text just detected
+
     def detect_language(self, text: str) -> str | None:
         if not text.strip():
             return None
+        last = self._last
+        if last is not None and last[0] == text:
+            return last[1]
         language = _get_detector().detect_language_of(text)
-        return language.iso_code_639_1.name.lower() if language is not None else None
+        code = language.iso_code_639_1.name.lower() if language is not None else None
+        self._last = (text, code)
+        return code
 
     def analyze(self, text: str) -> Analysis:
         sentiment = None

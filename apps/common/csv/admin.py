@@ -56,8 +56,17 @@ class CsvImportExportMixin(ImportExportMixin):
     # "tickets": the preview shows reference, title, department and requester; "simple": the record's name.
     preview_style = "simple"
 
-    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool) -> ImportReport:
+    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None) -> ImportReport:
+        """Import `csv_file`; `options`: what `import_options(form)` read from the upload form (kept with the file)."""
         raise NotImplementedError
+
+    def import_options(self, form) -> dict:
+        """Options of the upload form beyond the file (a ticket import's preset), as JSON for the session."""
+        return {}
+
+    def keep_for_mapping(self, report: ImportReport) -> bool:
+        """Keep an uploaded file that cannot be imported yet, for a mapping step (see the ticket import)."""
+        return False
 
     # Pages --------------------------------------------------------------------------------------------------
 
@@ -68,7 +77,7 @@ class CsvImportExportMixin(ImportExportMixin):
         report = token = None
         if request.method == "POST" and form.is_valid():
             try:
-                report, token = self._dry_run(request, form.cleaned_data["import_file"])
+                report, token = self._dry_run(request, form.cleaned_data["import_file"], self.import_options(form))
             except CsvFileError as exc:
                 form.add_error("import_file", exc.message)
         return self._render_import(request, form, report=report, token=token)
@@ -85,7 +94,8 @@ class CsvImportExportMixin(ImportExportMixin):
             return HttpResponseRedirect(import_url)
         request.session[SESSION_KEY] = pending
         try:
-            report = self.run_import(request, self._stored_file(entry["path"], name=entry["name"]), dry_run=False)
+            stored = self._stored_file(entry["path"], name=entry["name"])
+            report = self.run_import(request, stored, dry_run=False, options=entry.get("options") or {})
         except (CsvFileError, FileNotFoundError):
             messages.error(request, _("The uploaded file is no longer available. Please upload it again."))
             return HttpResponseRedirect(import_url)
@@ -106,7 +116,14 @@ class CsvImportExportMixin(ImportExportMixin):
         )
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
+    def mapping_rows(self, report: ImportReport) -> list[dict]:
+        """The mapping step's rows for a report's unknown values (none: the step is not offered)."""
+        return []
+
     def _render_import(self, request, form, *, report: ImportReport | None, token: str | None):
+        mapping_token = None
+        if token and report is not None and not report.ok:  # kept for the mapping step, not for confirming
+            mapping_token, token = token, None
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import %(name)s") % {"name": self.opts.verbose_name_plural},
@@ -119,20 +136,23 @@ class CsvImportExportMixin(ImportExportMixin):
             "preview_style": self.preview_style,
             "max_upload": settings.IMPORT_UPLOAD_MAX_BYTES,
             "changelist_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"),
+            "mapping_token": mapping_token,
+            "mapping_rows": self.mapping_rows(report) if mapping_token else [],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.import_template_name], context)
 
     # The uploaded file --------------------------------------------------------------------------------------
 
-    def _dry_run(self, request, upload) -> tuple[ImportReport, str | None]:
+    def _dry_run(self, request, upload, options: dict | None = None) -> tuple[ImportReport, str | None]:
         check_size(name=upload.name, size=upload.size, max_bytes=settings.IMPORT_UPLOAD_MAX_BYTES)
         self._discard_pending(request)
         stored = default_storage.save(f"{IMPORT_DIR}/{uuid.uuid4().hex}.csv", upload)
         keep = False
         try:
-            report = self.run_import(request, self._stored_file(stored, name=upload.name), dry_run=True)
-            keep = report.ok and bool(report.created or report.updated)
+            csv_file = self._stored_file(stored, name=upload.name)
+            report = self.run_import(request, csv_file, dry_run=True, options=options)
+            keep = (report.ok and bool(report.created or report.updated)) or self.keep_for_mapping(report)
         finally:
             if not keep:
                 default_storage.delete(stored)
@@ -140,7 +160,7 @@ class CsvImportExportMixin(ImportExportMixin):
             return report, None
         token = uuid.uuid4().hex
         pending = request.session.get(SESSION_KEY, {})
-        pending[token] = {"path": stored, "name": upload.name, "model": self.opts.label_lower}
+        pending[token] = {"path": stored, "name": upload.name, "model": self.opts.label_lower, "options": options or {}}
         request.session[SESSION_KEY] = pending
         return report, token
 
@@ -170,7 +190,7 @@ class ResourceImportMixin(CsvImportExportMixin):
         columns = self.resource_classes[0].csv_columns
         return tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in columns.items())
 
-    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool) -> ImportReport:
+    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None) -> ImportReport:
         resource_class = self.get_import_resource_classes(request)[0]
         columns = map_columns(csv_file.header, resource_class.csv_columns, required=resource_class.csv_required)
         dataset, numbers = mapped_dataset(csv_file, columns)

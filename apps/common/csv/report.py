@@ -58,6 +58,16 @@ class ImportReport:
     preview: list[PreviewRow] = field(default_factory=list)
     applied: bool = False
     seconds: float = 0.0
+    # How the columns were read when a rule or a detection chose (which column won, date formats).
+    decisions: list[str] = field(default_factory=list)
+    # Values nobody mapped, once per column: column → value → rows. Any of them stops the import.
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Rows that took the default requester; tickets whose title came from the description; free text kept.
+    default_requester_rows: int = 0
+    titles_from_description: int = 0
+    kept_values: int = 0
+    new_departments: list[str] = field(default_factory=list)
+    invited: int = 0  # new requester accounts sent a set-your-password e-mail
 
     @classmethod
     def for_file(cls, csv_file, columns, *, dry_run: bool, **limits) -> "ImportReport":
@@ -74,7 +84,11 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return self.error_count == 0
+        return self.error_count == 0 and not self.unknown_values
+
+    @property
+    def unknown_rows(self) -> int:
+        return sum(sum(counts.values()) for counts in self.unknown_values.values())
 
     @property
     def hidden_errors(self) -> int:

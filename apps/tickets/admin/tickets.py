@@ -244,6 +244,9 @@ class TicketAdmin(
         found = super().get_actions(request)
         if not can_delete_ticket(request.user):
             found.pop("delete_selected", None)
+        for extra in extensions.admin_ticket_actions:  # the apps above tickets add theirs (extensions.py)
+            if extra.allowed(request.user):
+                found[extra.name] = (extra.action, extra.name, extra.description)
         return found
 
     # Forms --------------------------------------------------------------------------------------------------

@@ -28,17 +28,23 @@ from collections.abc import Callable
 
 from django.db import transaction
 
-from apps.common.csv.columns import ColumnMap
-from apps.common.csv.files import CsvFile, RowReader
+from apps.accounts.invitations import password_invitations_send
+from apps.common.csv.columns import normalise_header
+from apps.common.csv.files import CsvFile, CsvFileError, RowReader
 from apps.common.csv.report import ImportReport
+from apps.departments.models import Department
+from apps.departments.services import department_create
 
 from .. import events
-from .columns import TICKET_COLUMNS, ticket_columns
+from ..choices import Category, Priority, Status
+from .columns import TICKET_COLUMNS, ColumnPlan, resolve_columns
+from .mapping import ImportMapping, MappingError
 from .options import ImportOptions
 from .planning import TicketRowPlanner
+from .presets import PRESETS
 from .writing import ImportRefused, TicketWriter
 
-__all__ = ["TICKET_COLUMNS", "ImportOptions", "tickets_import"]
+__all__ = ["PRESETS", "TICKET_COLUMNS", "ImportMapping", "ImportOptions", "MappingError", "tickets_import"]
 
 Progress = Callable[[str, int, int, int], None]  # (phase: "check" or "import", rows read, bytes read, file size)
 
@@ -63,19 +69,20 @@ def tickets_import(
     the system (the management command). Raises CsvFileError when the columns are unusable.
     """
     options = options or ImportOptions.from_settings()
-    columns = ticket_columns(csv_file.header)
+    columns = resolve_columns(csv_file, options.mapping, value_keys=_value_keys(options.mapping))
     started = time.monotonic()
     report = _new_report(csv_file, columns, options, dry_run=dry_run)
-    planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
+    planner = _planner(actor, columns, options)
     _pass(csv_file, planner, report, writer=None, options=options, progress=progress, phase="check")
+    _finish_report(report, planner)
     if dry_run or not report.ok:
         report.new_requesters = len(planner.new_requesters)
         report.seconds = time.monotonic() - started
         return report
 
+    checked = report
     report = _new_report(csv_file, columns, options, dry_run=False)
     writer = TicketWriter(actor=actor, file_name=csv_file.name, options=options)
-    planner = TicketRowPlanner(actor=actor, columns=columns, options=options)
     # Imported history must not e-mail everyone, nor triage every ticket, unless the import asks for it
     # (TICKET_IMPORT_NOTIFY / TICKET_IMPORT_TRIAGE, or the options); AI_TRIAGE_ENABLED still applies.
     switches = {events.NOTIFICATIONS: options.notify, events.TRIAGE: options.triage}
@@ -83,7 +90,12 @@ def tickets_import(
     quiet.append(events.SATISFACTION)  # nobody is asked to rate a ticket an import resolved
     try:
         with events.silenced(*quiet), transaction.atomic():
+            for name in checked.new_departments:
+                department_create(name=name)
+            planner = _planner(actor, columns, options)  # after the new departments exist
             _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")
+            _finish_report(report, planner)
+            report.new_departments = list(checked.new_departments)  # created above, before this pass
             if not report.ok:  # the data changed since the check
                 raise _RolledBack
             report.applied = True
@@ -92,14 +104,55 @@ def tickets_import(
     except ImportRefused as refused:
         report.add_errors([refused.error])
     report.new_requesters = writer.new_requesters if report.applied else len(planner.new_requesters)
+    if report.applied and options.invite:
+        invited = [person.user_id for person in planner.new_requesters.values() if person.user_id]
+        report.invited = len(invited)
+        transaction.on_commit(lambda: password_invitations_send(user_ids=invited))
     report.seconds = time.monotonic() - started
     return report
 
 
-def _new_report(csv_file: CsvFile, columns: ColumnMap, options: ImportOptions, *, dry_run: bool) -> ImportReport:
-    return ImportReport.for_file(
-        csv_file, columns, dry_run=dry_run, max_errors=options.max_errors, max_preview=options.max_preview
+def _planner(actor, columns: ColumnPlan, options: ImportOptions) -> TicketRowPlanner:
+    try:
+        return TicketRowPlanner(actor=actor, columns=columns, options=options)
+    except MappingError as exc:
+        raise CsvFileError(exc.message, code="mapping") from None
+
+
+def _value_keys(mapping: ImportMapping) -> dict[str, set[str]]:
+    """The normalised values we understand per field, for the column rule "the column whose values match ours"."""
+    keys = {}
+    for name, choices in (("status", Status), ("priority", Priority), ("category", Category)):
+        keys[name] = {normalise_header(value) for value in choices.values} | {
+            normalise_header(str(label)) for label in choices.labels
+        }
+        keys[name] |= set(mapping.value_table(name))
+    departments = Department.objects.values_list("name", "slug")
+    keys["department"] = {normalise_header(key) for pair in departments for key in pair}
+    keys["department"] |= set(mapping.value_table("department"))
+    return keys
+
+
+def _new_report(csv_file: CsvFile, columns: ColumnPlan, options: ImportOptions, *, dry_run: bool) -> ImportReport:
+    report = ImportReport.for_file(
+        csv_file, columns.columns, dry_run=dry_run, max_errors=options.max_errors, max_preview=options.max_preview
     )
+    report.decisions = list(columns.decisions)
+    return report
+
+
+def _finish_report(report: ImportReport, planner: TicketRowPlanner) -> None:
+    report.unknown_values = {
+        column: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        for column, counts in planner.unknown.items()
+    }
+    report.new_departments = [department.name for department in planner.new_departments.values()]
+    unknown = planner.unknown_errors()
+    if unknown:  # listed first: one line per value, however many rows hold it
+        report.error_count += len(unknown)
+        order = {header: index for index, header in enumerate(planner.columns.headers)}
+        merged = sorted(unknown + report.errors, key=lambda error: (error.row, order.get(error.column, -1)))
+        report.errors = merged[: report.max_errors]
 
 
 def _pass(csv_file, planner, report, *, writer, options, progress, phase: str) -> None:
@@ -109,6 +162,10 @@ def _pass(csv_file, planner, report, *, writer, options, progress, phase: str) -
             plans = planner.plan(batch)
             for plan in plans:
                 report.count(plan.action, plan.preview, plan.errors)
+                if plan.action == "create":
+                    report.default_requester_rows += plan.defaulted_requester
+                    report.titles_from_description += plan.history.get("title_from") == "description"
+                    report.kept_values += bool(plan.history.get("kept"))
             if writer is not None and report.ok:
                 writer.write(plans)
             if progress is not None:

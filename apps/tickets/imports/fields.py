@@ -16,6 +16,7 @@ from apps.common.text import normalise_text
 
 from ..choices import OPEN_STATUSES, Category, Priority, Status
 from ..models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Ticket
+from .mapping import IGNORE, ImportMapping
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}([-_][a-z0-9]{2,4})?$")
 SYNONYMS = {
@@ -44,8 +45,25 @@ SYNONYMS = {
 }
 CHOICES = {"status": Status, "priority": Priority, "category": Category}
 DEFAULTS = {"status": Status.NEW, "priority": Priority.NORMAL, "category": Category.QUESTION}
+UNKNOWN_VALUES_LISTED = 1000  # distinct unknown values listed per column
+OTHER_VALUES = "…"
 DATE_ONLY = ("%d.%m.%Y", "%Y/%m/%d")
 DATE_TIME = ("%d.%m.%Y %H:%M", "%d.%m.%Y %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d %H:%M:%S")
+
+
+def choice_keys(name: str, mapping: ImportMapping) -> dict[str, str]:
+    """Normalised value → ours for a choice field: our values and labels (in English and the active language),
+    the usual synonyms, then the mapping's values (a preset's, then --value), which win."""
+    choices = CHOICES[name]
+    keys = dict(SYNONYMS[name])
+    with translation.override("en"):
+        english = {value: str(label) for value, label in choices.choices}
+    for value, label in choices.choices:
+        keys[normalise_header(value)] = value
+        keys[normalise_header(str(label))] = value
+        keys[normalise_header(english[value])] = value
+    keys.update(mapping.value_table(name))
+    return keys
 
 
 class TicketCellReader:
@@ -89,32 +107,66 @@ class TicketCellReader:
             return None
         return description
 
-    def _choice_keys(self, name: str) -> dict[str, str]:
-        choices = CHOICES[name]
-        keys = dict(SYNONYMS[name])
-        with translation.override("en"):
-            english = {value: str(label) for value, label in choices.choices}
-        for value, label in choices.choices:
-            keys[normalise_header(value)] = value
-            keys[normalise_header(str(label))] = value
-            keys[normalise_header(english[value])] = value
-        return keys
-
     def _choice(self, plan, values, name: str) -> str | None:
+        """The cell's value among ours; an unknown value is counted once per column (see _unknown), not a row error.
+
+        An unknown category is no reason to refuse a row: the ticket takes the default category and the
+        cell's text is kept in its history. A value mapped to "ignore" reads as an empty cell.
+        """
         raw = values.get(name, "").strip()
         if not raw:
             return None
         value = self.choice_keys[name].get(normalise_header(raw))
+        if value == IGNORE:
+            return None
         if value is None:
-            allowed = ", ".join(CHOICES[name].values)
-            self._error(
-                plan,
-                name,
-                _("“%(value)s” is not a %(field)s. Use one of: %(allowed)s.")
-                % {"value": raw, "field": Ticket._meta.get_field(name).verbose_name, "allowed": allowed},
-                raw,
-            )
+            if name == "category":
+                plan.history.setdefault("kept", {})[self.columns.header_of(name)] = raw[:200]
+                return None
+            self._unknown(plan, name, raw)
         return value
+
+    def _unknown(self, plan, name: str, raw: str) -> None:
+        """A value the mapping does not know: listed once per column with its row count; the row is not imported."""
+        column = self.columns.header_of(name)
+        counts = self.unknown.setdefault(column, {})
+        value = raw[:200]
+        if value not in counts and len(counts) >= UNKNOWN_VALUES_LISTED:  # memory stays flat: the rest as one line
+            value = OTHER_VALUES
+        if value not in counts:
+            counts[value] = 0
+            self.unknown_first[(column, value)] = (plan.number, name)
+        counts[value] += 1
+        plan.unknown = True
+
+    def unknown_errors(self) -> list[RowError]:
+        """One error per unknown value of each column, at the first row that holds it, with its row count."""
+        errors = []
+        for column, counts in self.unknown.items():
+            for value, count in counts.items():
+                row, name = self.unknown_first[(column, value)]
+                if value == OTHER_VALUES:
+                    message = _("More values that are not known here.")
+                else:
+                    message = self._unknown_message(name, value)
+                if count > 1:
+                    message += " " + _("%(count)d rows have this value.") % {"count": count}
+                errors.append(RowError(row, column, message, value))
+        errors.sort(key=lambda error: error.row)
+        return errors
+
+    def _unknown_message(self, name: str, value: str) -> str:
+        if name == "department":
+            known = sorted(d.name for d in self.departments.values() if d.is_active)
+            hint = _(" Departments: %(names)s.") % {"names": ", ".join(known)} if len(known) <= 12 else ""
+            return _("No department is named “%(value)s”.") % {"value": value} + hint
+        if name == "requester":
+            return _("No account has the username “%(value)s”.") % {"value": value}
+        return _("“%(value)s” is not a %(field)s. Use one of: %(allowed)s.") % {
+            "value": value,
+            "field": Ticket._meta.get_field(name).verbose_name,
+            "allowed": ", ".join(CHOICES[name].values),
+        }
 
     def _change_note(self, name: str, old, new) -> str:
         def shown(value):
@@ -146,7 +198,8 @@ class TicketCellReader:
         raw = values.get(name, "").strip()
         if not raw:
             return None
-        parsed = parse_when(raw, self.tz)
+        date_format = self.date_formats.get(name)
+        parsed = date_format.parse(raw, self.tz) if date_format is not None else parse_when(raw, self.tz)
         if parsed is None:
             self._error(
                 plan,

@@ -1,8 +1,10 @@
 """How a ticket import behaves (ImportOptions); what it did is an apps.common.csv.report.ImportReport."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
+
+from .mapping import ImportMapping
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,10 @@ class ImportOptions:
     batch_size: int
     max_errors: int = 1000
     max_preview: int = 50
+    # How columns and values are read (a preset and overrides); see mapping.py and columns.py.
+    mapping: ImportMapping = field(default_factory=ImportMapping)
+    # Send each requester account the import creates a "set your password" e-mail (after commit).
+    invite: bool = False
 
     @classmethod
     def from_settings(cls, **overrides) -> "ImportOptions":

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.permissions import is_admin
-from apps.common.csv.columns import ColumnMap
+from apps.common.csv.columns import normalise_header
 from apps.common.csv.files import restore_formula
 from apps.common.csv.report import Action, PreviewRow, RowError
 from apps.common.text import normalise_text
@@ -50,11 +50,13 @@ from apps.departments.patterns import matches
 from apps.departments.routing import Route
 
 from ..choices import TRANSITIONS, Status
-from ..models import Ticket
+from ..models import TITLE_MAX_LENGTH, Ticket
 from ..permissions import CHANGE
 from ..references import reference_format, reference_number
 from ..selectors import tickets_visible_to
-from .fields import CHOICES, DEFAULTS, TicketCellReader
+from .columns import ColumnPlan
+from .fields import CHOICES, DEFAULTS, TicketCellReader, choice_keys
+from .mapping import IGNORE, MappingError
 from .options import ImportOptions
 
 User = get_user_model()
@@ -65,6 +67,16 @@ DEFAULT_EXTERNAL_SOURCE = "import"
 USER_CACHE_LIMIT = 200_000
 CREATED_LIMIT = 200_000
 UNCHANGED = object()
+# "Ada Lovelace <ada@example.com>" or "ada@example.com (Ada Lovelace)": the address inside a display name.
+ANGLED_EMAIL = re.compile(r"<\s*([^<>\s]+@[^<>\s]+)\s*>")
+PAREN_NAME = re.compile(r"^([^()\s]+@[^()\s]+)\s*\((.*)\)$")
+
+
+@dataclass(eq=False)
+class NewDepartment:
+    """A department the import will create (--create-departments), once however many rows name it."""
+
+    name: str
 
 
 @dataclass(eq=False)
@@ -108,16 +120,23 @@ class PlannedRow:
     transfer: Department | None = None
     assign: object = UNCHANGED  # update: a user id, None (unassign) or UNCHANGED
     preview: PreviewRow | None = None
+    history: dict = field(default_factory=dict)  # create: added to the "created" event (kept values, notes)
+    unknown: bool = False  # a cell holds a value the mapping does not know (counted per column, not per row)
+    defaulted_requester: bool = False
+    new_department: NewDepartment | None = None
 
 
 class TicketRowPlanner(TicketCellReader):
     """Plans rows batch by batch for one import run."""
 
-    def __init__(self, *, actor, columns: ColumnMap, options: ImportOptions):
+    def __init__(self, *, actor, columns: ColumnPlan, options: ImportOptions):
         self.actor = actor
-        self.columns = columns
-        self.column_order = {header: index for index, header in enumerate(columns.headers)}
+        self.columns = columns.columns
+        self.kept = columns.kept
+        self.date_formats = columns.date_formats
+        self.column_order = {header: index for index, header in enumerate(self.columns.headers)}
         self.options = options
+        self.mapping = options.mapping
         self.previews_left = options.max_preview
         self.now = timezone.now()
         self.tz = timezone.get_current_timezone()
@@ -132,7 +151,13 @@ class TicketRowPlanner(TicketCellReader):
         self.rules = list(
             RoutingRule.objects.filter(is_active=True, department__is_active=True).order_by("order", "id")
         )
-        self.choice_keys = {name: self._choice_keys(name) for name in CHOICES}
+        self.choice_keys = {name: choice_keys(name, self.mapping) for name in CHOICES}
+        # normalised their name → our department's name or slug, or "ignore"
+        self.department_values = self.mapping.value_table("department")
+        self.unknown: dict[str, dict[str, int]] = {}  # column → value → rows (see TicketCellReader._unknown)
+        self.unknown_first: dict[tuple[str, str], tuple[int, str]] = {}  # (column, value) → (first row, field)
+        self.new_departments: dict[str, NewDepartment] = {}
+        self.default_requester = self._default_requester()
         self.people: dict[str, Person | None] = {}  # "e:<lower email>" / "u:<username>" → person or None
         self.new_requesters: dict[str, NewRequester] = {}
         self.updated: dict[int, int] = {}  # ticket id → the row that updates it
@@ -163,13 +188,28 @@ class TicketRowPlanner(TicketCellReader):
         for name, index in self.columns.fields.items():
             if index < len(cells):
                 values[name] = restore_formula(cells[index])
+        for header, index in self.kept.items():
+            if index < len(cells) and cells[index].strip():
+                values.setdefault("_kept", {})[header] = restore_formula(cells[index]).strip()[:200]
         return values
+
+    def _default_requester(self) -> Person | None:
+        """The --default-requester account (checked before any row is read)."""
+        raw = self.mapping.default_requester
+        if not raw:
+            return None
+        people = User.objects.filter(is_active=True)
+        found = people.filter(email__iexact=raw) if "@" in raw else people.filter(username=raw)
+        row = found.values_list("id", "username", "email", "is_active", "role").first()
+        if row is None:
+            raise MappingError(_("--default-requester: no active account is named “%(value)s”.") % {"value": raw})
+        return Person(*row)
 
     def _prefetch_people(self, rows) -> None:
         emails, usernames = set(), set()
         for values in rows:
             for name in ("requester", "assignee"):
-                raw = values.get(name, "").strip()
+                raw = self._person_cell(values, name)
                 if not raw or raw.lower() in NOBODY:
                     continue
                 key = self._person_key(raw)
@@ -274,7 +314,7 @@ class TicketRowPlanner(TicketCellReader):
             self._plan_update(plan, values)
         else:
             self._plan_create(plan, values)
-        if plan.errors:
+        if plan.errors or plan.unknown:
             plan.action = Action.ERROR
             plan.preview = None
             plan.errors.sort(key=lambda error: self.column_order.get(error.column, -1))  # as the file reads
@@ -315,6 +355,7 @@ class TicketRowPlanner(TicketCellReader):
             self.created[key] = plan.number
 
     def _plan_create(self, plan: PlannedRow, values: dict[str, str]) -> None:
+        values = self._fill_title_and_description(plan, values)
         title = self._title(plan, values, required=True)
         description = self._description(plan, values, required=True)
         status = self._choice(plan, values, "status") or DEFAULTS["status"]
@@ -327,16 +368,20 @@ class TicketRowPlanner(TicketCellReader):
         assignee = self._assignee(plan, values)
         language = self._language(plan, values)
         stamps = self._stamps(plan, values, status)
-        if plan.errors:
+        if plan.errors or plan.unknown:
             return
+        if values.get("_kept"):
+            plan.history.setdefault("kept", {}).update(values["_kept"])
         plan.new_requester = new_requester
+        if isinstance(department, NewDepartment):
+            plan.new_department = department
         plan.fields = {
             "title": title,
             "description": description,
             "status": status,
             "priority": priority,
             "category": category,
-            "department_id": department.pk,
+            "department_id": department.pk if not isinstance(department, NewDepartment) else None,
             "requester_id": requester_id,
             "assignee_id": assignee if assignee is not UNCHANGED else None,
             "language": language or "",
@@ -350,9 +395,20 @@ class TicketRowPlanner(TicketCellReader):
             notes.append(_("new requester account %(email)s") % {"email": new_requester.email})
         if not values.get("department", "").strip():
             notes.append(_("routed"))
+        elif plan.new_department is not None:
+            notes.append(_("new department %(name)s") % {"name": department.name})
+        if plan.defaulted_requester:
+            notes.append(_("default requester"))
+        if plan.history.get("title_from"):
+            notes.append(_("title from the description"))
+        if plan.history.get("kept"):
+            notes.append(_("kept: %(values)s") % {"values": "; ".join(plan.history["kept"].values())})
         if plan.external_reference:
             notes.append(_("was %(reference)s") % {"reference": plan.external_reference})
-        requester = new_requester.email if new_requester else values.get("requester", "").strip()
+        if plan.defaulted_requester:
+            requester = self.default_requester.email or self.default_requester.username
+        else:
+            requester = new_requester.email if new_requester else self._person_cell(values, "requester")
         plan.preview = PreviewRow(
             plan.number, Action.CREATE, "", title, department.name, requester, tuple(str(n) for n in notes)
         )
@@ -416,10 +472,30 @@ class TicketRowPlanner(TicketCellReader):
 
     # Fields -------------------------------------------------------------------------------------------------
 
-    def _department(self, plan, values, routed: dict | None = None) -> Department | None:
+    def _fill_title_and_description(self, plan: PlannedRow, values: dict[str, str]) -> dict[str, str]:
+        """An empty subject takes the first line of the body (and an empty body the subject), noted in the history."""
+        title = " ".join(values.get("title", "").split())
+        description = values.get("description", "").strip()
+        if not title and description:
+            first = next(line for line in (" ".join(line.split()) for line in description.splitlines()) if line)
+            if len(first) > TITLE_MAX_LENGTH:
+                first = first[: TITLE_MAX_LENGTH - 1].rstrip() + "…"
+            plan.history["title_from"] = "description"
+            return {**values, "title": first}
+        if title and not description:
+            plan.history["description_from"] = "title"
+            return {**values, "description": values["title"]}
+        return values
+
+    def _department(self, plan, values, routed: dict | None = None) -> Department | NewDepartment | None:
         raw = values.get("department", "").strip()
+        mapped = self.department_values.get(normalise_header(raw)) if raw else None
+        if mapped == IGNORE:
+            raw = ""
+        elif mapped:
+            raw = mapped
         if not raw and routed is not None:
-            email = values.get("requester", "").strip()
+            email = self._person_cell(values, "requester")
             for rule in self.rules:
                 if matches(rule.field, rule.pattern, email=email if "@" in email else "", **routed):
                     plan.route = Route(department=self.departments[rule.department_id], rule=rule)
@@ -436,9 +512,10 @@ class TicketRowPlanner(TicketCellReader):
             return self.default_department
         department = self.department_keys.get(raw.lower())
         if department is None:
-            known = sorted(d.name for d in self.departments.values() if d.is_active)
-            hint = _(" Departments: %(names)s.") % {"names": ", ".join(known)} if len(known) <= 12 else ""
-            self._error(plan, "department", _("No department is named “%(value)s”.") % {"value": raw} + hint, raw)
+            if self.mapping.create_departments and routed is not None:
+                name = raw[:100]
+                return self.new_departments.setdefault(name.lower(), NewDepartment(name=name))
+            self._unknown(plan, "department", raw)
             return None
         if not department.is_active:
             self._error(plan, "department", _("Department “%(name)s” is not active.") % {"name": department.name}, raw)
@@ -449,9 +526,27 @@ class TicketRowPlanner(TicketCellReader):
     def _person_key(raw: str) -> str:
         return f"e:{raw.lower()}" if "@" in raw else f"u:{raw}"
 
+    @staticmethod
+    def _split_person(raw: str) -> tuple[str, str]:
+        """(e-mail or username, display name) of a cell such as "Ada Lovelace <ada@example.com>"."""
+        raw = raw.strip()
+        angled = ANGLED_EMAIL.search(raw)
+        if angled:
+            return angled.group(1), raw[: angled.start()].strip().strip('"')
+        paren = PAREN_NAME.match(raw)
+        if paren:
+            return paren.group(1), paren.group(2).strip()
+        return raw, ""
+
+    def _person_cell(self, values, name: str) -> str:
+        return self._split_person(values.get(name, ""))[0]
+
     def _requester(self, plan, values) -> tuple[int | None, NewRequester | None]:
-        raw = values.get("requester", "").strip()
+        raw, display_name = self._split_person(values.get("requester", ""))
         if not raw:
+            if self.default_requester is not None:
+                plan.defaulted_requester = True
+                return self.default_requester.id, None
             self._error(plan, "requester", _("A requester (e-mail address or username) is required."))
             return None, None
         person = self.people.get(self._person_key(raw))
@@ -462,7 +557,11 @@ class TicketRowPlanner(TicketCellReader):
                 )
             return person.id, None
         if "@" not in raw:
-            self._error(plan, "requester", _("No account has the username “%(value)s”.") % {"value": raw}, raw)
+            # A display name without an address ("Ada Lovelace", GLPI's "Name (2970)"): nobody we can match.
+            if self.default_requester is not None:
+                plan.defaulted_requester = True
+                return self.default_requester.id, None
+            self._unknown(plan, "requester", raw)
             return None, None
         pending = self.new_requesters.get(raw.lower())
         if pending is not None:
@@ -481,13 +580,14 @@ class TicketRowPlanner(TicketCellReader):
                 raw,
             )
             return None, None
-        first, _space, last = " ".join(values.get("requester_name", "").split()).partition(" ")
+        full_name = values.get("requester_name", "").strip() or display_name
+        first, _space, last = " ".join(full_name.split()).partition(" ")
         pending = NewRequester(email=raw, first_name=first[:150], last_name=last[:150])
         self.new_requesters[raw.lower()] = pending
         return None, pending
 
     def _same_requester(self, plan, values, ticket: Ticket) -> None:
-        raw = values["requester"].strip()
+        raw = self._person_cell(values, "requester")
         person = self.people.get(self._person_key(raw))
         if person is None or person.id != ticket.requester_id:
             self._error(
@@ -499,7 +599,7 @@ class TicketRowPlanner(TicketCellReader):
             )
 
     def _assignee(self, plan, values):
-        raw = values.get("assignee", "").strip()
+        raw = self._person_cell(values, "assignee")
         if not raw:
             return UNCHANGED
         if raw.lower() in NOBODY:

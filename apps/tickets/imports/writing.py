@@ -55,6 +55,7 @@ def imported_row(*, plan: PlannedRow, file_name: str, options: ImportOptions) ->
     history = {"file": file_name[:200], "row": plan.number, "notify": options.notify, "triage": options.triage}
     if plan.external_reference:
         history["external_reference"] = plan.external_reference
+    history.update(plan.history)  # what the mapping kept or filled in (planning.PlannedRow.history)
     department_id = fields.pop("department_id")
     return NewTicket(
         **fields,

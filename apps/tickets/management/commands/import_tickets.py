@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.common.csv.report import ImportReport
-from apps.tickets.imports import ImportOptions, tickets_import
+from apps.tickets.imports import PRESETS, ImportMapping, ImportOptions, MappingError, tickets_import
 
 
 class ProgressBar:
@@ -60,6 +60,8 @@ class Command(BaseCommand):
         "references are kept in the history. Requester e-mails without an account create requester accounts "
         "(TICKET_IMPORT_CREATE_REQUESTERS). Imported tickets get references, grants and a 'created' event with the "
         "source 'import'; no notification or AI triage is queued for them (TICKET_IMPORT_NOTIFY / _TRIAGE). "
+        "--from reads the export of another help desk (its columns and values); --map, --value and --ignore "
+        "override any column or value, with or without a preset. "
         "Exit status 0 when the file was imported (or, with --dry-run, would be), 1 otherwise."
     )
 
@@ -88,6 +90,51 @@ class Command(BaseCommand):
         )
         parser.add_argument("--notify", action="store_true", default=None, help="Mark imported tickets for notifying.")
         parser.add_argument("--triage", action="store_true", default=None, help="Mark imported tickets for AI triage.")
+        parser.add_argument(
+            "--from",
+            dest="preset",
+            choices=sorted(PRESETS),
+            help="The help desk the file was exported from: its column names and values are understood.",
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="COLUMN=FIELD",
+            help="Read a column as a field (repeatable), e.g. --map \"Entidade=department\"; FIELD may be 'ignore'.",
+        )
+        parser.add_argument(
+            "--value",
+            action="append",
+            default=[],
+            metavar="FIELD:THEIRS=OURS",
+            help='Map a value (repeatable), e.g. --value "status:Solucionado=resolved" or '
+            "--value \"department:3=IT Support\"; OURS may be 'ignore' (read as empty).",
+        )
+        parser.add_argument("--ignore", action="append", default=[], metavar="COLUMN", help="Do not read a column.")
+        parser.add_argument(
+            "--date-format",
+            default="",
+            help="How ambiguous dates are read: dmy, mdy, ymd or a pattern like %%d/%%m/%%Y (default: detected "
+            "per column; the site's locale when no day is over 12).",
+        )
+        parser.add_argument(
+            "--default-requester",
+            default="",
+            metavar="USER",
+            help="Username or e-mail of the requester of rows whose requester cell is empty or names nobody we "
+            "can match (a display name without an e-mail).",
+        )
+        parser.add_argument(
+            "--create-departments",
+            action="store_true",
+            help="Create the departments the file names that do not exist (with their groups).",
+        )
+        parser.add_argument(
+            "--invite",
+            action="store_true",
+            help="Send each requester account the import creates an e-mail to set their password.",
+        )
         parser.add_argument("--batch-size", type=int, help="Rows per batch (default: TICKET_IMPORT_BATCH_SIZE).")
         parser.add_argument("--max-errors", type=int, help="Errors listed (default: TICKET_IMPORT_MAX_ERRORS).")
         parser.add_argument(
@@ -108,12 +155,26 @@ class Command(BaseCommand):
         except (ZoneInfoNotFoundError, ValueError):
             raise CommandError(f"Unknown time zone “{time_zone}”.") from None
         try:
+            mapping = ImportMapping.parse(
+                preset=options["preset"] or "",
+                columns=options["map"],
+                values=options["value"],
+                ignore=options["ignore"],
+                date_format=options["date_format"],
+                default_requester=options["default_requester"],
+                create_departments=options["create_departments"],
+            )
+        except MappingError as exc:
+            raise CommandError(f"Nothing was imported: {exc.message}") from None
+        try:
             import_options = ImportOptions.from_settings(
                 create_requesters=options["create_requesters"],
                 notify=options["notify"],
                 triage=options["triage"],
                 batch_size=options["batch_size"],
                 max_errors=options["max_errors"],
+                mapping=mapping,
+                invite=options["invite"],
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
@@ -145,6 +206,16 @@ class Command(BaseCommand):
         self.stdout.write(f"Columns: {columns}")
         if report.ignored_columns:
             self.stdout.write(f"Ignored columns: {', '.join(report.ignored_columns)}")
+        for decision in report.decisions:
+            self.stdout.write(f"  {decision}")
+        for column, counts in report.unknown_values.items():
+            listed = ", ".join(f"“{value}” ({count:,})" for value, count in counts.items())
+            self.stdout.write(self.style.WARNING(f"Unknown values in “{column}”: {listed}"))
+        if report.unknown_values:
+            self.stdout.write(
+                '  Map them with --value "field:their value=ours" (or =ignore), --create-departments for '
+                "departments, --default-requester for people we cannot match."
+            )
         for error in report.errors:
             self.stdout.write(self.style.ERROR(f"  {error}"))
         if report.hidden_errors:
@@ -153,6 +224,14 @@ class Command(BaseCommand):
             f"{report.created:,} created, {report.updated:,} updated, {report.skipped:,} unchanged, "
             f"{report.new_requesters:,} new requester accounts"
         )
+        extras = [
+            (report.default_requester_rows, "rows took the default requester"),
+            (report.titles_from_description, "titles taken from the description"),
+            (report.kept_values, "tickets keep a value with no counterpart here in their history"),
+            (len(report.new_departments), "new departments: " + ", ".join(report.new_departments)),
+            (report.invited, "invitations to set a password"),
+        ]
+        counts += "".join(f", {count:,} {label}" for count, label in extras if count)
         speed = f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"
         if not report.ok:
             return

@@ -1,0 +1,488 @@
+"""The conversation of imported tickets: a second CSV file of messages, and optionally a ZIP of their files.
+
+    report = messages_import(actor=None, csv_file=csv_file, dry_run=True, preset="zammad", attachments=zip_path)
+
+Run after the tickets import. Each row is one message: the ticket (our reference TCK-000123, or the other
+system's id that the ticket import kept), the author (e-mail or username of an existing account: people are
+matched, never created; `default_author` stands in for those we cannot match), the body, internal or not,
+the time it was written, and the files of the message (paths inside the ZIP, separated by `;` or `|`).
+
+As for tickets: every row is checked first (dry run: nothing else), then, when all are valid, the file is
+written in one transaction, batch by batch (the comments in one insert per batch, their history events in
+another), or nothing is. Values we cannot place (a ticket or a person we do not know) are listed once per
+column with their row count. Re-runnable: a message already on its ticket (same author, time and text) is
+left unchanged. Files are checked like uploads (apps/tickets/uploads.py: size, allowed type, content that
+matches the name) before anything is written, and read one at a time (a ZIP entry is never larger than
+ATTACHMENT_MAX_BYTES in memory). Messages are history: nobody is notified and they move no ticket.
+"""
+
+import contextlib
+import hashlib
+import re
+import time
+import zipfile
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from itertools import islice
+from pathlib import PurePosixPath
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.choices import STAFF_ROLES
+from apps.common.csv.columns import ColumnMap, normalise_header
+from apps.common.csv.files import CsvFile, CsvFileError, restore_formula
+from apps.common.csv.report import Action, ImportReport, PreviewRow, RowError
+from apps.common.text import normalise_text
+
+from .. import events
+from ..choices import EventKind
+from ..models import Attachment, Comment, Ticket, TicketEvent
+from ..uploads import clean_file_name, validate_upload
+from .dates import detect_date_format
+from .presets import MESSAGE_COLUMNS, MESSAGE_PRESETS, MessagePreset
+
+User = get_user_model()
+
+YES = frozenset({"yes", "y", "true", "1", "internal", "private", "note", "sim", "ja", "oui"})
+NO = frozenset({"no", "n", "false", "0", "public", "n_o", "nao", "nein", "non", ""})
+FILE_SEPARATORS = re.compile(r"[;|]")
+BODY_MAX = 20_000
+
+
+@dataclass
+class _Plan:
+    number: int
+    action: str = Action.CREATE
+    errors: list[RowError] = field(default_factory=list)
+    unknown: bool = False
+    comment: Comment | None = None
+    files: list[str] = field(default_factory=list)
+    preview: PreviewRow | None = None
+
+
+class AttachmentsZip:
+    """The ZIP of a messages import: entries found by their path (as the messages file writes it)."""
+
+    def __init__(self, path):
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except (zipfile.BadZipFile, OSError) as exc:
+            message = _("The attachments file is not a ZIP file (%(reason)s).") % {"reason": exc}
+            raise CsvFileError(message, code="zip") from None
+        self.entries = {_zip_key(info.filename): info for info in self.zip.infolist() if not info.is_dir()}
+
+    def upload(self, path: str) -> SimpleUploadedFile | None:
+        info = self.entries.get(_zip_key(path))
+        if info is None:
+            return None
+        name = PurePosixPath(info.filename).name
+        if info.file_size > settings.ATTACHMENT_MAX_BYTES:  # refused from its size: never read into memory
+            return _TooLarge(name, info.file_size)
+        return SimpleUploadedFile(name, self.zip.read(info), content_type="application/octet-stream")
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class _TooLarge(SimpleUploadedFile):
+    """A ZIP entry over the size limit, with its real size and none of its bytes (validate_upload refuses it)."""
+
+    def __init__(self, name: str, size: int):
+        super().__init__(name, b"")
+        self.size = size
+
+
+def _zip_key(path: str) -> str:
+    return path.strip().replace("\\", "/").lstrip("./").lower()
+
+
+def message_columns(headers: tuple[str, ...], preset: MessagePreset | None) -> ColumnMap:
+    """Map a messages file's header to fields; refuse it when the ticket, the body or the author has no column."""
+    aliases = {alias: name for name, names in MESSAGE_COLUMNS.items() for alias in names}
+    if preset is not None:
+        aliases.update(preset.columns)
+    fields, ignored = {}, []
+    for index, header in enumerate(headers):
+        name = aliases.get(normalise_header(header))
+        if name is None or name in fields:
+            if header.strip():
+                ignored.append(header)
+            continue
+        fields[name] = index
+    missing = [name for name in ("ticket", "author", "body") if name not in fields]
+    if missing:
+        by_index = {index: name for name, index in fields.items()}
+        read_as = ", ".join(
+            f"“{header}” → {by_index.get(index, _('not read'))}" for index, header in enumerate(headers)
+        )
+        raise CsvFileError(
+            _("Required columns are missing: %(missing)s. The file's columns were read as: %(read)s.")
+            % {"missing": ", ".join(missing), "read": read_as},
+            code="missing_columns",
+        )
+    return ColumnMap(fields=fields, headers=headers, ignored=tuple(ignored))
+
+
+def messages_import(
+    *,
+    actor,
+    csv_file: CsvFile,
+    dry_run: bool,
+    preset: str = "",
+    attachments=None,
+    default_author: str = "",
+    date_format: str = "",
+    batch_size: int | None = None,
+    max_errors: int = 1000,
+) -> ImportReport:
+    """Check every message row; unless `dry_run`, write them all in one transaction, or none if any is wrong.
+
+    `attachments`: a path or file object of a ZIP, or None. Raises CsvFileError for an unusable file, preset,
+    ZIP or default author, before any row is read.
+    """
+    if preset and preset not in MESSAGE_PRESETS:
+        raise CsvFileError(
+            _("There is no preset “%(name)s”. Presets: %(names)s.")
+            % {"name": preset, "names": ", ".join(MESSAGE_PRESETS)},
+            code="mapping",
+        )
+    batch_size = batch_size or settings.TICKET_IMPORT_BATCH_SIZE
+    columns = message_columns(csv_file.header, MESSAGE_PRESETS.get(preset))
+    started = time.monotonic()
+    archive = AttachmentsZip(attachments) if attachments is not None else None
+
+    def new_planner():
+        return _MessagePlanner(
+            actor=actor,
+            columns=columns,
+            preset=MESSAGE_PRESETS.get(preset),
+            archive=archive,
+            default_author=default_author,
+            date_format=date_format,
+            csv_file=csv_file,
+        )
+
+    passes = {"batch_size": batch_size, "max_errors": max_errors}
+    try:
+        report = _run_pass(csv_file, new_planner(), columns, dry_run=dry_run, **passes)
+        if not dry_run and report.ok and report.created:
+            planner = new_planner()
+            written: list[str] = []
+            try:
+                with events.silenced(events.NOTIFICATIONS, events.TRIAGE, events.MAIL), transaction.atomic():
+                    report = _run_pass(csv_file, planner, columns, dry_run=False, written=written, **passes)
+                    if not report.ok:
+                        raise _RolledBack
+                    report.applied = True
+            except _RolledBack:
+                for name in written:  # the rows went; their files go too
+                    with contextlib.suppress(Exception):
+                        Attachment.file.field.storage.delete(name)
+    finally:
+        if archive is not None:
+            archive.close()
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _run_pass(csv_file, planner, columns, *, dry_run, batch_size, max_errors, written=None) -> ImportReport:
+    report = ImportReport.for_file(csv_file, columns, dry_run=dry_run, max_errors=max_errors)
+    with csv_file.reader() as rows:
+        while batch := list(islice(rows, batch_size)):
+            plans = planner.plan(batch)
+            for plan in plans:
+                report.count(plan.action, plan.preview, plan.errors)
+            if written is not None and report.ok:
+                _write(plans, planner=planner, written=written)
+    report.unknown_values = {column: dict(counts) for column, counts in planner.unknown.items()}
+    unknown = planner.unknown_errors()
+    if unknown:
+        report.error_count += len(unknown)
+        report.errors = sorted(unknown + report.errors, key=lambda error: error.row)[:max_errors]
+    return report
+
+
+class _MessagePlanner:
+    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file):
+        self.actor = actor
+        self.columns = columns
+        self.preset = preset
+        self.archive = archive
+        self.now = timezone.now()
+        self.tz = timezone.get_current_timezone()
+        self.reference_re = re.compile(rf"^{re.escape(settings.TICKET_REFERENCE_PREFIX)}-\d+$", re.IGNORECASE)
+        self.unknown: dict[str, dict[str, int]] = {}
+        self.unknown_first: dict[tuple[str, str], tuple[int, str]] = {}
+        self.people: dict[str, tuple | None] = {}
+        self.tickets: dict[str, int] = {}
+        self.previews_left = 50
+        self.default_author = None
+        if default_author:
+            found = User.objects.filter(is_active=True)
+            found = (
+                found.filter(email__iexact=default_author)
+                if "@" in default_author
+                else found.filter(username=default_author)
+            )
+            self.default_author = found.values_list("id", "role").first()
+            if self.default_author is None:
+                raise CsvFileError(
+                    _("--default-author: no active account is named “%(value)s”.") % {"value": default_author},
+                    code="mapping",
+                )
+        self.date_format = None
+        if "created_at" in columns.fields:
+            index = columns.fields["created_at"]
+            with csv_file.reader() as rows:
+                sample = [cells[index] for _n, cells in islice(rows, 2000) if index < len(cells)]
+            self.date_format, _note = detect_date_format(sample, preferred=date_format)
+
+    def _cell(self, cells, name: str) -> str:
+        index = self.columns.fields.get(name)
+        return restore_formula(cells[index]).strip() if index is not None and index < len(cells) else ""
+
+    def _error(self, plan: _Plan, name: str, message: str, value: str = "") -> None:
+        plan.errors.append(RowError(plan.number, self.columns.header_of(name) if name else "", message, value[:200]))
+
+    def _unknown(self, plan: _Plan, name: str, value: str, message: str) -> None:
+        column = self.columns.header_of(name)
+        counts = self.unknown.setdefault(column, {})
+        if value not in counts:
+            counts[value] = 0
+            self.unknown_first[(column, value)] = (plan.number, message)
+        counts[value] += 1
+        plan.unknown = True
+
+    def unknown_errors(self) -> list[RowError]:
+        errors = []
+        for column, counts in self.unknown.items():
+            for value, count in counts.items():
+                row, message = self.unknown_first[(column, value)]
+                if count > 1:
+                    message += " " + _("%(count)d rows have this value.") % {"count": count}
+                errors.append(RowError(row, column, message, value))
+        return errors
+
+    def plan(self, batch) -> list[_Plan]:
+        rows = [(number, cells) for number, cells in batch if any(cell.strip() for cell in cells)]
+        self._prefetch(rows)
+        plans = [self._plan_row(number, cells) for number, cells in rows]
+        self._mark_existing([plan for plan in plans if plan.comment is not None])
+        return plans
+
+    def _prefetch(self, rows) -> None:
+        references, external, emails, usernames = set(), set(), set(), set()
+        for _number, cells in rows:
+            ticket = self._cell(cells, "ticket")
+            if ticket and ticket not in self.tickets:
+                (references if self.reference_re.match(ticket) else external).add(ticket)
+            author = self._cell(cells, "author")
+            if author and author.lower() not in self.people:
+                (emails if "@" in author else usernames).add(author.lower() if "@" in author else author)
+        self.tickets = {}  # per batch: memory does not grow with the file
+        if references:
+            for pk, reference in Ticket.objects.filter(reference__in={r.upper() for r in references}).values_list(
+                "pk", "reference"
+            ):
+                self.tickets[str(reference)] = pk
+            for reference in references:
+                if reference.upper() in self.tickets:
+                    self.tickets[reference] = self.tickets[reference.upper()]
+        if external:
+            created = TicketEvent.objects.filter(kind=EventKind.CREATED, data__external_reference__in=list(external))
+            for pk, reference in created.values_list("ticket_id", "data__external_reference"):
+                self.tickets[str(reference)] = pk
+        fields = ("id", "role", "is_active")
+        if len(self.people) > 100_000:
+            self.people.clear()
+        for key in emails | usernames:
+            self.people[key.lower()] = None
+        if emails:
+            for row in User.objects.filter(email__in=emails).values_list("email", *fields):
+                self.people[row[0].lower()] = row[1:]
+            missing = [e for e in emails if self.people.get(e) is None]
+            if missing:  # addresses stored with capitals
+                found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=missing)
+                for row in found.values_list("email", *fields):
+                    self.people[row[0].lower()] = row[1:]
+        if usernames:
+            for row in User.objects.filter(username__in=usernames).values_list("username", *fields):
+                self.people[row[0].lower()] = row[1:]
+
+    def _internal(self, plan: _Plan, cells) -> bool | None:
+        for name, inverted in (("internal", False), ("public", True)):
+            if name in self.columns.fields:
+                raw = normalise_header(self._cell(cells, name))
+                if raw in YES:
+                    return not inverted
+                if raw in NO:
+                    return inverted if raw else False
+                self._error(plan, name, _("“%(value)s” is not yes or no.") % {"value": raw}, raw)
+                return None
+        if "type" in self.columns.fields and self.preset is not None:
+            raw = normalise_header(self._cell(cells, "type"))
+            if raw in self.preset.internal_types:
+                return True
+            if raw in self.preset.public_types or not raw:
+                return False
+            self._unknown(plan, "type", raw, _("“%(value)s” is not a type of message we know.") % {"value": raw})
+            return None
+        return False
+
+    def _plan_row(self, number: int, cells) -> _Plan:
+        plan = _Plan(number=number)
+        reference = self._cell(cells, "ticket")
+        ticket_id = self.tickets.get(reference) if reference else None
+        if not reference:
+            self._error(plan, "ticket", _("The ticket is required."))
+        elif ticket_id is None:
+            self._unknown(
+                plan, "ticket", reference, _("No ticket has the reference “%(value)s”.") % {"value": reference}
+            )
+        author_raw = self._cell(cells, "author")
+        person = self.people.get(author_raw.lower()) if author_raw else None
+        if person is None or not person[2]:
+            person = self.default_author
+            if person is None:
+                if author_raw:
+                    self._unknown(
+                        plan,
+                        "author",
+                        author_raw,
+                        _("No active account is named “%(value)s” (people are matched, never created).")
+                        % {"value": author_raw},
+                    )
+                else:
+                    self._error(plan, "author", _("The author is required."))
+        body = normalise_text(self._cell(cells, "body"))
+        if not body:
+            self._error(plan, "body", _("The message is empty."))
+        elif len(body) > BODY_MAX:
+            self._error(plan, "body", _("The message has %(length)d characters; at most %(max)d are allowed.")
+                        % {"length": len(body), "max": BODY_MAX})  # fmt: skip
+        internal = self._internal(plan, cells)
+        if internal and person is not None and person[1] not in STAFF_ROLES:
+            self._error(plan, "author", _("Only agents and admins write internal notes."), author_raw)
+        created = self.now
+        raw_date = self._cell(cells, "created_at")
+        if raw_date:
+            parsed = self.date_format.parse(raw_date, self.tz) if self.date_format else None
+            if parsed is None:
+                self._error(plan, "created_at", _("“%(value)s” is not a date.") % {"value": raw_date}, raw_date)
+            elif parsed > self.now + timedelta(minutes=5):
+                self._error(plan, "created_at", _("“%(value)s” is in the future.") % {"value": raw_date}, raw_date)
+            else:
+                created = parsed
+        files = [path.strip() for path in FILE_SEPARATORS.split(self._cell(cells, "attachments")) if path.strip()]
+        for path in files:
+            self._check_file(plan, path)
+        if plan.errors or plan.unknown:
+            plan.action = Action.ERROR
+            return plan
+        plan.comment = Comment(
+            ticket_id=ticket_id, author_id=person[0], body=body, is_internal=bool(internal), created_at=created
+        )
+        plan.files = files
+        if self.previews_left > 0:
+            self.previews_left -= 1
+            note = (_("internal note"),) if internal else ()
+            plan.preview = PreviewRow(
+                number, Action.CREATE, reference, body[:80], "", author_raw, tuple(map(str, note))
+            )
+        return plan
+
+    def _check_file(self, plan: _Plan, path: str) -> None:
+        if self.archive is None:
+            self._error(plan, "attachments", _("The row names files but no ZIP of attachments was given."), path)
+            return
+        upload = self.archive.upload(path)
+        if upload is None:
+            self._error(plan, "attachments", _("The ZIP holds no file “%(path)s”.") % {"path": path}, path)
+            return
+        try:
+            validate_upload(upload)
+        except ValidationError as exc:
+            self._error(plan, "attachments", " ".join(exc.messages), path)
+
+    def _mark_existing(self, plans: list[_Plan]) -> None:
+        """A message already on its ticket (same author, time and text) is left unchanged: re-runs add nothing."""
+        if not plans:
+            return
+        times = [p.comment.created_at for p in plans]
+        # A range over the (ticket, created_at) index: far cheaper than a list of a thousand times.
+        found = Comment.objects.filter(
+            ticket_id__in={p.comment.ticket_id for p in plans}, created_at__range=(min(times), max(times))
+        ).values_list("ticket_id", "author_id", "created_at", "body")
+        existing = {(t, a, c, _digest(b)) for t, a, c, b in found}
+        for plan in plans:
+            comment = plan.comment
+            if (comment.ticket_id, comment.author_id, comment.created_at, _digest(comment.body)) in existing:
+                plan.action = Action.SKIP
+                if plan.preview is not None:
+                    plan.preview = replace(plan.preview, action=Action.SKIP, notes=(str(_("already imported")),))
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+def _write(plans: list[_Plan], *, planner: _MessagePlanner, written: list[str]) -> None:
+    creates = [plan for plan in plans if plan.action == Action.CREATE]
+    if not creates:
+        return
+    comments = Comment.objects.bulk_create([plan.comment for plan in creates])
+    history = [
+        TicketEvent(
+            ticket_id=comment.ticket_id,
+            actor_id=comment.author_id,
+            kind=EventKind.NOTE_ADDED if comment.is_internal else EventKind.COMMENTED,
+            data={"comment": comment.pk, "source": "import"},
+            is_internal=comment.is_internal,
+            created_at=comment.created_at,
+        )
+        for comment in comments
+    ]
+    files = []
+    for plan, comment in zip(creates, comments, strict=True):
+        for path in plan.files:
+            upload = planner.archive.upload(path)
+            content_type = validate_upload(upload)
+            attachment = Attachment(
+                ticket_id=comment.ticket_id,
+                comment=comment,
+                uploaded_by_id=comment.author_id,
+                original_name=clean_file_name(upload),
+                size=upload.size,
+                content_type=content_type,
+                sha256=hashlib.sha256(upload.read()).hexdigest(),
+                created_at=comment.created_at,
+            )
+            upload.seek(0)
+            attachment.file.save(attachment.original_name, upload, save=False)
+            written.append(attachment.file.name)
+            files.append(attachment)
+    if files:
+        Attachment.objects.bulk_create(files)
+        history += [
+            TicketEvent(
+                ticket_id=attachment.ticket_id,
+                actor_id=attachment.uploaded_by_id,
+                kind=EventKind.ATTACHMENT_ADDED,
+                data={"attachment": attachment.pk, "name": attachment.original_name, "comment": attachment.comment_id},
+                is_internal=attachment.comment.is_internal,
+                created_at=attachment.created_at,
+            )
+            for attachment in files
+        ]
+    events.events_record(history)

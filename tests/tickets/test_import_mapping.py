@@ -545,8 +545,14 @@ def test_the_import_page_maps_unknown_values_and_saves_a_profile(admin_browser, 
         ("Rede", "resolved"),
     ]
 
+    # The profile reads the file the same way again; the tickets are there already (the same references), so a
+    # second run creates none of them.
     again = upload(profile=str(profile.pk))
-    assert again.context["report"].ok and again.context["report"].created == 3
+    assert again.context["report"].ok
+    assert (again.context["report"].created, again.context["report"].updated + again.context["report"].skipped) == (
+        0,
+        3,
+    )
 
 
 def test_the_import_page_refuses_a_bad_mapping_before_reading(admin_browser, it_dept):

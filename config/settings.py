@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # With STAFF_2FA_REQUIRED, back-office pages send staff without a verified second factor to /admin/2fa/.
     "apps.accounts.middleware.StaffTwoFactorMiddleware",
+    # A signed-in requester opening /admin/ is sent to the portal with a message.
+    "apps.accounts.middleware.RequesterAdminRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -548,7 +550,10 @@ if env.bool("LOG_REQUESTS") if env.str("LOG_REQUESTS", default="") else PRODUCTI
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "apps.common.logs.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "apps.common.logs.RedactSecretsFilter"},
+        "ordinary_forbidden": {"()": "apps.common.logs.OrdinaryForbiddenFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "apps.common.logs.JsonFormatter"},
@@ -562,7 +567,11 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused request (403) is one warning line, not a traceback.
+        "django.request": {"filters": ["ordinary_forbidden"]},
+    },
 }
 
 # Back office (django-unfold) ------------------------------------------------------------------------------------------

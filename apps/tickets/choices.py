@@ -68,6 +68,7 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA about to breach")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     WATCHER_ADDED = "watcher_added", _("Watcher added")
+    ACCESS_CHANGED = "access_changed", _("Access changed")
 
 
 class SlaTarget(models.TextChoices):

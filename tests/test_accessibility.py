@@ -153,3 +153,101 @@ def test_no_wcag_21_aa_violations(chromium, live_server, site, scheme, width):
         for page in contexts.values():
             page.context.close()
     assert found == {}, json.dumps(found, indent=1)
+
+
+# The keyboard walk --------------------------------------------------------------------------------------------------
+
+# Everything a mouse can use in the sidebar, the header and the page's content, marked with data-kw="<n>".
+MARK_CONTROLS = """() => {
+    const selector = "a[href], button, input, select, textarea, summary, [tabindex]";
+    const clickable = (el) => el.hasAttribute("x-on:click") || el.hasAttribute("@click");
+    const visible = (el) => {
+        const style = getComputedStyle(el);
+        return el.getClientRects().length > 0 && style.visibility !== "hidden" && style.display !== "none";
+    };
+    const scope = [...document.querySelectorAll("#nav-sidebar, #main")];
+    const found = [];
+    for (const area of scope) {
+        for (const el of area.querySelectorAll("*")) {
+            if (!(el.matches(selector) || clickable(el)) || !visible(el)) continue;
+            if (el.matches("input[type=hidden], [disabled]") || el.closest("[inert], [aria-hidden=true]")) continue;
+            // select2 keeps the real <select> out of the tab order and offers its own box instead.
+            if (el.classList.contains("select2-hidden-accessible")) continue;
+            if (el.matches("[tabindex='-1']") && !clickable(el)) continue;
+            if (clickable(el) && el.closest("a[href], button") && el.closest("a[href], button") !== el) continue;
+            el.dataset.kw = found.length;
+            const name = (el.getAttribute("aria-label") || el.innerText || el.name || el.id || el.tagName).trim();
+            found.push(`${el.tagName.toLowerCase()} ${name.slice(0, 60).replace(/\\s+/g, " ")}`);
+        }
+    }
+    return found;
+}"""
+# What a screen reader announces for each link and button: its aria-label, or its text without aria-hidden parts.
+ACCESSIBLE_NAMES = r"""() => {
+    const shown = (child) => child.nodeType === Node.ELEMENT_NODE && child.getAttribute("aria-hidden") !== "true";
+    const text = (node) => [...node.childNodes]
+        .map((child) => child.nodeType === Node.TEXT_NODE ? child.textContent : shown(child) ? text(child) : "")
+        .join("");
+    return [...document.querySelectorAll("#nav-sidebar a[href], #nav-sidebar button, #main a[href], #main button")]
+        .map((el) => el.getAttribute("aria-label") || text(el)).join(" | ").replace(/\s+/g, " ");
+}"""
+FOCUSED = """() => {
+    const marked = document.activeElement && document.activeElement.closest("[data-kw]");
+    return marked ? Number(marked.dataset.kw) : -1;
+}"""
+
+
+def _walk(page, *, presses: int) -> set[int]:
+    reached = set()
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        reached.add(page.evaluate(FOCUSED))
+    return reached
+
+
+def test_the_keyboard_reaches_every_control_of_the_ticket_page_and_the_sidebar(chromium, live_server, site):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context.add_cookies([_session_cookie(site["people"]["agent"], live_server.url)])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(f"{live_server.url}/admin/tickets/ticket/{site['ids']['ticket']}/change/")
+
+        # The first Tab reaches the skip link, which takes the focus to the page's content.
+        page.keyboard.press("Tab")
+        skip = page.get_by_role("link", name="Skip to content")
+        expect(skip).to_be_focused()
+        expect(skip).to_be_visible()
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "content"
+        assert page.evaluate("document.querySelectorAll('main').length") == 1
+
+        # The collapsed "Administration" group and the user menu open from the keyboard.
+        admin_group = page.get_by_role("button", name="Administration")
+        admin_group.focus()
+        expect(admin_group).to_have_attribute("aria-expanded", "false")
+        page.keyboard.press("Enter")
+        expect(admin_group).to_have_attribute("aria-expanded", "true")
+        user_menu = page.locator("#user-menu-button")
+        user_menu.focus()
+        page.keyboard.press("Enter")
+        expect(page.locator("#user-menu")).to_be_visible()
+        expect(page.get_by_role("button", name="Dark")).to_be_visible()
+
+        # Then every control of the page, the header and the sidebar is reached by Tab alone.
+        page.evaluate("window.scrollTo(0, 0)")
+        controls = page.evaluate(MARK_CONTROLS)
+        assert len(controls) > 30
+        page.locator("body").focus()
+        page.evaluate("document.activeElement.blur()")
+        reached = _walk(page, presses=len(controls) + 40)
+        missing = [control for n, control in enumerate(controls) if n not in reached]
+        assert missing == [], f"not reachable by Tab: {missing}"
+        # Accessible names hold no icon ligature text.
+        names = page.evaluate(ACCESSIBLE_NAMES)
+        for ligature in ("confirmation_number", "dock_to_right", "unfold_more", "chevron_right", "arrow_back"):
+            assert ligature not in names
+    finally:
+        context.close()

@@ -135,6 +135,7 @@ class DepartmentAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, Reso
                         "work_days" if members == "members" else "working_days",
                         ("work_start", "work_end"),
                         "time_zone",
+                        "holidays",
                     )
                 },
             ),

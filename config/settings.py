@@ -353,6 +353,9 @@ else:
 # recorded, nobody is told. Browsers poll the unread counter every NOTIFICATIONS_POLL_SECONDS.
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
 NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
+# A requester's status-change e-mails wait until their ticket has been quiet this long, then go as one e-mail
+# (a scheduled task checks every minute); 0 sends each at once. In-app notifications are never held back.
+NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = env.int("NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS", default=180)
 # SLAs (apps/tickets/sla.py): a running target due within this many minutes is "breaching soon" (badge, filter,
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # With STAFF_2FA_REQUIRED, back-office pages send staff without a verified second factor to /admin/2fa/.
     "apps.accounts.middleware.StaffTwoFactorMiddleware",
+    # A signed-in requester opening /admin/ is sent to the portal with a message.
+    "apps.accounts.middleware.RequesterAdminRedirectMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -378,6 +380,9 @@ else:
 # recorded, nobody is told. Browsers poll the unread counter every NOTIFICATIONS_POLL_SECONDS.
 NOTIFICATIONS_ENABLED = env.bool("NOTIFICATIONS_ENABLED", default=True)
 NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=10)
+# A requester's status-change e-mails wait until their ticket has been quiet this long, then go as one e-mail
+# (a scheduled task checks every minute); 0 sends each at once. In-app notifications are never held back.
+NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = env.int("NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS", default=180)
 # SLAs (apps/tickets/sla.py): a running target due within this many minutes is "breaching soon" (badge, filter,
 # one warning notification); the check runs every minute in the workers.
 SLA_WARNING_MINUTES = env.int("SLA_WARNING_MINUTES", default=30)
@@ -589,7 +594,10 @@ if env.bool("LOG_REQUESTS") if env.str("LOG_REQUESTS", default="") else PRODUCTI
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "apps.common.logs.RedactSecretsFilter"}},
+    "filters": {
+        "redact_secrets": {"()": "apps.common.logs.RedactSecretsFilter"},
+        "ordinary_forbidden": {"()": "apps.common.logs.OrdinaryForbiddenFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "apps.common.logs.JsonFormatter"},
@@ -603,7 +611,11 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # A refused request (403) is one warning line, not a traceback.
+        "django.request": {"filters": ["ordinary_forbidden"]},
+    },
 }
 
 # Back office (django-unfold) ------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ filters are those of the list on screen (or of the list a ticket page was opened
 import copy
 from urllib.parse import parse_qsl
 
+from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
@@ -160,6 +161,14 @@ def navigation(request) -> list[dict]:
     return groups
 
 
+def a11y_script_url(request) -> str:
+    return static("a11y/admin.js")
+
+
+def a11y_style_url(request) -> str:
+    return static("a11y/admin.css")
+
+
 UNFOLD = {
     "SITE_TITLE": _("Ticket System"),
     "SITE_HEADER": _("Ticket System"),
@@ -168,9 +177,10 @@ UNFOLD = {
     "SHOW_VIEW_ON_SITE": False,
     # The back office's start page: ticket figures for the user's scope (apps/tickets/stats.py).
     "DASHBOARD_CALLBACK": "apps.tickets.dashboard.dashboard_callback",
-    # The unread-notifications counter of the sidebar refreshes itself (static/notifications/).
-    "SCRIPTS": ["apps.notifications.admin.counter_script_url"],
-    "STYLES": ["apps.notifications.admin.counter_style_url"],
+    # The unread-notifications counter of the sidebar refreshes itself (static/notifications/); keyboard and
+    # screen-reader fixes (static/a11y/, beside the template overrides in templates/unfold/).
+    "SCRIPTS": ["apps.notifications.admin.counter_script_url", "config.unfold.a11y_script_url"],
+    "STYLES": ["apps.notifications.admin.counter_style_url", "config.unfold.a11y_style_url"],
     "COLORS": {
         "primary": {
             "50": "oklch(97.7% .014 308.299)",
@@ -178,7 +188,8 @@ UNFOLD = {
             "200": "oklch(90.2% .063 306.703)",
             "300": "oklch(82.7% .119 306.383)",
             "400": "oklch(71.4% .203 305.504)",
-            "500": "oklch(62.7% .265 303.9)",
+            # Lighter than Tailwind's purple 500 (62.7%): unfold writes dark-mode links in it, and they need 4.5:1.
+            "500": "oklch(66.5% .24 303.9)",
             "600": "oklch(55.8% .288 302.321)",
             "700": "oklch(49.6% .265 301.924)",
             "800": "oklch(43.8% .218 303.724)",

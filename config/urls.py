@@ -5,11 +5,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from apps.common import health
+from apps.common.favicon import favicon
 
 urlpatterns = [
     # Probes (apps/common/health.py); SECURE_REDIRECT_EXEMPT names these paths.
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/", include("config.api_router")),
     # Single sign-on (OpenID Connect): /oidc/authenticate/ and /oidc/callback/, 404 while OIDC_ENABLED is off.

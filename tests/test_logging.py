@@ -154,3 +154,20 @@ client.get("/password-reset/x/{bearer}/")  # an undecodable uid: no database nee
         ("GET", "/password-reset/x/[redacted]/", 200),
     ]
     assert {entry["level"] for entry in entries} <= {"INFO", "WARNING"}
+
+
+def test_an_ordinary_403_is_logged_as_one_line_without_a_traceback(caplog, db):
+    from django.test import Client
+
+    from tests.accounts.factories import UserFactory
+    from tests.support import logged_in
+
+    agent = UserFactory(username="erin", role="agent")
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        # The ticket import page: agents without tickets.import_ticket are refused (PermissionDenied).
+        response = logged_in(agent).get("/admin/tickets/ticket/import/")
+    assert response.status_code == 403
+    [record] = [r for r in caplog.records if r.name == "django.request"]
+    assert record.getMessage() == "Forbidden (Permission denied): /admin/tickets/ticket/import/"
+    assert record.exc_info is None
+    assert Client().get("/favicon.ico").status_code == 200

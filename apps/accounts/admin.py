@@ -32,6 +32,7 @@ from apps.audit.admin import AuditEntryAdmin
 from apps.audit.models import AuditEntry
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.common.csv.admin import ResourceImportMixin
+from apps.common.tasks import task_purpose, task_subject
 
 from .choices import Role
 from .forms import ThrottledAdminAuthenticationForm
@@ -264,11 +265,36 @@ for _model in (Success, Failure, Schedule, OrmQ):
         admin.site.unregister(_model)
 
 
+class PlainTaskMixin:
+    """A background task in plain words: what it is for and what it was about, never pickled arguments."""
+
+    list_display = ("purpose", "subject", "started", "stopped", "success_badge")
+    fields = ("purpose", "subject", "name", "group", "started", "stopped", "attempt_count", "outcome")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @display(description=_("task"))
+    def purpose(self, obj):
+        return task_purpose(obj.func)
+
+    @display(description=_("about"))
+    def subject(self, obj):
+        return task_subject(obj.func, obj.args, obj.kwargs) or "-"
+
+    @display(description=_("outcome"))
+    def outcome(self, obj):
+        return str(obj.result)[:2000] if obj.result is not None else "-"
+
+    @display(description=_("result"), ordering="success", label={True: "success", False: "danger"})
+    def success_badge(self, obj):
+        return obj.success, _("Success") if obj.success else _("Failed")
+
+
 @admin.register(Task)
-class TaskAdmin(AdminsOnlyMixin, ModelAdmin):
+class TaskAdmin(AdminsOnlyMixin, PlainTaskMixin, ModelAdmin):
     """Every task the workers ran, successful or not (the sidebar's "Background tasks")."""
 
-    list_display = ("name", "func", "group", "started", "stopped", "success_badge")
     list_filter = (("success", BooleanRadioFilter), "group")
     list_filter_submit = True
     search_fields = ("name", "func", "group")
@@ -281,22 +307,15 @@ class TaskAdmin(AdminsOnlyMixin, ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in self.model._meta.fields]
-
-    @display(description=_("result"), ordering="success", label={True: "success", False: "danger"})
-    def success_badge(self, obj):
-        return obj.success, _("Success") if obj.success else _("Failed")
-
 
 @admin.register(Success)
-class SuccessAdmin(AdminsOnlyMixin, q_admin.TaskAdmin, ModelAdmin):
-    pass
+class SuccessAdmin(AdminsOnlyMixin, PlainTaskMixin, q_admin.TaskAdmin, ModelAdmin):
+    list_display = PlainTaskMixin.list_display
 
 
 @admin.register(Failure)
-class FailureAdmin(AdminsOnlyMixin, q_admin.FailAdmin, ModelAdmin):
-    pass
+class FailureAdmin(AdminsOnlyMixin, PlainTaskMixin, q_admin.FailAdmin, ModelAdmin):
+    list_display = PlainTaskMixin.list_display
 
 
 @admin.register(Schedule)

@@ -4,12 +4,12 @@ import math
 
 from django import forms
 from django.conf import settings
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.forms import AuthenticationForm as UnfoldAuthenticationForm
 from unfold.widgets import UnfoldAdminTextInputWidget
 
 from . import throttling
@@ -76,8 +76,12 @@ class LoginForm(StaffPasswordHintMixin, ThrottledLoginMixin, AuthenticationForm)
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
 
 
-class ThrottledAdminAuthenticationForm(StaffPasswordHintMixin, ThrottledLoginMixin, AdminAuthenticationForm):
-    """The back office's log-in form with the same throttle (set as admin.site.login_form)."""
+class ThrottledAdminAuthenticationForm(StaffPasswordHintMixin, ThrottledLoginMixin, UnfoldAuthenticationForm):
+    """The back office's log-in form with the same throttle (set as admin.site.login_form).
+
+    Built on unfold's admin log-in form (Django's AdminAuthenticationForm with unfold's input styling): Django's
+    plain widgets render as unstyled boxes that cannot be seen on unfold's log-in page.
+    """
 
 
 class AccountPasswordResetForm(PasswordResetForm):

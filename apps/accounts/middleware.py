@@ -4,9 +4,11 @@ import zoneinfo
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from .two_factor import two_factor_required
 
@@ -68,3 +70,30 @@ class StaffTwoFactorMiddleware:
             return False
         user = getattr(request, "user", None)
         return user is not None and two_factor_required(user) and not user.is_verified()
+
+
+class RequesterAdminRedirectMiddleware:
+    """Send a signed-in requester who opens a back-office URL to the portal, saying why.
+
+    Django's admin would show its log-in page with "You are authenticated as carol, but are not authorized to
+    access this page", which reads like a broken account. They log out in the portal.
+    Sits after AuthenticationMiddleware and MessageMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not user.is_staff
+            and request.path.startswith(reverse("admin:index"))
+        ):
+            messages.info(
+                request,
+                _("The back office is for agents and admins. Here are your tickets in the support portal."),
+            )
+            return HttpResponseRedirect(reverse("portal:ticket_list"))
+        return self.get_response(request)

@@ -116,6 +116,20 @@ class RedactSecretsFilter(logging.Filter):
         return True
 
 
+class OrdinaryForbiddenFilter(logging.Filter):
+    """Keep the one line of a refused request (403) but drop its traceback.
+
+    Django logs "Forbidden (Permission denied): /path" with the PermissionDenied exception attached, so every
+    ordinary refusal printed a traceback that looked like a crash. Set on the `django.request` logger.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time (UTC, ISO 8601), level, logger, message, extra fields, exception."""
 

@@ -6,6 +6,8 @@ nothing written. The users page is apps.accounts.admin.UserAdmin plus membership
 department is above accounts; its URLs are the User model's (admin:accounts_user_...).
 """
 
+import re
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -19,6 +21,7 @@ from unfold.widgets import (
     UnfoldAdminCheckboxSelectMultipleWidget,
     UnfoldAdminSelect2MultipleWidget,
     UnfoldAdminSelect2Widget,
+    UnfoldAdminTextInputWidget,
 )
 
 from apps.accounts.admin import AccountChangeForm, AccountCreationForm, UserAdmin
@@ -132,6 +135,7 @@ class DepartmentAdmin(AdminsChangeMixin, ServiceAdminMixin, AdminsCsvMixin, Reso
                         "work_days" if members == "members" else "working_days",
                         ("work_start", "work_end"),
                         "time_zone",
+                        "holidays",
                     )
                 },
             ),
@@ -193,11 +197,60 @@ class RoutingRuleAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+SLA_TIME = re.compile(r"^\s*(?:(\d+)\s*:\s*(\d{1,2})|(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?)\s*$", re.IGNORECASE)
+
+
+class HoursMinutesField(forms.CharField):
+    """A time target typed in hours and minutes ("4:30", "4h 30m", "2h", "45m"), cleaned to whole minutes."""
+
+    widget = UnfoldAdminTextInputWidget
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", _("Hours and minutes, e.g. 4:30, 4h 30m, 8h or 45m."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, int):
+            return f"{value // 60}:{value % 60:02d}"
+        return value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        match = SLA_TIME.match(value)
+        if not match or not any(match.groups()):
+            raise forms.ValidationError(_("Write it as hours and minutes, e.g. 4:30 or 4h 30m."), code="invalid")
+        colon_hours, colon_minutes, hours, minutes = match.groups()
+        if colon_hours is not None:
+            if int(colon_minutes) > 59:
+                raise forms.ValidationError(_("Minutes go up to 59."), code="invalid")
+            total = int(colon_hours) * 60 + int(colon_minutes)
+        else:
+            total = int(hours or 0) * 60 + int(minutes or 0)
+        if not 1 <= total <= 525_600:
+            raise forms.ValidationError(_("Between 1 minute and 365 days."), code="out_of_range")
+        return total
+
+
 class SlaPolicyForm(ServiceModelForm):
-    """Saving is sla_policy_save."""
+    """Saving is sla_policy_save. The targets are typed in hours and minutes and stored in minutes."""
+
+    first_response_time = HoursMinutesField(label=_("First response within"))
+    resolution_time = HoursMinutesField(label=_("Resolution within"))
+    error_fields = {"first_response_minutes": "first_response_time", "resolution_minutes": "resolution_time"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial.setdefault("first_response_time", self.instance.first_response_minutes)
+            self.initial.setdefault("resolution_time", self.instance.resolution_minutes)
 
     def apply(self) -> SlaPolicy:
-        return sla_policy_save(policy=self.filled_instance())
+        policy = self.filled_instance()
+        policy.first_response_minutes = self.cleaned_data["first_response_time"]
+        policy.resolution_minutes = self.cleaned_data["resolution_time"]
+        return sla_policy_save(policy=policy)
 
 
 @admin.register(SlaPolicy)
@@ -211,7 +264,7 @@ class SlaPolicyAdmin(AdminsChangeMixin, ServiceAdminMixin, ModelAdmin):
     list_filter = ("department", "priority", ("business_hours", BooleanRadioFilter))
     list_filter_submit = True
     ordering = ("department__name", "priority")
-    fields = ("department", "priority", ("first_response_minutes", "resolution_minutes"), "business_hours")
+    fields = ("department", "priority", ("first_response_time", "resolution_time"), "business_hours")
 
     def delete_with_service(self, request, obj):
         sla_policy_delete(policy=obj)

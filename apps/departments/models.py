@@ -28,6 +28,26 @@ def validate_work_days(value: str) -> None:
         raise ValidationError(_("Choose at least one working day."), code="invalid_work_days")
 
 
+def parse_holidays(value: str) -> frozenset[dt.date]:
+    """The dates of a department's holiday list: ISO dates (2026-12-25), one per line or separated by commas."""
+    days = set()
+    for item in value.replace(",", "\n").splitlines():
+        if item.strip():
+            try:
+                days.add(dt.date.fromisoformat(item.strip()))
+            except ValueError:
+                raise ValidationError(
+                    _("“%(value)s” is not a date: write holidays as 2026-12-25, one per line."),
+                    code="invalid_holiday",
+                    params={"value": item.strip()[:20]},
+                ) from None
+    return frozenset(days)
+
+
+def validate_holidays(value: str) -> None:
+    parse_holidays(value)
+
+
 class DepartmentManager(models.Manager):
     def get_by_natural_key(self, slug):
         # Lets fixtures refer to (and loaddata update, not duplicate) a department by its slug.
@@ -87,6 +107,15 @@ class Department(TimeStampedModel):
         validators=[validate_time_zone],
         help_text=_("The time zone of the business hours."),
     )
+    holidays = models.TextField(
+        _("holidays"),
+        blank=True,
+        validators=[validate_holidays],
+        help_text=_(
+            "Days off that SLA clocks in business hours skip, as dates like 2026-12-25, one per line or separated "
+            "by commas."
+        ),
+    )
 
     objects = DepartmentManager()
 
@@ -114,6 +143,13 @@ class Department(TimeStampedModel):
     @property
     def working_weekdays(self) -> frozenset[int]:
         return frozenset(int(day) for day in self.work_days if day in WEEKDAYS)
+
+    @property
+    def holiday_dates(self) -> frozenset[dt.date]:
+        try:
+            return parse_holidays(self.holidays)
+        except ValidationError:  # saved before validation existed: no holidays rather than no clock
+            return frozenset()
 
     def get_work_days_display(self) -> str:
         return ", ".join(str(Weekday(int(day)).label) for day in sorted(self.work_days) if day in WEEKDAYS)

@@ -34,7 +34,7 @@ from . import permissions
 from .models import Agent, Department, RoutingRule, SlaPolicy
 
 # Settings of a department besides its name: assignment policy and business hours (department_create/_update).
-POLICY_FIELDS = ("assignment_policy", "work_days", "work_start", "work_end", "time_zone")
+POLICY_FIELDS = ("assignment_policy", "work_days", "work_start", "work_end", "time_zone", "holidays")
 
 
 def department_group_name(slug: str) -> str:

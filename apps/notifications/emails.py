@@ -5,6 +5,10 @@ that changed the row sends. A claim older than the queue's `retry` belongs to an
 was killed mid-send): it may be claimed again. After sending, the row says "sent"; after an error it says
 "failed" with the error, and the task raises so that django-q2 records the failure (back office: Background
 tasks, and the notification's e-mail status); resubmitting the task tries again.
+
+A requester whose ticket changes status several times within a few minutes gets one e-mail listing the changes:
+those e-mails wait (NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS) until the ticket has been quiet that long, and a
+scheduled task (status_digests_send, every minute) sends them together. In-app notifications stay one per change.
 """
 
 from datetime import timedelta
@@ -12,7 +16,7 @@ from urllib.parse import urljoin
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -63,8 +67,9 @@ def _excerpt(notification: Notification) -> str:
     return ""
 
 
-def build_message(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail (plain text and HTML) in the recipient's language and time zone."""
+def build_message(notification: Notification, *, changes: list[Notification] | None = None) -> EmailMultiAlternatives:
+    """The e-mail (plain text and HTML) in the recipient's language and time zone; `changes`: the status changes
+    one e-mail sums up (the latest is `notification`)."""
     recipient = notification.recipient
     ticket = notification.ticket
     with translation.override(recipient.language), timezone.override(recipient.time_zone):
@@ -79,6 +84,7 @@ def build_message(notification: Notification) -> EmailMultiAlternatives:
             "url": ticket_url(recipient, ticket),
             "preferences_url": preferences_url(recipient),
             "for_requester": not recipient.is_staff,
+            "changes": changes or [],
         }
         subject = email_subject(notification)
         text = render_to_string("notifications/email/notification.txt", context)
@@ -121,11 +127,15 @@ def notification_email_send(*, notification_id: int) -> bool:
     notification = Notification.objects.select_related(
         "recipient", "ticket__department", "comment__author", "actor"
     ).get(pk=notification_id)
-    done = Notification.objects.filter(pk=notification_id)
+    return _send(notification, Notification.objects.filter(pk=notification_id))
+
+
+def _send(notification: Notification, done, *, changes: list[Notification] | None = None) -> bool:
+    """Send the e-mail of `notification` (claimed) and record the outcome on the rows of `done`."""
     if not _still_allowed(notification):
         done.update(email_status=EmailStatus.SKIPPED)
         return False
-    message = build_message(notification)
+    message = build_message(notification, changes=changes)
     # The apps above tickets (the e-mail channel) thread the message and attach a public reply's files.
     hooks = list(extensions.outgoing_ticket_mail)
     for hook in hooks:
@@ -141,3 +151,50 @@ def notification_email_send(*, notification_id: int) -> bool:
     for hook in hooks:
         hook.finished(message, None)
     return True
+
+
+# Status changes of a requester's ticket: one e-mail for the changes of a few minutes -------------------------
+
+
+def status_email_waits(notification: Notification) -> bool:
+    """A requester's status-change e-mail waits for status_digests_send (NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS)."""
+    return (
+        notification.kind == NotificationKind.STATUS_CHANGED
+        and not notification.recipient.is_staff
+        and settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS > 0
+    )
+
+
+def status_digests_send(*, now=None) -> int:
+    """E-mail each requester once for the status changes of a ticket that stayed quiet for the wait: the last
+    change after NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS, one e-mail listing them all. Returns how many were sent.
+
+    Safe to run twice or in parallel: every notification is claimed before it is sent (_claim).
+    """
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS)
+    waiting = Notification.objects.filter(
+        kind=NotificationKind.STATUS_CHANGED, email_status=EmailStatus.PENDING, recipient__is_staff=False
+    )
+    groups = (
+        waiting.order_by()
+        .values("recipient_id", "ticket_id")
+        .annotate(last=Max("created_at"))
+        .filter(last__lte=quiet)
+        .values_list("recipient_id", "ticket_id")
+    )
+    sent = 0
+    for recipient_id, ticket_id in list(groups):
+        ids = waiting.filter(recipient_id=recipient_id, ticket_id=ticket_id).values_list("pk", flat=True)
+        claimed = [pk for pk in ids if _claim(pk)]
+        if not claimed:
+            continue
+        rows = list(
+            Notification.objects.select_related("recipient", "ticket__department", "comment__author", "actor")
+            .filter(pk__in=claimed)
+            .order_by("created_at", "pk")
+        )
+        latest = rows[-1]
+        if _send(latest, Notification.objects.filter(pk__in=claimed), changes=rows if len(rows) > 1 else None):
+            sent += 1
+    return sent

@@ -28,6 +28,7 @@ from apps.tickets.models import Comment, Ticket, TicketEvent
 from apps.tickets.permissions import can_view_ticket
 
 from .choices import REQUESTER_KINDS, EmailStatus, NotificationKind
+from .emails import status_email_waits
 from .mentions import mentioned_staff
 from .models import Notification, NotificationPreference
 from .queue import queue_email
@@ -165,7 +166,7 @@ def _notification(event: TicketEvent, delivery: Delivery, *, in_app: bool, email
             notification, _created = Notification.objects.get_or_create(key=key, defaults=defaults)
     except IntegrityError:  # a parallel run inserted it between our read and write
         notification = Notification.objects.get(key=key)
-    if notification.email_status in (EmailStatus.PENDING, EmailStatus.FAILED):
+    if notification.email_status in (EmailStatus.PENDING, EmailStatus.FAILED) and not status_email_waits(notification):
         # Queued again when the task runs again: harmless, the e-mail task sends once (see emails.py).
         queue_email(notification.pk)
     return notification

@@ -71,6 +71,7 @@ class EventKind(models.TextChoices):
     SLA_BREACHED = "sla_breached", _("SLA breached")
     WATCHER_ADDED = "watcher_added", _("Watcher added")
     WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
+    ACCESS_CHANGED = "access_changed", _("Access changed")
 
 
 class SlaTarget(models.TextChoices):

@@ -205,3 +205,11 @@ def watcher_added_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
 def watcher_removed_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
     """A watcher taken off the ticket, with the view their watching gave them (apps.mail), internal to staff."""
     return _event(ticket, actor, EventKind.WATCHER_REMOVED, {"user": user_id}, internal=True)
+
+
+def access_changed_event(*, ticket: Ticket, actor, user, group, before, after) -> TicketEvent:
+    """An admin's share of the ticket with one user or group (view / change), internal to staff."""
+    holder = {"user": user.pk} if user is not None else {"group": group.pk, "group_name": group.name}
+    return _event(
+        ticket, actor, EventKind.ACCESS_CHANGED, {**holder, "from": sorted(before), "to": sorted(after)}, internal=True
+    )

@@ -1,6 +1,6 @@
 """The ticket history in plain words.
 
-Two audiences read it: agents in the back office ("alice changed the status from Open to In progress") and
+Two audiences read it: agents in the back office ("Alice Agent changed the status from Open to In progress") and
 requesters in the portal ("Alice set the status to Waiting for you"), who see only the events about their
 ticket's progress, in the words of the portal.
 """
@@ -145,6 +145,17 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
         return _("%(actor)s added %(user)s as a watcher") % {"actor": actor, "user": user(data.get("user"))}
     if kind == EventKind.WATCHER_REMOVED:
         return _("%(actor)s removed %(user)s as a watcher") % {"actor": actor, "user": user(data.get("user"))}
+    if kind == EventKind.ACCESS_CHANGED:
+        holder = user(data["user"]) if data.get("user") else data.get("group_name") or _("a deleted group")
+        after = set(data.get("to") or ())
+        if not after:
+            return _("%(actor)s stopped sharing the ticket with %(holder)s") % {"actor": actor, "holder": holder}
+        if "change_ticket" in after:
+            return _("%(actor)s shared the ticket with %(holder)s to view and change it") % {
+                "actor": actor,
+                "holder": holder,
+            }
+        return _("%(actor)s shared the ticket with %(holder)s to view it") % {"actor": actor, "holder": holder}
     if kind in (EventKind.SLA_WARNING, EventKind.SLA_BREACHED):
         values = {"target": _label(SlaTarget, data.get("target")), "due": _when(data.get("due"))}
         if kind == EventKind.SLA_BREACHED:
@@ -192,7 +203,10 @@ def requester_history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
 
 
 def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
-    """Describe events (with `actor` selected) using one query for the users and one for the departments named."""
+    """Describe events (with `actor` selected) using one query for the users and one for the departments named.
+
+    People are named by their full name (their user name when they gave none), as everywhere in the back office.
+    """
     events = list(events)
     user_ids: set[int] = set()
     department_ids: set[int] = set()
@@ -200,19 +214,22 @@ def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
         data = event.data or {}
         if event.kind == EventKind.ASSIGNED:
             user_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
+        elif event.kind in (EventKind.WATCHER_ADDED, EventKind.ACCESS_CHANGED) and data.get("user"):
+            user_ids.add(data["user"])
         elif event.kind == EventKind.TRANSFERRED:
             department_ids.update(pk for pk in (data.get("from"), data.get("to")) if pk)
         elif event.kind in (EventKind.CREATED, EventKind.ROUTED) and data.get("department"):
             department_ids.add(data["department"])
     users = {}
     if user_ids:
-        users = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+        people = get_user_model().objects.filter(pk__in=user_ids).only("first_name", "last_name", "username")
+        users = {person.pk: display_name(person) for person in people}
     departments = {}
     if department_ids:
         departments = dict(Department.objects.filter(pk__in=department_ids).values_list("pk", "name"))
     lines = []
     for event in events:
-        actor = event.actor.get_username() if event.actor_id else _("The system")
+        actor = display_name(event.actor) if event.actor_id else _("The system")
         lines.append(
             HistoryLine(
                 text=_describe(event, actor, users, departments),

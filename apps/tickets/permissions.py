@@ -7,7 +7,8 @@ TicketUserObjectPermission and TicketGroupObjectPermission:
 - the requester: view_ticket;
 - the assignee: view_ticket + change_ticket;
 - a watcher (an account in the Cc of an e-mail about the ticket, apps.mail): view_ticket (watcher_grant);
-- anything else is a share an admin made on the object-permission page, left alone by the services until
+- anything else is a share an admin made on the object-permission page (view or change only: shared_grants_set,
+  through services.ticket_share, which records it in the history), left alone by the services until
   the account's staff access ends (user_grants_revoke: demoted or deactivated, only the requester's view stays).
 
 Admins see and change everything without grants. Also here, for the API, the portal and the back office
@@ -15,7 +16,7 @@ alike: the write table (which ticket and comment fields each role may send) and 
 (close their own ticket, reopen it while resolved).
 """
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
@@ -224,6 +225,41 @@ def watcher_revoke(*, ticket: Ticket, user) -> bool:
         user=user, permission=ticket_permissions([VIEW])[VIEW], content_object=ticket
     ).delete()
     return bool(deleted)
+
+
+# What an admin may share a single ticket with on its object-permission page: see it, or work it. The model's
+# other permissions (add, delete, import, export) mean nothing on one ticket.
+SHAREABLE_PERMS = (VIEW, CHANGE)
+
+
+def can_share_ticket(user) -> bool:
+    """Only admins share a single ticket (guardian's own pages would let any staff grant themselves access)."""
+    return is_admin(user)
+
+
+def shared_grants(*, ticket: Ticket, user=None, group=None) -> frozenset[str]:
+    """The shareable grants a user (or a group) holds on this ticket directly."""
+    if user is not None:
+        rows = TicketUserObjectPermission.objects.filter(content_object=ticket, user=user)
+    else:
+        rows = TicketGroupObjectPermission.objects.filter(content_object=ticket, group=group)
+    rows = rows.filter(permission__codename__in=SHAREABLE_PERMS)
+    return frozenset(rows.values_list("permission__codename", flat=True))
+
+
+def shared_grants_set(*, ticket: Ticket, codenames: Collection[str], user=None, group=None) -> None:
+    """Make a user's (or a group's) shareable grants on this ticket exactly `codenames`."""
+    perms = ticket_permissions(SHAREABLE_PERMS)
+    if user is not None:
+        model, holder = TicketUserObjectPermission, {"user": user}
+    else:
+        model, holder = TicketGroupObjectPermission, {"group": group}
+    model.objects.filter(
+        content_object=ticket, permission__in=[p for c, p in perms.items() if c not in codenames], **holder
+    ).delete()
+    model.objects.bulk_create(
+        [model(permission=perms[c], content_object=ticket, **holder) for c in codenames], ignore_conflicts=True
+    )
 
 
 def user_grants_revoke(*, user) -> int:

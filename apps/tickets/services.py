@@ -580,6 +580,23 @@ def ticket_delete(*, ticket: Ticket, actor) -> None:
     transaction.on_commit(lambda: [storage.delete(n) for n in names])
 
 
+@transaction.atomic
+def ticket_share(*, ticket: Ticket, actor, codenames: Collection[str], user=None, group=None) -> bool:
+    """Set what one user (or group) may do with this ticket beyond their roles: view, change, or nothing (admins
+    only, on the ticket's object-permission page). The change is an internal history entry; False if none."""
+    if actor is not None:
+        perms.ensure(perms.can_share_ticket(actor))
+    wanted = frozenset(codenames)
+    if not wanted <= frozenset(perms.SHAREABLE_PERMS) or (user is None) == (group is None):
+        raise ValidationError(_("Share a ticket with one user or one group, to view or change it."))
+    before = perms.shared_grants(ticket=ticket, user=user, group=group)
+    if before == wanted:
+        return False
+    perms.shared_grants_set(ticket=ticket, codenames=wanted, user=user, group=group)
+    events.access_changed_event(ticket=ticket, actor=actor, user=user, group=group, before=before, after=wanted)
+    return True
+
+
 # Saved views ----------------------------------------------------------------------------------------------------
 
 

@@ -42,14 +42,16 @@ TARGET_FIELDS = {
 
 
 def _working_periods(department: Department, start: datetime) -> Iterator[tuple[datetime, datetime]]:
-    """(opening, closing) in UTC of each working day of the department, from the day of `start` on."""
+    """(opening, closing) in UTC of each working day of the department, from the day of `start` on; the
+    department's holidays are not working days."""
     days = department.working_weekdays
+    holidays = department.holiday_dates
     if not days or department.work_end <= department.work_start:
         return
     zone = ZoneInfo(department.time_zone)
     day = start.astimezone(zone).date()
     for _ in range(MAX_DAYS):
-        if day.isoweekday() in days:
+        if day.isoweekday() in days and day not in holidays:
             # Aware datetimes of one zone subtract as wall-clock times; in UTC a DST day has its real length.
             opening = datetime.combine(day, department.work_start, tzinfo=zone).astimezone(UTC)
             closing = datetime.combine(day, department.work_end, tzinfo=zone).astimezone(UTC)

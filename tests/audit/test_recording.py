@@ -313,7 +313,7 @@ def test_sla_policies_created_and_changed(admin_user, it_dept, fresh_log):
     created = browser.post(reverse("admin:departments_slapolicy_add"), sla_data(it_dept))
     policy = SlaPolicy.objects.get()
     changed = browser.post(
-        reverse("admin:departments_slapolicy_change", args=[policy.pk]), sla_data(it_dept, resolution_minutes="240")
+        reverse("admin:departments_slapolicy_change", args=[policy.pk]), sla_data(it_dept, resolution_time="4h")
     )
 
     assert (created.status_code, changed.status_code) == (302, 302)

@@ -172,8 +172,8 @@ def sla_data(department, **changes) -> dict:
     data = {
         "department": str(department.pk),
         "priority": "high",
-        "first_response_minutes": "60",
-        "resolution_minutes": "480",
+        "first_response_time": "1h",
+        "resolution_time": "8:00",
         "_save": "Save",
     }
     data.update(changes)
@@ -198,18 +198,59 @@ def test_an_sla_policy_the_service_refuses_is_a_form_error_and_saves_nothing(adm
 
     shorter = browser.post(
         reverse("admin:departments_slapolicy_change", args=[policy.pk]),
-        sla_data(it_dept, first_response_minutes="120", resolution_minutes="60"),
+        sla_data(it_dept, first_response_time="2h", resolution_time="1h"),
     )
     twice = browser.post(reverse("admin:departments_slapolicy_add"), sla_data(it_dept))
 
     assert (shorter.status_code, twice.status_code) == (200, 200)
     assert shorter.context["adminform"].form.errors == {
-        "resolution_minutes": ["The resolution target cannot be shorter than the first-response target."]
+        "resolution_time": ["The resolution target cannot be shorter than the first-response target."]
     }
     assert twice.context["adminform"].form.errors == {
         "__all__": ["SLA policy with this Department and Priority already exists."]
     }
     assert list(SlaPolicy.objects.values()) == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "minutes"),
+    [("4:30", 270), ("4h 30m", 270), ("4h30", None), ("2h", 120), ("45m", 45), ("45 min", 45), ("1:05", 65)],
+)
+def test_sla_targets_are_typed_in_hours_and_minutes(admin_user, it_dept, typed, minutes):
+    response = logged_in(admin_user).post(
+        reverse("admin:departments_slapolicy_add"),
+        sla_data(it_dept, first_response_time=typed, resolution_time="400h"),
+    )
+
+    if minutes is None:
+        assert response.context["adminform"].form.errors == {
+            "first_response_time": ["Write it as hours and minutes, e.g. 4:30 or 4h 30m."]
+        }
+        assert not SlaPolicy.objects.exists()
+    else:
+        assert response.status_code == 302
+        assert SlaPolicy.objects.values_list("first_response_minutes", "resolution_minutes").get() == (minutes, 24000)
+
+
+@pytest.mark.parametrize(("typed", "error"), [("90", "Write it as"), ("1:75", "Minutes go up"), ("0m", "Between 1")])
+def test_sla_targets_that_are_not_hours_and_minutes_are_refused(admin_user, it_dept, typed, error):
+    response = logged_in(admin_user).post(
+        reverse("admin:departments_slapolicy_add"), sla_data(it_dept, first_response_time=typed)
+    )
+
+    assert response.context["adminform"].form.errors["first_response_time"][0].startswith(error)
+    assert not SlaPolicy.objects.exists()
+
+
+def test_the_sla_form_shows_a_policys_targets_in_hours_and_minutes(admin_user, it_dept):
+    policy = sla_policy_save(
+        policy=SlaPolicy(department=it_dept, priority="high", first_response_minutes=90, resolution_minutes=480)
+    )
+
+    html = logged_in(admin_user).get(reverse("admin:departments_slapolicy_change", args=[policy.pk])).content.decode()
+
+    assert 'name="first_response_time" value="1:30"' in html
+    assert 'name="resolution_time" value="8:00"' in html
 
 
 def test_agents_change_only_their_own_availability(agent, other_agent):

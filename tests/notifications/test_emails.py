@@ -141,3 +141,76 @@ def test_a_recipient_who_lost_access_meanwhile_gets_no_email(it_ticket, agent, b
     assert notification_email_send(notification_id=notification.pk) is False
     notification.refresh_from_db()
     assert (notification.email_status, len(mail.outbox)) == (EmailStatus.SKIPPED, 0)
+
+
+# A requester's status changes within a few minutes: one e-mail ----------------------------------------------------
+
+
+def test_several_status_changes_within_minutes_make_one_email_and_one_notification_each(
+    after_commit, settings, requester, agent, it_dept
+):
+    from datetime import timedelta
+
+    from apps.notifications.emails import status_digests_send
+    from apps.tickets import services
+    from apps.tickets.choices import Status
+    from tests.tickets.factories import TicketFactory
+
+    settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = 180
+    ticket = TicketFactory(department=it_dept, requester=requester, title="VPN drops every hour")
+    mail.outbox.clear()
+    for status in (Status.OPEN, Status.IN_PROGRESS, Status.RESOLVED):
+        with after_commit():
+            services.ticket_transition(ticket=ticket, actor=agent, to_status=status)
+
+    changes = Notification.objects.filter(recipient=requester, kind=NotificationKind.STATUS_CHANGED).order_by("pk")
+    assert changes.count() == 3  # in the portal: one per change
+    assert mail.outbox == []  # nothing sent while the ticket is still changing
+    assert status_digests_send(now=timezone.now() + timedelta(seconds=60)) == 0
+
+    assert status_digests_send(now=timezone.now() + timedelta(seconds=181)) == 1
+    assert status_digests_send(now=timezone.now() + timedelta(seconds=600)) == 0  # sent once
+
+    [message] = mail.outbox
+    assert message.to == [requester.email]
+    assert "Your ticket changed several times in a few minutes:" in message.body
+    for change in changes:
+        assert change.text in message.body
+    assert message.subject == f"[{ticket.reference}] {changes.last().text}"
+    assert set(changes.values_list("email_status", flat=True)) == {EmailStatus.SENT}
+
+
+def test_a_single_status_change_is_one_ordinary_email_after_the_wait(after_commit, settings, requester, agent, it_dept):
+    from datetime import timedelta
+
+    from apps.notifications.emails import status_digests_send
+    from apps.tickets import services
+    from apps.tickets.choices import Status
+    from tests.tickets.factories import TicketFactory
+
+    settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = 180
+    ticket = TicketFactory(department=it_dept, requester=requester)
+    mail.outbox.clear()
+    with after_commit():
+        services.ticket_transition(ticket=ticket, actor=agent, to_status=Status.OPEN)
+
+    assert status_digests_send(now=timezone.now() + timedelta(seconds=181)) == 1
+    [message] = mail.outbox
+    assert "several times" not in message.body
+    assert Notification.objects.get(recipient=requester, kind=NotificationKind.STATUS_CHANGED).text in message.body
+
+
+def test_with_no_wait_each_status_change_is_e_mailed_at_once(after_commit, settings, requester, agent, it_dept):
+    from apps.tickets import services
+    from apps.tickets.choices import Status
+    from tests.tickets.factories import TicketFactory
+
+    settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = 0
+    ticket = TicketFactory(department=it_dept, requester=requester)
+    mail.outbox.clear()
+    with after_commit():
+        services.ticket_transition(ticket=ticket, actor=agent, to_status=Status.OPEN)
+    with after_commit():
+        services.ticket_transition(ticket=ticket, actor=agent, to_status=Status.IN_PROGRESS)
+
+    assert len([m for m in mail.outbox if m.to == [requester.email]]) == 2

@@ -306,3 +306,28 @@ def test_api_stats_serve_the_same_figures(agent, fixed_data):
 def test_api_stats_refuse_requesters_and_anonymous(requester, fixed_data):
     assert jwt_client(requester).get("/api/stats/").status_code == 403
     assert jwt_client(None).get("/api/stats/").status_code == 401
+
+
+def test_the_sla_tile_counts_met_and_breached_resolution_targets_once_policies_exist(
+    admin_user, fixed_data, it_dept, django_assert_num_queries
+):
+    from apps.departments.models import SlaPolicy
+    from apps.departments.services import sla_policy_save
+
+    sla_policy_save(
+        policy=SlaPolicy(department=it_dept, priority="normal", first_response_minutes=60, resolution_minutes=480)
+    )
+    t4, b2 = fixed_data["t4"], fixed_data["b2"]
+    t4.refresh_from_db()
+    b2.refresh_from_db()
+    # t4 was resolved a day after it was opened: a target of two days is met; b2's target of one day is missed.
+    Ticket.objects.filter(pk=t4.pk).update(resolution_due_at=t4.created_at + 2 * DAY)
+    Ticket.objects.filter(pk=b2.pk).update(resolution_due_at=b2.created_at + DAY)
+
+    with django_assert_num_queries(9):
+        stats = ticket_stats(admin_user)
+    html = logged_in(admin_user).get(INDEX).content.decode()
+
+    assert stats["sla"] == {"configured": True, "met": 1, "breached": 1}
+    assert '<span data-figure="sla-met">1</span> / <span data-figure="sla-breached">1</span>' in html
+    assert "Not configured yet" not in html

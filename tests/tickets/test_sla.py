@@ -1,10 +1,11 @@
 """SLA due dates (with and without business hours, across a weekend, on a priority change), pauses while waiting,
 the breach check (idempotent, notifying once) and the state the back office shows."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_q.models import Schedule
 
@@ -117,6 +118,28 @@ def test_business_hours_keep_their_length_across_a_daylight_saving_change(reques
     start = datetime(2025, 3, 28, 15, 0, tzinfo=UTC)
     assert sla.add_working_time(start, timedelta(hours=2), hours) == datetime(2025, 3, 31, 8, 0, tzinfo=UTC)
     assert sla.working_time_between(start, datetime(2025, 3, 31, 8, 0, tzinfo=UTC), hours) == timedelta(hours=2)
+
+
+def test_business_hours_skip_the_departments_holidays(requester, berlin):
+    # Friday 28 March 2025, 15:00 UTC (16:00 in Berlin): one working hour on Friday, then Monday 31 March is a
+    # holiday, so the second hour is on Tuesday 1 April from 09:00 in Berlin (07:00 UTC, summer time).
+    hours = department_update(department=berlin, holidays="2025-03-31\n2025-12-25, 2025-12-26")
+    start = datetime(2025, 3, 28, 15, 0, tzinfo=UTC)
+
+    assert hours.holiday_dates == {date(2025, 3, 31), date(2025, 12, 25), date(2025, 12, 26)}
+    assert sla.add_working_time(start, timedelta(hours=2), hours) == datetime(2025, 4, 1, 8, 0, tzinfo=UTC)
+    assert sla.working_time_between(start, datetime(2025, 4, 1, 8, 0, tzinfo=UTC), hours) == timedelta(hours=2)
+
+
+def test_a_holiday_list_that_is_not_dates_is_refused(berlin):
+    with pytest.raises(ValidationError) as refused:
+        department_update(department=berlin, holidays="2025-12-25\nChristmas")
+
+    assert refused.value.message_dict == {
+        "holidays": ["“Christmas” is not a date: write holidays as 2026-12-25, one per line."]
+    }
+    berlin.refresh_from_db()
+    assert berlin.holidays == ""
 
 
 def test_a_priority_change_recomputes_the_due_dates(clock, requester, agent, berlin):

@@ -35,9 +35,18 @@ from apps.departments.models import Department
 from .. import extensions, services, sla
 from ..choices import Priority, Status
 from ..downloads import attachment_response
+from ..history import history_lines
 from ..models import Attachment, Ticket
-from ..permissions import can_change_ticket, can_delete_ticket, can_view_ticket
-from ..selectors import FIRST_ROWS, tickets_visible_to
+from ..permissions import (
+    CHANGE,
+    SHAREABLE_PERMS,
+    VIEW,
+    can_change_ticket,
+    can_delete_ticket,
+    can_view_ticket,
+    shared_grants,
+)
+from ..selectors import FIRST_ROWS, events_visible_to, tickets_visible_to
 from . import actions
 from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
@@ -328,6 +337,24 @@ class TicketAdmin(
             return TemplateResponse(request, self.page_template, page)
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def history_view(self, request, object_id, extra_context=None):
+        """The "History" button: the ticket's own events (Django's admin log is never written for tickets)."""
+        ticket = self.get_object(request, unquote(object_id))
+        if not self.has_view_or_change_permission(request, ticket):
+            raise PermissionDenied
+        request.current_app = self.admin_site.name
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("History of %(reference)s") % {"reference": ticket.reference},
+            "subtitle": ticket.title,
+            "opts": self.opts,
+            "original": ticket,
+            "object": ticket,
+            "history": history_lines(events_visible_to(request.user, ticket=ticket)),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/tickets/ticket/object_history.html", context)
+
     # Changelist columns -------------------------------------------------------------------------------------
 
     @display(description=_("reference"), ordering="reference")
@@ -397,10 +424,10 @@ class TicketAdmin(
             raise Http404(_("No ticket matches the given query."))
 
     def get_obj_perms_manage_user_form(self, request):
-        return audited_grants_form(super().get_obj_perms_manage_user_form(request), holder="user")
+        return audited_grants_form(super().get_obj_perms_manage_user_form(request), holder="user", actor=request.user)
 
     def get_obj_perms_manage_group_form(self, request):
-        return audited_grants_form(super().get_obj_perms_manage_group_form(request), holder="group")
+        return audited_grants_form(super().get_obj_perms_manage_group_form(request), holder="group", actor=request.user)
 
     def obj_perms_manage_view(self, request, object_pk):
         self._admins_only(request)
@@ -415,26 +442,39 @@ class TicketAdmin(
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 
 
-def audited_grants_form(form_class, *, holder: str):
-    """guardian's form for one user's (or group's) grants on a ticket, writing an audit entry with the change.
+def audited_grants_form(form_class, *, holder: str, actor):
+    """guardian's form for one user's (or group's) grants on a ticket: only view and change are offered, saving
+    is services.ticket_share (recorded in the ticket's history), and an audit entry records the change.
 
     Only the shares an admin makes here are audited; the grants the ticket services write as tickets are
     routed and assigned are derived from the ticket and not logged.
     """
 
     class AuditedGrantsForm(form_class):
+        def get_obj_perms_field_choices(self):
+            labels = {VIEW: _("View the ticket"), CHANGE: _("Change the ticket")}
+            return [(codename, labels[codename]) for codename in SHAREABLE_PERMS]
+
+        def get_obj_perms_field_initial(self):
+            return sorted(shared_grants(ticket=self.obj, **{holder: getattr(self, holder)}))
+
         def save_obj_perms(self):
             with transaction.atomic():
-                before = set(self.get_obj_perms_field_initial())
-                super().save_obj_perms()
-                after = set(self.get_obj_perms_field_initial())
-                if before == after:
-                    return
+                before = self.get_obj_perms_field_initial()
                 who = getattr(self, holder)
+                changed = services.ticket_share(
+                    ticket=self.obj,
+                    actor=actor,
+                    codenames=self.cleaned_data[self.get_obj_perms_field_name()],
+                    **{holder: who},
+                )
+                if not changed:
+                    return
+                after = self.get_obj_perms_field_initial()
                 audit_record(
-                    action=Action.GRANTED if after - before else Action.REVOKED,
+                    action=Action.GRANTED if set(after) - set(before) else Action.REVOKED,
                     obj=self.obj,
-                    changes={f"{holder} {who}": [sorted(before), sorted(after)]},
+                    changes={f"{holder} {who}": [before, after]},
                 )
 
     return AuditedGrantsForm

@@ -23,7 +23,7 @@ def delete_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0012_import_profiles"),
+        ("tickets", "0013_event_kind_access_changed"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 

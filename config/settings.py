@@ -420,6 +420,8 @@ WEBHOOK_ENCRYPTION_KEY = env.str("WEBHOOK_ENCRYPTION_KEY", default="")
 # Tickets: attachments, request bodies, references ---------------------------------------------------------------------
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# For how long (seconds) the author of a comment may still edit or delete it (apps/tickets/permissions.py).
+COMMENT_EDIT_WINDOW = env.int("COMMENT_EDIT_WINDOW", default=15 * 60)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "ATTACHMENT_ALLOWED_EXTENSIONS",
     default=["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "log", "csv", "docx", "xlsx", "odt", "zip"],

@@ -68,6 +68,9 @@ class EventKind(models.TextChoices):
     SLA_WARNING = "sla_warning", _("SLA about to breach")
     SLA_BREACHED = "sla_breached", _("SLA breached")
     WATCHER_ADDED = "watcher_added", _("Watcher added")
+    COMMENT_EDITED = "comment_edited", _("Comment edited")
+    COMMENT_DELETED = "comment_deleted", _("Comment deleted")
+    ATTACHMENT_DELETED = "attachment_deleted", _("Attachment deleted")
 
 
 class SlaTarget(models.TextChoices):

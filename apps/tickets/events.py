@@ -146,3 +146,21 @@ def attachment_added_event(*, attachment: Attachment, internal: bool) -> TicketE
 def watcher_added_event(*, ticket: Ticket, actor, user_id: int) -> TicketEvent:
     """A person who may now see the ticket as a watcher (Cc of an e-mail; apps.mail), internal to staff."""
     return _event(ticket, actor, EventKind.WATCHER_ADDED, {"user": user_id}, internal=True)
+
+
+def comment_edited_event(*, comment: Comment, actor, old_body: str) -> TicketEvent:
+    """The author changed a comment's text within the edit window; the old text stays in the history."""
+    data = {"comment": comment.pk, "from": old_body, "to": comment.body}
+    return _event(comment.ticket, actor, EventKind.COMMENT_EDITED, data, internal=comment.is_internal)
+
+
+def comment_deleted_event(*, ticket: Ticket, actor, comment_id: int, body: str, internal: bool) -> TicketEvent:
+    """The author deleted a comment within the edit window; its text stays in the history."""
+    data = {"comment": comment_id, "from": body}
+    return _event(ticket, actor, EventKind.COMMENT_DELETED, data, internal=internal)
+
+
+def attachment_deleted_event(*, ticket: Ticket, actor, attachment_id: int, name: str, internal: bool) -> TicketEvent:
+    """Staff removed a file from a ticket."""
+    data = {"attachment": attachment_id, "name": name}
+    return _event(ticket, actor, EventKind.ATTACHMENT_DELETED, data, internal=internal)

@@ -81,9 +81,13 @@ class IsStaffRole(BasePermission):
             "requesters of the tickets they can see; requesters are refused (403)."
         ),
     ),
+    retrieve=extend_schema(
+        summary="Read a user",
+        description="An account you may list (requesters: only their own); any other is a 404.",
+    ),
     me=extend_schema(summary="Your own account", description="The account the request is authenticated as."),
 )
-class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = User
     serializer_class = UserSerializer
     filterset_class = UserFilter
@@ -97,7 +101,10 @@ class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
         return permissions
 
     def get_scoped_queryset(self):
-        return users_visible_to(self.request.user).prefetch_related(department_groups())
+        user = self.request.user
+        if self.action == "retrieve" and not (is_admin(user) or is_agent(user)):
+            return User.objects.filter(pk=user.pk).prefetch_related(department_groups())
+        return users_visible_to(user).prefetch_related(department_groups())
 
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def me(self, request):

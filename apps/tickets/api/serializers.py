@@ -29,6 +29,7 @@ from ..models import (
     Comment,
     Ticket,
     TicketEvent,
+    TicketTombstone,
 )
 from ..permissions import (
     COMMENT_CREATE_FIELDS,
@@ -369,8 +370,16 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "ticket", "author", "author_name", "body", "is_internal", "created_at", "attachments"]
+        fields = ["id", "url", "ticket", "author", "author_name", "body", "is_internal", "created_at"]
+        fields += ["updated_at", "edited_at", "attachments"]
         read_only_fields = fields
+
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, comment: Comment) -> str:
+        request = self.context.get("request")
+        kwargs = {"ticket_pk": comment.ticket_id, "pk": comment.pk}
+        return reverse("api:ticket-comment-detail", kwargs=kwargs, request=request)
 
     def get_author_name(self, comment: Comment) -> str:
         return comment.author.get_full_name() or comment.author.username
@@ -409,3 +418,67 @@ class TicketEventSerializer(serializers.ModelSerializer):
         if event.actor is None:
             return None
         return event.actor.get_full_name() or event.actor.username
+
+
+class CommentEditSerializer(StrictSerializer):
+    """Body of `PATCH`/`PUT /api/tickets/{id}/comments/{id}/`: the author's new text (within the edit window)."""
+
+    read_only_names = frozenset({"id", "url", "ticket", "author", "author_name", "is_internal", "created_at"}) | {
+        "updated_at",
+        "edited_at",
+        "attachments",
+    }
+
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+
+class TicketTombstoneSerializer(serializers.ModelSerializer):
+    """A deleted ticket, as the sync sees it."""
+
+    id = serializers.IntegerField(source="ticket_id", read_only=True, help_text=_("The deleted ticket's id."))
+
+    class Meta:
+        model = TicketTombstone
+        fields = ["id", "reference", "deleted_at"]
+        read_only_fields = fields
+
+
+class TicketBulkSerializer(StrictSerializer):
+    """Body of `POST /api/tickets/bulk/`: the tickets, and the status and/or assignee to give each."""
+
+    tickets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=100,
+        help_text=_("Ids of the tickets to change (1 to 100, each once)."),
+    )
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, required=False, help_text=_("An active agent or admin, or null.")
+    )
+
+    def validate_tickets(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(_("Name each ticket once."))
+        return value
+
+    def validate(self, attrs):
+        if "status" not in attrs and "assignee" not in attrs:
+            raise serializers.ValidationError(_("Give a status, an assignee, or both."))
+        return attrs
+
+
+class TicketBulkResultSerializer(serializers.Serializer):
+    """What happened to one ticket of a bulk change."""
+
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    status_code = serializers.IntegerField(help_text=_("The status a single change of this ticket would answer."))
+    detail = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True, help_text=_("The ticket's version after the change."))
+
+
+class TicketBulkResponseSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = TicketBulkResultSerializer(many=True)

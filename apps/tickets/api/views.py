@@ -13,6 +13,9 @@ Other apps add detail actions (the AI app's `translation`) through apps/tickets/
 mounts `TicketViewSet.with_extensions()`, the viewset with those actions.
 """
 
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -23,16 +26,17 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.accounts.choices import Role
 from apps.common.api.filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter
 from apps.common.api.views import ScopedViewSet
 
 from .. import extensions
 from ..choices import Priority, Source, Status
-from ..filters import TicketFilter
+from ..filters import TicketFilter, TombstoneFilter
 from ..models import Ticket
 from ..permissions import write_role
 from ..search import tickets_search
-from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to
+from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to, tombstones_visible_to
 from ..services import (
     StaleTicketError,
     ticket_change,
@@ -42,8 +46,11 @@ from ..services import (
 )
 from .serializers import (
     StaleTicketSerializer,
+    TicketBulkResponseSerializer,
+    TicketBulkSerializer,
     TicketCreateSerializer,
     TicketSerializer,
+    TicketTombstoneSerializer,
     TicketTransferSerializer,
     TicketUpdateSerializer,
 )
@@ -166,7 +173,28 @@ STALE_RESPONSE = OpenApiResponse(
         responses={200: TicketSerializer, 412: STALE_RESPONSE},
         parameters=[IF_MATCH_HEADER, ETAG_HEADER],
     ),
-    destroy=extend_schema(summary="Delete a ticket", description="Admins only; others get 403."),
+    destroy=extend_schema(
+        summary="Delete a ticket",
+        description="Admins only; others get 403. The ticket leaves a tombstone in GET /api/tickets/deleted/.",
+    ),
+    deleted=extend_schema(
+        summary="Deleted tickets (tombstones)",
+        description=(
+            "Tickets deleted since `since` that you could see when they went (admins: all; agents: their "
+            "departments' and those assigned to them; requesters: their own), oldest first. With `cursor=` "
+            "the pages are keyset pages in the order deleted_at, id."
+        ),
+    ),
+    bulk=extend_schema(
+        summary="Change the status and/or assignee of several tickets",
+        description=(
+            "Agents and admins. Each ticket is changed on its own, as one PATCH would change it, and reported: "
+            "`ok`, the status a single change would answer (404 outside your scope, 403, 400 with the reason), "
+            "and the new version. One ticket's refusal does not stop the others."
+        ),
+        request=TicketBulkSerializer,
+        responses={200: TicketBulkResponseSerializer},
+    ),
     transfer=extend_schema(
         summary="Move a ticket to another department",
         description=(
@@ -201,6 +229,9 @@ class TicketViewSet(
         "id": "id",
     }
     throttle_scopes = {"create": "ticket_create"}
+    list_actions = frozenset({"list", "deleted"})
+    # `cursor=` pages through the tickets in the order (updated_at, id): the sync's order.
+    cursor_field = "updated_at"
     #: detail action → the query parameters it accepts (filled by with_extensions()).
     action_query_parameters: dict[str, frozenset[str]] = {}
 
@@ -307,3 +338,37 @@ class TicketViewSet(
             ticket=ticket, actor=request.user, department=data["department"], expected_version=version
         )
         return self.ticket_response(ticket)
+
+    @action(detail=False, methods=["get"], filterset_class=TombstoneFilter, search_fields=(), ordering_fields={})
+    def deleted(self, request):
+        self.cursor_field = "deleted_at"
+        queryset = self.filter_queryset(tombstones_visible_to(request.user))
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(TicketTombstoneSerializer(page, many=True).data)
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        if write_role(request.user) == Role.REQUESTER:
+            raise PermissionDenied(_("Only agents and admins change tickets in bulk."))
+        serializer = TicketBulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        changes = {name: data[name] for name in ("status", "assignee") if name in data}
+        results = [self._bulk_change(pk, changes) for pk in data["tickets"]]
+        changed = sum(1 for result in results if result["ok"])
+        return Response({"changed": changed, "failed": len(results) - changed, "results": results})
+
+    def _bulk_change(self, pk: int, changes: dict) -> dict:
+        """One ticket of a bulk change, in its own transaction: changed, or the reason why not."""
+        result = {"id": pk, "ok": False, "status_code": 200, "detail": None, "version": None}
+        try:
+            with transaction.atomic():
+                ticket = ticket_get_for_user(user=self.request.user, pk=pk)
+                ticket = ticket_change(ticket=ticket, actor=self.request.user, **changes)
+        except Http404:
+            return result | {"status_code": 404, "detail": _("Not found.")}
+        except PermissionDenied as exc:
+            return result | {"status_code": 403, "detail": str(exc) or _("You may not change this ticket.")}
+        except DjangoValidationError as exc:
+            return result | {"status_code": 400, "detail": " ".join(exc.messages)}
+        return result | {"ok": True, "version": ticket.version}

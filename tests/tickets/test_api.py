@@ -76,7 +76,7 @@ def test_detail_is_404_outside_scope(world, role):
     if sees_it:
         assert response.status_code == 200
         assert response.json()["reference"] == world.it_ticket.reference
-        assert response["ETag"] == '"1"'
+        assert response["ETag"].startswith('"1.')
     else:
         assert response.status_code == 404
         assert response.json() == {"detail": "No ticket matches the given query."}
@@ -322,7 +322,7 @@ def test_requester_opens_a_ticket_in_the_default_department(world, requester, it
         Source.API,
     )
     assert response["Location"] == f"http://testserver/api/tickets/{ticket.pk}/"
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
     assert response.json()["reference"] == ticket.reference
     # No routing rule matched: the history says the default department took it.
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ROUTED]
@@ -551,7 +551,7 @@ def test_a_new_department_member_sees_its_tickets_at_once(world, it_dept):
 def test_the_etag_follows_the_version(world, agent):
     service_ticket_update(ticket=world.it_ticket, actor=agent, title="VPN drops twice an hour")
     response = jwt_client(agent).get(detail(world.it_ticket))
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     assert response.json()["version"] == 2
     assert TicketEvent.objects.filter(ticket=world.it_ticket, kind=EventKind.UPDATED).count() == 1
 

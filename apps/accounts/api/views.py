@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
 from apps.audit.api.views import AuditEntryViewSet
-from apps.common.api.views import ScopedThrottle, ScopedViewSet
+from apps.common.api.views import RateLimitHeadersMixin, ScopedThrottle, ScopedViewSet
 
 from ..models import User
 from ..permissions import is_admin, is_agent
@@ -18,11 +18,23 @@ from .filters import UserFilter
 from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
 
 
-class ThrottledTokenView:
-    """Token endpoints are throttled per client address (settings: NUM_PROXIES, API_THROTTLE_TOKEN)."""
+class ThrottledTokenView(RateLimitHeadersMixin):
+    """Token endpoints are throttled per client address (settings: NUM_PROXIES, API_THROTTLE_TOKEN), with the
+    RateLimit headers on every answer. A successful log-in is taken back out of the count: the budget is for
+    failures, so a program that logs in often is never locked out by its own successes (wrong passwords are
+    also counted per account and address by apps/accounts/throttling.py)."""
 
     throttle_classes = [ScopedThrottle]
     throttle_scope = "token"
+    refund_success = False
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        throttle = getattr(self, "rate_limit_throttle", None)
+        if self.refund_success and throttle is not None and response.status_code == 200:
+            throttle.refund()
+            limit, remaining, reset = self.rate_limit
+            self.rate_limit = (limit, min(limit, remaining + 1), reset)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(
@@ -36,6 +48,7 @@ class ThrottledTokenView:
 )
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainPairSerializer
+    refund_success = True
 
 
 @extend_schema(

@@ -3,13 +3,16 @@
 Views document their successful responses (and special errors such as 412) with `extend_schema`; this
 AutoSchema adds the errors that follow from the safe defaults in `views.py`, so that none is forgotten:
 400 (validation, unknown query parameters), 401 and 403 (authentication, permission), 404 (out of scope,
-unknown page or format), 413 and 415 (request bodies), 429 (throttled actions).
+unknown page or format), 413 and 415 (request bodies), 429 (throttled actions); on every POST of a view built
+on SafeViewMixin the `Idempotency-Key` header with its 409 and 422; on throttled actions the RateLimit headers.
 """
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import IsAuthenticated
+
+from .views import SafeViewMixin
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -37,11 +40,53 @@ ERROR_DESCRIPTIONS = {
     "413": _("The request body is larger than the limit."),
     "415": _("The request body's media type is not accepted here."),
     "429": _("Too many requests; retry after the number of seconds in Retry-After."),
+    "409": _("A request with the same Idempotency-Key is still being processed; retry in a moment."),
+    "422": _("The Idempotency-Key was already used for a different request."),
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Optional: a unique key for this request (1 to 255 printable ASCII characters). Retrying with the same "
+        "key and body within 24 hours returns the first answer (with Idempotent-Replayed: true) and does "
+        "nothing twice; the same key with another body is a 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Requests allowed in the throttle's window.",
+    },
+    "RateLimit-Remaining": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Requests left in the current window.",
+    },
+    "RateLimit-Reset": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Seconds until the window frees a request.",
+    },
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+def is_idempotent_post(view, method: str) -> bool:
+    return method == "POST" and isinstance(view, SafeViewMixin)
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def is_throttled(self) -> bool:
+        view = self.view
+        action = getattr(view, "action", None) or self.method.lower()
+        return bool(getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None))
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if is_idempotent_post(self.view, self.method):
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
+
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name)
         self.registry.register_on_missing(component)
@@ -57,9 +102,10 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["401"]
         if self.method in BODY_METHODS:
             codes += ["413", "415"]
-        action = getattr(view, "action", None) or self.method.lower()
-        if getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None):
+        if self.is_throttled():
             codes.append("429")
+        if is_idempotent_post(view, self.method):
+            codes += ["409", "422"]
         return codes
 
     def _get_response_bodies(self, direction="response"):
@@ -73,4 +119,8 @@ class AutoSchema(SpectacularAutoSchema):
                 "content": {"application/json": {"schema": schema}},
                 "description": str(ERROR_DESCRIPTIONS[code]),
             }
+        if self.is_throttled():
+            for code, response in responses.items():
+                if code.startswith(("2", "4")):
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return dict(sorted(responses.items()))

@@ -484,6 +484,10 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
 }
 
+# The schema and Swagger UI for everyone; otherwise for logged-in users (anonymous visitors of /api/docs/ are sent
+# to the log-in page).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ticket System API",
     "DESCRIPTION": (
@@ -495,9 +499,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny"
-        if env.bool("API_DOCS_PUBLIC", default=False)
-        else "rest_framework.permissions.IsAuthenticated"
+        "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
@@ -511,6 +513,8 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "apps.tickets.choices.Source",
         "EventKindEnum": "apps.tickets.choices.EventKind",
         "RoleEnum": "apps.accounts.choices.Role",
+        # The codes a ticket's language may take (apps/tickets/api/serializers.py ticket_languages).
+        "TicketLanguageEnum": sorted({code for code, _name in LANGUAGES} | set(AI_DETECT_LANGUAGES)),
     },
 }
 

@@ -4,7 +4,7 @@ import pytest
 
 from apps.tickets.models import Comment, Ticket
 from apps.tickets.services import comment_add
-from tests.support import db_state, jwt_client, reset_throttles
+from tests.support import db_state, field_errors, jwt_client, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 TICKETS = "/api/tickets/"
@@ -79,7 +79,7 @@ def test_a_key_on_a_nested_post_replays_the_reply(it_ticket, requester):
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve"])
 def test_a_malformed_key_is_400(requester, it_dept, key):
     response = post(jwt_client(requester), BODY, key)
-    assert (response.status_code, list(response.json())) == (400, ["Idempotency-Key"])
+    assert (response.status_code, list(field_errors(response))) == (400, ["Idempotency-Key"])
     assert Ticket.objects.count() == 0
 
 

@@ -14,21 +14,31 @@ from rest_framework.permissions import IsAuthenticated
 
 from .views import SafeViewMixin
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "An error that concerns the whole request.",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
-VALIDATION_ERROR_SCHEMA = {
+FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": (
-        "Field name (or query parameter, or `non_field_errors`) → messages. A malformed body is reported as `detail`."
+        "Field name (or query parameter, or `non_field_errors`) → messages; a nested field's errors are nested."
     ),
-    "additionalProperties": {
-        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    },
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
 }
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem document (application/problem+json).",
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference", "description": "about:blank"},
+        "title": {"type": "string", "description": "The status' reason phrase."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "code": {"type": "string", "description": "What went wrong, for a program (e.g. not_found, throttled)."},
+        "errors": FIELD_ERRORS_SCHEMA,
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+}
+VALIDATION_ERROR_SCHEMA = {
+    **ERROR_SCHEMA,
+    "description": "An RFC 9457 problem document whose `errors` name the fields, parameters or headers at fault.",
+}
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input: field messages, or an unknown or disallowed query parameter."),
@@ -116,9 +126,14 @@ class AutoSchema(SpectacularAutoSchema):
             schema = self._component("ValidationError", VALIDATION_ERROR_SCHEMA) if code == "400" else None
             schema = schema or self._component("Error", ERROR_SCHEMA)
             responses[code] = {
-                "content": {"application/json": {"schema": schema}},
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
                 "description": str(ERROR_DESCRIPTIONS[code]),
             }
+        for code, response in responses.items():
+            # Errors a view declares itself (412, 409, 503) are problem documents too.
+            content = response.get("content", {})
+            if code >= "400" and "application/json" in content:
+                content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
         if self.is_throttled():
             for code, response in responses.items():
                 if code.startswith(("2", "4")):

@@ -10,7 +10,8 @@ A view that inherits from these gets, without writing anything:
 - throttles only where the view names a scope for an action, announced in `RateLimit-Limit`,
   `RateLimit-Remaining` and `RateLimit-Reset` headers (IETF draft) on every answer of a throttled action;
 - `Idempotency-Key` on every POST (idempotency.py): a retry gets the first answer, nothing is done twice;
-- OPTIONS without field lists (they would depend on the role).
+- OPTIONS without field lists (they would depend on the role);
+- every error answer as an RFC 9457 problem document (errors.py), `application/problem+json`.
 """
 
 import math
@@ -24,7 +25,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from .errors import PayloadTooLarge
+from .errors import PayloadTooLarge, ProblemResponseMixin
 from .filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter, check_query_parameters
 from .idempotency import Replayed, fingerprint, idempotency_begin, request_key
 
@@ -55,7 +56,7 @@ class ScopedThrottle(ScopedRateThrottle):
             self.cache.set(self.key, self.history, self.duration)
 
 
-class RateLimitHeadersMixin:
+class RateLimitHeadersMixin(ProblemResponseMixin):
     """Answers of a throttled action say how much of the budget is left (IETF draft RateLimit header fields)."""
 
     rate_limit: tuple[int, int, int] | None = None
@@ -118,6 +119,9 @@ class SafeViewMixin(RateLimitHeadersMixin):
             length = 0
         if length > self.max_body_bytes():
             raise PayloadTooLarge()
+        # An undeclared method is a 405 whatever the query string says (DRF would check the parameters first).
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            self.http_method_not_allowed(request, *args, **kwargs)
         key = request_key(request)
         # Read before the parsers consume the body.
         request_fingerprint = fingerprint(request._request) if key is not None else None

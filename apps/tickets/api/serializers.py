@@ -7,6 +7,7 @@ role by the write table of apps/tickets/permissions.py: a field the role may not
 an unknown key is a 400 that names it, never silently dropped.
 """
 
+from django.conf import settings
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +17,7 @@ from rest_framework.reverse import reverse
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.selectors import requester_by_email, users_visible_to
-from apps.common.api.serializers import StrictSerializer
+from apps.common.api.serializers import StrictBooleanField, StrictSerializer
 from apps.departments.models import Department
 
 from .. import extensions
@@ -39,6 +40,12 @@ from ..permissions import (
     TICKET_CREATE_FIELDS,
     TICKET_UPDATE_FIELDS,
 )
+
+
+def ticket_languages() -> list[str]:
+    """The language codes a ticket may carry: the site's languages and those the AI triage detects."""
+    codes = {code for code, _name in settings.LANGUAGES} | set(settings.AI_DETECT_LANGUAGES)
+    return sorted(codes)
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -176,9 +183,13 @@ def ticket_read_only_names() -> frozenset[str]:
 
 
 class StaleTicketSerializer(serializers.Serializer):
-    """Body of a 412: the ticket changed since the version the client sent."""
+    """Body of a 412 (a problem document, RFC 9457): the ticket changed since the version the client sent."""
 
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
     detail = serializers.CharField()
+    code = serializers.CharField()
     current_version = serializers.IntegerField()
     current = TicketSerializer()
 
@@ -219,8 +230,8 @@ class TicketCreateSerializer(RoleWriteSerializer):
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, help_text=_("Agents and admins."))
-    language = serializers.CharField(
-        max_length=8, allow_blank=True, required=False, help_text=_("Agents and admins: language code, e.g. en.")
+    language = serializers.ChoiceField(
+        choices=ticket_languages(), allow_blank=True, required=False, help_text=_("Agents and admins: a language code.")
     )
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(),
@@ -285,7 +296,7 @@ class TicketUpdateSerializer(RoleWriteSerializer):
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
-    language = serializers.CharField(max_length=8, allow_blank=True)
+    language = serializers.ChoiceField(choices=ticket_languages(), allow_blank=True)
     status = serializers.ChoiceField(
         choices=Status.choices,
         help_text=_("Follows the lifecycle; requesters may only close (closed) or reopen a resolved ticket (open)."),
@@ -392,7 +403,7 @@ class CommentCreateSerializer(RoleWriteSerializer):
     read_only_names = frozenset({"id", "ticket", "author", "author_name", "created_at", "attachments"})
 
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
-    is_internal = serializers.BooleanField(
+    is_internal = StrictBooleanField(
         default=False, help_text=_("An internal note, never shown to the requester (agents and admins only).")
     )
 

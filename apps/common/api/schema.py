@@ -139,3 +139,29 @@ class AutoSchema(SpectacularAutoSchema):
                 if code.startswith(("2", "4")):
                     response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return dict(sorted(responses.items()))
+
+
+# OpenAPI links (after an answer, the operations it leads to, with where their parameters come from): typed clients
+# and stateful testers (schemathesis) follow them from one operation to the next. (path, method, status) → links.
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {}
+
+
+def link(source: tuple[str, str, str], name: str, target: tuple[str, str], parameters: dict[str, str]) -> None:
+    """Declare that `source`'s answer leads to `target`, filling its parameters from the answer (runtime
+    expressions such as "$response.body#/id")."""
+    LINKS.setdefault(source, {})[name] = (*target, parameters)
+
+
+def postprocess_links(result, generator, request, public):
+    """drf-spectacular hook: write the declared links into the responses (operations by their operationId)."""
+    paths = result.get("paths", {})
+    for (path, method, code), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(code)
+        if response is None:
+            continue
+        for name, (target_path, target_method, parameters) in links.items():
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None:
+                continue
+            response.setdefault("links", {})[name] = {"operationId": target["operationId"], "parameters": parameters}
+    return result

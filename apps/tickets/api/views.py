@@ -33,12 +33,13 @@ from rest_framework.response import Response
 
 from apps.accounts.choices import Role
 from apps.common.api.filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter
+from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 
 from .. import extensions
 from ..choices import Priority, Source, Status
 from ..filters import TicketFilter, TombstoneFilter
-from ..models import Ticket
+from ..models import Ticket, TicketTombstone
 from ..permissions import write_role
 from ..search import tickets_search
 from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to, tombstones_visible_to
@@ -220,6 +221,8 @@ STALE_RESPONSE = OpenApiResponse(
             "departments' and those assigned to them; requesters: their own), oldest first. With `cursor=` "
             "the pages are keyset pages in the order deleted_at, id."
         ),
+        operation_id="tickets_deleted_list",
+        responses={200: TicketTombstoneSerializer(many=True)},
     ),
     bulk=extend_schema(
         summary="Change the status and/or assignee of several tickets",
@@ -302,6 +305,13 @@ class TicketViewSet(
         queryset = tickets_visible_to(request.user, first_rows=first_rows)
         related = [name for extra in extensions.api_ticket_fields for name in extra.select_related]
         return queryset.select_related(*related) if related else queryset
+
+    def get_queryset(self):
+        if getattr(self, "action", None) == "deleted":  # the tombstones, not the tickets
+            if getattr(self, "swagger_fake_view", False):
+                return TicketTombstone.objects.none()
+            return tombstones_visible_to(self.request.user)
+        return super().get_queryset()
 
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
@@ -390,12 +400,20 @@ class TicketViewSet(
         )
         return self.ticket_response(ticket)
 
-    @action(detail=False, methods=["get"], filterset_class=TombstoneFilter, search_fields=(), ordering_fields={})
+    @action(
+        detail=False,
+        methods=["get"],
+        serializer_class=TicketTombstoneSerializer,
+        filterset_class=TombstoneFilter,
+        filter_backends=[GivenFiltersBackend],
+        search_fields=(),
+        ordering_fields={},
+    )
     def deleted(self, request):
         self.cursor_field = "deleted_at"
-        queryset = self.filter_queryset(tombstones_visible_to(request.user))
+        queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(TicketTombstoneSerializer(page, many=True).data)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @action(detail=False, methods=["post"])
     def bulk(self, request):
@@ -423,3 +441,21 @@ class TicketViewSet(
         except DjangoValidationError as exc:
             return result | {"status_code": 400, "detail": " ".join(exc.messages)}
         return result | {"ok": True, "version": ticket.version}
+
+
+# The links of the tickets API (apps/common/api/schema.py): what a new ticket or comment leads to.
+_TICKET = {"id": "$response.body#/id"}
+_TICKET_PK = {"ticket_pk": "$response.body#/id"}
+_COMMENT = {"ticket_pk": "$response.body#/ticket", "id": "$response.body#/id"}
+for _source in (("/api/tickets/", "post", "201"), ("/api/tickets/{id}/", "get", "200")):
+    link(_source, "ReadTicket", ("/api/tickets/{id}/", "get"), _TICKET)
+    link(_source, "EditTicket", ("/api/tickets/{id}/", "patch"), _TICKET)
+    link(_source, "TransferTicket", ("/api/tickets/{id}/transfer/", "post"), _TICKET)
+    link(_source, "ListComments", ("/api/tickets/{ticket_pk}/comments/", "get"), _TICKET_PK)
+    link(_source, "Reply", ("/api/tickets/{ticket_pk}/comments/", "post"), _TICKET_PK)
+    link(_source, "ListFiles", ("/api/tickets/{ticket_pk}/attachments/", "get"), _TICKET_PK)
+    link(_source, "History", ("/api/tickets/{ticket_pk}/events/", "get"), _TICKET_PK)
+for _source in (("/api/tickets/{ticket_pk}/comments/", "post", "201"),):
+    link(_source, "ReadComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "get"), _COMMENT)
+    link(_source, "EditComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "patch"), _COMMENT)
+    link(_source, "DeleteComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "delete"), _COMMENT)

@@ -1,8 +1,8 @@
 """JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
@@ -16,6 +16,10 @@ from ..permissions import is_admin, is_agent
 from ..selectors import department_groups, users_visible_to
 from .filters import UserFilter
 from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
+
+# What the token endpoints answer with, for the schema (simplejwt's serializers do not describe it).
+TOKEN_PAIR = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
+EMPTY = inline_serializer("Empty", {})
 
 
 class ThrottledTokenView(RateLimitHeadersMixin):
@@ -45,6 +49,7 @@ class ThrottledTokenView(RateLimitHeadersMixin):
         "the log-in pages applies: after too many failures for the account (from any address and any way in) "
         "or from the client address, requests are refused with 429 until the window ends."
     ),
+    responses={200: TOKEN_PAIR},
 )
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainPairSerializer
@@ -67,12 +72,18 @@ class TokenRefreshView(ThrottledTokenView, jwt_views.TokenRefreshView):
     tags=["auth"],
     summary="Log out",
     description="Blacklist a refresh token. Access tokens already issued expire by themselves (minutes).",
+    responses={200: EMPTY},
 )
 class TokenBlacklistView(ThrottledTokenView, jwt_views.TokenBlacklistView):
     pass
 
 
-@extend_schema(tags=["auth"], summary="Verify a token", description="200 if the token is valid, else 401.")
+@extend_schema(
+    tags=["auth"],
+    summary="Verify a token",
+    description="200 if the token is valid, else 401.",
+    responses={200: EMPTY},
+)
 class TokenVerifyView(ThrottledTokenView, jwt_views.TokenVerifyView):
     serializer_class = TokenVerifySerializer
 

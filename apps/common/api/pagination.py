@@ -128,7 +128,7 @@ class PagePagination(BasePagination):
     def paginate_by_cursor(self, queryset, request, view, field: str):
         """One page after the cursor's position, in the order (field, id)."""
         params = request.query_params
-        if self.page_query_param in params or self.count_query_param in params:
+        if self.page_query_param in params or self.count_requested(request):
             raise ValidationError({self.cursor_query_param: [_("Give either cursor or page and count, not both.")]})
         ordering = ",".join(params.getlist(api_settings.ORDERING_PARAM))
         if ordering not in ("", field, f"{field},id"):

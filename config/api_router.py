@@ -1,5 +1,7 @@
 """The REST API, mounted at /api/ (namespace `api`). Every view here stands on apps/common/api/."""
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.http import JsonResponse
 from django.urls import path, re_path
 from django.utils.translation import gettext as _
@@ -16,6 +18,7 @@ from apps.accounts.api.views import (
     UserViewSet,
 )
 from apps.ai.api import TriageQualityView
+from apps.common.api.errors import PROBLEM_MEDIA_TYPE, problem
 from apps.departments.api.views import DepartmentViewSet
 from apps.integrations.api.views import ApiKeyViewSet, WebhookDeliveryViewSet, WebhookViewSet
 from apps.knowledge.api.views import ArticleViewSet, SatisfactionViewSet
@@ -52,8 +55,20 @@ router.register("satisfaction", SatisfactionViewSet, basename="satisfaction")
 
 @csrf_exempt  # it changes nothing, and a CSRF page in HTML would be the wrong answer to a wrong path
 def api_not_found(request, *args, **kwargs):
-    """Unknown paths under /api/ answer in JSON like the rest of the API, whatever the method."""
-    return JsonResponse({"detail": _("Not found.")}, status=404)
+    """Unknown paths under /api/ answer with a problem document like the rest of the API, whatever the method."""
+    body = problem(status=404, detail=_("Not found."), code="not_found")
+    return JsonResponse(body, status=404, content_type=PROBLEM_MEDIA_TYPE)
+
+
+_swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+
+
+def docs_view(request, *args, **kwargs):
+    """Swagger UI; a visitor who is not logged in is sent to the log-in page (and back) instead of a 401 in JSON,
+    unless API_DOCS_PUBLIC opens the docs to everyone."""
+    if not request.user.is_authenticated and not settings.API_DOCS_PUBLIC:
+        return redirect_to_login(request.get_full_path())
+    return _swagger_ui(request, *args, **kwargs)
 
 
 urlpatterns = [
@@ -69,6 +84,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's init script from "?script" instead of inline, so the page runs under
     # the Content-Security-Policy (apps/common/security.py), which refuses inline scripts.
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", docs_view, name="docs"),
     re_path(r"^.*$", api_not_found),
 ]

@@ -466,6 +466,8 @@ WEBHOOK_ENCRYPTION_KEY = env.str("WEBHOOK_ENCRYPTION_KEY", default="")
 # Tickets: attachments, request bodies, references ---------------------------------------------------------------------
 # Attachments: limits enforced by apps.tickets.services.attachment_add.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# For how long (seconds) the author of a comment may still edit or delete it (apps/tickets/permissions.py).
+COMMENT_EDIT_WINDOW = env.int("COMMENT_EDIT_WINDOW", default=15 * 60)
 ATTACHMENT_ALLOWED_EXTENSIONS = env.list(
     "ATTACHMENT_ALLOWED_EXTENSIONS",
     default=["pdf", "png", "jpg", "jpeg", "gif", "webp", "txt", "log", "csv", "docx", "xlsx", "odt", "zip"],
@@ -511,6 +513,9 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
+# For how long (seconds) a POST's Idempotency-Key keeps its first answer (apps/common/api/idempotency.py).
+IDEMPOTENCY_KEY_TTL = env.int("API_IDEMPOTENCY_KEY_TTL", default=24 * 60 * 60)
+
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_TOKEN_MINUTES", default=15)),
     "REFRESH_TOKEN_LIFETIME": timedelta(hours=env.int("JWT_REFRESH_TOKEN_HOURS", default=24)),
@@ -525,6 +530,10 @@ SIMPLE_JWT = {
     "CHECK_REVOKE_TOKEN": True,
 }
 
+# The schema and Swagger UI for everyone; otherwise for logged-in users (anonymous visitors of /api/docs/ are sent
+# to the log-in page).
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=False)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ticket System API",
     "DESCRIPTION": (
@@ -536,11 +545,14 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": [
-        "rest_framework.permissions.AllowAny"
-        if env.bool("API_DOCS_PUBLIC", default=False)
-        else "rest_framework.permissions.IsAuthenticated"
+        "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Enum components (drf-spectacular's default hook), then the OpenAPI links between operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.common.api.schema.postprocess_links",
+    ],
     # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -552,6 +564,8 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "apps.tickets.choices.Source",
         "EventKindEnum": "apps.tickets.choices.EventKind",
         "RoleEnum": "apps.accounts.choices.Role",
+        # The codes a ticket's language may take (apps/tickets/api/serializers.py ticket_languages).
+        "TicketLanguageEnum": sorted({code for code, _name in LANGUAGES} | set(AI_DETECT_LANGUAGES)),
     },
 }
 

@@ -178,3 +178,10 @@ def run_at_once(count: int, action: Callable[[int], Any]) -> list[Any]:
         thread.join(timeout=60)
     assert errors == []
     return results
+
+
+def field_errors(response) -> dict:
+    """The field (or query parameter, or header) messages of a 400: the `errors` of its problem document."""
+    body = response.json()
+    assert (response["Content-Type"], body["status"]) == ("application/problem+json", response.status_code)
+    return body["errors"]

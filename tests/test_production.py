@@ -352,7 +352,7 @@ def test_api_response_headers(client, production):
     response = client.get("/api/users/me/", secure=True)
 
     assert response.status_code == 401
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/problem+json"
     assert_security_headers(response, policy=STRICT_POLICY)
 
 

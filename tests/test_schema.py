@@ -25,17 +25,27 @@ OPERATIONS = {
     ("/api/tickets/{id}/", "patch"),
     ("/api/tickets/{id}/", "delete"),
     ("/api/tickets/{id}/transfer/", "post"),
+    ("/api/tickets/deleted/", "get"),
+    ("/api/tickets/bulk/", "post"),
     ("/api/tickets/{id}/translation/", "get"),
     ("/api/tickets/{id}/macros/{macro_id}/apply/", "post"),
     ("/api/tickets/{ticket_pk}/comments/", "get"),
     ("/api/tickets/{ticket_pk}/comments/", "post"),
+    ("/api/tickets/{ticket_pk}/comments/{id}/", "get"),
+    ("/api/tickets/{ticket_pk}/comments/{id}/", "put"),
+    ("/api/tickets/{ticket_pk}/comments/{id}/", "patch"),
+    ("/api/tickets/{ticket_pk}/comments/{id}/", "delete"),
     ("/api/tickets/{ticket_pk}/attachments/", "get"),
     ("/api/tickets/{ticket_pk}/attachments/", "post"),
+    ("/api/tickets/{ticket_pk}/attachments/{id}/", "get"),
+    ("/api/tickets/{ticket_pk}/attachments/{id}/", "delete"),
     ("/api/tickets/{ticket_pk}/events/", "get"),
     ("/api/attachments/{id}/download/", "get"),
     ("/api/users/", "get"),
     ("/api/users/me/", "get"),
+    ("/api/users/{id}/", "get"),
     ("/api/departments/", "get"),
+    ("/api/departments/{id}/", "get"),
     ("/api/notifications/", "get"),
     ("/api/notifications/{id}/", "get"),
     ("/api/notifications/{id}/read/", "post"),
@@ -112,6 +122,19 @@ def test_throttled_and_locked_operations_document_429_and_412(schema):
         assert "If-Match" in {p["name"] for p in paths["/api/tickets/{id}/"][method]["parameters"]}
     assert "412" in paths["/api/tickets/{id}/transfer/"]["post"]["responses"]
     assert "ETag" in paths["/api/tickets/{id}/"]["get"]["responses"]["200"]["headers"]
+    assert "304" in paths["/api/tickets/{id}/"]["get"]["responses"]
+    for code in ("201", "429"):
+        headers = paths["/api/tickets/"]["post"]["responses"][code]["headers"]
+        assert {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(headers)
+
+
+def test_every_post_of_a_resource_takes_an_idempotency_key(schema):
+    for path, item in schema["paths"].items():
+        if "post" not in item or path.startswith("/api/token/"):
+            continue
+        operation = item["post"]
+        assert "Idempotency-Key" in {p["name"] for p in operation.get("parameters", [])}, path
+        assert {"409", "422"} <= set(operation["responses"]), path
 
 
 def test_ticket_list_documents_its_filters(schema):
@@ -131,6 +154,7 @@ def test_ticket_list_documents_its_filters(schema):
         "page",
         "page_size",
         "count",
+        "cursor",
     }
 
 

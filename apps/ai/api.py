@@ -14,7 +14,9 @@ from rest_framework.response import Response
 
 from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin
+from apps.common.api.serializers import NullableChoiceField
 from apps.common.api.views import SafeAPIView
+from apps.tickets.choices import Category, Priority
 from apps.tickets.extensions import ApiAction, ApiField
 from apps.tickets.permissions import write_role
 
@@ -25,7 +27,11 @@ from .services import ticket_translation
 
 
 class TicketInsightSerializer(serializers.ModelSerializer):
-    """What the AI triage said about a ticket (read-only; agents apply suggestions through the ticket API)."""
+    """What the AI triage said about a ticket (read-only; agents apply suggestions through the ticket API).
+    A suggestion not made is null, never ""."""
+
+    suggested_priority = NullableChoiceField(choices=Priority.choices)
+    suggested_category = NullableChoiceField(choices=Category.choices)
 
     class Meta:
         model = TicketInsight

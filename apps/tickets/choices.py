@@ -72,6 +72,9 @@ class EventKind(models.TextChoices):
     WATCHER_ADDED = "watcher_added", _("Watcher added")
     WATCHER_REMOVED = "watcher_removed", _("Watcher removed")
     ACCESS_CHANGED = "access_changed", _("Access changed")
+    COMMENT_EDITED = "comment_edited", _("Comment edited")
+    COMMENT_DELETED = "comment_deleted", _("Comment deleted")
+    ATTACHMENT_DELETED = "attachment_deleted", _("Attachment deleted")
 
 
 class SlaTarget(models.TextChoices):

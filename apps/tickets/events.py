@@ -213,3 +213,21 @@ def access_changed_event(*, ticket: Ticket, actor, user, group, before, after) -
     return _event(
         ticket, actor, EventKind.ACCESS_CHANGED, {**holder, "from": sorted(before), "to": sorted(after)}, internal=True
     )
+
+
+def comment_edited_event(*, comment: Comment, actor, old_body: str) -> TicketEvent:
+    """The author changed a comment's text within the edit window; the old text stays in the history."""
+    data = {"comment": comment.pk, "from": old_body, "to": comment.body}
+    return _event(comment.ticket, actor, EventKind.COMMENT_EDITED, data, internal=comment.is_internal)
+
+
+def comment_deleted_event(*, ticket: Ticket, actor, comment_id: int, body: str, internal: bool) -> TicketEvent:
+    """The author deleted a comment within the edit window; its text stays in the history."""
+    data = {"comment": comment_id, "from": body}
+    return _event(ticket, actor, EventKind.COMMENT_DELETED, data, internal=internal)
+
+
+def attachment_deleted_event(*, ticket: Ticket, actor, attachment_id: int, name: str, internal: bool) -> TicketEvent:
+    """Staff removed a file from a ticket."""
+    data = {"attachment": attachment_id, "name": name}
+    return _event(ticket, actor, EventKind.ATTACHMENT_DELETED, data, internal=internal)

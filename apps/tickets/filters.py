@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.common.api.filters import MAX_ID, IdFilter, SafeIsoDateTimeFilter
 
 from .choices import Category, Priority, Status
-from .models import Ticket
+from .models import Comment, Ticket, TicketEvent, TicketTombstone
 
 USER_REFERENCE_PATTERN = r"^([1-9][0-9]{0,18}|me|none)$"
 
@@ -90,4 +90,40 @@ class TicketFilter(django_filters.FilterSet):
 
     class Meta:
         model = Ticket
+        fields = []
+
+
+class CommentFilter(django_filters.FilterSet):
+    """Filters of `GET /api/tickets/{id}/comments/` (sync: replies written or edited since a time)."""
+
+    updated_after = SafeIsoDateTimeFilter(
+        field_name="updated_at", lookup_expr="gte", help_text=_("Written or edited at or after this ISO 8601 datetime.")
+    )
+
+    class Meta:
+        model = Comment
+        fields = []
+
+
+class TicketEventFilter(django_filters.FilterSet):
+    """Filters of `GET /api/tickets/{id}/events/` (events never change: `updated_after` is their time)."""
+
+    updated_after = SafeIsoDateTimeFilter(
+        field_name="created_at", lookup_expr="gte", help_text=_("Recorded at or after this ISO 8601 datetime.")
+    )
+
+    class Meta:
+        model = TicketEvent
+        fields = []
+
+
+class TombstoneFilter(django_filters.FilterSet):
+    """Filters of `GET /api/tickets/deleted/`."""
+
+    since = SafeIsoDateTimeFilter(
+        field_name="deleted_at", lookup_expr="gte", help_text=_("Deleted at or after this ISO 8601 datetime.")
+    )
+
+    class Meta:
+        model = TicketTombstone
         fields = []

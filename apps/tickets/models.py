@@ -221,6 +221,9 @@ class Comment(models.Model):
     body = models.TextField(_("message"))
     is_internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    # Set when the author edits the body (services.comment_edit); the sync reads comments changed since a time.
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("comment")
@@ -303,6 +306,33 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.ticket_id})"
+
+
+class TicketTombstone(models.Model):
+    """What is left of a deleted ticket for the sync (`GET /api/tickets/deleted/`): its id and reference, and who
+    could see it when it went (its department, requester and assignee), to scope the list like the tickets."""
+
+    ticket_id = models.PositiveBigIntegerField(_("ticket id"), unique=True)
+    reference = models.CharField(_("reference"), max_length=32)
+    department = models.ForeignKey(
+        "departments.Department", on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("department")
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("requester")
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("assignee")
+    )
+    deleted_at = models.DateTimeField(_("deleted"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("deleted ticket")
+        verbose_name_plural = _("deleted tickets")
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["deleted_at", "id"], name="tombstone_deleted")]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.ticket_id})"
 
 
 class SlaAlert(models.Model):

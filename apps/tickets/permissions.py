@@ -24,6 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
@@ -379,6 +380,20 @@ def can_share_view(user) -> bool:
 def can_change_saved_view(user, view) -> bool:
     """Its owner (while still staff) renames, reorders or deletes a view; an admin any view."""
     return is_admin(user) or (can_save_view(user) and view.owner_id == user.pk)
+
+
+def can_edit_comment(user, comment) -> bool:
+    """The author may edit or delete their own comment within COMMENT_EDIT_WINDOW seconds of writing it, while
+    they may still write on the ticket."""
+    if not (user.is_authenticated and user.is_active) or comment.author_id != user.pk:
+        return False
+    age = (timezone.now() - comment.created_at).total_seconds()
+    return age <= settings.COMMENT_EDIT_WINDOW and can_comment(user, comment.ticket, internal=comment.is_internal)
+
+
+def can_delete_attachment(user, ticket: Ticket) -> bool:
+    """Staff who may change the ticket remove its files (recorded in the history)."""
+    return can_change_ticket(user, ticket)
 
 
 def ensure(allowed: bool) -> None:

@@ -14,6 +14,7 @@ from .models import (
     Ticket,
     TicketEvent,
     TicketGroupObjectPermission,
+    TicketTombstone,
     TicketUserObjectPermission,
 )
 from .permissions import CHANGE, VIEW, ticket_permission_id
@@ -129,6 +130,27 @@ def attachment_get_for_user(*, user, pk, ticket: Ticket | None = None) -> Attach
         return qs.get(pk=pk)
     except (Attachment.DoesNotExist, ValueError, TypeError):
         raise Http404("No attachment matches the given query.") from None
+
+
+def tombstones_visible_to(user) -> QuerySet[TicketTombstone]:
+    """Deleted tickets the user could see when they went: admins all; agents those of their departments or
+    assigned to them; requesters their own. (One-off shares made on the object-permission page are not kept.)"""
+    if not (user.is_authenticated and user.is_active):
+        return TicketTombstone.objects.none()
+    if is_admin(user):
+        return TicketTombstone.objects.all()
+    if user.is_staff:
+        groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
+        return TicketTombstone.objects.filter(Q(department__group__in=groups) | Q(assignee=user))
+    return TicketTombstone.objects.filter(requester=user)
+
+
+def comment_get_for_user(*, user, ticket: Ticket, pk) -> Comment:
+    """One comment of a ticket the user can see (for requesters, not an internal note), or Http404."""
+    try:
+        return comments_visible_to(user, ticket=ticket).get(pk=pk)
+    except (Comment.DoesNotExist, ValueError, TypeError):
+        raise Http404("No comment matches the given query.") from None
 
 
 def requesters_seen_by(user) -> QuerySet:

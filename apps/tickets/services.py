@@ -49,6 +49,7 @@ from .models import (
     Comment,
     SavedView,
     Ticket,
+    TicketTombstone,
 )
 from .references import references_allocate
 from .search import search_documents_refresh
@@ -540,6 +541,58 @@ def comment_send(
 
 
 @transaction.atomic
+def comment_edit(*, comment: Comment, actor, body: str) -> Comment:
+    """The author rewrites their comment within the edit window; the old text is kept in the history."""
+    perms.ensure(perms.can_edit_comment(actor, comment))
+    body = normalise_text(body)
+    if not body:
+        raise ValidationError({"body": _("Write a message.")})
+    _check_lengths(body=body)
+    locked = _lock(comment.ticket)
+    old_body = comment.body
+    if body == old_body:
+        return comment
+    comment.body, comment.edited_at = body, timezone.now()
+    comment.updated_at = comment.edited_at
+    comment.save(update_fields=["body", "edited_at", "updated_at"])
+    search_documents_refresh(ticket_ids=[locked.pk])
+    events.comment_edited_event(comment=comment, actor=actor, old_body=old_body)
+    _save(locked, [], bump_version=False)
+    return comment
+
+
+@transaction.atomic
+def comment_delete(*, comment: Comment, actor) -> None:
+    """The author deletes their comment (and its files) within the edit window; the text stays in the history."""
+    perms.ensure(perms.can_edit_comment(actor, comment))
+    locked = _lock(comment.ticket)
+    names = list(comment.attachments.values_list("file", flat=True))
+    storage = Attachment._meta.get_field("file").storage
+    comment_id, body, internal = comment.pk, comment.body, comment.is_internal
+    comment.delete()
+    search_documents_refresh(ticket_ids=[locked.pk])
+    events.comment_deleted_event(ticket=locked, actor=actor, comment_id=comment_id, body=body, internal=internal)
+    _save(locked, [], bump_version=False)
+    transaction.on_commit(lambda: [storage.delete(n) for n in names])
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: Attachment, actor) -> None:
+    """Staff who may change the ticket remove one of its files; the history records which."""
+    ticket = attachment.ticket
+    perms.ensure(perms.can_delete_attachment(actor, ticket))
+    locked = _lock(ticket)
+    name, storage = attachment.file.name, attachment.file.storage
+    attachment_id, original, internal = attachment.pk, attachment.original_name, attachment.is_internal
+    attachment.delete()
+    events.attachment_deleted_event(
+        ticket=locked, actor=actor, attachment_id=attachment_id, name=original, internal=internal
+    )
+    _save(locked, [], bump_version=False)
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
 def ticket_watcher_grant(*, ticket: Ticket, user, actor) -> bool:
     """Let `user` see the ticket as a watcher (apps.mail: an account in the Cc of an e-mail), with a history line.
 
@@ -576,6 +629,13 @@ def ticket_delete(*, ticket: Ticket, actor) -> None:
     names = list(ticket.attachments.values_list("file", flat=True))
     storage = Attachment._meta.get_field("file").storage
     stats_forget([ticket])
+    TicketTombstone.objects.create(
+        ticket_id=ticket.pk,
+        reference=ticket.reference,
+        department_id=ticket.department_id,
+        requester_id=ticket.requester_id,
+        assignee_id=ticket.assignee_id,
+    )
     ticket.delete()
     transaction.on_commit(lambda: [storage.delete(n) for n in names])
 

@@ -46,7 +46,7 @@ def test_agent_lists_colleagues_and_requesters_of_visible_tickets(people, agent,
 def test_requesters_may_not_list_users(request, people, who):
     response = jwt_client(request.getfixturevalue(who)).get(USERS)
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only agents and admins can list users."}
+    assert response.json()["detail"] == "Only agents and admins can list users."
 
 
 def test_an_agent_leaving_its_department_loses_its_colleagues_at_once(people, agent):
@@ -113,7 +113,7 @@ def test_users_api_is_read_only(people, admin_user):
     before = db_state()
     assert client.post(USERS, {"username": "mallory"}, format="json").status_code == 405
     assert client.patch(ME, {"role": "admin"}, format="json").status_code == 405
-    assert client.get(f"{USERS}{admin_user.pk}/").status_code == 404
+    assert client.patch(f"{USERS}{admin_user.pk}/", {"role": "agent"}, format="json").status_code == 405
     assert db_state() == before
 
 

@@ -38,7 +38,7 @@ def test_a_portal_lockout_holds_on_the_token_endpoint(agent, settings):
     response = token_attempt("alice", "demo", address="198.51.100.7")
 
     assert response.status_code == 429
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"type", "title", "status", "detail", "code"}
     assert "access" not in response.json()
     assert int(response["Retry-After"]) > 0
     assert account_state(agent) == before

@@ -426,7 +426,7 @@ def test_token_required_staff_without_a_device_must_set_it_up(required, agent, r
     response = obtain("alice")
 
     assert response.status_code == 401
-    assert response.json() == {
+    assert {k: response.json()[k] for k in ("detail", "code")} == {
         "detail": "Staff accounts need two-factor authentication: set it up in the back office before requesting "
         "tokens.",
         "code": "otp_setup_required",
@@ -442,7 +442,7 @@ def test_token_with_a_device_and_no_otp(required, agent):
     response = obtain("alice")
 
     assert response.status_code == 401
-    assert response.json() == {
+    assert {k: response.json()[k] for k in ("detail", "code")} == {
         "detail": "This account uses two-factor authentication: send your authenticator app's code as otp.",
         "code": "otp_required",
     }
@@ -458,7 +458,10 @@ def test_token_with_a_wrong_otp_counts_toward_the_lockout(required, agent, setti
     responses = [obtain("alice", otp=f"99999{n}", address=f"203.0.113.{n}") for n in range(3)]
 
     assert [r.status_code for r in responses] == [401, 401, 401]
-    assert responses[0].json() == {"detail": "The two-factor code is not right.", "code": "otp_invalid"}
+    assert {k: responses[0].json()[k] for k in ("detail", "code")} == {
+        "detail": "The two-factor code is not right.",
+        "code": "otp_invalid",
+    }
     assert token_state(agent) == before
     locked = obtain("alice", otp=totp_code(device, step=1), address="203.0.113.99")
     assert locked.status_code == 429

@@ -7,7 +7,7 @@ from apps.integrations.choices import DeliveryStatus
 from apps.integrations.models import Webhook, WebhookDelivery
 from apps.integrations.signing import decrypt_secret
 from tests.integrations.factories import WebhookFactory
-from tests.support import assert_constant_queries, jwt_client
+from tests.support import assert_constant_queries, field_errors, jwt_client
 from tests.tickets.factories import TicketFactory
 
 HOOKS = "/api/webhooks/"
@@ -118,7 +118,7 @@ def test_an_agent_with_the_permission_manages_their_departments_endpoints(
     )
     no_dept = client.post(HOOKS, {"url": "https://a.example.com/", "events": ["ticket.created"], "department": None})
     assert (wrong_dept.status_code, no_dept.status_code) == (400, 400)
-    assert wrong_dept.json() == {"department": ["Choose one of your own departments."]}
+    assert field_errors(wrong_dept) == {"department": ["Choose one of your own departments."]}
     assert hooks_state() == before
 
     created = client.post(
@@ -142,7 +142,7 @@ def test_bad_input_is_400_and_nothing_saved(admin_user, settings):
 
     codes = [r.status_code for r in (unknown_event, no_events, not_url, extra, plain_http)]
     assert codes == [400] * 5
-    assert plain_http.json() == {"url": ["The URL must start with https://."]}
+    assert field_errors(plain_http) == {"url": ["The URL must start with https://."]}
     assert Webhook.objects.count() == 0
 
 

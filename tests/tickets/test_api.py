@@ -13,7 +13,7 @@ from apps.tickets.models import Ticket, TicketEvent
 from apps.tickets.services import ticket_assign, ticket_transition
 from apps.tickets.services import ticket_update as service_ticket_update
 from tests.accounts.factories import UserFactory
-from tests.support import assert_constant_queries, db_state, jwt_client, references, reset_throttles
+from tests.support import assert_constant_queries, db_state, field_errors, jwt_client, references, reset_throttles
 from tests.tickets.factories import TicketFactory
 
 LIST = "/api/tickets/"
@@ -76,10 +76,10 @@ def test_detail_is_404_outside_scope(world, role):
     if sees_it:
         assert response.status_code == 200
         assert response.json()["reference"] == world.it_ticket.reference
-        assert response["ETag"] == '"1"'
+        assert response["ETag"].startswith('"1.')
     else:
         assert response.status_code == 404
-        assert response.json() == {"detail": "No ticket matches the given query."}
+        assert response.json()["detail"] == "No ticket matches the given query."
 
 
 def test_detail_representation(world, agent):
@@ -136,7 +136,6 @@ def test_detail_representation(world, agent):
         ("get", "/api/users/me/"),
         ("get", "/api/departments/"),
         ("get", "/api/schema/"),
-        ("get", "/api/docs/"),
     ],
 )
 def test_anonymous_is_401_everywhere_and_changes_nothing(world, method, path):
@@ -150,7 +149,7 @@ def test_anonymous_is_401_everywhere_and_changes_nothing(world, method, path):
 def test_unknown_api_path_is_a_json_404(agent):
     response = jwt_client(agent).get("/api/nothing-here/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json()["detail"] == "Not found."
 
 
 # ---- lists: filters, search, ordering, pagination ---------------------------------------------------------
@@ -237,7 +236,7 @@ def test_filters_by_requester_department_and_dates(agent, requester, varied, it_
 def test_unknown_or_bad_query_parameters_are_400(agent, varied, query, field):
     response = jwt_client(agent).get(f"{LIST}?{query}")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(field_errors(response)) == [field]
 
 
 def test_a_page_past_the_end_is_404(agent, varied):
@@ -247,7 +246,7 @@ def test_a_page_past_the_end_is_404(agent, varied):
 def test_detail_refuses_list_parameters(agent, varied):
     response = jwt_client(agent).get(f"{detail(varied[0])}?status=new")
     assert response.status_code == 400
-    assert list(response.json()) == ["status"]
+    assert list(field_errors(response)) == ["status"]
 
 
 @pytest.mark.parametrize("role", ["admin", "agent", "requester"])
@@ -302,9 +301,9 @@ def test_bad_pages_are_refused(agent, requester, it_dept, query, field):
         TicketFactory(department=it_dept, requester=requester)
     response = jwt_client(agent).get(LIST, query)
     if field is None:  # past the last page
-        assert (response.status_code, response.json()) == (404, {"detail": "Invalid page."})
+        assert (response.status_code, response.json()["detail"]) == (404, "Invalid page.")
     else:
-        assert (response.status_code, list(response.json())) == (400, [field])
+        assert (response.status_code, list(field_errors(response))) == (400, [field])
 
 
 # ---- creating ---------------------------------------------------------------------------------------------
@@ -322,7 +321,7 @@ def test_requester_opens_a_ticket_in_the_default_department(world, requester, it
         Source.API,
     )
     assert response["Location"] == f"http://testserver/api/tickets/{ticket.pk}/"
-    assert response["ETag"] == '"1"'
+    assert response["ETag"].startswith('"1.')
     assert response.json()["reference"] == ticket.reference
     # No routing rule matched: the history says the default department took it.
     assert list(ticket.events.values_list("kind", flat=True)) == [EventKind.CREATED, EventKind.ROUTED]
@@ -348,7 +347,7 @@ def test_requester_create_refuses_fields_it_may_not_write(world, requester, extr
     body = {"title": "Cannot print", "description": "Paper jam.", **extra}
     response = jwt_client(requester).post(LIST, body, format="json")
     assert response.status_code == 400
-    [(field, [text])] = response.json().items()
+    [(field, [text])] = field_errors(response).items()
     assert field == next(iter(extra))
     assert text.startswith(message)
     assert db_state() == before
@@ -356,7 +355,7 @@ def test_requester_create_refuses_fields_it_may_not_write(world, requester, extr
 
 def test_requester_refusal_lists_the_fields_it_may_send(world, requester):
     response = jwt_client(requester).post(LIST, {"title": "x", "description": "y", "priority": "low"}, format="json")
-    assert response.json() == {
+    assert field_errors(response) == {
         "priority": ["Your role (Requester) may not set this field. Fields you may send: category, description, title."]
     }
 
@@ -395,8 +394,8 @@ def test_agent_names_a_requester_by_id_only_among_the_people_they_see(world, age
     unseen = client.post(LIST, {"title": "x", "description": "y", "requester": other_requester.pk}, format="json")
     missing = client.post(LIST, {"title": "x", "description": "y", "requester": 999999}, format="json")
     assert (unseen.status_code, missing.status_code) == (400, 400)
-    assert unseen.json()["requester"] == [f'Invalid pk "{other_requester.pk}" - object does not exist.']
-    assert missing.json()["requester"] == ['Invalid pk "999999" - object does not exist.']
+    assert field_errors(unseen)["requester"] == [f'Invalid pk "{other_requester.pk}" - object does not exist.']
+    assert field_errors(missing)["requester"] == ['Invalid pk "999999" - object does not exist.']
     assert db_state() == before
 
 
@@ -415,7 +414,7 @@ def test_requester_email_refusals_save_nothing(world, agent, other_agent, reques
     before = db_state()
     response = jwt_client(agent).post(LIST, {"title": "x", "description": "y", **body}, format="json")
     assert response.status_code == 400, who
-    assert list(response.json()) == ["requester_email"], who
+    assert list(field_errors(response)) == ["requester_email"], who
     assert db_state() == before
 
 
@@ -424,7 +423,7 @@ def test_requesters_may_not_name_a_requester_by_email(world, requester, other_re
     body = {"title": "x", "description": "y", "requester_email": other_requester.email}
     response = jwt_client(requester).post(LIST, body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == ["requester_email"]
+    assert list(field_errors(response)) == ["requester_email"]
     assert db_state() == before
 
 
@@ -446,7 +445,7 @@ def test_create_validation_errors_are_400_and_save_nothing(world, agent, extra, 
     body = {"title": "Fine", "description": "Fine", **extra}
     response = jwt_client(agent).post(LIST, body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(field_errors(response)) == [field]
     assert db_state() == before
 
 
@@ -455,7 +454,7 @@ def test_a_lone_surrogate_is_400_not_a_database_error(world, agent):
     body = '{"title": "\\ud800", "description": "Fine"}'
     response = jwt_client(agent).post(LIST, body, content_type="application/json")
     assert response.status_code == 400
-    assert response.json() == {"title": ["The text is not valid Unicode."]}
+    assert field_errors(response) == {"title": ["The text is not valid Unicode."]}
     assert db_state() == before
 
 
@@ -466,16 +465,16 @@ def test_service_validation_errors_come_back_as_field_messages(world, agent, req
     before = db_state()
     inactive = client.post(LIST, {"title": "x", "description": "y", "department": billing_dept.pk}, format="json")
     assert inactive.status_code == 400
-    assert inactive.json() == {"department": ["Department “Billing” is not active."]}
+    assert field_errors(inactive) == {"department": ["Department “Billing” is not active."]}
     not_staff = client.post(LIST, {"title": "x", "description": "y", "assignee": requester.pk}, format="json")
-    assert not_staff.json() == {"assignee": ["Only active agents and admins can be assigned tickets."]}
+    assert field_errors(not_staff) == {"assignee": ["Only active agents and admins can be assigned tickets."]}
     assert db_state() == before
 
 
 def test_create_without_a_default_department_is_400(requester, billing_dept):
     response = jwt_client(requester).post(LIST, {"title": "x", "description": "y"}, format="json")
     assert response.status_code == 400
-    assert response.json() == {"department": ["No default department is set up; choose a department."]}
+    assert field_errors(response) == {"department": ["No default department is set up; choose a department."]}
     assert Ticket.objects.count() == 0
 
 
@@ -498,7 +497,7 @@ def test_an_oversized_body_is_413_and_saves_nothing(world, agent, settings):
     before = db_state()
     response = jwt_client(agent).post(LIST, {"title": "Big", "description": "x" * 4096}, format="json")
     assert response.status_code == 413
-    assert response.json() == {"detail": "The request body is too large."}
+    assert response.json()["detail"] == "The request body is too large."
     assert db_state() == before
     ok = jwt_client(agent).post(LIST, {"title": "Small", "description": "x" * 1024}, format="json")
     assert ok.status_code == 201
@@ -551,7 +550,7 @@ def test_a_new_department_member_sees_its_tickets_at_once(world, it_dept):
 def test_the_etag_follows_the_version(world, agent):
     service_ticket_update(ticket=world.it_ticket, actor=agent, title="VPN drops twice an hour")
     response = jwt_client(agent).get(detail(world.it_ticket))
-    assert response["ETag"] == '"2"'
+    assert response["ETag"].startswith('"2.')
     assert response.json()["version"] == 2
     assert TicketEvent.objects.filter(ticket=world.it_ticket, kind=EventKind.UPDATED).count() == 1
 
@@ -579,7 +578,7 @@ def test_related_ids_beyond_the_database_range_are_400(world, agent, field):
     body = {"title": "x", "description": "y", field: HUGE}
     response = jwt_client(agent).post(LIST, body, format="json")
     assert response.status_code == 400
-    assert list(response.json()) == [field]
+    assert list(field_errors(response)) == [field]
     assert db_state() == before
 
 
@@ -598,7 +597,7 @@ def test_unknown_paths_are_json_404_for_every_method_even_with_a_session(agent, 
     browser.force_login(agent)
     response = getattr(browser, method)("/api/tickets/-1/", content_type="application/json")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json()["detail"] == "Not found."
 
 
 def test_dates_with_any_utc_offset_python_accepts_are_filters_not_errors(agent, varied):

@@ -1,15 +1,15 @@
 """JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework_simplejwt import views as jwt_views
 
 from apps.audit.api.views import AuditEntryViewSet
-from apps.common.api.views import ScopedThrottle, ScopedViewSet
+from apps.common.api.views import RateLimitHeadersMixin, ScopedThrottle, ScopedViewSet
 
 from ..models import User
 from ..permissions import is_admin, is_agent
@@ -17,12 +17,28 @@ from ..selectors import department_groups, users_visible_to
 from .filters import UserFilter
 from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
 
+# What the token endpoints answer with, for the schema (simplejwt's serializers do not describe it).
+TOKEN_PAIR = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
+EMPTY = inline_serializer("Empty", {})
 
-class ThrottledTokenView:
-    """Token endpoints are throttled per client address (settings: NUM_PROXIES, API_THROTTLE_TOKEN)."""
+
+class ThrottledTokenView(RateLimitHeadersMixin):
+    """Token endpoints are throttled per client address (settings: NUM_PROXIES, API_THROTTLE_TOKEN), with the
+    RateLimit headers on every answer. A successful log-in is taken back out of the count: the budget is for
+    failures, so a program that logs in often is never locked out by its own successes (wrong passwords are
+    also counted per account and address by apps/accounts/throttling.py)."""
 
     throttle_classes = [ScopedThrottle]
     throttle_scope = "token"
+    refund_success = False
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        throttle = getattr(self, "rate_limit_throttle", None)
+        if self.refund_success and throttle is not None and response.status_code == 200:
+            throttle.refund()
+            limit, remaining, reset = self.rate_limit
+            self.rate_limit = (limit, min(limit, remaining + 1), reset)
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 @extend_schema(
@@ -33,9 +49,11 @@ class ThrottledTokenView:
         "the log-in pages applies: after too many failures for the account (from any address and any way in) "
         "or from the client address, requests are refused with 429 until the window ends."
     ),
+    responses={200: TOKEN_PAIR},
 )
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainPairSerializer
+    refund_success = True
 
 
 @extend_schema(
@@ -54,12 +72,18 @@ class TokenRefreshView(ThrottledTokenView, jwt_views.TokenRefreshView):
     tags=["auth"],
     summary="Log out",
     description="Blacklist a refresh token. Access tokens already issued expire by themselves (minutes).",
+    responses={200: EMPTY},
 )
 class TokenBlacklistView(ThrottledTokenView, jwt_views.TokenBlacklistView):
     pass
 
 
-@extend_schema(tags=["auth"], summary="Verify a token", description="200 if the token is valid, else 401.")
+@extend_schema(
+    tags=["auth"],
+    summary="Verify a token",
+    description="200 if the token is valid, else 401.",
+    responses={200: EMPTY},
+)
 class TokenVerifyView(ThrottledTokenView, jwt_views.TokenVerifyView):
     serializer_class = TokenVerifySerializer
 
@@ -81,9 +105,13 @@ class IsStaffRole(BasePermission):
             "requesters of the tickets they can see; requesters are refused (403)."
         ),
     ),
+    retrieve=extend_schema(
+        summary="Read a user",
+        description="An account you may list (requesters: only their own); any other is a 404.",
+    ),
     me=extend_schema(summary="Your own account", description="The account the request is authenticated as."),
 )
-class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
+class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = User
     serializer_class = UserSerializer
     filterset_class = UserFilter
@@ -97,7 +125,10 @@ class UserViewSet(mixins.ListModelMixin, ScopedViewSet):
         return permissions
 
     def get_scoped_queryset(self):
-        return users_visible_to(self.request.user).prefetch_related(department_groups())
+        user = self.request.user
+        if self.action == "retrieve" and not (is_admin(user) or is_agent(user)):
+            return User.objects.filter(pk=user.pk).prefetch_related(department_groups())
+        return users_visible_to(user).prefetch_related(department_groups())
 
     @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def me(self, request):

@@ -37,6 +37,8 @@ def allowed_query_parameters(view, *, is_list: bool) -> frozenset[str]:
         allowed.add(api_settings.SEARCH_PARAM)
     if getattr(view, "ordering_fields", None):
         allowed.add(api_settings.ORDERING_PARAM)
+    if getattr(view, "cursor_field", None):
+        allowed.add("cursor")
     filterset_class = getattr(view, "filterset_class", None)
     if filterset_class is not None:
         allowed.update(filterset_class.base_filters)
@@ -71,7 +73,29 @@ class GivenFiltersBackend(DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is None or request.query_params.keys().isdisjoint(filterset_class.base_filters):
             return queryset
+        check_filter_values(request, filterset_class)
         return super().filter_queryset(request, queryset, view)
+
+
+BOOLEAN_VALUES = frozenset({"true", "false", "1", "0"})
+
+
+def check_filter_values(request, filterset_class) -> None:
+    """400 for a filter given with no value, or a yes/no filter given something else than true/false/1/0.
+
+    django-filter passes over both silently (an empty value means "no filter"; NullBooleanField reads
+    unknown words as "unknown"), so a typo would answer every row instead of an error."""
+    errors = {}
+    for name, filter_ in filterset_class.base_filters.items():
+        values = request.query_params.getlist(name)
+        if any(value == "" for value in values):
+            errors[name] = [_("Give a value, or leave the parameter out.")]
+        elif isinstance(filter_, django_filters.BooleanFilter) and any(
+            value.lower() not in BOOLEAN_VALUES for value in values
+        ):
+            errors[name] = [_("Give true or false.")]
+    if errors:
+        raise ValidationError(errors)
 
 
 class AllowListOrderingFilter(BaseFilterBackend):

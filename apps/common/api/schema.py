@@ -3,7 +3,8 @@
 Views document their successful responses (and special errors such as 412) with `extend_schema`; this
 AutoSchema adds the errors that follow from the safe defaults in `views.py`, so that none is forgotten:
 400 (validation, unknown query parameters), 401 and 403 (authentication, permission), 404 (out of scope,
-unknown page or format), 413 and 415 (request bodies), 429 (throttled actions).
+unknown page or format), 413 and 415 (request bodies), 429 (throttled actions); on every POST of a view built
+on SafeViewMixin the `Idempotency-Key` header with its 409 and 422; on throttled actions the RateLimit headers.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -11,21 +12,33 @@ from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
 from rest_framework.permissions import IsAuthenticated
 
-ERROR_SCHEMA = {
-    "type": "object",
-    "description": "An error that concerns the whole request.",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
-VALIDATION_ERROR_SCHEMA = {
+from .views import SafeViewMixin
+
+FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": (
-        "Field name (or query parameter, or `non_field_errors`) → messages. A malformed body is reported as `detail`."
+        "Field name (or query parameter, or `non_field_errors`) → messages; a nested field's errors are nested."
     ),
-    "additionalProperties": {
-        "oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-    },
+    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
 }
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem document (application/problem+json).",
+    "properties": {
+        "type": {"type": "string", "format": "uri-reference", "description": "about:blank"},
+        "title": {"type": "string", "description": "The status' reason phrase."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "code": {"type": "string", "description": "What went wrong, for a program (e.g. not_found, throttled)."},
+        "errors": FIELD_ERRORS_SCHEMA,
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+}
+VALIDATION_ERROR_SCHEMA = {
+    **ERROR_SCHEMA,
+    "description": "An RFC 9457 problem document whose `errors` name the fields, parameters or headers at fault.",
+}
+PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input: field messages, or an unknown or disallowed query parameter."),
@@ -37,11 +50,53 @@ ERROR_DESCRIPTIONS = {
     "413": _("The request body is larger than the limit."),
     "415": _("The request body's media type is not accepted here."),
     "429": _("Too many requests; retry after the number of seconds in Retry-After."),
+    "409": _("A request with the same Idempotency-Key is still being processed; retry in a moment."),
+    "422": _("The Idempotency-Key was already used for a different request."),
+}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "Optional: a unique key for this request (1 to 255 printable ASCII characters). Retrying with the same "
+        "key and body within 24 hours returns the first answer (with Idempotent-Replayed: true) and does "
+        "nothing twice; the same key with another body is a 422."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Requests allowed in the throttle's window.",
+    },
+    "RateLimit-Remaining": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Requests left in the current window.",
+    },
+    "RateLimit-Reset": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Seconds until the window frees a request.",
+    },
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+def is_idempotent_post(view, method: str) -> bool:
+    return method == "POST" and isinstance(view, SafeViewMixin)
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def is_throttled(self) -> bool:
+        view = self.view
+        action = getattr(view, "action", None) or self.method.lower()
+        return bool(getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None))
+
+    def _get_parameters(self):
+        parameters = super()._get_parameters()
+        if is_idempotent_post(self.view, self.method):
+            parameters.append(IDEMPOTENCY_KEY_PARAMETER)
+        return parameters
+
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name)
         self.registry.register_on_missing(component)
@@ -57,9 +112,10 @@ class AutoSchema(SpectacularAutoSchema):
             codes += ["401"]
         if self.method in BODY_METHODS:
             codes += ["413", "415"]
-        action = getattr(view, "action", None) or self.method.lower()
-        if getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None):
+        if self.is_throttled():
             codes.append("429")
+        if is_idempotent_post(view, self.method):
+            codes += ["409", "422"]
         return codes
 
     def _get_response_bodies(self, direction="response"):
@@ -70,7 +126,42 @@ class AutoSchema(SpectacularAutoSchema):
             schema = self._component("ValidationError", VALIDATION_ERROR_SCHEMA) if code == "400" else None
             schema = schema or self._component("Error", ERROR_SCHEMA)
             responses[code] = {
-                "content": {"application/json": {"schema": schema}},
+                "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}},
                 "description": str(ERROR_DESCRIPTIONS[code]),
             }
+        for code, response in responses.items():
+            # Errors a view declares itself (412, 409, 503) are problem documents too.
+            content = response.get("content", {})
+            if code >= "400" and "application/json" in content:
+                content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+        if self.is_throttled():
+            for code, response in responses.items():
+                if code.startswith(("2", "4")):
+                    response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return dict(sorted(responses.items()))
+
+
+# OpenAPI links (after an answer, the operations it leads to, with where their parameters come from): typed clients
+# and stateful testers (schemathesis) follow them from one operation to the next. (path, method, status) → links.
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {}
+
+
+def link(source: tuple[str, str, str], name: str, target: tuple[str, str], parameters: dict[str, str]) -> None:
+    """Declare that `source`'s answer leads to `target`, filling its parameters from the answer (runtime
+    expressions such as "$response.body#/id")."""
+    LINKS.setdefault(source, {})[name] = (*target, parameters)
+
+
+def postprocess_links(result, generator, request, public):
+    """drf-spectacular hook: write the declared links into the responses (operations by their operationId)."""
+    paths = result.get("paths", {})
+    for (path, method, code), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(code)
+        if response is None:
+            continue
+        for name, (target_path, target_method, parameters) in links.items():
+            target = paths.get(target_path, {}).get(target_method)
+            if target is None:
+                continue
+            response.setdefault("links", {})[name] = {"operationId": target["operationId"], "parameters": parameters}
+    return result

@@ -45,3 +45,24 @@ class StrictSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class NullableChoiceField(serializers.ChoiceField):
+    """A read-only choice stored as "" when empty, read as null: the schema says the enum is nullable."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON true or false, nothing else: DRF's BooleanField would also read 0, 1, "yes", "on" and the like."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)

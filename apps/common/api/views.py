@@ -7,9 +7,14 @@ A view that inherits from these gets, without writing anything:
 - query parameters checked against an allow-list (pagination, the FilterSet's fields, `search` and
   `ordering` where the view declares them): anything else is a 400, never passed to the ORM;
 - request bodies larger than the limit refused with 413 before they are read;
-- throttles only where the view names a scope for an action;
-- OPTIONS without field lists (they would depend on the role).
+- throttles only where the view names a scope for an action, announced in `RateLimit-Limit`,
+  `RateLimit-Remaining` and `RateLimit-Reset` headers (IETF draft) on every answer of a throttled action;
+- `Idempotency-Key` on every POST (idempotency.py): a retry gets the first answer, nothing is done twice;
+- OPTIONS without field lists (they would depend on the role);
+- every error answer as an RFC 9457 problem document (errors.py), `application/problem+json`.
 """
+
+import math
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
@@ -20,16 +25,50 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework.viewsets import GenericViewSet
 
-from .errors import PayloadTooLarge
+from .errors import PayloadTooLarge, ProblemResponseMixin
 from .filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter, check_query_parameters
+from .idempotency import Replayed, fingerprint, idempotency_begin, request_key
 
 
 class ScopedThrottle(ScopedRateThrottle):
-    """ScopedRateThrottle that reads the rates at request time (DRF reads them once, at import)."""
+    """ScopedRateThrottle that reads the rates at request time (DRF reads them once, at import), and leaves on
+    the view what the RateLimit headers say: `view.rate_limit = (limit, remaining, reset seconds)`."""
 
     @property
     def THROTTLE_RATES(self):  # the attribute name DRF's throttle reads
         return api_settings.DEFAULT_THROTTLE_RATES
+
+    def allow_request(self, request, view):
+        allowed = super().allow_request(request, view)
+        if self.rate is not None and getattr(self, "history", None) is not None:
+            oldest = self.history[-1] if self.history else self.now
+            reset = max(1, math.ceil(self.duration - (self.now - oldest)))
+            remaining = max(0, self.num_requests - len(self.history))
+            self.view_state = (self.num_requests, remaining, reset)
+            view.rate_limit = self.view_state
+            view.rate_limit_throttle = self
+        return allowed
+
+    def refund(self) -> None:
+        """Take this request back out of the count (e.g. a successful log-in: only failures use the budget)."""
+        if getattr(self, "history", None) and self.history[0] == self.now:
+            self.history.pop(0)
+            self.cache.set(self.key, self.history, self.duration)
+
+
+class RateLimitHeadersMixin(ProblemResponseMixin):
+    """Answers of a throttled action say how much of the budget is left (IETF draft RateLimit header fields)."""
+
+    rate_limit: tuple[int, int, int] | None = None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.rate_limit is not None:
+            limit, remaining, reset = self.rate_limit
+            response["RateLimit-Limit"] = str(limit)
+            response["RateLimit-Remaining"] = str(remaining)
+            response["RateLimit-Reset"] = str(reset)
+        return response
 
 
 class DescriptionOnlyMetadata(SimpleMetadata):
@@ -40,8 +79,10 @@ class DescriptionOnlyMetadata(SimpleMetadata):
         return {}
 
 
-class SafeViewMixin:
-    """Authentication, permission, query-parameter, body-size and throttle defaults of every API view."""
+class SafeViewMixin(RateLimitHeadersMixin):
+    """Authentication, permission, query-parameter, body-size, throttle and idempotency defaults of every API view."""
+
+    idempotency_claim = None
 
     permission_classes = [IsAuthenticated]
     metadata_class = DescriptionOnlyMetadata
@@ -78,8 +119,34 @@ class SafeViewMixin:
             length = 0
         if length > self.max_body_bytes():
             raise PayloadTooLarge()
+        # An undeclared method is a 405 whatever the query string says (DRF would check the parameters first).
+        if request.method.lower() not in self.http_method_names or not hasattr(self, request.method.lower()):
+            self.http_method_not_allowed(request, *args, **kwargs)
+        key = request_key(request)
+        # Read before the parsers consume the body.
+        request_fingerprint = fingerprint(request._request) if key is not None else None
         super().initial(request, *args, **kwargs)
         check_query_parameters(request, self, is_list=self.is_list_request())
+        if key is not None:
+            self.idempotency_claim = idempotency_begin(request, key=key, fingerprint=request_fingerprint)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replayed):
+            return exc.response
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            if self.idempotency_claim is not None:  # a 500: the retry is done afresh
+                self.idempotency_claim.release()
+                self.idempotency_claim = None
+            raise
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.idempotency_claim is not None:
+            claim, self.idempotency_claim = self.idempotency_claim, None
+            claim.finish(response)
+        return response
 
 
 class SafeAPIView(SafeViewMixin, APIView):

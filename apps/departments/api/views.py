@@ -1,5 +1,5 @@
-"""The departments API (GET /api/departments/): agents and admins list every department, requesters the active
-ones (departments_visible_to); searchable by name, ordered by name or id."""
+"""The departments API (GET /api/departments/ and /api/departments/{id}/): agents and admins see every department,
+requesters the active ones (departments_visible_to; any other is a 404); searchable by name, ordered by name or id."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -15,9 +15,12 @@ from .serializers import DepartmentSerializer
     list=extend_schema(
         summary="List departments",
         description="Agents and admins see every department; requesters only the active ones.",
-    )
+    ),
+    retrieve=extend_schema(
+        summary="Read a department", description="A department you may see (requesters: active ones), else 404."
+    ),
 )
-class DepartmentViewSet(mixins.ListModelMixin, ScopedViewSet):
+class DepartmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     model = Department
     serializer_class = DepartmentSerializer
     search_fields = ("name",)

@@ -3,6 +3,10 @@
 Every nested route first fetches the ticket with `ticket_get_for_user`: a ticket outside the caller's scope
 is a 404 for GET and POST alike, before the body is looked at. Requesters never see internal notes, their
 files or internal events, and cannot write internal notes (400, nothing saved).
+
+A comment has its own URL: its author may edit or delete it within COMMENT_EDIT_WINDOW (the history keeps the old
+text); staff who may change the ticket delete files (recorded). Comments and events take `updated_after` and
+`cursor=` (keyset pages in the order updated_at/created_at, id) for sync.
 """
 
 from functools import cached_property
@@ -20,20 +24,23 @@ from apps.common.api.errors import validation_detail
 from apps.common.api.views import SafeAPIView, ScopedViewSet
 
 from ..downloads import attachment_response
+from ..filters import CommentFilter, TicketEventFilter
 from ..models import Attachment, Comment, Ticket, TicketEvent
 from ..permissions import write_role
 from ..selectors import (
     attachment_get_for_user,
     attachments_visible_to,
+    comment_get_for_user,
     comments_visible_to,
     events_visible_to,
     ticket_get_for_user,
 )
-from ..services import attachment_add, comment_add
+from ..services import attachment_add, attachment_delete, comment_add, comment_delete, comment_edit
 from .serializers import (
     AttachmentCreateSerializer,
     AttachmentSerializer,
     CommentCreateSerializer,
+    CommentEditSerializer,
     CommentSerializer,
     TicketEventSerializer,
 )
@@ -61,14 +68,60 @@ class TicketChildViewSet(ScopedViewSet):
         request=CommentCreateSerializer,
         responses={201: CommentSerializer},
     ),
+    retrieve=extend_schema(summary="Read a comment"),
+    update=extend_schema(
+        summary="Rewrite your comment",
+        description=(
+            "The author only, within the edit window (COMMENT_EDIT_WINDOW, 15 minutes by default): others get "
+            "403. The old text is kept in the ticket's history (comment_edited)."
+        ),
+        request=CommentEditSerializer,
+        responses={200: CommentSerializer},
+    ),
+    partial_update=extend_schema(
+        summary="Rewrite your comment",
+        description="As PUT: `body` is the only field.",
+        request=CommentEditSerializer,
+        responses={200: CommentSerializer},
+    ),
+    destroy=extend_schema(
+        summary="Delete your comment",
+        description=(
+            "The author only, within the edit window; its files go with it. The text stays in the ticket's "
+            "history (comment_deleted), which staff and, for a reply, the requester can read."
+        ),
+    ),
 )
-class TicketCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TicketChildViewSet):
+class TicketCommentViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    TicketChildViewSet,
+):
     model = Comment
     serializer_class = CommentSerializer
+    filterset_class = CommentFilter
+    cursor_field = "updated_at"
     throttle_scopes = {"create": "comment_create"}
 
     def get_scoped_queryset(self):
         return comments_visible_to(self.request.user, ticket=self.ticket)
+
+    def get_object(self) -> Comment:
+        return comment_get_for_user(user=self.request.user, ticket=self.ticket, pk=self.kwargs["pk"])
+
+    def update(self, request, *args, **kwargs):
+        comment = self.get_object()
+        serializer = CommentEditSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        comment = comment_edit(comment=comment, actor=request.user, body=serializer.validated_data["body"])
+        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data)
+
+    def destroy(self, request, *args, **kwargs):
+        comment_delete(comment=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def create(self, request, *args, **kwargs):
         ticket = self.ticket
@@ -94,8 +147,19 @@ class TicketCommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Ticke
         request={"multipart/form-data": AttachmentCreateSerializer},
         responses={201: AttachmentSerializer},
     ),
+    retrieve=extend_schema(summary="A file's details"),
+    destroy=extend_schema(
+        summary="Delete a file",
+        description="Agents and admins who may change the ticket; recorded in its history (attachment_deleted).",
+    ),
 )
-class TicketAttachmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, TicketChildViewSet):
+class TicketAttachmentViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    TicketChildViewSet,
+):
     model = Attachment
     serializer_class = AttachmentSerializer
     parser_classes = [MultiPartParser]
@@ -107,6 +171,13 @@ class TicketAttachmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Ti
 
     def get_scoped_queryset(self):
         return attachments_visible_to(self.request.user, ticket=self.ticket)
+
+    def get_object(self) -> Attachment:
+        return attachment_get_for_user(user=self.request.user, pk=self.kwargs["pk"], ticket=self.ticket)
+
+    def destroy(self, request, *args, **kwargs):
+        attachment_delete(attachment=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def create(self, request, *args, **kwargs):
         ticket = self.ticket
@@ -135,6 +206,8 @@ class TicketAttachmentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, Ti
 class TicketEventViewSet(mixins.ListModelMixin, TicketChildViewSet):
     model = TicketEvent
     serializer_class = TicketEventSerializer
+    filterset_class = TicketEventFilter
+    cursor_field = "created_at"
 
     def get_scoped_queryset(self):
         return events_visible_to(self.request.user, ticket=self.ticket)

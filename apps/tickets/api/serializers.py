@@ -7,6 +7,7 @@ role by the write table of apps/tickets/permissions.py: a field the role may not
 an unknown key is a 400 that names it, never silently dropped.
 """
 
+from django.conf import settings
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -16,7 +17,7 @@ from rest_framework.reverse import reverse
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.selectors import requester_by_email, users_visible_to
-from apps.common.api.serializers import StrictSerializer
+from apps.common.api.serializers import StrictBooleanField, StrictSerializer
 from apps.departments.models import Department
 
 from .. import extensions
@@ -29,6 +30,7 @@ from ..models import (
     Comment,
     Ticket,
     TicketEvent,
+    TicketTombstone,
 )
 from ..permissions import (
     COMMENT_CREATE_FIELDS,
@@ -38,6 +40,12 @@ from ..permissions import (
     TICKET_CREATE_FIELDS,
     TICKET_UPDATE_FIELDS,
 )
+
+
+def ticket_languages() -> list[str]:
+    """The language codes a ticket may carry: the site's languages and those the AI triage detects."""
+    codes = {code for code, _name in settings.LANGUAGES} | set(settings.AI_DETECT_LANGUAGES)
+    return sorted(codes)
 
 
 class TicketSerializer(serializers.ModelSerializer):
@@ -175,9 +183,13 @@ def ticket_read_only_names() -> frozenset[str]:
 
 
 class StaleTicketSerializer(serializers.Serializer):
-    """Body of a 412: the ticket changed since the version the client sent."""
+    """Body of a 412 (a problem document, RFC 9457): the ticket changed since the version the client sent."""
 
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
     detail = serializers.CharField()
+    code = serializers.CharField()
     current_version = serializers.IntegerField()
     current = TicketSerializer()
 
@@ -218,8 +230,8 @@ class TicketCreateSerializer(RoleWriteSerializer):
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False, help_text=_("Agents and admins."))
-    language = serializers.CharField(
-        max_length=8, allow_blank=True, required=False, help_text=_("Agents and admins: language code, e.g. en.")
+    language = serializers.ChoiceField(
+        choices=ticket_languages(), allow_blank=True, required=False, help_text=_("Agents and admins: a language code.")
     )
     department = serializers.PrimaryKeyRelatedField(
         queryset=Department.objects.all(),
@@ -284,7 +296,7 @@ class TicketUpdateSerializer(RoleWriteSerializer):
     description = serializers.CharField(max_length=DESCRIPTION_MAX_LENGTH)
     category = serializers.ChoiceField(choices=Category.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
-    language = serializers.CharField(max_length=8, allow_blank=True)
+    language = serializers.ChoiceField(choices=ticket_languages(), allow_blank=True)
     status = serializers.ChoiceField(
         choices=Status.choices,
         help_text=_("Follows the lifecycle; requesters may only close (closed) or reopen a resolved ticket (open)."),
@@ -369,8 +381,16 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ["id", "ticket", "author", "author_name", "body", "is_internal", "created_at", "attachments"]
+        fields = ["id", "url", "ticket", "author", "author_name", "body", "is_internal", "created_at"]
+        fields += ["updated_at", "edited_at", "attachments"]
         read_only_fields = fields
+
+    url = serializers.SerializerMethodField()
+
+    def get_url(self, comment: Comment) -> str:
+        request = self.context.get("request")
+        kwargs = {"ticket_pk": comment.ticket_id, "pk": comment.pk}
+        return reverse("api:ticket-comment-detail", kwargs=kwargs, request=request)
 
     def get_author_name(self, comment: Comment) -> str:
         return comment.author.get_full_name() or comment.author.username
@@ -383,7 +403,7 @@ class CommentCreateSerializer(RoleWriteSerializer):
     read_only_names = frozenset({"id", "ticket", "author", "author_name", "created_at", "attachments"})
 
     body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
-    is_internal = serializers.BooleanField(
+    is_internal = StrictBooleanField(
         default=False, help_text=_("An internal note, never shown to the requester (agents and admins only).")
     )
 
@@ -409,3 +429,67 @@ class TicketEventSerializer(serializers.ModelSerializer):
         if event.actor is None:
             return None
         return event.actor.get_full_name() or event.actor.username
+
+
+class CommentEditSerializer(StrictSerializer):
+    """Body of `PATCH`/`PUT /api/tickets/{id}/comments/{id}/`: the author's new text (within the edit window)."""
+
+    read_only_names = frozenset({"id", "url", "ticket", "author", "author_name", "is_internal", "created_at"}) | {
+        "updated_at",
+        "edited_at",
+        "attachments",
+    }
+
+    body = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+
+class TicketTombstoneSerializer(serializers.ModelSerializer):
+    """A deleted ticket, as the sync sees it."""
+
+    id = serializers.IntegerField(source="ticket_id", read_only=True, help_text=_("The deleted ticket's id."))
+
+    class Meta:
+        model = TicketTombstone
+        fields = ["id", "reference", "deleted_at"]
+        read_only_fields = fields
+
+
+class TicketBulkSerializer(StrictSerializer):
+    """Body of `POST /api/tickets/bulk/`: the tickets, and the status and/or assignee to give each."""
+
+    tickets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=100,
+        help_text=_("Ids of the tickets to change (1 to 100, each once)."),
+    )
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), allow_null=True, required=False, help_text=_("An active agent or admin, or null.")
+    )
+
+    def validate_tickets(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError(_("Name each ticket once."))
+        return value
+
+    def validate(self, attrs):
+        if "status" not in attrs and "assignee" not in attrs:
+            raise serializers.ValidationError(_("Give a status, an assignee, or both."))
+        return attrs
+
+
+class TicketBulkResultSerializer(serializers.Serializer):
+    """What happened to one ticket of a bulk change."""
+
+    id = serializers.IntegerField()
+    ok = serializers.BooleanField()
+    status_code = serializers.IntegerField(help_text=_("The status a single change of this ticket would answer."))
+    detail = serializers.CharField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True, help_text=_("The ticket's version after the change."))
+
+
+class TicketBulkResponseSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = TicketBulkResultSerializer(many=True)

@@ -4,15 +4,22 @@ Reads come from `tickets_visible_to` / `ticket_get_for_user` (404 outside the ca
 through the services only. An edit is one ticket_change (edits, assignee, status in one transaction), so a
 refused status change leaves the edits of the same request unsaved too.
 
-Optimistic locking: the detail and every write answer with a strong `ETag: "<version>"`. A PUT, PATCH or
-transfer with `If-Match` (strong comparison, RFC 9110: weak tags never match; `*` matches any version) or
-with a `version` field that is not the current version gets 412 with the current state, and nothing is
-saved.
+Conditional requests: the detail and every write answer with a strong `ETag: "<version>.<digest>"`, the digest
+being of the representation, so it changes with anything the caller reads (a reply, an insight, a first
+response), not only with the version. `If-None-Match` with the current tag gets 304. A PUT, PATCH or transfer
+with `If-Match` (strong comparison, RFC 9110: weak tags never match; `*` matches anything; the version alone,
+`"3"`, locks on the version only) or with a `version` field that is not the current version gets 412 with the
+current state, and nothing is saved.
 
 Other apps add detail actions (the AI app's `translation`) through apps/tickets/extensions.py: the router
 mounts `TicketViewSet.with_extensions()`, the viewset with those actions.
 """
 
+import hashlib
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -21,18 +28,21 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from apps.accounts.choices import Role
 from apps.common.api.filters import AllowListOrderingFilter, GivenFiltersBackend, TermSearchFilter
+from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 
 from .. import extensions
 from ..choices import Priority, Source, Status
-from ..filters import TicketFilter
-from ..models import Ticket
+from ..filters import TicketFilter, TombstoneFilter
+from ..models import Ticket, TicketTombstone
 from ..permissions import write_role
 from ..search import tickets_search
-from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to
+from ..selectors import FIRST_ROWS, ticket_get_for_user, tickets_visible_to, tombstones_visible_to
 from ..services import (
     StaleTicketError,
     ticket_change,
@@ -42,8 +52,11 @@ from ..services import (
 )
 from .serializers import (
     StaleTicketSerializer,
+    TicketBulkResponseSerializer,
+    TicketBulkSerializer,
     TicketCreateSerializer,
     TicketSerializer,
+    TicketTombstoneSerializer,
     TicketTransferSerializer,
     TicketUpdateSerializer,
 )
@@ -86,19 +99,30 @@ class TicketSearchFilter(TermSearchFilter):
         ]
 
 
-def ticket_etag(ticket: Ticket) -> str:
+def ticket_etag(ticket: Ticket, data) -> str:
+    """A strong entity tag of the ticket's representation: its version, then a digest of what the caller reads,
+    so that it changes with anything the representation shows (a reply, an insight, a first response)."""
+    digest = hashlib.sha256(JSONRenderer().render(data)).hexdigest()[:16]
+    return f'"{ticket.version}.{digest}"'
+
+
+def version_etag(ticket: Ticket) -> str:
+    """The version alone as an entity tag ("3"): If-Match accepts it to lock on the version only."""
     return f'"{ticket.version}"'
 
 
-def expected_version(request, ticket: Ticket, body_version: int | None) -> int | None:
+def expected_version(request, ticket: Ticket, body_version: int | None, current_etag) -> int | None:
     """The version the client says it has read (If-Match and/or `version`), or None if it said nothing.
 
-    Raises StaleTicketError when either does not match the ticket as read in this request.
+    Raises StaleTicketError when either does not match the ticket as read in this request. `current_etag()`
+    gives the ETag of the representation (computed only when If-Match names neither * nor the version).
     """
     header = request.headers.get("If-Match")
     sent = header is not None or body_version is not None
-    if header is not None and header.strip() != "*" and ticket_etag(ticket) not in parse_etags(header):
-        raise StaleTicketError(expected=0, current=ticket.version)
+    if header is not None and header.strip() != "*":
+        tags = parse_etags(header)
+        if version_etag(ticket) not in tags and current_etag() not in tags:
+            raise StaleTicketError(expected=0, current=ticket.version)
     if body_version is not None and body_version != ticket.version:
         raise StaleTicketError(expected=body_version, current=ticket.version)
     return ticket.version if sent else None
@@ -109,14 +133,27 @@ ETAG_HEADER = OpenApiParameter(
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     response=[200, 201],
-    description='The ticket\'s version as a strong entity tag, e.g. "3".',
+    description=(
+        'A strong entity tag of the representation, e.g. "3.5f1c0a9b2e7d4c61": the version, then a digest that '
+        "changes with anything the representation shows. Send it back in If-None-Match (304 while unchanged) "
+        'or If-Match (412 if it changed); If-Match also accepts the version alone, e.g. "3".'
+    ),
+)
+IF_NONE_MATCH_HEADER = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Optional: the ETag you read. While the ticket's representation is unchanged the answer is 304.",
 )
 IF_MATCH_HEADER = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
     OpenApiParameter.HEADER,
     required=False,
-    description='Optional: the ETag you read, e.g. "3" (or *). A stale one gets 412 and nothing is saved.',
+    description=(
+        'Optional: the ETag you read (or the version alone, e.g. "3", or *). A stale one gets 412 and nothing is saved.'
+    ),
 )
 STALE_RESPONSE = OpenApiResponse(
     StaleTicketSerializer, description="The ticket changed since the version you sent; nothing was saved."
@@ -133,7 +170,14 @@ STALE_RESPONSE = OpenApiResponse(
             "total (`count`) only with `count=true`, as counting costs in proportion to what you can see."
         ),
     ),
-    retrieve=extend_schema(summary="Read a ticket", parameters=[ETAG_HEADER]),
+    retrieve=extend_schema(
+        summary="Read a ticket",
+        parameters=[ETAG_HEADER, IF_NONE_MATCH_HEADER],
+        responses={
+            200: TicketSerializer,
+            304: OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current."),
+        },
+    ),
     create=extend_schema(
         summary="Open a ticket",
         description=(
@@ -166,7 +210,30 @@ STALE_RESPONSE = OpenApiResponse(
         responses={200: TicketSerializer, 412: STALE_RESPONSE},
         parameters=[IF_MATCH_HEADER, ETAG_HEADER],
     ),
-    destroy=extend_schema(summary="Delete a ticket", description="Admins only; others get 403."),
+    destroy=extend_schema(
+        summary="Delete a ticket",
+        description="Admins only; others get 403. The ticket leaves a tombstone in GET /api/tickets/deleted/.",
+    ),
+    deleted=extend_schema(
+        summary="Deleted tickets (tombstones)",
+        description=(
+            "Tickets deleted since `since` that you could see when they went (admins: all; agents: their "
+            "departments' and those assigned to them; requesters: their own), oldest first. With `cursor=` "
+            "the pages are keyset pages in the order deleted_at, id."
+        ),
+        operation_id="tickets_deleted_list",
+        responses={200: TicketTombstoneSerializer(many=True)},
+    ),
+    bulk=extend_schema(
+        summary="Change the status and/or assignee of several tickets",
+        description=(
+            "Agents and admins. Each ticket is changed on its own, as one PATCH would change it, and reported: "
+            "`ok`, the status a single change would answer (404 outside your scope, 403, 400 with the reason), "
+            "and the new version. One ticket's refusal does not stop the others."
+        ),
+        request=TicketBulkSerializer,
+        responses={200: TicketBulkResponseSerializer},
+    ),
     transfer=extend_schema(
         summary="Move a ticket to another department",
         description=(
@@ -201,6 +268,9 @@ class TicketViewSet(
         "id": "id",
     }
     throttle_scopes = {"create": "ticket_create"}
+    list_actions = frozenset({"list", "deleted"})
+    # `cursor=` pages through the tickets in the order (updated_at, id): the sync's order.
+    cursor_field = "updated_at"
     #: detail action → the query parameters it accepts (filled by with_extensions()).
     action_query_parameters: dict[str, frozenset[str]] = {}
 
@@ -236,12 +306,27 @@ class TicketViewSet(
         related = [name for extra in extensions.api_ticket_fields for name in extra.select_related]
         return queryset.select_related(*related) if related else queryset
 
+    def get_queryset(self):
+        if getattr(self, "action", None) == "deleted":  # the tombstones, not the tickets
+            if getattr(self, "swagger_fake_view", False):
+                return TicketTombstone.objects.none()
+            return tombstones_visible_to(self.request.user)
+        return super().get_queryset()
+
     def get_object(self) -> Ticket:
         return ticket_get_for_user(user=self.request.user, pk=self.kwargs["pk"])
 
-    def ticket_response(self, ticket: Ticket, *, status_code=status.HTTP_200_OK, headers=None) -> Response:
+    def representation(self, ticket: Ticket) -> tuple[dict, str]:
+        """The ticket as the caller reads it, and its ETag."""
         data = TicketSerializer(ticket, context=self.get_serializer_context()).data
-        return Response(data, status=status_code, headers={"ETag": ticket_etag(ticket), **(headers or {})})
+        return data, ticket_etag(ticket, data)
+
+    def ticket_response(self, ticket: Ticket, *, status_code=status.HTTP_200_OK, headers=None) -> Response:
+        data, etag = self.representation(ticket)
+        return Response(data, status=status_code, headers={"ETag": etag, **(headers or {})})
+
+    def current_etag(self, ticket: Ticket):
+        return lambda: self.representation(ticket)[1]
 
     def stale_response(self, exc: StaleTicketError) -> Response:
         """412 with the ticket as it is now (called by the exception handler)."""
@@ -256,12 +341,19 @@ class TicketViewSet(
             )
             % {"current": current.version},
             "current_version": current.version,
-            "current": TicketSerializer(current, context=self.get_serializer_context()).data,
         }
-        return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": ticket_etag(current)})
+        body["current"], etag = self.representation(current)
+        return Response(body, status=status.HTTP_412_PRECONDITION_FAILED, headers={"ETag": etag})
 
     def retrieve(self, request, *args, **kwargs):
-        return self.ticket_response(self.get_object())
+        data, etag = self.representation(self.get_object())
+        if_none_match = request.headers.get("If-None-Match")
+        # Weak comparison (RFC 9110 13.1.2): W/"x" matches "x".
+        if if_none_match is not None and (
+            if_none_match.strip() == "*" or etag in {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+        ):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(data, headers={"ETag": etag})
 
     def create(self, request, *args, **kwargs):
         user = request.user
@@ -288,7 +380,7 @@ class TicketViewSet(
         serializer = TicketUpdateSerializer(data=request.data, role=write_role(request.user), partial=partial)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        version = expected_version(request, ticket, changes.pop("version", None))
+        version = expected_version(request, ticket, changes.pop("version", None), self.current_etag(ticket))
         ticket = ticket_change(ticket=ticket, actor=request.user, expected_version=version, **changes)
         return self.ticket_response(ticket)
 
@@ -302,8 +394,68 @@ class TicketViewSet(
         serializer = TicketTransferSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        version = expected_version(request, ticket, data.get("version"))
+        version = expected_version(request, ticket, data.get("version"), self.current_etag(ticket))
         ticket = ticket_transfer(
             ticket=ticket, actor=request.user, department=data["department"], expected_version=version
         )
         return self.ticket_response(ticket)
+
+    @action(
+        detail=False,
+        methods=["get"],
+        serializer_class=TicketTombstoneSerializer,
+        filterset_class=TombstoneFilter,
+        filter_backends=[GivenFiltersBackend],
+        search_fields=(),
+        ordering_fields={},
+    )
+    def deleted(self, request):
+        self.cursor_field = "deleted_at"
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        if write_role(request.user) == Role.REQUESTER:
+            raise PermissionDenied(_("Only agents and admins change tickets in bulk."))
+        serializer = TicketBulkSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        changes = {name: data[name] for name in ("status", "assignee") if name in data}
+        results = [self._bulk_change(pk, changes) for pk in data["tickets"]]
+        changed = sum(1 for result in results if result["ok"])
+        return Response({"changed": changed, "failed": len(results) - changed, "results": results})
+
+    def _bulk_change(self, pk: int, changes: dict) -> dict:
+        """One ticket of a bulk change, in its own transaction: changed, or the reason why not."""
+        result = {"id": pk, "ok": False, "status_code": 200, "detail": None, "version": None}
+        try:
+            with transaction.atomic():
+                ticket = ticket_get_for_user(user=self.request.user, pk=pk)
+                ticket = ticket_change(ticket=ticket, actor=self.request.user, **changes)
+        except Http404:
+            return result | {"status_code": 404, "detail": _("Not found.")}
+        except PermissionDenied as exc:
+            return result | {"status_code": 403, "detail": str(exc) or _("You may not change this ticket.")}
+        except DjangoValidationError as exc:
+            return result | {"status_code": 400, "detail": " ".join(exc.messages)}
+        return result | {"ok": True, "version": ticket.version}
+
+
+# The links of the tickets API (apps/common/api/schema.py): what a new ticket or comment leads to.
+_TICKET = {"id": "$response.body#/id"}
+_TICKET_PK = {"ticket_pk": "$response.body#/id"}
+_COMMENT = {"ticket_pk": "$response.body#/ticket", "id": "$response.body#/id"}
+for _source in (("/api/tickets/", "post", "201"), ("/api/tickets/{id}/", "get", "200")):
+    link(_source, "ReadTicket", ("/api/tickets/{id}/", "get"), _TICKET)
+    link(_source, "EditTicket", ("/api/tickets/{id}/", "patch"), _TICKET)
+    link(_source, "TransferTicket", ("/api/tickets/{id}/transfer/", "post"), _TICKET)
+    link(_source, "ListComments", ("/api/tickets/{ticket_pk}/comments/", "get"), _TICKET_PK)
+    link(_source, "Reply", ("/api/tickets/{ticket_pk}/comments/", "post"), _TICKET_PK)
+    link(_source, "ListFiles", ("/api/tickets/{ticket_pk}/attachments/", "get"), _TICKET_PK)
+    link(_source, "History", ("/api/tickets/{ticket_pk}/events/", "get"), _TICKET_PK)
+for _source in (("/api/tickets/{ticket_pk}/comments/", "post", "201"),):
+    link(_source, "ReadComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "get"), _COMMENT)
+    link(_source, "EditComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "patch"), _COMMENT)
+    link(_source, "DeleteComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "delete"), _COMMENT)

@@ -23,7 +23,7 @@ def delete_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0013_event_kind_access_changed"),
+        ("tickets", "0014_comment_edits_and_ticket_tombstones"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 

@@ -566,6 +566,8 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "apps.accounts.choices.Role",
         # The codes a ticket's language may take (apps/tickets/api/serializers.py ticket_languages).
         "TicketLanguageEnum": sorted({code for code, _name in LANGUAGES} | set(AI_DETECT_LANGUAGES)),
+        # The site's languages (a user's, an article's).
+        "SiteLanguageEnum": LANGUAGES,
     },
 }
 

@@ -173,6 +173,11 @@ MARK_CONTROLS = """() => {
             if (el.matches("input[type=hidden], [disabled]") || el.closest("[inert], [aria-hidden=true]")) continue;
             // select2 keeps the real <select> out of the tab order and offers its own box instead.
             if (el.classList.contains("select2-hidden-accessible")) continue;
+            // The inside of a closed <details> is not shown (its <summary> is the control that opens it).
+            if (el.closest("details:not([open])") && !el.matches("details > summary")) continue;
+            // A radio group is one tab stop (its checked radio); the arrow keys move inside it.
+            if (el.matches("input[type=radio]:not(:checked)") && el.form &&
+                el.form.querySelector(`input[type=radio][name="${el.name}"]:checked`)) continue;
             if (el.matches("[tabindex='-1']") && !clickable(el)) continue;
             if (clickable(el) && el.closest("a[href], button") && el.closest("a[href], button") !== el) continue;
             el.dataset.kw = found.length;
@@ -242,7 +247,7 @@ def test_the_keyboard_reaches_every_control_of_the_ticket_page_and_the_sidebar(c
         assert len(controls) > 30
         page.locator("body").focus()
         page.evaluate("document.activeElement.blur()")
-        reached = _walk(page, presses=len(controls) + 40)
+        reached = _walk(page, presses=len(controls) + 120)
         missing = [control for n, control in enumerate(controls) if n not in reached]
         assert missing == [], f"not reachable by Tab: {missing}"
         # Accessible names hold no icon ligature text.

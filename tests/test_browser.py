@@ -369,7 +369,7 @@ def test_an_agent_works_a_ticket_from_the_conversation(chromium, live_server, sc
     page.get_by_role("link", name="Show history").click()
     expect(page.locator("#thread .tp-event").first).to_be_visible()
     expect(page.locator("#thread")).to_contain_text(
-        "alice changed the status from In progress to Waiting for requester"
+        "Alice Agent changed the status from New to Waiting for requester"  # one step: New → Waiting is allowed
     )
     alice.capture("31-ticket-page-waiting", portal=False)
     page.fill("#composer-body", "Thanks. Please install the update from the portal; I am resolving this ticket.")

@@ -6,7 +6,7 @@ from apps.macros.choices import AssignTo, Scope
 from apps.tickets.choices import Priority, Status
 from apps.tickets.models import Comment
 from tests.macros.factories import make_macro
-from tests.support import assert_constant_queries, db_state, jwt_client, reset_throttles
+from tests.support import assert_constant_queries, db_state, field_errors, jwt_client, reset_throttles
 
 LIST = "/api/macros/"
 
@@ -31,7 +31,7 @@ def test_anonymous_is_401_and_a_requester_403(macros, requester):
     assert jwt_client(None).get(LIST).status_code == 401
     response = jwt_client(requester).get(LIST)
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only agents and admins use canned responses and macros."}
+    assert response.json()["detail"] == "Only agents and admins use canned responses and macros."
 
 
 def test_each_caller_lists_the_macros_of_their_scope(macros, agent, other_agent, admin_user):
@@ -101,7 +101,7 @@ def test_applying_answers_with_the_changed_ticket(ticket, agent, admin_user):
         "high",
         agent.pk,
     )
-    assert response["ETag"] == f'"{body["version"]}"'
+    assert response["ETag"].startswith(f'"{body["version"]}.')
     assert list(Comment.objects.values_list("body", "is_internal")) == [
         (f"Hello Carol,\n\nThanks! {agent.get_full_name()}", False)
     ]
@@ -156,7 +156,7 @@ def test_a_refused_action_is_400_and_changes_nothing(ticket, agent, admin_user):
     response = client.post(apply_url(ticket, waiting))  # resolved → waiting: never
 
     assert response.status_code == 400
-    assert list(response.json()) == ["status"]
+    assert list(field_errors(response)) == ["status"]
     assert db_state() == before
 
 

@@ -57,7 +57,7 @@ def test_an_agent_adds_an_account_and_an_address_and_they_hear_public_replies(
     assert "Fixed it." in to_watchers["boss@example.org"].body
     assert "Private." not in "".join(m.body for m in outbox.outbox)
     # In the account's language; the site's for an address only.
-    assert "hat auf TCK-000001" in to_watchers["dave@example.com"].body
+    assert f"hat auf {ticket.reference}" in to_watchers["dave@example.com"].body
     assert "You receive this because you watch this ticket." in to_watchers["boss@example.org"].body
 
 

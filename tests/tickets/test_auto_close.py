@@ -32,6 +32,7 @@ def old(it_dept, requester, agent):
 
 def test_auto_close_runs_twice_and_closes_once(after_commit, old, requester, settings):
     settings.TICKET_AUTO_CLOSE_DAYS = 7
+    settings.NOTIFICATIONS_STATUS_EMAIL_WAIT_SECONDS = 0  # the e-mail at once, not in a later summary
     Notification.objects.all().delete()
     mail.outbox.clear()
 

@@ -313,6 +313,7 @@ def test_the_sla_tile_counts_met_and_breached_resolution_targets_once_policies_e
 ):
     from apps.departments.models import SlaPolicy
     from apps.departments.services import sla_policy_save
+    from apps.tickets.aggregates import stats_rebuild
 
     sla_policy_save(
         policy=SlaPolicy(department=it_dept, priority="normal", first_response_minutes=60, resolution_minutes=480)
@@ -323,11 +324,13 @@ def test_the_sla_tile_counts_met_and_breached_resolution_targets_once_policies_e
     # t4 was resolved a day after it was opened: a target of two days is met; b2's target of one day is missed.
     Ticket.objects.filter(pk=t4.pk).update(resolution_due_at=t4.created_at + 2 * DAY)
     Ticket.objects.filter(pk=b2.pk).update(resolution_due_at=b2.created_at + DAY)
+    stats_rebuild()  # the due dates were set behind the services' back: count again, as check_data --fix does
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(5):
         stats = ticket_stats(admin_user)
     html = logged_in(admin_user).get(INDEX).content.decode()
 
-    assert stats["sla"] == {"configured": True, "met": 1, "breached": 1}
+    assert (stats["sla"]["configured"], stats["sla"]["met"], stats["sla"]["breached"]) == (True, 1, 1)
+    assert stats["sla"]["resolution"] == {"met": 1, "breached": 1}
     assert '<span data-figure="sla-met">1</span> / <span data-figure="sla-breached">1</span>' in html
     assert "Not configured yet" not in html

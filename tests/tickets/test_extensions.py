@@ -41,6 +41,7 @@ def test_the_installed_apps_register_their_pieces():
     ]
     assert [u.name for u in extensions.admin_ticket_urls] == [
         "tickets_ticket_insight_apply",
+        "tickets_ticket_ai_backfill",
         "tickets_ticket_watchers",
         "tickets_ticket_macro_text",
         "tickets_ticket_macro_apply",
@@ -58,4 +59,5 @@ def test_the_installed_apps_register_their_pieces():
         "knowledge-profile",
     ]
     assert [s.name for s in extensions.dashboard_sections] == ["knowledge"]
+    assert [a.name for a in extensions.admin_ticket_actions] == ["triage_with_ai"]
     assert [h.name for h in extensions.outgoing_ticket_mail] == ["mail-threading"]

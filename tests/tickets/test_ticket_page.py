@@ -386,7 +386,7 @@ def test_editing_the_requesters_text_keeps_the_old_text(alice_client, agent, it_
     edit = it_ticket.events.get(kind=EventKind.UPDATED)
     assert edit.data == {"changes": {"title": ["VPN drops every hour", "VPN drops hourly"], "description": [old, None]}}
     html = alice_client.get(page_url(it_ticket), {"history": "1"}).content.decode()
-    assert "alice edited the title and description" in html
+    assert f"{agent.get_full_name() or agent.username} edited the title and description" in html
     assert "Previous description" in html
 
 

@@ -64,9 +64,11 @@ _swagger_ui = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
 
 
 def docs_view(request, *args, **kwargs):
-    """Swagger UI; a visitor who is not logged in is sent to the log-in page (and back) instead of a 401 in JSON,
-    unless API_DOCS_PUBLIC opens the docs to everyone."""
-    if not request.user.is_authenticated and not settings.API_DOCS_PUBLIC:
+    """Swagger UI; a browser that is not logged in is sent to the log-in page (and back) instead of a 401 in JSON,
+    unless API_DOCS_PUBLIC opens the docs to everyone. A program that sends credentials (Authorization: a token
+    or an API key) is authenticated by the API as for any endpoint."""
+    browser = "HTTP_AUTHORIZATION" not in request.META
+    if browser and not request.user.is_authenticated and not settings.API_DOCS_PUBLIC:
         return redirect_to_login(request.get_full_path())
     return _swagger_ui(request, *args, **kwargs)
 

@@ -116,3 +116,9 @@ def test_the_docs_page_sends_an_anonymous_visitor_to_log_in(client, agent):
     assert (response.status_code, response["Location"]) == (302, "/login/?next=/api/docs/")
     client.force_login(agent)
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_the_docs_page_takes_a_programs_token_and_refuses_a_bad_one(agent):
+    assert jwt_client(agent).get("/api/docs/").status_code == 200
+    refused = jwt_client(None).get("/api/docs/", HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert refused.status_code == 401

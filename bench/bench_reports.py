@@ -67,7 +67,7 @@ WITH raw AS (
 )
 INSERT INTO tickets_ticket (reference, title, description, status, priority, category, requester_id, department_id,
     assignee_id, language, source, first_responded_at, resolved_at, closed_at, sla_paused, created_at, updated_at,
-    version)
+    version, external_source, external_id)
 SELECT 'B-' || n, 'Ticket B-' || n, 'x', status, priority, 'question',
        (%(requesters)s)[1 + floor(r_req * %(requester_count)s)::int], department_id,
        CASE WHEN r_agent < 0.7 THEN (%(agents)s)[1 + d + 10 * floor(r_agent / 0.7 * 4)::int] END, '', 'portal',
@@ -75,7 +75,7 @@ SELECT 'B-' || n, 'Ticket B-' || n, 'x', status, priority, 'question',
        CASE WHEN status IN ('resolved', 'closed')
             THEN LEAST(now(), created + r_prio * interval '14 days' + interval '1 hour') END,
        CASE WHEN status = 'closed' THEN LEAST(now(), created + r_prio * interval '14 days' + interval '25 hours') END,
-       interval '0', created, created, 1
+       interval '0', created, created, 1, '', ''
 FROM shaped
 """
 

@@ -18,9 +18,7 @@ number of queries. Then a profile of the page with 50 messages (cProfile over `-
 """
 
 import argparse
-import cProfile
 import os
-import pstats
 import sys
 from pathlib import Path
 
@@ -33,7 +31,7 @@ django.setup()
 
 from django.template.base import Template  # noqa: E402
 
-from bench.bench_changelist import measure  # noqa: E402
+from bench.bench_changelist import measure, profile  # noqa: E402
 from bench.data import throwaway_database  # noqa: E402
 
 
@@ -56,28 +54,14 @@ def conversation(ticket, agent, requester, messages: int) -> None:
         )
 
 
-def profile(client, url: str, repeat: int) -> None:
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(repeat):
-        client.get(url)
-    profiler.disable()
-    stats = pstats.Stats(profiler)
-    total = stats.total_tt
-    parts = {
-        "template rendering": ("django/template/response.py", "render"),
-        "  of which the sidebar (navigation)": ("config/unfold.py", "navigation"),
-        "the page's context (ticket_page_context)": ("admin/page.py", "ticket_page_context"),
-        "  of which the history lines": ("tickets/history.py", "history_lines"),
-        "SQL (cursor execute)": ("django/db/backends/utils.py", "_execute"),
-    }
-    print(f"profile of {repeat} requests of {url}: {total * 1000 / repeat:.1f} ms per request under cProfile")
-    for label, (file_part, func) in parts.items():
-        cumulative = sum(
-            row[3] for (file, _line, name), row in stats.stats.items() if file_part in file and name == func
-        )
-        print(f"  {label:44} {cumulative / total:6.1%}")
-    stats.sort_stats("tottime").print_stats(12)
+# Where a ticket page request's time goes (bench_changelist.profile).
+PAGE_PARTS = {
+    "template rendering": ("django/template/response.py", "render"),
+    "  of which the sidebar (navigation)": ("config/unfold.py", "navigation"),
+    "the page's context (ticket_page_context)": ("admin/page.py", "ticket_page_context"),
+    "  of which the history lines": ("tickets/history.py", "history_lines"),
+    "SQL (cursor execute)": ("django/db/backends/utils.py", "_execute"),
+}
 
 
 def main() -> None:
@@ -135,7 +119,7 @@ def main() -> None:
             f"{page['cpu'] / api['cpu']:.1f}× CPU"
         )
         if not args.no_profile:
-            profile(agent_client, long_page, args.repeat)
+            profile(agent_client, long_page, args.repeat, PAGE_PARTS)
 
 
 if __name__ == "__main__":

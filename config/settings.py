@@ -42,14 +42,15 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # Applications, middleware, URLs, templates ----------------------------------------------------------------------------
 INSTALLED_APPS = [
-    # unfold must come before django.contrib.admin to take over its templates.
-    "unfold",
+    # unfold must come before django.contrib.admin to take over its templates. Its plain app config: the admin
+    # site is ours (config/admin_site.py, below in place of django.contrib.admin).
+    "unfold.apps.BasicAppConfig",
     "unfold.contrib.filters",
     "unfold.contrib.forms",
     "unfold.contrib.inlines",
     "unfold.contrib.guardian",
     "unfold.contrib.import_export",
-    "django.contrib.admin",
+    "config.admin_site.BackOfficeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,18 +3,34 @@
 Every sidebar link points at an admin page; who sees it is decided by one of the two callbacks below (unfold
 calls the function with the request). The pages check permissions themselves: the sidebar only hides links.
 
-The sidebar is built per request by `navigation`: the groups of NAVIGATION, plus the user's saved views of the
-ticket list (apps/tickets/admin/saved_views.py). Exactly one ticket-list link is highlighted: the one whose
-filters are those of the list on screen (or of the list a ticket page was opened from); "Tickets" when none is.
+The sidebar's items are `navigation`: the groups of NAVIGATION, plus the user's saved views of the ticket list
+(apps/tickets/admin/saved_views.py). Exactly one ticket-list link is highlighted: the one whose filters are those
+of the list on screen (or of the list a ticket page was opened from); "Tickets" when none is.
+
+Every back-office page shows the sidebar, so it is not built by unfold per request (a deep copy, an import and a
+permission callback per item, a template include per item): `sidebar` renders it once per combination of what
+decides its HTML (the language, which items the user's permissions show, the user's saved views with their
+counts) and keeps that in this process (`RENDERED`, a bounded table; the key holds all of it, so a permission,
+language or saved-view change is seen on the next request, and users share an entry only when their sidebars are
+the same: no saved views and the same permitted items). What changes from page to page is filled in per
+request: which link is highlighted (and so whether "Administration" opens) and the unread-notifications badge.
 """
 
 import copy
-from urllib.parse import parse_qsl
+import re
+import threading
+from collections import OrderedDict
+from urllib.parse import parse_qsl, urlparse
 
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse, reverse_lazy
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.module_loading import import_string
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 # Who sees a sidebar item (apps/accounts/permissions.py).
@@ -131,34 +147,195 @@ def current_list_query(request) -> str | None:
     return request.GET.get("_changelist_filters", "")
 
 
-def navigation(request) -> list[dict]:
-    """NAVIGATION with the user's saved views after "Work", and the one current ticket-list link marked active."""
+def _groups(request) -> list[dict]:
+    """NAVIGATION with the user's saved views after "Work" (NAVIGATION itself is shared: read, never changed)."""
     from apps.tickets.admin.saved_views import sidebar_views  # the apps are ready once a request is served
 
-    groups = copy.deepcopy(NAVIGATION)
     views = sidebar_views(request) if request.user.is_authenticated else []
-    if views:
-        manage = sidebar_item(_("Rename or delete views"), "edit_note", "admin:tickets_savedview_changelist")
-        groups.insert(1, {"title": _("Saved views"), "items": [*views, manage]})
-    lists = [item for group in groups for item in group["items"] if "list_query" in item]
+    if not views:
+        return NAVIGATION
+    manage = sidebar_item(_("Rename or delete views"), "edit_note", "admin:tickets_savedview_changelist")
+    return [NAVIGATION[0], {"title": _("Saved views"), "items": [*views, manage]}, *NAVIGATION[1:]]
+
+
+def _current_list_item(request, items: list[dict]) -> dict | None:
+    """The one ticket-list link of `items` to highlight, None when no ticket list (or ticket) is on screen."""
     current = current_list_query(request)
-    for item in lists:
-        item["active"] = False
-    if current is not None:
-        match = next(
-            (
-                item
-                for item in lists
-                if item["list_query"]
-                and _filters(item["list_query"], ordered=True)
-                == _filters(current, ordered="o" in dict(parse_qsl(item["list_query"])))
-            ),
-            None,
-        )
-        fallback = next((item for item in lists if not item["list_query"]), None)
-        if match or fallback:
-            (match or fallback)["active"] = True
+    if current is None:
+        return None
+    lists = [item for item in items if "list_query" in item]
+    match = next(
+        (
+            item
+            for item in lists
+            if item["list_query"]
+            and _filters(item["list_query"], ordered=True)
+            == _filters(current, ordered="o" in dict(parse_qsl(item["list_query"])))
+        ),
+        None,
+    )
+    return match or next((item for item in lists if not item["list_query"]), None)
+
+
+def navigation(request) -> list[dict]:
+    """NAVIGATION with the user's saved views after "Work", and the one current ticket-list link marked active."""
+    groups = copy.deepcopy(_groups(request))
+    items = [item for group in groups for item in group["items"]]
+    current = _current_list_item(request, items)
+    for item in items:
+        if "list_query" in item:
+            item["active"] = item is current
     return groups
+
+
+# The rendered sidebar ------------------------------------------------------------------------------------------
+
+# The classes of the highlighted link (unfold's, templates/unfold/helpers/sidebar_groups.html).
+ACTIVE_CLASSES = "bg-base-100 font-semibold text-primary-600 dark:bg-white/[.06] dark:text-primary-500 active"
+# Placeholders in a rendered sidebar, filled per request. NUL never reaches a page from users' text (Django's
+# form fields refuse it), so a saved view's name cannot forge one.
+SLOT = re.compile(r"\x00(active|open|badge):(\d+)\x00")
+# How many rendered sidebars one process keeps (one per language × permitted items, one per user with saved views).
+RENDERED_MAX = 512
+RENDERED: OrderedDict[tuple, "RenderedSidebar"] = OrderedDict()
+_rendered_lock = threading.Lock()
+_callables: dict[str, object] = {}
+
+
+def _call(path: str, request):
+    """The sidebar callback named `path` (imported once per process) called with the request."""
+    function = _callables.get(path)
+    if function is None:
+        function = _callables[path] = import_string(path)
+    return function(request)
+
+
+def _is_callback(badge) -> bool:
+    """unfold's rule: a badge that names an importable function is that function's result, otherwise itself."""
+    if not isinstance(badge, str) or not badge:
+        return False
+    try:
+        _callables.setdefault(badge, import_string(badge))
+    except ImportError:
+        return False
+    return True
+
+
+class RenderedSidebar:
+    """A sidebar's HTML with its per-request placeholders, and what fills them."""
+
+    def __init__(self, html: str, links: list[tuple[str, bool]], groups: list[list[int]], badges: list[str]):
+        self.html = html
+        self.links = links  # per item: its link's path, and whether it is a ticket-list link
+        self.groups = groups  # per collapsible group: its items' numbers
+        self.badges = badges  # per badge placeholder: the callback's path
+
+
+class Sidebar:
+    """`sidebar_navigation` of the back office's pages: the rendered groups (`{{ sidebar_navigation }}`)."""
+
+    def __init__(self, html: SafeString, group_count: int):
+        self.html = html
+        self.group_count = group_count
+
+    def __len__(self) -> int:
+        return self.group_count
+
+    def __html__(self) -> SafeString:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
+
+
+def _render(groups: list[dict], allowed: tuple[bool, ...]) -> RenderedSidebar:
+    """The sidebar's HTML as unfold's template writes it, with placeholders where requests differ."""
+    links, collapsible, badges = [], [], []
+    shown = []
+    number = 0
+    for group in groups:
+        items = []
+        first = number
+        for item in group["items"]:
+            link = str(item["link"])
+            links.append((urlparse(link).path, "list_query" in item))
+            entry = {
+                "title": item["title"],
+                "icon": item.get("icon"),
+                "link": link,
+                "has_permission": allowed[number],
+                "active_slot": f"\x00active:{number}\x00",
+                "badge": item.get("badge"),
+                "badge_variant": item.get("badge_variant"),
+                "badge_style": item.get("badge_style"),
+            }
+            if _is_callback(entry["badge"]):
+                entry["badge_callback"] = f"\x00badge:{len(badges)}\x00"
+                badges.append(entry["badge"])
+            items.append(entry)
+            number += 1
+        if group.get("collapsible"):
+            collapsible.append(list(range(first, number)))
+        shown.append(
+            {
+                "title": group.get("title"),
+                "collapsible": group.get("collapsible", False),
+                "separator": group.get("separator", False),
+                "open_slot": f"\x00open:{len(collapsible) - 1}\x00" if group.get("collapsible") else "",
+                "items": items,
+            }
+        )
+    html = render_to_string("unfold/helpers/sidebar_groups.html", {"sidebar_groups": shown})
+    return RenderedSidebar(html, links, collapsible, badges)
+
+
+def sidebar(request) -> Sidebar:
+    """The sidebar of this request's page: rendered once per language, permitted items and saved views (above)."""
+    groups = _groups(request)
+    items = [item for group in groups for item in group["items"]]
+    allowed = tuple(bool(_call(item["permission"], request)) for item in items)
+    views = groups is not NAVIGATION
+    key = (
+        get_language(),
+        allowed,
+        # A user's saved views (names, links, counts) are theirs: such a sidebar is keyed by the user too.
+        (request.user.pk, tuple((item["title"], str(item["link"]), item.get("badge")) for item in items))
+        if views
+        else None,
+    )
+    rendered = RENDERED.get(key)
+    if rendered is None:
+        rendered = _render(groups, allowed)
+        with _rendered_lock:
+            RENDERED[key] = rendered
+            while len(RENDERED) > RENDERED_MAX:
+                RENDERED.popitem(last=False)
+    current = _current_list_item(request, items)
+    index = reverse("admin:index")
+    path = request.path
+    active = {
+        number
+        for number, (link_path, is_list) in enumerate(rendered.links)
+        if (items[number] is current if is_list else _unfold_active(link_path, path, index))
+    }
+    badges = [conditional_escape(_call(callback, request)) for callback in rendered.badges]
+
+    def fill(slot: re.Match) -> str:
+        kind, number = slot.group(1), int(slot.group(2))
+        if kind == "active":
+            return ACTIVE_CLASSES if number in active else ""
+        if kind == "open":
+            return "true" if active.intersection(rendered.groups[number]) else "false"
+        return badges[number]
+
+    return Sidebar(mark_safe(SLOT.sub(fill, rendered.html)), len(groups))  # noqa: S308 (our template's HTML)
+
+
+def _unfold_active(link_path: str, path: str, index: str) -> bool:
+    """unfold's rule for a link that is not a ticket list: the dashboard on itself, others on any page below."""
+    if link_path == path == index:
+        return True
+    return link_path != "" and link_path in path and link_path != index
 
 
 def a11y_script_url(request) -> str:

@@ -66,7 +66,7 @@ def measure(client, url: str, repeat: int, **headers) -> dict:
 CHANGELIST_PARTS = {
     "template rendering": ("django/template/response.py", "render"),
     "  of which the rows (ticket_list.py)": ("ticket_list.py", "ticket_result_list"),
-    "  of which the sidebar (navigation)": ("config/unfold.py", "navigation"),
+    "  of which the sidebar (navigation)": ("config/unfold.py", "sidebar"),
     "SQL (cursor execute)": ("django/db/backends/utils.py", "_execute"),
     "changelist (filters, queryset, count)": ("django/contrib/admin/options.py", "get_changelist_instance"),
 }

@@ -57,7 +57,7 @@ def conversation(ticket, agent, requester, messages: int) -> None:
 # Where a ticket page request's time goes (bench_changelist.profile).
 PAGE_PARTS = {
     "template rendering": ("django/template/response.py", "render"),
-    "  of which the sidebar (navigation)": ("config/unfold.py", "navigation"),
+    "  of which the sidebar (navigation)": ("config/unfold.py", "sidebar"),
     "the page's context (ticket_page_context)": ("admin/page.py", "ticket_page_context"),
     "  of which the history lines": ("tickets/history.py", "history_lines"),
     "SQL (cursor execute)": ("django/db/backends/utils.py", "_execute"),

@@ -183,3 +183,31 @@ def test_the_change_is_all_or_nothing(work, alice, it_dept, billing_dept, monkey
     with pytest.raises(RuntimeError):
         change(alice, it_dept, billing_dept)
     assert db_state() == before
+
+
+def test_ticket_access_answers_as_the_two_checks_in_one_query(
+    agent, other_agent, admin_user, requester, it_dept, billing_dept, django_assert_num_queries
+):
+    """The back office asks `ticket_access` once per page: the same answers as can_view_ticket/can_change_ticket."""
+    from apps.tickets.permissions import can_change_ticket, shared_grants_set, ticket_access
+
+    own = TicketFactory(department=it_dept, requester=requester)
+    foreign = TicketFactory(department=billing_dept, requester=requester)
+    shared_view = TicketFactory(department=billing_dept, requester=requester)
+    shared_grants_set(ticket=shared_view, codenames=["view_ticket"], user=agent)
+    inactive = UserFactory(role=Role.AGENT)
+    inactive.groups.add(it_dept.group)
+    type(inactive).objects.filter(pk=inactive.pk).update(is_active=False)
+    inactive.refresh_from_db()
+    people = [agent, other_agent, admin_user, requester, inactive]
+    for person in people:
+        for ticket in (own, foreign, shared_view):
+            expected = (can_view_ticket(person, ticket), can_change_ticket(person, ticket))
+            assert ticket_access(person, ticket) == expected, (person.username, ticket.pk)
+    assert ticket_access(agent, own) == (True, True)
+    assert ticket_access(agent, shared_view) == (True, False)
+    assert ticket_access(agent, foreign) == (False, False)
+    assert ticket_access(requester, own) == (True, False)
+    assert ticket_access(admin_user, foreign) == (True, True)
+    with django_assert_num_queries(1):
+        ticket_access(agent, own)

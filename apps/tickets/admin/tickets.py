@@ -41,10 +41,9 @@ from ..permissions import (
     CHANGE,
     SHAREABLE_PERMS,
     VIEW,
-    can_change_ticket,
     can_delete_ticket,
-    can_view_ticket,
     shared_grants,
+    ticket_access,
 )
 from ..selectors import FIRST_ROWS, events_visible_to, tickets_visible_to
 from . import actions
@@ -229,22 +228,22 @@ class TicketAdmin(
         """Drop the request's cached answers (after a write that may have moved grants)."""
         request.__dict__.pop("_ticket_permission_cache", None)
 
-    def _cached(self, request, kind: str, obj, check) -> bool:
+    def _access(self, request, obj) -> tuple[bool, bool]:
+        """(may view, may change) `obj`, asked once per request and ticket (one query for both)."""
         cache = request.__dict__.setdefault("_ticket_permission_cache", {})
-        key = (kind, obj.pk)
-        if key not in cache:
-            cache[key] = check(request.user, obj)
-        return cache[key]
+        if obj.pk not in cache:
+            cache[obj.pk] = ticket_access(request.user, obj)
+        return cache[obj.pk]
 
     def has_view_permission(self, request, obj=None):
         if not super().has_view_permission(request):
             return False
-        return obj is None or self._cached(request, "view", obj, can_view_ticket)
+        return obj is None or self._access(request, obj)[0]
 
     def has_change_permission(self, request, obj=None):
         if not super().has_change_permission(request):
             return False
-        return obj is None or self._cached(request, "change", obj, can_change_ticket)
+        return obj is None or self._access(request, obj)[1]
 
     def has_delete_permission(self, request, obj=None):
         return can_delete_ticket(request.user)

@@ -159,3 +159,55 @@ def ticket_thread(context) -> SafeString:
     """The `<li>` of every item of context["thread"], oldest first."""
     renderer = ThreadRenderer(context)
     return mark_safe("".join(renderer.item(item) for item in context["thread"]))  # noqa: S308 - format_html above
+
+
+# The side panel's choices: one string per `<select>` instead of a template loop per option.
+
+
+@register.simple_tag
+def select_options(choices, current) -> SafeString:
+    """The `<option>`s of (value, text) pairs, `current` selected (page/property.html)."""
+    return mark_safe(  # noqa: S308 - format_html per option
+        "".join(
+            format_html('<option value="{}"{}>{}</option>', value, " selected" if value == current else "", text)
+            for value, text in choices
+        )
+    )
+
+
+@register.simple_tag
+def department_options(departments, ticket, assignee_name) -> SafeString:
+    """The transfer `<select>`'s departments (page.py `_department_choices`); those the assignee is not a member of
+    say that they unassign them."""
+    unassigns = _("unassigns %(name)s") % {"name": assignee_name}
+    return mark_safe(  # noqa: S308 - format_html per option
+        "".join(
+            format_html(
+                '<option value="{}"{}{}>{}{}</option>',
+                department["pk"],
+                " selected" if department["pk"] == ticket.department_id else "",
+                "" if department["keeps_assignee"] else " data-unassigns",
+                department["name"],
+                "" if department["keeps_assignee"] else f" — {unassigns}",
+            )
+            for department in departments
+        )
+    )
+
+
+@register.simple_tag
+def assignee_options(people, ticket, *, members: bool) -> SafeString:
+    """The assignee `<select>`'s people (page.py `_assignee_choices`) of one `<optgroup>`: the department's members,
+    or everyone else."""
+    return mark_safe(  # noqa: S308 - format_html per option
+        "".join(
+            format_html(
+                '<option value="{}"{}>{}</option>',
+                person["pk"],
+                " selected" if person["pk"] == ticket.assignee_id else "",
+                person["name"],
+            )
+            for person in people
+            if bool(person["member"]) == members
+        )
+    )

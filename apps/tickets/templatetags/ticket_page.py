@@ -1,4 +1,5 @@
-"""The ticket page's thread, rendered lean: one string per message or history line.
+"""The ticket page's thread, rendered lean: one string per message or history line; and the side panel's
+`<select>` options, one string per select (`select_options`, `department_options`, `assignee_options`).
 
 Through the template engine every message cost several includes (labels, files) and a dozen variable lookups;
 here each one is a few `format_html` calls, with the labels and translations looked up once per page

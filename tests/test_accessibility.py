@@ -54,6 +54,8 @@ PAGES = [
     ("ticket page", "agent", "/admin/tickets/ticket/{ticket}/change/"),
     ("new ticket", "agent", "/admin/tickets/ticket/add/"),
     ("notifications", "agent", "/admin/notifications/notification/"),
+    ("reports", "agent", "/admin/tickets/ticket/reports/?kind=volume"),
+    ("reports per agent", "admin", "/admin/tickets/ticket/reports/?kind=agents"),
     ("departments", "admin", "/admin/departments/department/"),
     ("department", "admin", "/admin/departments/department/{department}/change/"),
     ("SLA policies", "admin", "/admin/departments/slapolicy/"),

@@ -397,7 +397,7 @@ def edit_minutes_left(deadline: datetime, now: datetime) -> int:
 def comments_editable_until(user, comments: Iterable, *, ticket: Ticket) -> dict[int, datetime]:
     """Which comments of `ticket` the user may still edit or delete, each with the end of its window: their own,
     within COMMENT_EDIT_WINDOW, while they may still write on the ticket. The one rule of the API, the back office
-    and the portal; asks `can_comment` at most twice, however many comments."""
+    and the portal; asks `can_comment` once for staff and at most twice for others, however many comments."""
     if not (user.is_authenticated and user.is_active):
         return {}
     now = timezone.now()
@@ -407,9 +407,11 @@ def comments_editable_until(user, comments: Iterable, *, ticket: Ticket) -> dict
         deadline = comment_edit_deadline(comment)
         if comment.author_id != user.pk or now > deadline:
             continue
-        if comment.is_internal not in writes:
-            writes[comment.is_internal] = can_comment(user, ticket, internal=comment.is_internal)
-        if writes[comment.is_internal]:
+        # can_comment answers staff alike for replies and notes (change_ticket), so one question covers both.
+        kind = False if user.is_staff else comment.is_internal
+        if kind not in writes:
+            writes[kind] = can_comment(user, ticket, internal=comment.is_internal)
+        if writes[kind]:
             editable[comment.pk] = deadline
     return editable
 

@@ -1,7 +1,7 @@
 """The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files, and edit or
 delete one's own reply within COMMENT_EDIT_WINDOW). Each view parses its input, calls the ticket services, and
-renders the result. Other apps add pages (Notifications) and
-context of the ticket page (the replies' translation) through apps/tickets/extensions.py.
+renders the result. Other apps add pages (Notifications) and context of the ticket page (the replies'
+translation) through apps/tickets/extensions.py.
 
 New tickets and replies count against the API's rates (API_THROTTLE_TICKET_CREATE, API_THROTTLE_COMMENT_CREATE),
 in the same per-user counters as the API: past the rate, the form comes back with a 429 and nothing is saved.

@@ -85,7 +85,7 @@ def article_placeholder_text(argument: str, ticket, agent) -> str:
 ARTICLE_PLACEHOLDER = ReplyPlaceholder(
     name="article",
     label=_(
-        "an article's title and its portal link, in the ticket's language; the article's page in Knowledge base › "
+        "an article's title and its portal link, in the ticket's language; the article's page under Work › "
         "Articles shows what to write"
     ),
     argument=_("slug or id"),

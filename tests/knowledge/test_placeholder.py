@@ -151,7 +151,7 @@ def test_the_macro_form_shows_the_refusal_and_saves_nothing(article, admin_user)
 def test_the_form_and_the_article_page_say_how_to_refer_to_an_article(article, admin_user):
     assert help_text().endswith(
         "{article:<slug or id>} (an article's title and its portal link, in the ticket's language; the article's "
-        "page in Knowledge base › Articles shows what to write)"
+        "page under Work › Articles shows what to write)"
     )
     client = logged_in(admin_user)
     form = client.get(reverse("admin:macros_macro_add")).context["adminform"].form

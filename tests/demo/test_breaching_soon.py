@@ -1,4 +1,5 @@
-"""seed_demo always leaves a ticket "Breaching soon", whatever the hour, weekday or holiday of seeding."""
+"""seed_demo always leaves a ticket "Breaching soon" (the sidebar's view of the ticket list, `?sla=breaching_soon`),
+whatever the hour, weekday or holiday of seeding."""
 
 import itertools
 from datetime import datetime, timedelta

@@ -60,7 +60,11 @@ def vocabulary() -> list[str]:
 
 # A word of rank r (1 = most common) is drawn with probability about 1/r: floor(size ^ random()).
 _PICK = "w[floor(power({size}, random()))::int]"
-INDEXES = {"ticket_search_public_gin": "search_public", "ticket_search_internal_gin": "search_internal"}
+# The GIN indexes of the documents, on (department_id, document) (migration 0017).
+INDEXES = {
+    "ticket_dept_search_public_gin": "department_id, search_public",
+    "ticket_dept_search_internal_gin": "department_id, search_internal",
+}
 
 
 def fill_text(tickets: int):
@@ -88,10 +92,10 @@ def fill_text(tickets: int):
             )
             cursor.execute(
                 f"""
-                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at)
+                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at, updated_at)
                 SELECT t.id, CASE WHEN k = 0 THEN %s ELSE t.requester_id END,
                        array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 15 + t.id * 0 + k * 0)), ' '),
-                       k = 0, t.created_at
+                       k = 0, t.created_at, t.created_at
                 FROM tickets_ticket AS t, generate_series(0, 1) AS k, (SELECT %s::text[] AS w) AS v
                 WHERE k = 1 OR t.id %% 2 = 0
                 """,  # noqa: S608 - {pick} is a constant of this script

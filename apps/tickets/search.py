@@ -36,6 +36,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from .models import Comment, Ticket
+from .selectors import agent_reach
 
 # A bounded query stays cheap: the first words and characters only.
 SEARCH_MAX_WORDS = 6
@@ -147,7 +148,15 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     else:
         matches = Q(search_public=query)
         document = F("search_public")
-    newest = queryset.filter(matches | exact).order_by("-created_at", "-id")
+    found = matches | exact
+    newest = queryset.filter(found)
+    reach = agent_reach(user, among=found)
+    if reach is not None:
+        # An agent's matches within reach only: their departments' matches from the GIN indexes on
+        # (department_id, document), plus the few tickets their grants name outside them. The caller's scope
+        # still checks each row's grants; this spares testing every other department's matches.
+        newest = newest.filter(pk__in=reach)
+    newest = newest.order_by("-created_at", "-id")
     # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
     # newest-first order, so that for a common word the database walks the creation index and stops there.
     ids = list(newest.values_list("pk", flat=True)[: RANKED_MATCHES + 1])

@@ -274,3 +274,16 @@ def test_a_search_with_too_many_matches_to_rank_comes_newest_first(agent, reques
 
     assert found_in_api(agent, "toner") == [in_reply.reference, in_title.reference]
     assert found_in_back_office(agent, "toner") == [in_reply.reference, in_title.reference]
+
+
+@pytest.mark.parametrize("channel", AGENT_CHANNELS)
+def test_an_agents_search_finds_exactly_what_the_grants_allow_outside_and_inside_their_departments(
+    channel, reach_world, agent
+):
+    """Shares with the agent and their groups, assignments, transfers, a revoked department grant and a department
+    left: the search (on PostgreSQL, within the department form) finds exactly the tickets the agent may see."""
+    expected = sorted(ref for ref, seen in reach_world.items() if seen)
+    assert sorted(AGENT_CHANNELS[channel](agent, "kiwi")) == expected
+    visible = tickets_visible_to(agent, first_rows=True)
+    assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiwi")) == expected
+    assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiw")) == expected

@@ -116,7 +116,8 @@ def agent_reach(user, *, among: Q | None = None) -> QuerySet | None:
     ]
     if departments:
         parts.insert(0, Ticket.objects.filter(among or Q(), department_id__in=departments).values("pk"))
-    return parts[0].union(*parts[1:], all=True)
+    # No ORDER BY in the parts of a UNION (the models' default orders; SQLite refuses them there).
+    return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
 
 
 def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CAP) -> int:

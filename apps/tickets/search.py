@@ -8,16 +8,20 @@ for staff only (the rule of `comments_visible_to`): a requester never finds a ti
 note, and the ranking of their results never reads one either. Staff also find a ticket by its requester's
 whole e-mail address, and everyone by its whole reference (`TCK-000042`).
 
-PostgreSQL: each ticket stores two documents (tsvector columns with a GIN index each, created by migration
-0007): `search_public` (reference and title weighted A, description B, public replies C) and
-`search_internal` (internal notes). Both are built in SQL with the `simple` configuration over `unaccent`ed
-text (no stemming, so a word of any of the site's languages matches itself; accents do not matter:
+PostgreSQL: each ticket stores two documents (tsvector columns with a GIN index each on (department_id,
+document), through the `btree_gin` extension: migrations 0009 and 0017): `search_public` (reference and title
+weighted A, description B, public replies C) and `search_internal` (internal notes). Both are built in SQL with
+the `simple` configuration over `unaccent`ed text (no stemming, so a word of any of the site's languages matches
+itself; accents do not matter:
 "café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
 transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
 refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
 unless the caller asks for another order; a search with more than RANKED_MATCHES visible matches comes
-newest first, so that ranking never reads more than that many documents (what a search costs, and where the
-time goes: docs/benchmarks.md).
+newest first, so that ranking never reads more than that many documents. An agent's search (not an admin's)
+reads only the matches in their reach (`selectors.agent_reach`): their departments' matches, which the indexes
+give by department, and the few tickets their own grants and their groups' shares name outside them; the
+caller's scope still checks each of those rows' grants (what a search costs, and where the time goes:
+docs/benchmarks.md). `tickets_with_stale_documents` finds documents behind their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal

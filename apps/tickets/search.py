@@ -31,6 +31,8 @@ empty.
 """
 
 import re
+import time
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
@@ -48,6 +50,14 @@ SEARCH_MAX_CHARS = 100
 # Ranking reads every match's document: up to this many matches are ranked; a search that matches more (a
 # word in most tickets) comes newest first, which the database reads from an index, stopping at the page.
 RANKED_MATCHES = 300
+# An agent's search reads only the matches in their reach (selectors.agent_reach) when the words are in at most
+# this share of the tickets; a search of more common words walks the creation index as before, which stops early
+# because visible matches are dense there (the reach would read every one of the department's many matches).
+# The shares come from PostgreSQL's statistics of the documents (pg_stats.most_common_elems, kept by ANALYZE),
+# read at most every COMMON_WORDS_SECONDS per process; a word not in them is rare.
+REACH_SHARE = 0.10
+COMMON_WORDS_SECONDS = 300
+_word_shares: dict[str, tuple[float, dict[str, float]]] = {}
 # The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
 SEARCH_RANK = "search_rank"
 # The relevance order, with the newest first among equals.
@@ -171,7 +181,7 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
         document = F("search_public")
     found = matches | exact
     newest = queryset.filter(found)
-    reach = agent_reach(user, among=found)
+    reach = agent_reach(user, among=found) if _share(terms, using=queryset.db) <= REACH_SHARE else None
     if reach is not None:
         # An agent's matches within reach only: their departments' matches from the GIN indexes on
         # (department_id, document), plus the few tickets their grants name outside them. The caller's scope
@@ -189,6 +199,50 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     rank = exact_first + Coalesce(SearchRank(document, query), 0.0)
     return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
+
+
+def word_shares(using: str = "default") -> dict[str, float]:
+    """The share of the tickets each common word is in (either document; the larger share), from PostgreSQL's
+    statistics of the documents (empty before ANALYZE)."""
+    now = time.monotonic()
+    cached = _word_shares.get(using)
+    if cached and cached[0] > now:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_stats AS s
+            WHERE s.tablename = 'tickets_ticket' AND s.attname IN ('search_public', 'search_internal')
+              AND s.schemaname = current_schema()
+            """
+        )
+        rows = cursor.fetchall()
+    shares: dict[str, float] = {}
+    for elements, frequencies in rows:
+        for word, share in zip(elements or (), frequencies or (), strict=False):
+            shares[word] = max(share, shares.get(word, 0.0))
+    _word_shares[using] = (now + COMMON_WORDS_SECONDS, shares)
+    return shares
+
+
+def _share(terms: list[str], *, using: str) -> float:
+    """About what share of the tickets hold every term (as if the words were independent); a prefix (`:*`) counts
+    every common word it starts."""
+    shares = word_shares(using)
+    estimate = 1.0
+    for term in terms:
+        word = _plain(term.removesuffix(":*"))
+        if term.endswith(":*"):
+            estimate *= min(1.0, sum(share for common, share in shares.items() if common.startswith(word)))
+        else:
+            estimate *= shares.get(word, 0.0)
+    return estimate
+
+
+def _plain(word: str) -> str:
+    """A word as the documents store it: lower case, without accents (close to PostgreSQL's unaccent)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _tsquery(terms: list[str]) -> SearchQuery:

@@ -3,7 +3,8 @@
 Grants are guardian object permissions stored in the direct foreign-key tables
 TicketUserObjectPermission and TicketGroupObjectPermission:
 
-- the ticket's department group: view_ticket + change_ticket;
+- the ticket's department group: view_ticket + change_ticket (rows marked is_department_grant, which the agents'
+  search relies on: only grants_for_new_tickets and move_department_grants write them);
 - the requester: view_ticket;
 - the assignee: view_ticket + change_ticket;
 - a watcher (an account in the Cc of an e-mail about the ticket, apps.mail): view_ticket (watcher_grant);
@@ -167,7 +168,10 @@ def grants_for_new_tickets(tickets: Iterable[Ticket], *, group_ids: dict[int, in
             ]
         group_rows += [
             TicketGroupObjectPermission(
-                group_id=group_ids[ticket.department_id], permission_id=perm_ids[c], content_object_id=ticket.pk
+                group_id=group_ids[ticket.department_id],
+                permission_id=perm_ids[c],
+                content_object_id=ticket.pk,
+                is_department_grant=True,
             )
             for c in sorted(DEPARTMENT_PERMS)
         ]
@@ -183,7 +187,9 @@ def move_department_grants(*, ticket: Ticket, old_group_id: int, new_group_id: i
     ).delete()
     TicketGroupObjectPermission.objects.bulk_create(
         [
-            TicketGroupObjectPermission(group_id=new_group_id, permission=p, content_object=ticket)
+            TicketGroupObjectPermission(
+                group_id=new_group_id, permission=p, content_object=ticket, is_department_grant=True
+            )
             for p in perms.values()
         ],
         ignore_conflicts=True,

@@ -60,7 +60,11 @@ def vocabulary() -> list[str]:
 
 # A word of rank r (1 = most common) is drawn with probability about 1/r: floor(size ^ random()).
 _PICK = "w[floor(power({size}, random()))::int]"
-INDEXES = {"ticket_search_public_gin": "search_public", "ticket_search_internal_gin": "search_internal"}
+# The GIN indexes of the documents, on (department_id, document) (migration 0017).
+INDEXES = {
+    "ticket_dept_search_public_gin": "department_id, search_public",
+    "ticket_dept_search_internal_gin": "department_id, search_internal",
+}
 
 
 def fill_text(tickets: int):
@@ -88,10 +92,10 @@ def fill_text(tickets: int):
             )
             cursor.execute(
                 f"""
-                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at)
+                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at, updated_at)
                 SELECT t.id, CASE WHEN k = 0 THEN %s ELSE t.requester_id END,
                        array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 15 + t.id * 0 + k * 0)), ' '),
-                       k = 0, t.created_at
+                       k = 0, t.created_at, t.created_at
                 FROM tickets_ticket AS t, generate_series(0, 1) AS k, (SELECT %s::text[] AS w) AS v
                 WHERE k = 1 OR t.id %% 2 = 0
                 """,  # noqa: S608 - {pick} is a constant of this script
@@ -154,13 +158,13 @@ def main() -> None:
     from django.urls import reverse
     from rest_framework_simplejwt.tokens import RefreshToken
 
+    from apps.accounts.choices import Role
+    from apps.accounts.models import User
     from apps.tickets.models import Ticket
     from apps.tickets.search import SEARCH_RANK, tickets_search
     from apps.tickets.selectors import tickets_visible_to
 
     def reuse():
-        from apps.accounts.models import User
-
         agent = User.objects.filter(username="agent").first()
         return (agent, User.objects.get(username="r0"), vocabulary()) if agent else None
 
@@ -177,9 +181,11 @@ def main() -> None:
             "whole reference": "TCK-000777",
         }
         admin_scope = Ticket.objects.all()
+        # The same search as an admin's (an unsaved account: the admin's search reads every match).
+        admin = User(username="bench-admin", role=Role.ADMIN, is_staff=True)
         print("matches among all tickets, and among the agent's (about 1 in 10): ranked or newest first")
         for label, text in queries.items():
-            count = tickets_search(admin_scope, user=agent, text=text).count()
+            count = tickets_search(admin_scope, user=admin, text=text).count()
             mine = tickets_search(tickets_visible_to(agent), user=agent, text=text)
             order = "ranked" if SEARCH_RANK in mine.query.annotations else "newest first"
             print(f"  {label:30} {text!r:24} {count:>9,} {mine.count():>9,}  {order}")
@@ -235,6 +241,7 @@ def main() -> None:
                 ("common word (rank 10)", words[9]),
                 ("word of rank 100", words[99]),
                 ("rare word (rank 5,000)", words[4999]),
+                ("two words (ranks 2 and 20)", f"{words[1]} {words[19]}"),
             ):
                 for who, user in (("agent", agent), ("requester", requester)):
                     # Every query of one search, as run: the first matches' ids, then the page.

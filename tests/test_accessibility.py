@@ -4,7 +4,8 @@ axe-core (tests/a11y/package.json, installed by `.ci/run` with `npm ci --prefix 
 page of PAGES and run with the WCAG 2.1 A and AA rules, in light and dark mode, at 1280 and 390 px wide: every
 page must have 0 violations. The keyboard walk presses Tab through the ticket page and its sidebar and must
 reach every control a mouse can use: links, buttons, fields, and every element with a click handler (unfold's
-Alpine `@click`), which must therefore be a real button or link.
+Alpine `@click`), which must therefore be a real button or link. On both ticket pages, the Edit and Delete of
+one's own message open from the keyboard, have no violations while open, and save from the keyboard.
 
 Add a page by adding a line to PAGES: (name, who is logged in, path; `{ticket}` is the sample ticket's id).
 Without Chromium, Playwright or axe-core the tests skip, or fail under CI (tests/support.py component_missing).
@@ -54,6 +55,8 @@ PAGES = [
     ("ticket page", "agent", "/admin/tickets/ticket/{ticket}/change/"),
     ("new ticket", "agent", "/admin/tickets/ticket/add/"),
     ("notifications", "agent", "/admin/notifications/notification/"),
+    ("reports", "agent", "/admin/tickets/ticket/reports/?kind=volume"),
+    ("reports per agent", "admin", "/admin/tickets/ticket/reports/?kind=agents"),
     ("departments", "admin", "/admin/departments/department/"),
     ("department", "admin", "/admin/departments/department/{department}/change/"),
     ("SLA policies", "admin", "/admin/departments/slapolicy/"),
@@ -254,5 +257,49 @@ def test_the_keyboard_reaches_every_control_of_the_ticket_page_and_the_sidebar(c
         names = page.evaluate(ACCESSIBLE_NAMES)
         for ligature in ("confirmation_number", "dock_to_right", "unfold_more", "chevron_right", "arrow_back"):
             assert ligature not in names
+    finally:
+        context.close()
+
+
+# Edit and Delete of one's own message, opened from the keyboard -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "saved"),
+    [
+        ("agent", "/admin/tickets/ticket/{ticket}/change/", "Probably the gateway, and the DNS."),
+        ("requester", "/tickets/{ticket}/", "Still broken since Sunday."),
+    ],
+)
+def test_the_edit_form_opens_and_saves_from_the_keyboard_without_violations(
+    chromium, live_server, site, who, path, saved
+):
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    context.add_cookies([_session_cookie(site["people"][who], live_server.url)])
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        page.goto(live_server.url + path.format(**site["ids"]))
+        edit = page.locator("summary", has_text="Edit").first
+        edit.focus()
+        page.keyboard.press("Enter")
+        box = page.get_by_label("New text")
+        expect(box).to_be_visible()
+        delete = page.locator("summary", has_text="Delete").first
+        delete.focus()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("button", name="Yes, delete it")).to_be_visible()
+        # Both forms open: axe sees their fields and buttons too.
+        assert _axe(page) == []
+        box.focus()
+        page.keyboard.press("ControlOrMeta+a")
+        page.keyboard.type(saved)
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Save the change")).to_be_focused()
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        expect(page.get_by_text(saved).first).to_be_visible()
     finally:
         context.close()

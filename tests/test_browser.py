@@ -318,16 +318,25 @@ def test_the_ticket_list_fits_1280_px(chromium, live_server, screenshot_dir, peo
 
 def test_an_agent_works_a_ticket_from_the_conversation(chromium, live_server, screenshot_dir, people):
     """The agent's journey on the ticket page: a New ticket, "Send and wait for requester" (the draft kept across
-    a reload, text put in by the composer's script API as a canned response would), the requester's answer in
-    the thread, "Send and resolve"; the page at 1280×800 and 390×844."""
+    a reload, a canned response picked with the keyboard in the composer's picker, its placeholders filled), the
+    requester's answer in the thread, "Send and resolve"; the page at 1280×800 and 390×844."""
     from playwright.sync_api import expect
 
+    from apps.macros.choices import Scope
     from apps.tickets import services
+    from tests.macros.factories import make_macro
     from tests.tickets.factories import TicketFactory
 
     agent, requester = people
     ticket = TicketFactory(
         department=agent.groups.get().department, requester=requester, title="Outlook asks for the password again"
+    )
+    make_macro(agent, title="Welcome", body="Welcome, {requester_first_name}!", scope=Scope.PRIVATE)
+    make_macro(
+        agent,
+        title="Outlook version",
+        body="{requester_first_name}, which Outlook version do you use? ({ticket_reference}, {agent_first_name})",
+        scope=Scope.PRIVATE,
     )
     alice = Visit(chromium, live_server.url, screenshot_dir)
     page = alice.page
@@ -345,22 +354,31 @@ def test_an_agent_works_a_ticket_from_the_conversation(chromium, live_server, sc
     expect(page.get_by_label("Assignee")).to_have_value(str(agent.pk))
 
     # The draft survives a reload; a composer tool inserts at the cursor.
-    page.fill("#composer-body", "Hello Carol,\n\nBest regards")
+    page.fill("#composer-body", "Hello Carol,\n\n\nBest regards")
     page.reload()
-    expect(page.locator("#composer-body")).to_have_value("Hello Carol,\n\nBest regards")
+    expect(page.locator("#composer-body")).to_have_value("Hello Carol,\n\n\nBest regards")
+    # The agent picks the canned response in the composer's picker with the keyboard: the filter, then Tab to its
+    # "Insert" button and Enter; the text arrives at the cursor with the placeholders filled for this ticket.
     page.locator("#composer-body").evaluate("(el) => el.setSelectionRange(14, 14)")
-    page.evaluate("window.ticketComposer.insert('Which Outlook version do you use?\\n')")
-    expect(page.locator("#composer-body")).to_have_value(
-        "Hello Carol,\n\nWhich Outlook version do you use?\nBest regards"
-    )
+    page.get_by_label("Find by title").click()
+    page.keyboard.type("outlook")
+    expect(page.get_by_role("button", name="Welcome")).to_be_hidden()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Outlook version")).to_be_focused()
+    page.keyboard.press("Enter")
+    asked = f"Carol, which Outlook version do you use? ({ticket.reference}, Alice)"
+    expect(page.locator("#composer-body")).to_have_value(f"Hello Carol,\n\n{asked}\nBest regards")
+    expect(page.locator("#macro-picker [data-macro-status]")).to_have_text("The text was inserted into the reply.")
     alice.capture("30-ticket-page-composer", portal=False)
     page.get_by_role("button", name="Send and wait for requester").click()
 
-    expect(page.locator("#thread")).to_contain_text("Which Outlook version do you use?")
+    expect(page.locator("#thread")).to_contain_text(asked)
     expect(page.locator("#ticket-header")).to_contain_text("Waiting for requester")
     expect(page.locator("#composer-body")).to_have_value("")
     ticket.refresh_from_db()
     assert ticket.status == Status.WAITING
+    sent = Comment.objects.get(ticket=ticket)
+    assert (sent.body, sent.is_internal, sent.author) == (f"Hello Carol,\n\n{asked}\nBest regards", False, agent)
 
     # The requester answers; the agent sees it in the thread and resolves with a last reply.
     services.comment_add(ticket=ticket, actor=requester, body="Outlook 2021, version 2108.")

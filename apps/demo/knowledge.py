@@ -125,8 +125,9 @@ ARTICLES = (
 RATINGS = ((5, "Fast and friendly, thank you!"), (4, ""), (5, ""), (2, "It took a week."), (4, "Works now."), (3, ""))
 
 
-def knowledge_seed(org: Organisation, *, ticket_ids) -> None:
-    """Categories, articles, a few ratings and deflections (inside seed()'s transaction)."""
+def articles_seed(org: Organisation) -> list[Article]:
+    """Categories and articles (inside seed()'s transaction, before the canned responses: one links to an
+    article). Returns the articles created."""
     categories = {}
     for order, (slug, name, description) in enumerate(CATEGORIES):
         categories[slug], _created = Category.objects.get_or_create(
@@ -151,6 +152,11 @@ def knowledge_seed(org: Organisation, *, ticket_ids) -> None:
                     audience=audience,
                 )
             )
+    return articles
+
+
+def knowledge_seed(org: Organisation, *, ticket_ids, articles: list[Article]) -> None:
+    """A few ratings of resolved demo tickets, and deflections of the new `articles` (inside seed()'s transaction)."""
     resolved = Ticket.objects.filter(pk__in=list(ticket_ids), status=Status.RESOLVED).order_by("pk")
     for ticket, (rating, comment) in zip(resolved[: len(RATINGS)], RATINGS, strict=False):
         satisfaction = satisfaction_request(ticket_id=ticket.pk)

@@ -2,7 +2,9 @@
 (workspace.py), and ~200 tickets with a believable history.
 
 Everything is written through the services (accounts, departments, tickets, comments), in one transaction,
-from a fixed random seed: the same tickets every time, only moved to the days before "now".
+from a fixed random seed: the same tickets every time, only moved to the days before "now". The newest ticket is
+urgent and unanswered, its first response due within the SLA warning window (stories.breaching_soon), so the
+ticket list's "Breaching soon" shows one whenever the demo is seeded.
 """
 
 import random
@@ -13,11 +15,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.departments.models import SlaPolicy
 from apps.notifications.queue import notifications_muted
 from apps.tickets import events
 from apps.tickets.aggregates import stats_rebuild
+from apps.tickets.choices import Priority
 
-from .knowledge import knowledge_seed
+from .knowledge import articles_seed, knowledge_seed
 from .people import DEMO_PASSWORD, DEMO_USERNAMES, DEPARTMENTS, USERS, SeedError, is_seeded, organisation_get_or_create
 from .stories import backdate, plan_stories, tell_stories
 from .workspace import WorkspaceResult, workspace_seed
@@ -62,14 +66,17 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         if is_seeded():
             return None
         org = organisation_get_or_create()
+        articles = articles_seed(org)  # before the canned responses: "Password reset steps" links to one
         workspace = workspace_seed(org)  # before the tickets: they take their due dates from its SLA policies
         rng = random.Random(random_seed)  # noqa: S311 -- reproducible demo data, not a secret
         now = timezone.now()
         names = {slug: department.name for slug, department in org.departments.items()}
-        stories = plan_stories(rng, count=tickets, now=now, department_names=names)
+        stories = plan_stories(
+            rng, count=tickets, now=now, department_names=names, round_the_clock=_round_the_clock(org)
+        )
         timelines = tell_stories(org, stories)
         backdate(timelines)
-        knowledge_seed(org, ticket_ids=list(timelines))
+        knowledge_seed(org, ticket_ids=list(timelines), articles=articles)
         stats_rebuild()  # the history was moved back in time behind the services: count the tickets again
         User.objects.filter(username__in=org.created_users).update(date_joined=now - _ACCOUNT_AGE)
     return SeedResult(
@@ -80,6 +87,17 @@ def seed(*, tickets: int = DEFAULT_TICKETS, random_seed: int = RANDOM_SEED) -> S
         reused_departments=org.reused_departments,
         workspace=workspace,
     )
+
+
+def _round_the_clock(org) -> dict[str, int]:
+    """Department slug → first-response minutes of its urgent policy, where that policy ignores business hours."""
+    policies = SlaPolicy.objects.filter(
+        department__in=list(org.departments.values()),
+        priority=Priority.URGENT,
+        business_hours=False,
+        first_response_minutes__isnull=False,
+    ).select_related("department")
+    return {policy.department.slug: policy.first_response_minutes for policy in policies}
 
 
 def _wait_for_other_seeders() -> None:

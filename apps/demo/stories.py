@@ -11,6 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import models
 from django.utils import timezone
@@ -189,8 +190,17 @@ def schedule(rng: random.Random, steps: list[Step], *, created: datetime, latest
     return whens
 
 
-def plan_stories(rng: random.Random, *, count: int, now: datetime, department_names: dict[str, str]) -> list[Story]:
-    """`count` stories, oldest first (so references grow with creation time), spread over the history."""
+def plan_stories(
+    rng: random.Random,
+    *,
+    count: int,
+    now: datetime,
+    department_names: dict[str, str],
+    round_the_clock: dict[str, int],
+) -> list[Story]:
+    """`count` stories, oldest first (so references grow with creation time), spread over the history; the newest
+    is breaching soon (`round_the_clock`: department slug → first-response minutes of its urgent policy, when that
+    policy runs around the clock)."""
     history = timedelta(days=HISTORY_DAYS)
     latest = now - timedelta(minutes=1)
     # u ** 1.5 puts more tickets in the recent past than in the distant one, like a growing help desk.
@@ -207,7 +217,31 @@ def plan_stories(rng: random.Random, *, count: int, now: datetime, department_na
         story = Story(topic=topic, requester_index=requester_index, values=placeholders(rng), steps=steps)
         story.whens = schedule(rng, steps, created=created, latest=latest)
         stories.append(story)
+    if stories and round_the_clock:
+        # In place of the newest story, at its place in time: references still grow with creation time.
+        soon = breaching_soon(stories.pop(), now=now, round_the_clock=round_the_clock)
+        stories.insert(bisect.bisect_right([story.whens[0] for story in stories], soon.whens[0]), soon)
     return stories
+
+
+def breaching_soon(story: Story, *, now: datetime, round_the_clock: dict[str, int]) -> Story:
+    """The newest story made into an urgent ticket nobody has answered yet, whose first response falls due half a
+    warning window from now: "Breaching soon" whatever the hour, weekday or holiday of seeding, as its department's
+    urgent target runs around the clock (workspace.SLA_TARGETS). Planned without the random generator: the other
+    stories stay the same."""
+    topic = story.topic
+    department = topic.department if topic.department in round_the_clock else min(round_the_clock)
+    window = timedelta(minutes=settings.SLA_WARNING_MINUTES)
+    age = max(timedelta(minutes=round_the_clock[department]) - window / 2, timedelta(minutes=1))
+    create = Step(
+        "create",
+        "requester",
+        {"source": Source.PORTAL, "department": department, "priority": Priority.URGENT, "assign_self": False},
+    )
+    created = (now - age).replace(microsecond=0)
+    return Story(
+        topic=topic, requester_index=story.requester_index, values=story.values, steps=[create], whens=[created]
+    )
 
 
 class Timeline:

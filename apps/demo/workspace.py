@@ -1,8 +1,9 @@
 """The demo's working set-up besides people and tickets: routing rules, SLA policies with business hours, and
 canned responses and macros, so that a newcomer sees routing, due dates ("Breaching soon") and the composer's
 picker without setting anything up. Written through the services before the tickets, which get their due dates
-from these policies. Whatever already exists (a policy for the same department and priority, a rule with the same
-pattern, a macro with the same title) is left as it is.
+from these policies, and after the knowledge base's articles ("Password reset steps" links to one with
+`{article:reset-password}`). Whatever already exists (a policy for the same department and priority, a rule with
+the same pattern, a macro with the same title) is left as it is.
 """
 
 from dataclasses import dataclass, field
@@ -90,7 +91,8 @@ MACROS = (
     DemoMacro(
         "Password reset steps",
         "Hello {requester_first_name},\n\nyou can reset your password yourself: open the sign-in page, choose "
-        '"Forgot password" and follow the link we e-mail to {requester_email}.\n\n{agent_name}',
+        '"Forgot password" and follow the link we e-mail to {requester_email}. Step by step, with pictures: '
+        "{article:reset-password}\n\n{agent_name}",
         scope=Scope.DEPARTMENT,
         department="it-support",
     ),

@@ -148,10 +148,35 @@ def _ticket_data(ticket: Ticket) -> dict:
 
 
 def event_payload(event: TicketEvent, event_type: str) -> dict:
-    """The JSON body of a delivery: `type`, `timestamp` and `data` (the ticket, and the comment or attachment)."""
+    """The JSON body of a delivery: `type`, `timestamp` and `data` (the ticket, and the comment or attachment).
+
+    An edited or deleted comment is described from its history event (the text before and after, as written
+    then), so a later edit does not change what an earlier delivery says. Its body is in the payload like a new
+    comment's: the event is internal exactly when the comment was an internal note, and `may_receive` sends
+    internal events to staff owners only, so a note's text never reaches an owner who may not read notes.
+    """
     data = {"ticket": _ticket_data(event.ticket), "event": {"id": event.pk, "actor": event.actor_id}}
     extra = event.data or {}
-    if event.kind in (EventKind.COMMENTED, EventKind.NOTE_ADDED):
+    if event.kind == EventKind.COMMENT_EDITED:
+        data["comment"] = {
+            "id": extra.get("comment"),
+            "author": event.actor_id,  # only the author edits a comment
+            "body": extra.get("to"),
+            "previous_body": extra.get("from"),
+            "is_internal": event.is_internal,
+            "edited_at": event.created_at,
+        }
+    elif event.kind == EventKind.COMMENT_DELETED:
+        data["comment"] = {
+            "id": extra.get("comment"),
+            "author": event.actor_id,
+            "body": extra.get("from"),
+            "is_internal": event.is_internal,
+            "deleted_at": event.created_at,
+        }
+    elif event.kind == EventKind.ATTACHMENT_DELETED:
+        data["attachment"] = {"id": extra.get("attachment"), "name": extra.get("name"), "deleted_at": event.created_at}
+    elif event.kind in (EventKind.COMMENTED, EventKind.NOTE_ADDED):
         comment = Comment.objects.filter(pk=extra.get("comment"), ticket_id=event.ticket_id).first()
         if comment is not None:
             data["comment"] = {

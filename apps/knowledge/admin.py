@@ -2,6 +2,9 @@
 services, with its history on the article's page), categories (admins change, agents look), satisfaction
 ratings and deflections (read-only, scoped to the tickets the user sees).
 
+An article's page shows the placeholder that puts its title and portal link into a canned response
+(`{article:<slug>}`, placeholders.py), and whether a reply may use it yet.
+
 On the ticket page: the composer's article search (a panel of column "composer": insert a link or the text
 through `window.ticketComposer.insert(text)`), and a side panel with the ticket's rating and the
 "Create article from this ticket" button (a draft from the public conversation only).
@@ -22,8 +25,16 @@ from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.tickets.extensions import AdminPanel, AdminUrl
 from apps.tickets.search import search_words
 
+from .choices import ArticleStatus
 from .models import Article, Category, Deflection, Satisfaction
-from .permissions import managed_departments, may_manage_article, may_manage_articles, may_read_ratings
+from .permissions import (
+    REQUESTER_AUDIENCES,
+    managed_departments,
+    may_manage_article,
+    may_manage_articles,
+    may_read_ratings,
+)
+from .placeholders import placeholder_for
 from .rendering import markdown_to_text
 from .search import articles_search
 from .selectors import articles_manageable_by, articles_visible_to, ratings_visible_to, satisfaction_of
@@ -60,7 +71,7 @@ class ArticleAdmin(ServiceAdminMixin, ModelAdmin):
     list_filter = ("status", "audience", "language", "category", "department")
     list_select_related = ("category", "department")
     search_fields = ("title", "slug")
-    readonly_fields = ("helpful_counts", "source_ticket_link", "revisions_list")
+    readonly_fields = ("placeholder", "helpful_counts", "source_ticket_link", "revisions_list")
 
     def get_queryset(self, request):
         return articles_manageable_by(request.user)
@@ -68,7 +79,7 @@ class ArticleAdmin(ServiceAdminMixin, ModelAdmin):
     def get_fields(self, request, obj=None):
         fields = list(ARTICLE_FIELDS)
         if obj is not None:
-            fields += ["helpful_counts", "source_ticket_link", "revisions_list"]
+            fields += ["placeholder", "helpful_counts", "source_ticket_link", "revisions_list"]
         return fields
 
     def has_module_permission(self, request):
@@ -97,6 +108,18 @@ class ArticleAdmin(ServiceAdminMixin, ModelAdmin):
     @display(description=_("helpful"))
     def helpful(self, obj):
         return f"{obj.helpful_count} / {obj.helpful_count + obj.not_helpful_count}"
+
+    @display(description=_("in a canned response"))
+    def placeholder(self, obj):
+        if obj.status != ArticleStatus.PUBLISHED or obj.audience not in REQUESTER_AUDIENCES:
+            usable = _("A reply may use it once it is published for requesters (public or signed-in requesters).")
+        else:
+            usable = _("Copy it into a canned response's text: the reply gets the title and the portal link.")
+        return format_html(
+            '<code class="select-all" data-article-placeholder>{}</code> <span class="text-xs">{}</span>',
+            placeholder_for(obj),
+            usable,
+        )
 
     @display(description=_("was this helpful?"))
     def helpful_counts(self, obj):

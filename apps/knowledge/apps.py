@@ -9,11 +9,12 @@ class KnowledgeConfig(AppConfig):
 
     def ready(self):
         """Listen to ticket events (satisfaction requests) and add the Help section, the suggestions, the rating
-        banner, the composer's article search, the ticket API's satisfaction action and the dashboard figures."""
+        banner, the composer's article search, the ticket API's satisfaction action, the dashboard figures and the
+        `{article:...}` placeholder of canned responses."""
         from apps.audit.registry import track
         from apps.tickets import events, extensions
 
-        from . import admin, dashboard, views
+        from . import admin, dashboard, placeholders, views
         from .api import views as api_views
         from .models import Article, Category
         from .queue import queue_events
@@ -31,5 +32,6 @@ class KnowledgeConfig(AppConfig):
             extensions.admin_ticket_urls.register(url)
         extensions.api_ticket_actions.register(api_views.SATISFACTION_ACTION)
         extensions.dashboard_sections.register(dashboard.DASHBOARD_SECTION)
+        extensions.reply_placeholders.register(placeholders.ARTICLE_PLACEHOLDER)
         track(Article, exclude=("search_document", "helpful_count", "not_helpful_count"))
         track(Category)

@@ -19,6 +19,9 @@ from apps.tickets.choices import Status
 
 from .choices import Audience
 
+# What a signed-in requester reads: also what a canned response may link to (`{article:...}`, placeholders.py).
+REQUESTER_AUDIENCES = (Audience.PUBLIC, Audience.REQUESTERS)
+
 
 def audiences_for(user) -> list[str]:
     """The audiences whose articles `user` may read."""
@@ -26,7 +29,7 @@ def audiences_for(user) -> list[str]:
         return [Audience.PUBLIC]
     if user.is_staff:
         return [Audience.PUBLIC, Audience.REQUESTERS, Audience.AGENTS]
-    return [Audience.PUBLIC, Audience.REQUESTERS]
+    return list(REQUESTER_AUDIENCES)
 
 
 def may_read_help(user) -> bool:

@@ -1,7 +1,8 @@
 """Canned responses and macros: a text an agent sends often, with optional actions applied with it.
 
-A macro without actions is a canned response. Its texts may use the fixed placeholders of placeholders.py
-(never a template language); `translations` holds optional variants of the body per site language, picked by
+A macro without actions is a canned response. Its texts may use the placeholders of placeholders.py (a fixed
+set, plus those with an argument that apps above tickets register, such as `{article:<slug>}`; never a template
+language); `translations` holds optional variants of the body per site language, picked by
 the requester's language.
 """
 

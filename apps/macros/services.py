@@ -20,7 +20,7 @@ from apps.tickets.services import comment_add, ticket_change
 from .choices import AssignTo, Scope
 from .models import Macro
 from .permissions import can_manage_macro, can_use_macros
-from .placeholders import render, text_for
+from .placeholders import render, text_for, validate
 
 
 def _denied(message: str):
@@ -54,6 +54,24 @@ def _clean(macro: Macro) -> None:
         macro.assignee = None
     if not (macro.body or macro.translations or macro.has_actions):
         raise ValidationError({"body": _("Write a reply text, or choose at least one action.")})
+    _check_placeholders(macro)
+
+
+def _check_placeholders(macro: Macro) -> None:
+    """Refuse a text whose placeholders with an argument may not be sent to a requester, naming each text."""
+    errors: dict[str, list] = {}
+    texts = [("body", macro.body), ("note", macro.note)]
+    texts += [
+        (f"body_{language}", text)  # the form's box of that variant
+        for language, text in sorted(macro.translations.items())
+    ]
+    for field, text in texts:
+        try:
+            validate(text)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic

@@ -9,23 +9,13 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
 from apps.common.csv.files import neutralise_formula
-from apps.tickets.dashboard import format_duration
 from apps.tickets.extensions import AdminUrl
 
 from .forms import ReportForm
 from .selectors import GROUP_LABELS, KIND_LABELS, report_build
+from .table import report_table
 
 CHART_COLORS = ("var(--color-primary-600)", "var(--color-green-600)", "var(--color-orange-500)", "#64748b")
-
-
-def display(value, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit == "seconds":
-        return format_duration(value)
-    if unit == "percent":
-        return f"{value:.1f} %"
-    return f"{value:,}"
 
 
 def reports_view(model_admin, request):
@@ -46,25 +36,12 @@ def reports_view(model_admin, request):
         "groups": GROUP_LABELS,
     }
     if report is not None:
-        context["table"] = _table(report)
+        context["table"] = report_table(report)
         context["chart"] = json.dumps(_chart(report))
         query = request.GET.copy()
         query["format"] = "csv"
         context["csv_link"] = f"?{query.urlencode()}"
     return TemplateResponse(request, "reports/admin/report.html", context, status=200 if report else 400)
-
-
-def _table(report: dict) -> dict:
-    def cells(row):
-        return [
-            {"text": display(row["values"][c["key"]], c["unit"]), "link": row["links"].get(c["key"]), "key": c["key"]}
-            for c in report["columns"]
-        ]
-
-    return {
-        "rows": [{"label": row["label"], "key": row["key"], "cells": cells(row)} for row in report["rows"]],
-        "total": {"label": report["total"]["label"], "cells": cells(report["total"])},
-    }
 
 
 def _chart(report: dict) -> dict:

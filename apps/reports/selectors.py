@@ -173,8 +173,8 @@ def _figures(sums: dict) -> dict:
     return value
 
 
-def _add(into: dict, row: dict) -> None:
-    for name in DAY_COUNTERS:
+def _add(into: dict, row: dict, names: Iterable[str] = DAY_COUNTERS) -> None:
+    for name in names:
         into[name] = into.get(name, 0) + (row.get(name) or 0)
 
 
@@ -184,7 +184,8 @@ def report_build(*, user, query: ReportQuery) -> dict:
     if query.departments:
         scope = [pk for pk in query.departments if scope is None or pk in scope]
     days = in_scope(TicketDayStat.objects.filter(day__gte=query.first_day, day__lte=query.last_day), scope)
-    sums = {name: Sum(name) for name in KIND_SUMS[query.kind]}
+    counters = KIND_SUMS[query.kind]  # the only counters the rows hold: adding the others would add zeros
+    sums = {name: Sum(name) for name in counters}
     columns = KIND_COLUMNS[query.kind]
     link = _Links(scope, query.first_day, query.last_day)
     total: dict = {}
@@ -201,7 +202,7 @@ def report_build(*, user, query: ReportQuery) -> dict:
         names = _names(query.kind, set(grouped) | set(opens))
         for pk, name in sorted(names.items(), key=lambda item: str(item[1]).lower()):
             row_sums = grouped.get(pk, {})
-            _add(total, row_sums)
+            _add(total, row_sums, counters)
             values = {**_figures(row_sums), "open": opens.get(pk, 0)}
             extra = {"assignee": pk or "none"} if query.kind == "agents" else {"department__id__exact": pk}
             rows.append(_row(str(pk), name, values, columns, lambda field, extra=extra: link(field, **extra)))
@@ -214,8 +215,8 @@ def report_build(*, user, query: ReportQuery) -> dict:
         for _key, first, last in periods:
             row_sums: dict = {}
             for offset in range((last - first).days + 1):
-                _add(row_sums, by_day.get(first + timedelta(days=offset), {}))
-            _add(total, row_sums)
+                _add(row_sums, by_day.get(first + timedelta(days=offset), {}), counters)
+            _add(total, row_sums, counters)
             period_sums.append(row_sums)
         # Backlog at the end of each period, walking back from the end of the range.
         backlog = backlog_after
@@ -284,20 +285,24 @@ def _names(kind: str, keys: set) -> dict:
 
 
 class _Links:
-    """The ticket list's address for a cell: its date field over its days (the site's), in the report's scope."""
+    """The ticket list's address for a cell: its date field over its days (the site's), in the report's scope.
+
+    Built once per report: the list's path and the parameters every cell shares are encoded here, so a cell only
+    adds its own days (ISO dates and field names need no quoting) and, per agent or department, its row's filter.
+    """
 
     def __init__(self, scope, first_day: date, last_day: date):
-        self.scope, self.first_day, self.last_day = scope, first_day, last_day
-        self.url = reverse("admin:tickets_ticket_changelist")
+        self.first_day, self.last_day = first_day, last_day
+        self.url = reverse("admin:tickets_ticket_changelist") + "?"
+        self.scope = ""
+        if scope is not None:
+            self.scope = urlencode({"department__id__in": ",".join(str(pk) for pk in sorted(scope)) or "0"}) + "&"
+        self.open = urlencode({"status__in": OPEN_PARAM})
+        self.site_days = urlencode({SITE_DAYS_PARAM: SITE_DAYS})
 
     def __call__(self, field: str, first: date | None = None, last: date | None = None, **extra) -> str:
-        params = dict(extra)
-        if self.scope is not None:
-            params["department__id__in"] = ",".join(str(pk) for pk in sorted(self.scope)) or "0"
+        start = f"{self.url}{urlencode(extra)}&{self.scope}" if extra else f"{self.url}{self.scope}"
         if field == "open":
-            params["status__in"] = OPEN_PARAM
-        else:
-            params[f"{field}_from"] = (first or self.first_day).isoformat()
-            params[f"{field}_to"] = (last or self.last_day).isoformat()
-            params[SITE_DAYS_PARAM] = SITE_DAYS
-        return f"{self.url}?{urlencode(params)}"
+            return f"{start}{self.open}"
+        first_day, last_day = (first or self.first_day).isoformat(), (last or self.last_day).isoformat()
+        return f"{start}{field}_from={first_day}&{field}_to={last_day}&{self.site_days}"

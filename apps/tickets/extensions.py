@@ -17,6 +17,7 @@ extensions), and the app that owns the piece registers it at start-up:
 | `ticket_reply_rights` | permissions.py `can_comment` | someone besides the requester who may reply publicly |
 | `portal_includes` | `{% portal_includes "<slot>" %}` in the portal's templates | a template included at a slot |
 | `dashboard_sections` | dashboard.py `dashboard_callback` | a section at the end of the back office's dashboard |
+| `reply_placeholders` | macros/placeholders.py (canned responses, macros) | a placeholder `{name:argument}` |
 
 Entries are kept in the order they were registered (INSTALLED_APPS order); registering a name again replaces
 its entry in place, so a second ready() changes nothing.
@@ -182,6 +183,24 @@ class DashboardSection:
     context: "Callable[[HttpRequest, Any, Any], Mapping[str, Any]]"
 
 
+@dataclass(frozen=True)
+class ReplyPlaceholder:
+    """A placeholder with an argument in the texts of canned responses and macros, `{<name>:<argument>}` (the
+    argument: letters, digits, `-` and `_`), e.g. `{article:reset-password}`.
+
+    `label` describes it in the macro form's help text (`argument` names the argument there, e.g. "slug or id");
+    `validate(argument)` raises a ValidationError (its message shown on the form) when the argument may not be
+    sent to a requester; `render(argument, ticket, agent)` returns the text for this ticket, read as its requester
+    would be allowed to read it, or "" when it stands for nothing (the placeholder is then sent as written).
+    """
+
+    name: str
+    label: str
+    argument: str
+    validate: "Callable[[str], None]"
+    render: "Callable[[str, Ticket, Any], str]"
+
+
 portal_urls: "Registry[URLPattern]" = Registry()
 portal_ticket_context: Registry[PortalTicketContext] = Registry()
 admin_ticket_panels: Registry[AdminPanel] = Registry()
@@ -194,3 +213,4 @@ outgoing_ticket_mail: Registry[OutgoingMail] = Registry()
 ticket_reply_rights: Registry[ReplyRight] = Registry()
 portal_includes: Registry[PortalInclude] = Registry()
 dashboard_sections: Registry[DashboardSection] = Registry()
+reply_placeholders: Registry[ReplyPlaceholder] = Registry()

@@ -130,6 +130,23 @@ class ReplyForm(forms.Form):
         return text
 
 
+class CommentEditForm(forms.Form):
+    """The new text of one's own reply (portal)."""
+
+    body = forms.CharField(
+        label=_("New text"),
+        max_length=COMMENT_MAX_LENGTH,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+    def clean_body(self):
+        text = self.cleaned_data["body"]
+        if not text.strip():
+            raise ValidationError(_("Write a message."), code="required")
+        return text
+
+
 class TransitionForm(forms.Form):
     """Close or reopen: the two moves a requester can make (the view checks which are allowed now)."""
 

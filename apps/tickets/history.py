@@ -33,7 +33,13 @@ REQUESTER_STATUS_LABELS = {
     Status.CLOSED: gettext_lazy("Closed"),
 }
 # The events a requester's history shows: the ticket's progress, not the desk's internal routing.
-REQUESTER_EVENT_KINDS = (EventKind.CREATED, EventKind.STATUS_CHANGED)
+# Edited and deleted replies are there too, with the text they had (the requester's own, or the desk's).
+REQUESTER_EVENT_KINDS = (
+    EventKind.CREATED,
+    EventKind.STATUS_CHANGED,
+    EventKind.COMMENT_EDITED,
+    EventKind.COMMENT_DELETED,
+)
 
 
 def requester_status_label(status: str) -> str:
@@ -48,7 +54,7 @@ class HistoryLine:
     created_at: datetime
     kind: str
     is_internal: bool
-    # More than the line says: the description an edit replaced.
+    # More than the line says: the description an edit replaced, a comment's text before its edit or deletion.
     detail: str = ""
 
 
@@ -130,6 +136,16 @@ def _describe(event: TicketEvent, actor: str, users: dict, departments: dict) ->
         return _("%(actor)s added an internal note") % {"actor": actor}
     if kind == EventKind.ATTACHMENT_ADDED:
         return _("%(actor)s attached %(name)s") % {"actor": actor, "name": data.get("name") or _("a file")}
+    if kind == EventKind.COMMENT_EDITED:
+        if event.is_internal:
+            return _("%(actor)s edited an internal note") % {"actor": actor}
+        return _("%(actor)s edited a reply") % {"actor": actor}
+    if kind == EventKind.COMMENT_DELETED:
+        if event.is_internal:
+            return _("%(actor)s deleted an internal note") % {"actor": actor}
+        return _("%(actor)s deleted a reply") % {"actor": actor}
+    if kind == EventKind.ATTACHMENT_DELETED:
+        return _("%(actor)s deleted %(name)s") % {"actor": actor, "name": data.get("name") or _("a file")}
     if kind == EventKind.ROUTED:
         if data.get("rule") is None:
             return _("Routed to %(department)s, the default department: no routing rule matched") % {
@@ -182,6 +198,12 @@ def _describe_for_requester(event: TicketEvent, actor: str) -> str | None:
         return _("%(actor)s opened the ticket") % {"actor": actor}
     if event.kind == EventKind.STATUS_CHANGED:
         return _("%(actor)s set the status to %(to)s") % {"actor": actor, "to": requester_status_label(data.get("to"))}
+    if event.is_internal:  # never an internal note's edit, whatever the caller passed
+        return None
+    if event.kind == EventKind.COMMENT_EDITED:
+        return _("%(actor)s edited a reply") % {"actor": actor}
+    if event.kind == EventKind.COMMENT_DELETED:
+        return _("%(actor)s deleted a reply") % {"actor": actor}
     return None
 
 
@@ -197,7 +219,13 @@ def requester_history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
         text = _describe_for_requester(event, actor)
         if text is not None:
             lines.append(
-                HistoryLine(text=text, created_at=event.created_at, kind=event.kind, is_internal=event.is_internal)
+                HistoryLine(
+                    text=text,
+                    created_at=event.created_at,
+                    kind=event.kind,
+                    is_internal=event.is_internal,
+                    detail=_replaced_text(event),
+                )
             )
     return lines
 
@@ -236,14 +264,19 @@ def history_lines(events: Iterable[TicketEvent]) -> list[HistoryLine]:
                 created_at=event.created_at,
                 kind=event.kind,
                 is_internal=event.is_internal,
-                detail=_replaced_description(event),
+                detail=_replaced_text(event),
             )
         )
     return lines
 
 
-def _replaced_description(event: TicketEvent) -> str:
+def _replaced_text(event: TicketEvent) -> str:
+    """The text an event replaced: the old description of an edit, a comment's text before its edit or deletion."""
+    data = event.data or {}
+    if event.kind in (EventKind.COMMENT_EDITED, EventKind.COMMENT_DELETED):
+        old = data.get("from")
+        return old if isinstance(old, str) else ""
     if event.kind != EventKind.UPDATED:
         return ""
-    old = ((event.data or {}).get("changes") or {}).get("description")
+    old = (data.get("changes") or {}).get("description")
     return old[0] if isinstance(old, list) and old and isinstance(old[0], str) else ""

@@ -123,7 +123,8 @@ class Ticket(models.Model):
     )
     # Full-text search documents (PostgreSQL; empty elsewhere), kept by the services through
     # apps/tickets/search.py: reference, title, description and public replies; internal notes (staff only).
-    # Their GIN indexes are created by migration 0007 on PostgreSQL only, so they are not declared below.
+    # Their GIN indexes, each on (department_id, document) through the btree_gin extension, are created by
+    # migrations 0009 and 0017 on PostgreSQL only, so they are not declared below.
     search_public = SearchVectorField(null=True, editable=False)
     search_internal = SearchVectorField(null=True, editable=False)
 
@@ -205,10 +206,18 @@ class TicketGroupObjectPermission(GroupObjectPermissionBase):
     """guardian grant of one permission on one ticket to one group (a department, or a share)."""
 
     content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
+    # True only on the grants the ticket services write for the ticket's own department group (routing,
+    # transfer): such a row always names a ticket of that group's department. Every other row (a share, any row
+    # written another way) is False, and the agents' search reads those from the partial index below
+    # (selectors.agent_reach).
+    is_department_grant = models.BooleanField(default=False, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         unique_together = [("group", "permission", "content_object")]
-        indexes = [models.Index(fields=["group", "permission"], name="ticket_gperm_group_perm")]
+        indexes = [
+            models.Index(fields=["group", "permission"], name="ticket_gperm_group_perm"),
+            models.Index(fields=["group"], condition=models.Q(is_department_grant=False), name="ticket_gperm_shares"),
+        ]
 
 
 class Comment(models.Model):

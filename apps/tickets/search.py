@@ -8,16 +8,20 @@ for staff only (the rule of `comments_visible_to`): a requester never finds a ti
 note, and the ranking of their results never reads one either. Staff also find a ticket by its requester's
 whole e-mail address, and everyone by its whole reference (`TCK-000042`).
 
-PostgreSQL: each ticket stores two documents (tsvector columns with a GIN index each, created by migration
-0007): `search_public` (reference and title weighted A, description B, public replies C) and
-`search_internal` (internal notes). Both are built in SQL with the `simple` configuration over `unaccent`ed
-text (no stemming, so a word of any of the site's languages matches itself; accents do not matter:
+PostgreSQL: each ticket stores two documents (tsvector columns with a GIN index each on (department_id,
+document), through the `btree_gin` extension: migrations 0009 and 0017): `search_public` (reference and title
+weighted A, description B, public replies C) and `search_internal` (internal notes). Both are built in SQL with
+the `simple` configuration over `unaccent`ed text (no stemming, so a word of any of the site's languages matches
+itself; accents do not matter:
 "café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
 transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
 refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
 unless the caller asks for another order; a search with more than RANKED_MATCHES visible matches comes
-newest first, so that ranking never reads more than that many documents (what a search costs, and where the
-time goes: docs/benchmarks.md).
+newest first, so that ranking never reads more than that many documents. An agent's search (not an admin's)
+reads only the matches in their reach (`selectors.agent_reach`): their departments' matches, which the indexes
+give by department, and the few tickets their own grants and their groups' shares name outside them; the
+caller's scope still checks each of those rows' grants (what a search costs, and where the time goes:
+docs/benchmarks.md). `tickets_with_stale_documents` finds documents behind their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
@@ -27,6 +31,8 @@ empty.
 """
 
 import re
+import time
+import unicodedata
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
@@ -36,6 +42,7 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from .models import Comment, Ticket
+from .selectors import agent_reach
 
 # A bounded query stays cheap: the first words and characters only.
 SEARCH_MAX_WORDS = 6
@@ -43,29 +50,44 @@ SEARCH_MAX_CHARS = 100
 # Ranking reads every match's document: up to this many matches are ranked; a search that matches more (a
 # word in most tickets) comes newest first, which the database reads from an index, stopping at the page.
 RANKED_MATCHES = 300
+# An agent's search reads only the matches in their reach (selectors.agent_reach) when the words are in at most
+# this share of the tickets; a search of more common words walks the creation index as before, which stops early
+# because visible matches are dense there (the reach would read every one of the department's many matches).
+# The shares come from PostgreSQL's statistics of the documents (pg_stats.most_common_elems, kept by ANALYZE),
+# read at most every COMMON_WORDS_SECONDS per process; a word not in them is rare.
+REACH_SHARE = 0.10
+COMMON_WORDS_SECONDS = 300
+_word_shares: dict[str, tuple[float, dict[str, float]]] = {}
 # The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
 SEARCH_RANK = "search_rank"
 # The relevance order, with the newest first among equals.
 RELEVANCE_ORDER = (f"-{SEARCH_RANK}", "-created_at", "-id")
 WORD = re.compile(r"\w+")
 
-# Both documents of the tickets whose id is in %(ids)s, in one UPDATE. Comments are joined by a space, in
-# the order they were written; a ticket without internal notes has an empty internal document (never NULL,
-# so that the two documents can be ranked together).
-_DOCUMENTS_SQL = """
-UPDATE tickets_ticket AS t SET
-    search_public =
-        setweight(to_tsvector('simple', unaccent(t.reference || ' ' || t.title)), 'A')
-        || setweight(to_tsvector('simple', unaccent(t.description)), 'B')
-        || setweight(to_tsvector('simple', unaccent(coalesce(
-            (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
-             WHERE c.ticket_id = t.id AND NOT c.is_internal), ''))), 'C'),
-    search_internal =
-        setweight(to_tsvector('simple', unaccent(coalesce(
-            (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
-             WHERE c.ticket_id = t.id AND c.is_internal), ''))), 'C')
-WHERE {where}
-"""
+# Both documents of a ticket `t`, as the rebuild computes them from its current text. Comments are joined by a
+# space, in the order they were written; a ticket without internal notes has an empty internal document (never
+# NULL, so that the two documents can be ranked together).
+_PUBLIC_DOCUMENT = """
+    setweight(to_tsvector('simple', unaccent(t.reference || ' ' || t.title)), 'A')
+    || setweight(to_tsvector('simple', unaccent(t.description)), 'B')
+    || setweight(to_tsvector('simple', unaccent(coalesce(
+        (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
+         WHERE c.ticket_id = t.id AND NOT c.is_internal), ''))), 'C')"""
+_INTERNAL_DOCUMENT = """
+    setweight(to_tsvector('simple', unaccent(coalesce(
+        (SELECT string_agg(c.body, ' ' ORDER BY c.id) FROM tickets_comment AS c
+         WHERE c.ticket_id = t.id AND c.is_internal), ''))), 'C')"""
+# Both documents of the tickets that `where` selects, in one UPDATE.
+_DOCUMENTS_SQL = f"""
+UPDATE tickets_ticket AS t SET search_public = {_PUBLIC_DOCUMENT}, search_internal = {_INTERNAL_DOCUMENT}
+WHERE {{where}}
+"""  # noqa: S608 - constant SQL; the values are parameters
+# The tickets whose stored documents differ from what the rebuild would compute (or are missing).
+_STALE_SQL = f"""
+SELECT t.id FROM tickets_ticket AS t
+WHERE t.search_public IS DISTINCT FROM ({_PUBLIC_DOCUMENT})
+   OR t.search_internal IS DISTINCT FROM ({_INTERNAL_DOCUMENT})
+"""  # noqa: S608 - constant SQL
 
 
 def uses_full_text(using: str = "default") -> bool:
@@ -99,6 +121,16 @@ def search_documents_rebuild(connection, *, batch: int = 5000, stale_only: bool 
             cursor.execute(_DOCUMENTS_SQL.format(where=where), [start, start + batch])
             done += cursor.rowcount
     return done
+
+
+def tickets_with_stale_documents(using: str = "default") -> QuerySet[Ticket]:
+    """Tickets whose stored search documents are not what `search_documents_refresh` would write now (a write that
+    bypassed the services, or a document missing): `manage.py check_data` reports them and `--fix` refreshes
+    them. One statement, but it recomputes every ticket's documents (minutes at a million tickets). Elsewhere
+    than on PostgreSQL the documents are not kept: none."""
+    if not uses_full_text(using):
+        return Ticket.objects.none()
+    return Ticket.objects.using(using).filter(pk__in=RawSQL(_STALE_SQL, []))  # noqa: S611 - constant SQL
 
 
 def search_words(text: str) -> list[str]:
@@ -147,7 +179,15 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     else:
         matches = Q(search_public=query)
         document = F("search_public")
-    newest = queryset.filter(matches | exact).order_by("-created_at", "-id")
+    found = matches | exact
+    newest = queryset.filter(found)
+    reach = agent_reach(user, among=found) if _share(terms, using=queryset.db) <= REACH_SHARE else None
+    if reach is not None:
+        # An agent's matches within reach only: their departments' matches from the GIN indexes on
+        # (department_id, document), plus the few tickets their grants name outside them. The caller's scope
+        # still checks each row's grants; this spares testing every other department's matches.
+        newest = newest.filter(pk__in=reach)
+    newest = newest.order_by("-created_at", "-id")
     # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
     # newest-first order, so that for a common word the database walks the creation index and stops there.
     ids = list(newest.values_list("pk", flat=True)[: RANKED_MATCHES + 1])
@@ -159,6 +199,50 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     rank = exact_first + Coalesce(SearchRank(document, query), 0.0)
     return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
+
+
+def word_shares(using: str = "default") -> dict[str, float]:
+    """The share of the tickets each common word is in (either document; the larger share), from PostgreSQL's
+    statistics of the documents (empty before ANALYZE)."""
+    now = time.monotonic()
+    cached = _word_shares.get(using)
+    if cached and cached[0] > now:
+        return cached[1]
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs FROM pg_stats AS s
+            WHERE s.tablename = 'tickets_ticket' AND s.attname IN ('search_public', 'search_internal')
+              AND s.schemaname = current_schema()
+            """
+        )
+        rows = cursor.fetchall()
+    shares: dict[str, float] = {}
+    for elements, frequencies in rows:
+        for word, share in zip(elements or (), frequencies or (), strict=False):
+            shares[word] = max(share, shares.get(word, 0.0))
+    _word_shares[using] = (now + COMMON_WORDS_SECONDS, shares)
+    return shares
+
+
+def _share(terms: list[str], *, using: str) -> float:
+    """About what share of the tickets hold every term (as if the words were independent); a prefix (`:*`) counts
+    every common word it starts."""
+    shares = word_shares(using)
+    estimate = 1.0
+    for term in terms:
+        word = _plain(term.removesuffix(":*"))
+        if term.endswith(":*"):
+            estimate *= min(1.0, sum(share for common, share in shares.items() if common.startswith(word)))
+        else:
+            estimate *= shares.get(word, 0.0)
+    return estimate
+
+
+def _plain(word: str) -> str:
+    """A word as the documents store it: lower case, without accents (close to PostgreSQL's unaccent)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _tsquery(terms: list[str]) -> SearchQuery:

@@ -5,6 +5,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
+from apps.departments.models import Department
 
 from .choices import Status
 from .models import (
@@ -35,7 +36,9 @@ def _grant_filters(user, perm: str):
     return via_user, via_group
 
 
-def tickets_visible_to(user, *, perm: str = VIEW, first_rows: bool = False) -> QuerySet[Ticket]:
+def tickets_visible_to(
+    user, *, perm: str = VIEW, first_rows: bool = False, by_department: bool = False
+) -> QuerySet[Ticket]:
     """Tickets on which `user` holds `perm` (view_ticket or change_ticket) through a user or group grant.
 
     Global model permissions never widen this (guardian's accept_global_perms=False semantics); admins
@@ -48,6 +51,10 @@ def tickets_visible_to(user, *, perm: str = VIEW, first_rows: bool = False) -> Q
     same whatever the size of the table. Otherwise PostgreSQL hashes all of the user's grants first, which
     costs in proportion to their number but is the fastest way to read many rows, count or aggregate them,
     and stays best for requesters, who have few (for them, as one IN over the union of both kinds of grant).
+
+    `by_department=True` (agents; the same rows again) is the department form: the row-by-row grant check
+    within `agent_reach`, the agent's departments' tickets plus those their own grants and their groups' shares
+    name. The search uses that form to read only the matches in reach (apps/tickets/search.py).
     """
     if perm not in (VIEW, CHANGE):
         raise ValueError(f"unknown ticket permission {perm!r}")
@@ -55,6 +62,8 @@ def tickets_visible_to(user, *, perm: str = VIEW, first_rows: bool = False) -> Q
         return Ticket.objects.none()
     if is_admin(user):
         return Ticket.objects.all()
+    if by_department and user.is_staff:
+        return _visible_row_by_row(user, perm).filter(pk__in=agent_reach(user))
     if first_rows and user.is_staff:
         return _visible_row_by_row(user, perm)
     via_user, via_group = _grant_filters(user, perm)
@@ -80,6 +89,35 @@ def _visible_row_by_row(user, perm: str) -> QuerySet[Ticket]:
         _user_grant=Subquery(via_user.filter(content_object=OuterRef("pk")).values("pk")[:1]),
         _group_grant=Subquery(via_group.filter(content_object=OuterRef("pk")).values("pk")[:1]),
     ).filter(Q(_user_grant__isnull=False) | Q(_group_grant__isnull=False))
+
+
+def agent_reach(user, *, among: Q | None = None) -> QuerySet | None:
+    """Ids of a superset of the tickets an agent holds any grant on, among those meeting `among`; None for
+    admins (everything) and requesters (their grants are few: the visibility rule starts from them already).
+
+    Three parts, each read from an index: the tickets of the agent's departments that meet `among` (with a
+    search's words, the GIN indexes on (department_id, document) answer it), the tickets the agent's own grants
+    name (assigned, requested, shared with them), and those their groups hold a grant on that is not a
+    department's own (a share with one of their groups: `is_department_grant` is False). A department group's
+    own grants are only on its department's tickets (apps/tickets/permissions.py writes them), so every ticket
+    the agent may see is in one of the parts. It only narrows: callers keep the visibility rule, which still
+    checks every row's grants (a department ticket whose group lost its grant stays hidden).
+    """
+    if not (user.is_authenticated and user.is_active and user.is_staff) or is_admin(user):
+        return None
+    groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
+    # The ids themselves (one small query), so that PostgreSQL can put them in the index condition.
+    departments = list(Department.objects.filter(group__in=groups).values_list("pk", flat=True))
+    parts = [
+        TicketUserObjectPermission.objects.filter(user=user).values("content_object_id"),
+        TicketGroupObjectPermission.objects.filter(group__in=groups, is_department_grant=False).values(
+            "content_object_id"
+        ),
+    ]
+    if departments:
+        parts.insert(0, Ticket.objects.filter(among or Q(), department_id__in=departments).values("pk"))
+    # No ORDER BY in the parts of a UNION (the models' default orders; SQLite refuses them there).
+    return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
 
 
 def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CAP) -> int:

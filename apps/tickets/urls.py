@@ -13,6 +13,8 @@ urlpatterns = [
     path("tickets/<int:pk>/", views.ticket_detail, name="ticket_detail"),
     path("tickets/<int:pk>/reply/", views.ticket_reply, name="ticket_reply"),
     path("tickets/<int:pk>/status/", views.ticket_transition, name="ticket_transition"),
+    path("tickets/<int:pk>/comments/<int:comment_id>/edit/", views.comment_edit, name="comment_edit"),
+    path("tickets/<int:pk>/comments/<int:comment_id>/delete/", views.comment_delete, name="comment_delete"),
     path(
         "tickets/<int:pk>/files/<int:attachment_id>/",
         views.attachment_download,

@@ -1,6 +1,7 @@
-"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files). Each view
-parses its input, calls the ticket services, and renders the result. Other apps add pages (Notifications) and
-context of the ticket page (the replies' translation) through apps/tickets/extensions.py.
+"""The requesters' portal: My tickets, New ticket, the ticket page (reply, close, reopen, files, and edit or
+delete one's own reply within COMMENT_EDIT_WINDOW). Each view parses its input, calls the ticket services, and
+renders the result. Other apps add pages (Notifications) and context of the ticket page (the replies'
+translation) through apps/tickets/extensions.py.
 
 New tickets and replies count against the API's rates (API_THROTTLE_TICKET_CREATE, API_THROTTLE_COMMENT_CREATE),
 in the same per-user counters as the API: past the rate, the form comes back with a 429 and nothing is saved.
@@ -20,6 +21,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -29,13 +31,21 @@ from apps.common.throttles import throttle_wait
 from . import extensions, services
 from .choices import Source, Status
 from .downloads import attachment_response
-from .forms import ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
+from .forms import CommentEditForm, ReplyForm, TicketCreateForm, TicketFilterForm, TransitionForm, upload_limits_text
 from .history import REQUESTER_EVENT_KINDS, requester_history_lines
-from .models import Ticket
-from .permissions import TICKET_CREATE_FIELDS, can_comment, requester_moves, write_role
+from .models import COMMENT_MAX_LENGTH, Ticket
+from .permissions import (
+    TICKET_CREATE_FIELDS,
+    can_comment,
+    comments_editable_until,
+    edit_minutes_left,
+    requester_moves,
+    write_role,
+)
 from .search import tickets_search
 from .selectors import (
     attachment_get_for_user,
+    comment_get_for_user,
     comments_visible_to,
     events_visible_to,
     ticket_get_for_user,
@@ -205,6 +215,11 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, 
     user = request.user
     events = events_visible_to(user, ticket=ticket).filter(kind__in=REQUESTER_EVENT_KINDS)
     comments = list(comments_visible_to(user, ticket=ticket))
+    # The requester's own replies still in their edit window: when it closes, and the minutes left (rounded up).
+    editable, now = comments_editable_until(user, comments, ticket=ticket), timezone.now()
+    for comment in comments:
+        comment.edit_until = editable.get(comment.pk)
+        comment.edit_minutes = edit_minutes_left(comment.edit_until, now) if comment.edit_until else 0
     context = {
         "ticket": ticket,
         "comments": comments,
@@ -215,6 +230,7 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, reply_form: ReplyForm, 
         "can_reply": can_comment(user, ticket, internal=False),
         "reply_form": reply_form,
         "upload_limits": upload_limits_text(),
+        "comment_max_length": COMMENT_MAX_LENGTH,
     }
     for extension in extensions.portal_ticket_context:
         context.update(extension.context(request, ticket, comments))
@@ -248,6 +264,38 @@ def ticket_reply(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Your reply has been sent."))
                 return redirect(reverse("portal:ticket_detail", args=[ticket.pk]) + f"#comment-{comment.pk}")
     return _render_ticket(request, ticket, form)
+
+
+@require_POST
+@requester_required
+def comment_edit(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    """Rewrite one's own reply within the edit window (the API's service and rule; the history keeps the old
+    text). Another's reply or one past the window is a 403, an internal note or another's ticket a 404."""
+    ticket = own_ticket(request.user, pk)
+    comment = comment_get_for_user(user=request.user, ticket=ticket, pk=comment_id)
+    form = CommentEditForm(request.POST)
+    anchor = reverse("portal:ticket_detail", args=[ticket.pk]) + f"#comment-{comment.pk}"
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["body"]))
+        return redirect(anchor)
+    try:
+        services.comment_edit(comment=comment, actor=request.user, body=form.cleaned_data["body"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your reply was changed."))
+    return redirect(anchor)
+
+
+@require_POST
+@requester_required
+def comment_delete(request: HttpRequest, pk: int, comment_id: int) -> HttpResponse:
+    """Delete one's own reply (and its files) within the edit window, by the same rule as comment_edit."""
+    ticket = own_ticket(request.user, pk)
+    comment = comment_get_for_user(user=request.user, ticket=ticket, pk=comment_id)
+    services.comment_delete(comment=comment, actor=request.user)
+    messages.success(request, _("Your reply was deleted."))
+    return redirect(reverse("portal:ticket_detail", args=[ticket.pk]) + "#conversation")
 
 
 @require_POST

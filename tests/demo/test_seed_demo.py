@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.choices import Role
@@ -214,6 +216,7 @@ def test_the_demo_sets_up_routing_sla_policies_and_canned_responses(debug):
     from apps.departments.routing import route_ticket
     from apps.macros.models import Macro
     from apps.macros.selectors import macros_visible_to
+    from apps.macros.services import macro_text
     from apps.tickets import sla
 
     out = seed_demo("--tickets", "40")
@@ -248,6 +251,11 @@ def test_the_demo_sets_up_routing_sla_policies_and_canned_responses(debug):
         "Thanks, we are on it",
     ]
     assert sorted(Macro.objects.get(title="Thanks, we are on it").translations) == ["de", "tr"]
+    # "Password reset steps" links to the demo's article, in the ticket's language.
+    ticket = Ticket.objects.filter(department__slug="it-support", language="de").first()
+    text = macro_text(macro=Macro.objects.get(title="Password reset steps"), ticket=ticket, actor=alice)
+    link = settings.SITE_URL.rstrip("/") + reverse("portal:help_article", args=["reset-password"])
+    assert f"Step by step, with pictures: Passwort zurücksetzen: {link}\n\nAlice" in text
     call_command("check_data", stdout=io.StringIO())
 
 

@@ -2,17 +2,20 @@
 agent's never another department's, every parameter allow-listed, and a query count that does not grow."""
 
 from datetime import timedelta
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from apps.reports.table import NumberFormatter
 from apps.tickets import services
 from apps.tickets.aggregates import stats_rebuild
 from apps.tickets.choices import Status
+from apps.tickets.dashboard import format_duration
 from apps.tickets.models import Ticket
 from tests.support import field_errors, jwt_client, logged_in
 from tests.tickets.factories import TicketFactory
@@ -181,6 +184,87 @@ def test_the_page_shows_chart_table_and_csv(agent, data):
     assert lines[0] == "Period,Created,Resolved,Left the backlog,Backlog at the end"
     assert lines[1] == f"{days_ago(10)},1,0,0,1"
     assert lines[-1] == "Total,3,1,1,2"
+
+
+class TableCells(HTMLParser):
+    """The report table's cells as {row key: {column: (text, link or None)}}."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: dict = {}
+        self.row = self.column = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-row" in attrs:
+            self.row = self.rows.setdefault(attrs["data-row"], {})
+        elif tag == "td" and self.row is not None:
+            self.column = attrs["data-column"]
+            self.row[self.column] = ("", None)
+        elif tag == "a" and self.column is not None:
+            self.row[self.column] = ("", attrs["href"])
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self.column = None
+
+    def handle_data(self, data):
+        if self.column is not None:
+            text, link = self.row[self.column]
+            self.row[self.column] = (text + data, link)
+
+
+def shown(value, unit: str) -> str:
+    if value is None:
+        return "—"
+    return {"count": f"{value:,}", "seconds": format_duration(value), "percent": f"{value:.1f} %"}.get(unit)
+
+
+@pytest.mark.parametrize("who", ["agent", "admin_user"])
+@pytest.mark.parametrize(
+    ("kind", "group"), [("volume", "day"), ("response", "week"), ("sla", "month"), ("agents", "day")]
+)
+def test_the_pages_table_shows_the_apis_figures_and_links(request, who, kind, group, data):
+    user = request.getfixturevalue(who)
+    params = {"from": days_ago(12), "to": days_ago(0), "group": group}
+    body = jwt_client(user).get(api(kind), params).json()
+    page = logged_in(user).get(PAGE, {**params, "kind": kind})
+    table = TableCells()
+    table.feed(page.content.decode())
+
+    assert page.status_code == 200
+    expected = {
+        row["key"]: {
+            c["key"]: (shown(row["values"][c["key"]], c["unit"]), row["links"].get(c["key"])) for c in body["columns"]
+        }
+        for row in [*body["rows"], body["total"]]
+    }
+    assert table.rows == expected
+    # Every count with a list of its own is a link (the SLA split has none: docs in apps/reports/selectors.py).
+    assert any(link for row in expected.values() for _text, link in row.values()) == (kind != "sla")
+
+
+def test_numbers_are_written_as_the_language_writes_them():
+    durations = [0, 59, 89, 3599, 3600, 3660, 86399, 86400, 90000, 10 * 86400 + 7200]
+    for language, count, percent in (("en", "1,234,567", "12.5 %"), ("de", "1.234.567", "12,5 %")):
+        with translation.override(language):
+            number = NumberFormatter()
+            assert (number.count(1234567), number.count(12), number.percent(12.5)) == (count, "12", percent)
+            assert [number.duration(s) for s in durations] == [format_duration(s) for s in durations]
+    with translation.override("en"):
+        number = NumberFormatter()
+        assert [number.duration(s) for s in durations] == [
+            "0 min",
+            "1 min",
+            "1 min",
+            "1 h",
+            "1 h",
+            "1 h 1 min",
+            "1 d",
+            "1 d",
+            "1 d 1 h",
+            "10 d 2 h",
+        ]
 
 
 @pytest.mark.parametrize(

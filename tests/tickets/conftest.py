@@ -1,7 +1,12 @@
 """Fixtures of the ticket tests: tickets in two departments, back-office browsers, the change form's POST data."""
 
 import pytest
+from django.contrib.auth.models import Group
 
+from apps.departments.services import user_set_departments
+from apps.tickets.permissions import CHANGE, VIEW
+from apps.tickets.services import ticket_assign, ticket_share, ticket_transfer
+from tests.departments.factories import DepartmentFactory
 from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
@@ -66,3 +71,54 @@ def ticket_form_data():
         return {k: v for k, v in data.items() if v is not None}
 
     return build
+
+
+@pytest.fixture
+def reach_world(admin_user, agent, requester, it_dept, billing_dept):
+    """alice (IT Support) with every way of seeing a ticket outside her department, and of losing one inside it.
+
+    Each ticket carries the word "kiwi" (the search tests read the same world). Returns reference → whether alice
+    sees it.
+    """
+    facilities = DepartmentFactory(name="Facilities", slug="facilities")
+    user_set_departments(user=agent, departments=[it_dept, facilities], actor=admin_user)
+    escalations = Group.objects.create(name="Escalations")
+    agent.groups.add(escalations)
+
+    def ticket(department, title):
+        return TicketFactory(department=department, requester=requester, title=title, description="Fruit: kiwi.")
+
+    seen = {}
+    seen[ticket(it_dept, "own department").reference] = True
+    revoked = ticket(it_dept, "own department, its group's grants taken away")
+    ticket_share(ticket=revoked, actor=admin_user, codenames=[], group=it_dept.group)
+    seen[revoked.reference] = False
+    shared = ticket(billing_dept, "shared with alice")
+    ticket_share(ticket=shared, actor=admin_user, codenames=[VIEW], user=agent)
+    seen[shared.reference] = True
+    shared_change = ticket(billing_dept, "shared with alice to change only")
+    ticket_share(ticket=shared_change, actor=admin_user, codenames=[CHANGE], user=agent)
+    seen[shared_change.reference] = False
+    with_group = ticket(billing_dept, "shared with IT Support's group")
+    ticket_share(ticket=with_group, actor=admin_user, codenames=[VIEW], group=it_dept.group)
+    seen[with_group.reference] = True
+    with_other_group = ticket(billing_dept, "shared with a group that is no department")
+    ticket_share(ticket=with_other_group, actor=admin_user, codenames=[VIEW, CHANGE], group=escalations)
+    seen[with_other_group.reference] = True
+    assigned = ticket(billing_dept, "assigned to alice")
+    ticket_assign(ticket=assigned, actor=admin_user, assignee=agent)
+    seen[assigned.reference] = True
+    seen[ticket(billing_dept, "another department's").reference] = False
+    moved_out = ticket(it_dept, "transferred to Billing")
+    ticket_transfer(ticket=moved_out, actor=admin_user, department=billing_dept)
+    seen[moved_out.reference] = False
+    moved_in = ticket(billing_dept, "transferred to IT Support")
+    ticket_transfer(ticket=moved_in, actor=admin_user, department=it_dept)
+    seen[moved_in.reference] = True
+    # alice leaves Facilities: its tickets, and the one she was assigned there, are no longer hers.
+    left = ticket(facilities, "of the department alice left")
+    left_assigned = ticket(facilities, "assigned to alice in the department she left")
+    ticket_assign(ticket=left_assigned, actor=admin_user, assignee=agent)
+    user_set_departments(user=agent, departments=[it_dept], actor=admin_user)
+    seen[left.reference] = seen[left_assigned.reference] = False
+    return seen

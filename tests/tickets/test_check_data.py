@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
@@ -24,11 +25,13 @@ from apps.tickets.models import (
     TicketUserObjectPermission,
 )
 from apps.tickets.references import reference_counter_reset, reference_counter_value
+from apps.tickets.search import tickets_search
+from apps.tickets.selectors import tickets_visible_to
 from apps.tickets.services import attachment_add, ticket_transition
 from tests.support import assert_constant_queries
 from tests.tickets.factories import TicketFactory
 
-CLEAN = "No problems found (14 checks).\n"
+CLEAN = "No problems found (15 checks).\n"
 
 
 def check_data(*args: str) -> tuple[int, str]:
@@ -103,6 +106,7 @@ def test_verbosity_2_lists_every_check(tickets):
         "ok    missing-created-event",
         "ok    status-timestamps",
         "ok    timestamp-before-created",
+        "ok    stale-search-documents",
         "ok    attachment-file-missing",
         "ok    orphan-attachment-file",
         "ok    figures",
@@ -403,6 +407,40 @@ def test_missing_created_event_is_reported_and_not_fixable(tickets):
     ) in out
     assert check_data("--fix")[0] == 1
     assert not assigned.events.filter(kind=EventKind.CREATED).exists()
+
+
+# --- search documents ---------------------------------------------------------------------------------------------
+
+
+def test_stale_search_documents_are_rebuilt(tickets, agent):
+    """A write that bypassed the services leaves documents behind the text (PostgreSQL keeps them; elsewhere
+    there are none to check)."""
+    assigned, unassigned = tickets
+    Ticket.objects.filter(pk=assigned.pk).update(title="Kookaburra on the line")
+    Ticket.objects.filter(pk=unassigned.pk).update(search_internal=None)
+
+    def found(word):
+        return [t.reference for t in tickets_search(tickets_visible_to(agent), user=agent, text=word)]
+
+    if connection.vendor != "postgresql":
+        assert check_data() == (0, CLEAN)
+        assert found("kookaburra") == [assigned.reference]
+        return
+    assert found("kookaburra") == []
+    code, out = check_data()
+    assert code == 1
+    assert (
+        "FOUND stale-search-documents: Tickets whose stored search documents differ from their text (PostgreSQL): "
+        f"2 (fixable with --fix)\n        {assigned.reference}\n        {unassigned.reference}\n"
+    ) in out
+    assert_fixed_then_clean(
+        [
+            f"[stale-search-documents] {assigned.reference}: search documents rebuilt",
+            f"[stale-search-documents] {unassigned.reference}: search documents rebuilt",
+        ]
+    )
+    assert found("kookaburra") == [assigned.reference]
+    assert Ticket.objects.get(pk=unassigned.pk).search_internal == ""
 
 
 def _resolve(ticket, actor):

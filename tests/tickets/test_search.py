@@ -13,7 +13,7 @@ from django.db import connection
 from django.urls import reverse
 
 from apps.common.csv.files import inspect_csv
-from apps.tickets import services
+from apps.tickets import search, services
 from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import Ticket
 from apps.tickets.search import SEARCH_MAX_WORDS, search_documents_rebuild, search_words, tickets_search
@@ -274,3 +274,19 @@ def test_a_search_with_too_many_matches_to_rank_comes_newest_first(agent, reques
 
     assert found_in_api(agent, "toner") == [in_reply.reference, in_title.reference]
     assert found_in_back_office(agent, "toner") == [in_reply.reference, in_title.reference]
+
+
+@pytest.mark.parametrize("channel", AGENT_CHANNELS)
+@pytest.mark.parametrize("share", [0.0, 0.5], ids=["rare word: by reach", "common word: newest first walk"])
+def test_an_agents_search_finds_exactly_what_the_grants_allow_outside_and_inside_their_departments(
+    channel, share, reach_world, agent, monkeypatch
+):
+    """Shares with the agent and their groups, assignments, transfers, a revoked department grant and a department
+    left: the search finds exactly the tickets the agent may see, on PostgreSQL both within the department form
+    (a word in few tickets) and without it (a word PostgreSQL's statistics say is common)."""
+    monkeypatch.setattr(search, "word_shares", lambda using="default": {"kiwi": share})
+    expected = sorted(ref for ref, seen in reach_world.items() if seen)
+    assert sorted(AGENT_CHANNELS[channel](agent, "kiwi")) == expected
+    visible = tickets_visible_to(agent, first_rows=True)
+    assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiwi")) == expected
+    assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiw")) == expected

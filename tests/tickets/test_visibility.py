@@ -240,3 +240,33 @@ def test_the_cached_permission_id_follows_a_flush(db):
         assert ticket_permission_id(VIEW) == new.pk != old_id
     finally:  # the test's rollback brings the old row back: the next test must read it again
         _forget_permission_ids()
+
+
+@pytest.mark.parametrize("perm", [VIEW, CHANGE])
+def test_the_department_form_finds_the_same_tickets_as_the_grant_form(reach_world, agent, perm):
+    """by_department=True (what an agent's search reads) never widens nor narrows what the grants allow."""
+    in_order = ("-created_at", "-id")
+    as_set = [t.reference for t in tickets_visible_to(agent, perm=perm).order_by(*in_order)]
+    row_by_row = [t.reference for t in tickets_visible_to(agent, perm=perm, first_rows=True).order_by(*in_order)]
+    by_department = [t.reference for t in tickets_visible_to(agent, perm=perm, by_department=True).order_by(*in_order)]
+    assert by_department == as_set == row_by_row
+    if perm == VIEW:
+        assert sorted(by_department) == sorted(ref for ref, seen in reach_world.items() if seen)
+
+
+def test_department_grants_are_marked_as_such_and_shares_are_not(admin_user, agent, it_dept, billing_dept):
+    """Only the grants of the ticket's own department group are marked: the department form relies on it."""
+    from apps.tickets.services import ticket_share
+
+    ticket = TicketFactory(department=it_dept)
+    ticket_share(ticket=ticket, actor=admin_user, codenames=[VIEW], group=billing_dept.group)
+
+    def marks():
+        rows = TicketGroupObjectPermission.objects.filter(content_object=ticket)
+        return sorted(rows.values_list("group__name", "permission__codename", "is_department_grant"))
+
+    it_group, billing_group = it_dept.group.name, billing_dept.group.name
+    assert marks() == [(billing_group, VIEW, False), (it_group, CHANGE, True), (it_group, VIEW, True)]
+    ticket_transfer(ticket=ticket, actor=admin_user, department=billing_dept)
+    # The share Billing already held stays a share; the department grant it gains is marked.
+    assert marks() == [(billing_group, CHANGE, True), (billing_group, VIEW, False)]

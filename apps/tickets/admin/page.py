@@ -11,6 +11,7 @@ input, calls one service and redirects back to the page with a message:
 | `admin:tickets_ticket_send` | the composer: Send, Send and wait for requester, Send and resolve | `comment_send` |
 | `admin:tickets_ticket_property` | one property of the side panel, with the version | `ticket_transition` ... |
 | `admin:tickets_ticket_details` | "Edit title and description", with the version | `ticket_update` |
+| `admin:tickets_ticket_comment_edit`, `..._delete` | Edit, Delete of your own message | `comment_edit` ... |
 
 A stale version is refused with the current value beside the one the agent chose; nothing is written. The
 queries of the page do not depend on the number of messages (tests/tickets/test_ticket_page.py;
@@ -44,6 +45,7 @@ from ..forms import AttachmentsField
 from ..history import HistoryLine, history_lines
 from ..mentions import mentions_unreached
 from ..models import Ticket
+from ..permissions import comments_editable_until
 from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to
 
 User = get_user_model()
@@ -192,6 +194,8 @@ class TicketPageMixin:
             "has_view_permission": True,
             "show_object_permissions": is_admin(user),
             "thread": _thread(comments, history, ticket),
+            # The agent's own messages still in their edit window, with its end (admin/comments.py).
+            "editable_comments": comments_editable_until(user, comments, ticket=ticket),
             "loose_attachments": files.get(None, []),
             "image_types": IMAGE_TYPES,
             "status_variant": self.status_variants.get(ticket.status),

@@ -47,6 +47,7 @@ from ..permissions import (
 )
 from ..selectors import FIRST_ROWS, events_visible_to, tickets_visible_to
 from . import actions
+from .comments import CommentEditMixin
 from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
 from .forms import RequesterByEmailField, TicketAddForm, TicketChangeForm
 from .page import TicketPageMixin
@@ -86,6 +87,7 @@ SLA_LABELS = {
 @admin.register(Ticket)
 class TicketAdmin(
     TicketPageMixin,
+    CommentEditMixin,
     TicketSearchMixin,
     ServiceAdminMixin,
     SavedViewsMixin,
@@ -402,6 +404,7 @@ class TicketAdmin(
             ),
         ]
         extra += self.get_page_urls()
+        extra += self.get_comment_urls()
         extra += [
             path(url.route, self.admin_site.admin_view(partial(url.view, self)), name=url.name)
             for url in extensions.admin_ticket_urls

@@ -11,6 +11,7 @@ from .departments import DefaultDepartment, DepartmentGroupName, OrphanDepartmen
 from .figures import FiguresDisagree
 from .files import AttachmentFileMissing, OrphanAttachmentFile
 from .grants import InvalidAssignee, MissingGrants, RequesterInDepartment, StaleDepartmentGrants
+from .search import StaleSearchDocuments
 from .tickets import MissingCreatedEvent, ReferenceSequenceBehind, StatusTimestamps, TimestampBeforeCreated
 
 CHECK_CLASSES: tuple[type[Check], ...] = (
@@ -25,6 +26,7 @@ CHECK_CLASSES: tuple[type[Check], ...] = (
     MissingCreatedEvent,
     StatusTimestamps,
     TimestampBeforeCreated,
+    StaleSearchDocuments,
     AttachmentFileMissing,
     OrphanAttachmentFile,
     FiguresDisagree,

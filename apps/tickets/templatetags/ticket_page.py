@@ -5,6 +5,10 @@ Through the template engine every message cost several includes (labels, files) 
 here each one is a few `format_html` calls, with the labels and translations looked up once per page
 (docs/benchmarks.md, bench/bench_ticket_page.py). Everything a person typed (names, bodies, file names, history
 text) is escaped by format_html; bodies keep their line breaks as <br>, as `linebreaksbr` would.
+
+The agent's own messages still inside their edit window (context["editable_comments"], from
+permissions.comments_editable_until) get "Edit" and "Delete" (admin/comments.py), each a native
+<details> disclosure holding its form, so both work from the keyboard and without scripts.
 """
 
 from django import template
@@ -15,6 +19,10 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..models import COMMENT_MAX_LENGTH
+from ..permissions import edit_minutes_left
 
 register = template.Library()
 
@@ -61,7 +69,19 @@ class ThreadRenderer:
             "requester": _label("info", _("Requester")),
             "description": _label("info", _("Description")),
         }
-        self.previous = _("Previous description")
+        self.previous = {
+            "comment_edited": _("Previous text"),
+            "comment_deleted": _("Deleted text"),
+        }
+        self.previous_description = _("Previous description")
+        self.editable = context.get("editable_comments") or {}
+        if self.editable:
+            self.csrf = format_html(
+                '<input type="hidden" name="csrfmiddlewaretoken" value="{}">', str(context.get("csrf_token", ""))
+            )
+            base = reverse("admin:tickets_ticket_comment_edit", args=[self.ticket.pk, 0])
+            self.comment_urls = base[: -len("0/edit/")]
+            self.now = timezone.now()
 
     def files(self, attachments) -> SafeString:
         rows = []
@@ -86,10 +106,10 @@ class ThreadRenderer:
             )
         return format_html('<ul class="tp-files">{}</ul>', mark_safe("".join(rows)))  # noqa: S308 - built above
 
-    def message(self, *, element_id, classes, author, label, created_at, body, attachments) -> SafeString:
+    def message(self, *, element_id, classes, author, label, created_at, body, attachments, tools="") -> SafeString:
         return format_html(
             '<li id="{}" class="{}"><div class="tp-message-head"><span class="font-semibold text-important">{}</span>'
-            '{}<time datetime="{}" title="{}">{}</time></div><div class="tp-body">{}</div>{}</li>',
+            '{}<time datetime="{}" title="{}">{}</time></div><div class="tp-body">{}</div>{}{}</li>',
             element_id,
             classes,
             author,
@@ -99,6 +119,50 @@ class ThreadRenderer:
             _ago(created_at),
             _body(body),
             self.files(attachments) if attachments else "",
+            tools,
+        )
+
+    def tools(self, comment) -> SafeString:
+        """Edit and Delete for the agent's own message inside its window, and when the window closes."""
+        deadline = self.editable.get(comment.pk)
+        if deadline is None:
+            return ""
+        minutes = edit_minutes_left(deadline, self.now)
+        prefix = f"comment-{comment.pk}"
+        url = f"{self.comment_urls}{comment.pk}/"
+        return format_html(
+            '<div class="tp-comment-tools">'
+            '<p class="tp-hint" id="{prefix}-window">{window} <time datetime="{deadline}">({until})</time></p>'
+            '<details class="tp-comment-edit"><summary class="tp-link">{edit}</summary>'
+            '<form method="post" action="{url}edit/">{csrf}'
+            '<label class="tp-label" for="{prefix}-body">{text_label}</label>'
+            '<textarea id="{prefix}-body" name="body" class="tp-input" rows="4" maxlength="{max}" required '
+            'aria-describedby="{prefix}-window">\n{body}</textarea>'
+            '<div class="tp-send"><button type="submit" class="tp-button tp-primary">{save}</button></div></form>'
+            "</details>"
+            '<details class="tp-comment-delete"><summary class="tp-link">{delete}</summary>'
+            '<form method="post" action="{url}delete/">{csrf}<p>{confirm}</p>'
+            '<div class="tp-send"><button type="submit" class="tp-button tp-danger">{delete_now}</button></div>'
+            "</form></details></div>",
+            prefix=prefix,
+            window=ngettext(
+                "You can edit or delete this for another %(n)d minute.",
+                "You can edit or delete this for another %(n)d minutes.",
+                minutes,
+            )
+            % {"n": minutes},
+            deadline=deadline.isoformat(),
+            until=_("until %(time)s") % {"time": timezone.localtime(deadline).strftime("%H:%M")},
+            edit=_("Edit"),
+            url=url,
+            csrf=self.csrf,
+            text_label=_("New text"),
+            max=COMMENT_MAX_LENGTH,
+            body=comment.body,
+            save=_("Save the change"),
+            delete=_("Delete"),
+            confirm=_("Delete this message and its files? The history keeps its text."),
+            delete_now=_("Yes, delete it"),
         )
 
     def item(self, item) -> SafeString:
@@ -108,7 +172,7 @@ class ThreadRenderer:
             if line.detail:
                 detail = format_html(
                     '<details><summary>{}</summary><div class="tp-body">{}</div></details>',
-                    self.previous,
+                    self.previous.get(line.kind, self.previous_description),
                     _body(line.detail),
                 )
             return format_html(
@@ -144,6 +208,7 @@ class ThreadRenderer:
             created_at=comment.created_at,
             body=comment.body,
             attachments=comment.page_files,
+            tools=self.tools(comment) if self.editable else "",
         )
 
 

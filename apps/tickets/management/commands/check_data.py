@@ -17,12 +17,14 @@ class Command(BaseCommand):
         "active default department; the reference sequence behind the highest reference; tickets without a "
         "'created' event; status time stamps that disagree with the status, or precede creation; attachments "
         "whose file is missing, and files under attachments/ that no attachment refers to (older than one hour); "
+        "tickets whose stored search documents differ from what a rebuild computes from their text (PostgreSQL); "
         "the ticket figures (day aggregates and open counts) that disagree with a recount of the tickets. "
         "Grants held by other users are shares an admin made and are never reported. "
         "--fix repairs what is safe, in one transaction, and prints every change: adds missing grants, removes "
         "stale department grants, unassigns invalid assignees (with an 'assigned' event by the system), removes "
         "non-staff accounts from departments, renames department groups, advances the sequence, fills or clears "
-        "status time stamps from the history, deletes orphan files (after commit), recounts the figures. "
+        "status time stamps from the history, rebuilds stale search documents, deletes orphan files (after commit), "
+        "recounts the figures. "
         "Exit status 0 when no problem remains, 1 otherwise (for cron and CI)."
     )
 

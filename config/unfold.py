@@ -38,6 +38,8 @@ STAFF = "apps.accounts.permissions.sidebar_is_staff"
 ADMINS = "apps.accounts.permissions.sidebar_is_admin"
 
 TICKETS = "admin:tickets_ticket_changelist"
+# A ticket's own pages below the list (change, history, permissions) and the new-ticket page.
+TICKET_PAGE = re.compile(r"(\d+|add)/")
 
 
 def sidebar_item(
@@ -140,11 +142,12 @@ def _filters(query: str, *, ordered: bool) -> dict[str, frozenset[str]]:
 def current_list_query(request) -> str | None:
     """The query of the ticket list on screen (on a ticket's page: the list it was opened from), None elsewhere."""
     changelist = reverse(TICKETS)
-    if not request.path.startswith(changelist):
-        return None
     if request.path == changelist:
         return request.GET.urlencode()
-    return request.GET.get("_changelist_filters", "")
+    if TICKET_PAGE.match(request.path.removeprefix(changelist)) and request.path.startswith(changelist):
+        return request.GET.get("_changelist_filters", "")
+    # Other pages under the ticket admin (the reports, the AI backfill) are not a list: their own link is current.
+    return None
 
 
 def _groups(request) -> list[dict]:

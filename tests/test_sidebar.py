@@ -61,10 +61,13 @@ def test_the_highlight_and_the_open_group_follow_the_page(agent, admin_user):
         assert [text for text, active in links(response).items() if active] == ["Unassigned"]
         assert administration_open(response) == "false"
     assert [text for text, active in links(on_notifications).items() if active] == ["Notifications"]
+    # A page of the ticket admin that is not a list (the reports) highlights its own link only.
+    on_reports = alice.get(reverse("admin:tickets_reports"))
+    assert [text for text, active in links(on_reports).items() if active] == ["Reports"]
     on_departments = logged_in(admin_user).get(reverse("admin:departments_department_changelist"))
     assert [text for text, active in links(on_departments).items() if active] == ["Departments"]
     assert administration_open(on_departments) == "true"
-    assert len(unfold.RENDERED) == 2  # alice's four pages share one rendered sidebar; the admin's is another
+    assert len(unfold.RENDERED) == 2  # alice's five pages share one rendered sidebar; the admin's is another
 
 
 def test_a_permission_change_is_seen_on_the_next_page(agent):

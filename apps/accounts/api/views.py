@@ -1,7 +1,7 @@
 """JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -15,11 +15,21 @@ from ..models import User
 from ..permissions import is_admin, is_agent
 from ..selectors import department_groups, users_visible_to
 from .filters import UserFilter
-from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
+from .serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+    TokenVerifySerializer,
+    UserSerializer,
+)
 
 # What the token endpoints answer with, for the schema (simplejwt's serializers do not describe it).
 TOKEN_PAIR = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
-EMPTY = inline_serializer("Empty", {})
+# Verify and log-out answer with an empty object.
+EMPTY = OpenApiResponse(
+    {"type": "object", "properties": {}, "additionalProperties": False, "description": "An empty object."},
+    description="Done.",
+)
 
 
 class ThrottledTokenView(RateLimitHeadersMixin):
@@ -51,6 +61,7 @@ class ThrottledTokenView(RateLimitHeadersMixin):
     ),
     responses={200: TOKEN_PAIR},
 )
+@extend_schema_view(post=extend_schema(operation_id="token_obtain"))
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainPairSerializer
     refund_success = True
@@ -75,7 +86,7 @@ class TokenRefreshView(ThrottledTokenView, jwt_views.TokenRefreshView):
     responses={200: EMPTY},
 )
 class TokenBlacklistView(ThrottledTokenView, jwt_views.TokenBlacklistView):
-    pass
+    serializer_class = TokenBlacklistSerializer
 
 
 @extend_schema(

@@ -5,6 +5,7 @@ every serializer field; here an unknown name is a 400 and a view without `orderi
 ordering at all. Names map to ORM expressions, so `priority` can sort by urgency rather than spelling.
 `IdFilter` takes a foreign key's id within the database's integer range (a bigger number is a 400);
 `SafeIsoDateTimeFilter` a datetime the database can store (PostgreSQL refuses offsets Python accepts).
+A parameter given the same value twice is a 400 (the schema's array parameters are `uniqueItems`).
 """
 
 import datetime as dt
@@ -46,7 +47,8 @@ def allowed_query_parameters(view, *, is_list: bool) -> frozenset[str]:
 
 
 def check_query_parameters(request, view, *, is_list: bool) -> None:
-    """400 for parameters the view does not know, and for values no database accepts (NUL bytes)."""
+    """400 for parameters the view does not know, for values no database accepts (NUL bytes), and for a value
+    given twice to the same parameter (`?status=new&status=new`: the schema's array parameters say uniqueItems)."""
     allowed = allowed_query_parameters(view, is_list=is_list)
     errors = {}
     for name in request.query_params:
@@ -57,6 +59,8 @@ def check_query_parameters(request, view, *, is_list: bool) -> None:
             ]
         elif any("\x00" in value for value in request.query_params.getlist(name)):
             errors[name] = [_("Null characters are not allowed.")]
+        elif len(values := request.query_params.getlist(name)) != len(set(values)):
+            errors[name] = [_("The same value is given more than once.")]
     if errors:
         raise ValidationError(errors)
 

@@ -5,6 +5,16 @@ AutoSchema adds the errors that follow from the safe defaults in `views.py`, so 
 400 (validation, unknown query parameters), 401 and 403 (authentication, permission), 404 (out of scope,
 unknown page or format), 413 and 415 (request bodies), 429 (throttled actions); on every POST of a view built
 on SafeViewMixin the `Idempotency-Key` header with its 409 and 422; on throttled actions the RateLimit headers.
+An error a view declares without a body (a 409, a 503, a 404 of its own) gets the problem document's.
+
+Operation ids are `<path words>_<verb>` for the standard actions (tickets_list, tickets_comments_create,
+webhooks_partial_update) and the bare path words for the others (tickets_transfer, notifications_read_all,
+users_me, stats): an action is not a "create" or a "retrieve" of anything.
+
+`postprocess_strictness` writes down what the server enforces: every request body is closed
+(`additionalProperties: false`: input serializers refuse unknown keys, apps/common/api/serializers.py) and every
+array query parameter has `uniqueItems` (a repeated value is a 400, apps/common/api/filters.py).
+`postprocess_links` writes the OpenAPI links that the apps declare with `link(...)`.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,12 +24,14 @@ from rest_framework.permissions import IsAuthenticated
 
 from .views import SafeViewMixin
 
+_MESSAGES = {"type": "array", "items": {"type": "string"}}
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": (
-        "Field name (or query parameter, or `non_field_errors`) → messages; a nested field's errors are nested."
+        "Field name (or query parameter, or `non_field_errors`) → messages; the errors of a list's items or a "
+        "nested field are an object of their own (item index or field name → messages)."
     ),
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    "additionalProperties": {"oneOf": [_MESSAGES, {"type": "object", "additionalProperties": _MESSAGES}]},
 }
 ERROR_SCHEMA = {
     "type": "object",
@@ -39,6 +51,20 @@ VALIDATION_ERROR_SCHEMA = {
     "description": "An RFC 9457 problem document whose `errors` name the fields, parameters or headers at fault.",
 }
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# A value the API passes through from stored JSON (an audit entry's before/after, an import's extra history): typed
+# as far as JSON goes, so that no schema says "anything".
+JSON_SCALAR_SCHEMA = {"nullable": True, "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+JSON_VALUE_SCHEMA = {
+    "nullable": True,
+    "anyOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": JSON_SCALAR_SCHEMA},
+        {"type": "object", "additionalProperties": JSON_SCALAR_SCHEMA},
+    ],
+}
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input: field messages, or an unknown or disallowed query parameter."),
@@ -79,6 +105,9 @@ RATE_LIMIT_HEADERS = {
     },
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The viewset actions whose operation ids keep drf-spectacular's verb suffix.
+STANDARD_ACTIONS = frozenset({"list", "create", "retrieve", "update", "partial_update", "destroy"})
+ACTION_SUFFIXES = ("_create", "_retrieve")
 
 
 def is_idempotent_post(view, method: str) -> bool:
@@ -90,6 +119,16 @@ class AutoSchema(SpectacularAutoSchema):
         view = self.view
         action = getattr(view, "action", None) or self.method.lower()
         return bool(getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None))
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        action = getattr(self.view, "action", None)
+        if action in STANDARD_ACTIONS or (action is None and operation_id.endswith("_list")):
+            return operation_id
+        for suffix in ACTION_SUFFIXES:
+            if operation_id.endswith(suffix):
+                return operation_id.removesuffix(suffix)
+        return operation_id
 
     def _get_parameters(self):
         parameters = super()._get_parameters()
@@ -130,15 +169,39 @@ class AutoSchema(SpectacularAutoSchema):
                 "description": str(ERROR_DESCRIPTIONS[code]),
             }
         for code, response in responses.items():
-            # Errors a view declares itself (412, 409, 503) are problem documents too.
+            # Errors a view declares itself (412, 409, 503) are problem documents too, also those declared
+            # with a description only.
             content = response.get("content", {})
             if code >= "400" and "application/json" in content:
                 content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            elif code >= "400" and not content:
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": self._component("Error", ERROR_SCHEMA)}}
         if self.is_throttled():
             for code, response in responses.items():
                 if code.startswith(("2", "4")):
                     response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return dict(sorted(responses.items()))
+
+
+def _closed(schema: dict) -> None:
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+
+
+def postprocess_strictness(result, generator, request, public):
+    """drf-spectacular hook: request bodies are closed objects and array query parameters hold no value twice,
+    as the server enforces (see the module's docstring)."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _closed(schema)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "array":
+                    parameter["schema"]["uniqueItems"] = True
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _closed(media.get("schema", {}))
+    return result
 
 
 # OpenAPI links (after an answer, the operations it leads to, with where their parameters come from): typed clients

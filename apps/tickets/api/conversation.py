@@ -14,7 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -227,6 +227,23 @@ class AttachmentDownloadView(SafeAPIView):
             "requester, is a 404. Sent with Content-Disposition: attachment and X-Content-Type-Options: nosniff."
         ),
         responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes.")},
+        parameters=[
+            OpenApiParameter(
+                "Content-Disposition",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='attachment; filename="<the file\'s original name>"',
+            ),
+            OpenApiParameter(
+                "X-Content-Type-Options",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                enum=["nosniff"],
+                description="nosniff",
+            ),
+        ],
     )
     def get(self, request, pk):
         return attachment_response(attachment_get_for_user(user=request.user, pk=pk))

@@ -1,7 +1,7 @@
 """JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -60,6 +60,28 @@ class ThrottledTokenView(RateLimitHeadersMixin):
         "or from the client address, requests are refused with 429 until the window ends."
     ),
     responses={200: TOKEN_PAIR},
+    examples=[
+        OpenApiExample(
+            "Password",
+            summary="Username and password",
+            value={"username": "ada", "password": "correct horse"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "With the second factor",
+            value={"username": "ada", "password": "correct horse", "otp": "492039"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A token pair",
+            value={
+                "access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwidXNlcl9pZCI6NX0.c2lnbmF0dXJl",
+                "refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsInVzZXJfaWQiOjV9.c2lnbmF0dXJl",
+            },
+            response_only=True,
+            status_codes=["200"],
+        ),
+    ],
 )
 @extend_schema_view(post=extend_schema(operation_id="token_obtain"))
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):

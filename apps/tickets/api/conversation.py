@@ -36,6 +36,7 @@ from ..selectors import (
     ticket_get_for_user,
 )
 from ..services import attachment_add, attachment_delete, comment_add, comment_delete, comment_edit
+from . import examples
 from .serializers import (
     AttachmentCreateSerializer,
     AttachmentSerializer,
@@ -67,6 +68,7 @@ class TicketChildViewSet(ScopedViewSet):
         ),
         request=CommentCreateSerializer,
         responses={201: CommentSerializer},
+        examples=examples.COMMENT_CREATE_EXAMPLES,
     ),
     retrieve=extend_schema(summary="Read a comment"),
     update=extend_schema(

@@ -50,6 +50,7 @@ from ..services import (
     ticket_delete,
     ticket_transfer,
 )
+from . import examples
 from .serializers import (
     StaleTicketSerializer,
     TicketBulkResponseSerializer,
@@ -169,6 +170,7 @@ STALE_RESPONSE = OpenApiResponse(
             "allow-lists: any other query parameter is a 400. Pages carry `next` and `previous` links; the "
             "total (`count`) only with `count=true`, as counting costs in proportion to what you can see."
         ),
+        examples=examples.TICKET_LIST_EXAMPLES,
     ),
     retrieve=extend_schema(
         summary="Read a ticket",
@@ -177,6 +179,7 @@ STALE_RESPONSE = OpenApiResponse(
             200: TicketSerializer,
             304: OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current."),
         },
+        examples=examples.TICKET_RETRIEVE_EXAMPLES,
     ),
     create=extend_schema(
         summary="Open a ticket",
@@ -188,6 +191,7 @@ STALE_RESPONSE = OpenApiResponse(
         request=TicketCreateSerializer,
         responses={201: TicketSerializer},
         parameters=[ETAG_HEADER],
+        examples=examples.TICKET_CREATE_EXAMPLES,
     ),
     update=extend_schema(
         summary="Replace a ticket's editable fields",
@@ -209,6 +213,7 @@ STALE_RESPONSE = OpenApiResponse(
         request=TicketUpdateSerializer,
         responses={200: TicketSerializer, 412: STALE_RESPONSE},
         parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+        examples=examples.TICKET_PARTIAL_UPDATE_EXAMPLES,
     ),
     destroy=extend_schema(
         summary="Delete a ticket",

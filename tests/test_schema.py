@@ -568,3 +568,54 @@ def test_verify_and_log_out_answer_the_declared_empty_object(db, requester, path
     body = {"token": str(refresh.access_token)} if path.endswith("verify/") else {"refresh": str(refresh)}
     response = jwt_client(None).post(path, body, format="json")
     assert (response.status_code, response.json()) == (200, {})
+
+
+def test_links_lead_from_new_resources_to_their_operations(schema):
+    def links(path, method, code):
+        found = schema["paths"][path][method]["responses"][code]["links"]
+        return {name: (link["operationId"], link["parameters"]) for name, link in found.items()}
+
+    webhook = {"id": "$response.body#/id"}
+    assert links("/api/webhooks/", "post", "201") == {
+        "ReadWebhook": ("webhooks_retrieve", webhook),
+        "EditWebhook": ("webhooks_partial_update", webhook),
+        "ReplaceWebhook": ("webhooks_update", webhook),
+        "RotateSecret": ("webhooks_rotate_secret", webhook),
+        "ListDeliveries": ("webhooks_deliveries_list", {"webhook_pk": "$response.body#/id"}),
+        "DeleteWebhook": ("webhooks_destroy", webhook),
+    }
+    assert links("/api/keys/", "post", "201") == {
+        "ReadKey": ("keys_retrieve", {"id": "$response.body#/id"}),
+        "RevokeKey": ("keys_destroy", {"id": "$response.body#/id"}),
+    }
+    comment = {"ticket_pk": "$response.body#/ticket", "id": "$response.body#/id"}
+    assert links("/api/tickets/{ticket_pk}/comments/", "post", "201") == {
+        "ReadComment": ("tickets_comments_retrieve", comment),
+        "EditComment": ("tickets_comments_partial_update", comment),
+        "ReplaceComment": ("tickets_comments_update", comment),
+        "DeleteComment": ("tickets_comments_destroy", comment),
+    }
+    assert {"DeleteTicket", "ReadRating", "Reply", "TransferTicket"} <= set(links("/api/tickets/", "post", "201"))
+    assert links("/api/articles/", "get", "200") == {
+        "ReadArticle": ("articles_retrieve", {"id": "$response.body#/results/0/id"})
+    }
+    assert links("/api/satisfaction/", "get", "200") == {
+        "ReadRating": ("tickets_satisfaction", {"id": "$response.body#/results/0/ticket"})
+    }
+
+
+def test_text_inputs_say_what_the_server_refuses(schema):
+    """NUL characters (refused in every text field and query parameter), empty filters, and keys that are not
+    printable ASCII are 400s; the schema says so, so that a generator of valid requests does not send them."""
+    body = schema["components"]["schemas"]["TicketCreateRequest"]["properties"]
+    assert body["title"]["pattern"] == body["description"]["pattern"] == "^[^\\x00]*$"
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/tickets/"]["get"]["parameters"]}
+    assert parameters["search"]["pattern"] == "^[^\\x00]*$"
+    assert parameters["created_after"]["minLength"] == 1
+    articles = {p["name"]: p["schema"] for p in schema["paths"]["/api/articles/"]["get"]["parameters"]}
+    assert articles["category"] == {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"}
+    key = {p["name"]: p["schema"] for p in schema["paths"]["/api/tickets/"]["post"]["parameters"]}["Idempotency-Key"]
+    assert key == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"}
+    translation = schema["paths"]["/api/tickets/{id}/translation/"]["get"]["parameters"]
+    assert next(p for p in translation if p["name"] == "lang")["schema"]["enum"] == ["de", "en", "tr"]
+    assert schema["components"]["schemas"]["WebhookInputRequest"]["properties"]["events"]["minItems"] == 1

@@ -122,6 +122,7 @@ class TicketTranslationSerializer(serializers.Serializer):
         OpenApiParameter(
             "lang",
             OpenApiTypes.STR,
+            enum=[code for code, _name in settings.LANGUAGES],
             description="Target language (one of the site's languages); default: the caller's language.",
         )
     ],

@@ -13,7 +13,9 @@ users_me, stats): an action is not a "create" or a "retrieve" of anything.
 
 `postprocess_strictness` writes down what the server enforces: every request body is closed
 (`additionalProperties: false`: input serializers refuse unknown keys, apps/common/api/serializers.py) and every
-array query parameter has `uniqueItems` (a repeated value is a 400, apps/common/api/filters.py).
+array query parameter has `uniqueItems` (a repeated value is a 400, apps/common/api/filters.py); the AutoSchema
+closed bodies' free-text fields carry a pattern without NUL (refused by DRF); the AutoSchema
+gives the text filters `minLength: 1` (an empty filter is a 400) and `Idempotency-Key` its printable-ASCII pattern.
 `postprocess_links` writes the OpenAPI links that the apps declare with `link(...)`.
 """
 
@@ -88,7 +90,7 @@ IDEMPOTENCY_KEY_PARAMETER = {
         "key and body within 24 hours returns the first answer (with Idempotent-Replayed: true) and does "
         "nothing twice; the same key with another body is a 422."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": {
@@ -132,6 +134,13 @@ class AutoSchema(SpectacularAutoSchema):
 
     def _get_parameters(self):
         parameters = super()._get_parameters()
+        # A filter given with no value is a 400 (filters.check_filter_values): its text says so with minLength.
+        filterset_class = getattr(self.view, "filterset_class", None)
+        filters = filterset_class.base_filters if filterset_class is not None else {}
+        for parameter in parameters:
+            schema = parameter.get("schema", {}) if parameter.get("in") == "query" else {}
+            if parameter["name"] in filters and schema.get("type") == "string" and "enum" not in schema:
+                schema.setdefault("minLength", 1)
         if is_idempotent_post(self.view, self.method):
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
         return parameters
@@ -183,9 +192,16 @@ class AutoSchema(SpectacularAutoSchema):
         return dict(sorted(responses.items()))
 
 
+# Text fields refuse NUL characters (DRF's ProhibitNullCharactersValidator; no database stores them).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
 def _closed(schema: dict) -> None:
     if schema.get("type") == "object" and "properties" in schema:
         schema.setdefault("additionalProperties", False)
+        for field in schema["properties"].values():
+            if field.get("type") == "string" and not {"enum", "format", "pattern"} & set(field):
+                field["pattern"] = NO_NUL_PATTERN
 
 
 def postprocess_strictness(result, generator, request, public):
@@ -197,8 +213,13 @@ def postprocess_strictness(result, generator, request, public):
     for item in result.get("paths", {}).values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
-                if parameter.get("in") == "query" and parameter.get("schema", {}).get("type") == "array":
-                    parameter["schema"]["uniqueItems"] = True
+                schema = parameter.get("schema", {})
+                if parameter.get("in") != "query":
+                    continue
+                if schema.get("type") == "array":
+                    schema["uniqueItems"] = True
+                elif schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+                    schema["pattern"] = NO_NUL_PATTERN  # a NUL in any query parameter is a 400
             for media in operation.get("requestBody", {}).get("content", {}).values():
                 _closed(media.get("schema", {}))
     return result

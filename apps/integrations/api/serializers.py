@@ -48,7 +48,7 @@ class WebhookInputSerializer(StrictSerializer):
 
     url = serializers.URLField(max_length=500)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, max_length=20
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False, min_length=1, max_length=20
     )
     department = serializers.PrimaryKeyRelatedField(queryset=Department.objects.all(), allow_null=True, required=False)
     name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

@@ -19,6 +19,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.accounts.permissions import is_admin
+from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 
 from ..models import ApiKey, Webhook, WebhookDelivery
@@ -257,3 +258,17 @@ class ApiKeyViewSet(
     def destroy(self, request, *args, **kwargs):
         api_key_revoke(actor=request.user, api_key=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# The links of the integrations API (apps/common/api/schema.py): what a new endpoint or key leads to.
+_WEBHOOK = {"id": "$response.body#/id"}
+_source = ("/api/webhooks/", "post", "201")
+link(_source, "ReadWebhook", ("/api/webhooks/{id}/", "get"), _WEBHOOK)
+link(_source, "EditWebhook", ("/api/webhooks/{id}/", "patch"), _WEBHOOK)
+link(_source, "ReplaceWebhook", ("/api/webhooks/{id}/", "put"), _WEBHOOK)
+link(_source, "RotateSecret", ("/api/webhooks/{id}/rotate-secret/", "post"), _WEBHOOK)
+link(_source, "ListDeliveries", ("/api/webhooks/{webhook_pk}/deliveries/", "get"), {"webhook_pk": "$response.body#/id"})
+link(_source, "DeleteWebhook", ("/api/webhooks/{id}/", "delete"), _WEBHOOK)
+_source = ("/api/keys/", "post", "201")
+link(_source, "ReadKey", ("/api/keys/{id}/", "get"), {"id": "$response.body#/id"})
+link(_source, "RevokeKey", ("/api/keys/{id}/", "delete"), {"id": "$response.body#/id"})

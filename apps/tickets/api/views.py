@@ -460,7 +460,9 @@ for _source in (("/api/tickets/", "post", "201"), ("/api/tickets/{id}/", "get", 
     link(_source, "Reply", ("/api/tickets/{ticket_pk}/comments/", "post"), _TICKET_PK)
     link(_source, "ListFiles", ("/api/tickets/{ticket_pk}/attachments/", "get"), _TICKET_PK)
     link(_source, "History", ("/api/tickets/{ticket_pk}/events/", "get"), _TICKET_PK)
+link(("/api/tickets/", "post", "201"), "DeleteTicket", ("/api/tickets/{id}/", "delete"), _TICKET)
 for _source in (("/api/tickets/{ticket_pk}/comments/", "post", "201"),):
     link(_source, "ReadComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "get"), _COMMENT)
     link(_source, "EditComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "patch"), _COMMENT)
+    link(_source, "ReplaceComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "put"), _COMMENT)
     link(_source, "DeleteComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "delete"), _COMMENT)

@@ -152,7 +152,7 @@ class TokenVerifySerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenVerif
 
 
 class TokenBlacklistSerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenBlacklistSerializer):
-    """simplejwt's log-out; like every request body of the API, a key it does not know is a 400 naming it."""
+    """The refresh token to blacklist (log out)."""
 
 
 class UserSerializer(serializers.ModelSerializer):

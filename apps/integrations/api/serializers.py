@@ -44,6 +44,8 @@ class WebhookCreatedSerializer(WebhookSerializer):
 
 
 class WebhookInputSerializer(StrictSerializer):
+    """A webhook endpoint to register or change: where to send, which events, optionally one department's only."""
+
     read_only_names = frozenset({"id", "owner", "disabled_reason", "failing_since", "created_at", "updated_at"})
 
     url = serializers.URLField(max_length=500)
@@ -175,6 +177,8 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyInputSerializer(StrictSerializer):
+    """An API key to create: its name, its expiry (null: none) and, for admins, the account it acts as."""
+
     read_only_names = frozenset({"id", "prefix", "last_used_at", "last_used_address", "revoked_at", "created_at"})
 
     name = serializers.CharField(max_length=100)

@@ -549,9 +549,11 @@ SPECTACULAR_SETTINGS = {
         "rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC else "rest_framework.permissions.IsAuthenticated"
     ],
     "COMPONENT_SPLIT_REQUEST": True,
-    # Enum components (drf-spectacular's default hook), then the OpenAPI links between operations.
+    # Enum components (drf-spectacular's default hook), the strictness the server enforces (closed request bodies,
+    # unique array parameters), then the OpenAPI links between operations.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.common.api.schema.postprocess_strictness",
         "apps.common.api.schema.postprocess_links",
     ],
     # Swagger UI from drf-spectacular-sidecar's static files: no CDN.
@@ -565,6 +567,11 @@ SPECTACULAR_SETTINGS = {
         "TicketSourceEnum": "apps.tickets.choices.Source",
         "EventKindEnum": "apps.tickets.choices.EventKind",
         "RoleEnum": "apps.accounts.choices.Role",
+        "AuditActionEnum": "apps.audit.models.Action",
+        "MacroScopeEnum": "apps.macros.choices.Scope",
+        "MacroAssignEnum": "apps.macros.choices.AssignTo",
+        "ArticleAudienceEnum": "apps.knowledge.choices.Audience",
+        "WebhookEventEnum": "apps.integrations.choices.WebhookEvent",
         # The codes a ticket's language may take (apps/tickets/api/serializers.py ticket_languages).
         "TicketLanguageEnum": sorted({code for code, _name in LANGUAGES} | set(AI_DETECT_LANGUAGES)),
         # The site's languages (a user's, an article's).

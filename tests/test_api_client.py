@@ -67,7 +67,7 @@ def _models(package):
 def _login(package, base_url: str, username: str):
     models = _models(package)
     anonymous = package.Client(base_url=base_url)
-    pair = _api(package, "auth.token_create").sync(
+    pair = _api(package, "auth.token_obtain").sync(
         client=anonymous, body=models.TokenObtainPairRequest(username=username, password="demo")
     )
     return package.AuthenticatedClient(base_url=base_url, token=pair.access)
@@ -104,7 +104,7 @@ def test_the_generated_client_runs_the_requesters_and_the_agents_workflows(
         ticket.id, client=me, body=models.PatchedTicketUpdateRequest(status=models.TicketStatusEnum.CLOSED)
     )
     assert closed.status == models.TicketStatusEnum.CLOSED
-    refused = _api(package, "tickets.tickets_bulk_create").sync_detailed(
+    refused = _api(package, "tickets.tickets_bulk").sync_detailed(
         client=me, body=models.TicketBulkRequest(tickets=[ticket.id], status=models.TicketStatusEnum.OPEN)
     )
     assert (refused.status_code, refused.parsed.code) == (403, "permission_denied")
@@ -123,7 +123,7 @@ def test_the_generated_client_runs_the_requesters_and_the_agents_workflows(
         ticket.id, client=program, body=models.CommentCreateRequest(body="Known 5.2 bug.", is_internal=True)
     )
     assert note.is_internal is True
-    bulk = _api(package, "tickets.tickets_bulk_create").sync(
+    bulk = _api(package, "tickets.tickets_bulk").sync(
         client=program, body=models.TicketBulkRequest(tickets=[ticket.id], assignee=agent.pk)
     )
     assert (bulk.changed, bulk.failed) == (1, 0)
@@ -139,7 +139,7 @@ def test_the_generated_client_runs_the_requesters_and_the_agents_workflows(
     hook = _api(package, "webhooks.webhooks_create").sync(
         client=admin,
         body=models.WebhookInputRequest(
-            url="https://hooks.example.com/tickets", events=[models.EventsEnum.TICKET_CREATED], department=None
+            url="https://hooks.example.com/tickets", events=[models.WebhookEventEnum.TICKET_CREATED], department=None
         ),
     )
     assert hook.secret.startswith("whsec_")

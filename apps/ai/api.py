@@ -20,10 +20,37 @@ from apps.tickets.choices import Category, Priority
 from apps.tickets.extensions import ApiAction, ApiField
 from apps.tickets.permissions import write_role
 
+from .choices import LearnTarget
 from .models import TicketInsight
 from .providers import CircuitOpen, ProviderError, TranslationUnavailable
 from .selectors import triage_quality
 from .services import ticket_translation
+
+
+def _per_target(value_schema: dict, description: str) -> dict:
+    """An object with one optional member per target of the triage (department, category, priority)."""
+    return {
+        "type": "object",
+        "properties": dict.fromkeys(LearnTarget.values, value_schema),
+        "additionalProperties": False,
+        "description": description,
+    }
+
+
+@extend_schema_field(
+    _per_target({"type": "number", "minimum": 0, "maximum": 1}, "Per target: the probability of the suggestion.")
+)
+class ConfidenceField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field(
+    _per_target(
+        {"type": "string"}, 'Per target: what made the suggestion ("model v3", "keywords", "rules", "provider").'
+    )
+)
+class SuggestedByField(serializers.JSONField):
+    pass
 
 
 class TicketInsightSerializer(serializers.ModelSerializer):
@@ -32,6 +59,13 @@ class TicketInsightSerializer(serializers.ModelSerializer):
 
     suggested_priority = NullableChoiceField(choices=Priority.choices)
     suggested_category = NullableChoiceField(choices=Category.choices)
+    categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=Category.choices),
+        read_only=True,
+        help_text="The ticket categories the provider found in the text, most likely first.",
+    )
+    confidence = ConfidenceField(read_only=True)
+    suggested_by = SuggestedByField(read_only=True)
 
     class Meta:
         model = TicketInsight
@@ -88,6 +122,7 @@ class TicketTranslationSerializer(serializers.Serializer):
         OpenApiParameter(
             "lang",
             OpenApiTypes.STR,
+            enum=[code for code, _name in settings.LANGUAGES],
             description="Target language (one of the site's languages); default: the caller's language.",
         )
     ],

@@ -1,5 +1,6 @@
-"""Serializers of the accounts API: JWT obtain (with the log-in lockout and the second factor) and refresh, and the
-read-only user representation."""
+"""Serializers of the accounts API: JWT obtain (with the log-in lockout and the second factor), refresh, verify and
+log-out, and the read-only user representation. The token serializers refuse keys they do not know (400 naming
+them), like every input serializer of the API (apps/common/api/serializers.py)."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -14,6 +15,8 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
+from apps.common.api.serializers import RefuseUnknownFieldsMixin
+
 from .. import throttling, two_factor
 from ..models import User
 
@@ -25,7 +28,7 @@ class SecondFactorFailed(AuthenticationFailed):
         super().__init__({"detail": message, "code": code}, code)
 
 
-class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
+class TokenObtainPairSerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenObtainPairSerializer):
     """simplejwt's obtain behind the same lockout as the portal and back-office log-ins (accounts/throttling.py).
 
     While the account or the client address is locked out, the request is refused before the password is
@@ -100,7 +103,7 @@ class TokenObtainPairSerializer(jwt_serializers.TokenObtainPairSerializer):
             raise SecondFactorFailed(self.error_messages["otp_invalid"], "otp_invalid") from exc
 
 
-class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
+class TokenRefreshSerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenRefreshSerializer):
     """simplejwt's refresh (rotation, blacklist of the used token) that also refuses, with a 401, the token
     of a deleted account (simplejwt answers 500) and a token issued before a password change.
 
@@ -138,7 +141,7 @@ class TokenRefreshSerializer(jwt_serializers.TokenRefreshSerializer):
         return data
 
 
-class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
+class TokenVerifySerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenVerifySerializer):
     """simplejwt's verify, answering a blacklisted token with 401 like every other invalid token (not 400)."""
 
     def validate(self, attrs):
@@ -146,6 +149,10 @@ class TokenVerifySerializer(jwt_serializers.TokenVerifySerializer):
             return super().validate(attrs)
         except serializers.ValidationError as exc:
             raise InvalidToken(_("Token is blacklisted")) from exc
+
+
+class TokenBlacklistSerializer(RefuseUnknownFieldsMixin, jwt_serializers.TokenBlacklistSerializer):
+    """The refresh token to blacklist (log out)."""
 
 
 class UserSerializer(serializers.ModelSerializer):

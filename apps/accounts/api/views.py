@@ -1,7 +1,7 @@
 """JWT endpoints, the users API, and the audit log's API for admins."""
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
@@ -15,11 +15,21 @@ from ..models import User
 from ..permissions import is_admin, is_agent
 from ..selectors import department_groups, users_visible_to
 from .filters import UserFilter
-from .serializers import TokenObtainPairSerializer, TokenRefreshSerializer, TokenVerifySerializer, UserSerializer
+from .serializers import (
+    TokenBlacklistSerializer,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+    TokenVerifySerializer,
+    UserSerializer,
+)
 
 # What the token endpoints answer with, for the schema (simplejwt's serializers do not describe it).
 TOKEN_PAIR = inline_serializer("TokenPair", {"access": serializers.CharField(), "refresh": serializers.CharField()})
-EMPTY = inline_serializer("Empty", {})
+# Verify and log-out answer with an empty object.
+EMPTY = OpenApiResponse(
+    {"type": "object", "properties": {}, "additionalProperties": False, "description": "An empty object."},
+    description="Done.",
+)
 
 
 class ThrottledTokenView(RateLimitHeadersMixin):
@@ -50,7 +60,30 @@ class ThrottledTokenView(RateLimitHeadersMixin):
         "or from the client address, requests are refused with 429 until the window ends."
     ),
     responses={200: TOKEN_PAIR},
+    examples=[
+        OpenApiExample(
+            "Password",
+            summary="Username and password",
+            value={"username": "ada", "password": "correct horse"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "With the second factor",
+            value={"username": "ada", "password": "correct horse", "otp": "492039"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "A token pair",
+            value={
+                "access": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIiwidXNlcl9pZCI6NX0.c2lnbmF0dXJl",
+                "refresh": "eyJhbGciOiJIUzI1NiJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCIsInVzZXJfaWQiOjV9.c2lnbmF0dXJl",
+            },
+            response_only=True,
+            status_codes=["200"],
+        ),
+    ],
 )
+@extend_schema_view(post=extend_schema(operation_id="token_obtain"))
 class TokenObtainPairView(ThrottledTokenView, jwt_views.TokenObtainPairView):
     serializer_class = TokenObtainPairSerializer
     refund_success = True
@@ -75,7 +108,7 @@ class TokenRefreshView(ThrottledTokenView, jwt_views.TokenRefreshView):
     responses={200: EMPTY},
 )
 class TokenBlacklistView(ThrottledTokenView, jwt_views.TokenBlacklistView):
-    pass
+    serializer_class = TokenBlacklistSerializer
 
 
 @extend_schema(

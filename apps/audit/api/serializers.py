@@ -4,12 +4,24 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.common.api.schema import JSON_VALUE_SCHEMA
+
 from ..models import AuditEntry
+
+CHANGES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": JSON_VALUE_SCHEMA, "minItems": 2, "maxItems": 2},
+}
+
+
+@extend_schema_field(CHANGES_SCHEMA)
+class ChangesField(serializers.JSONField):
+    """{field: [before, after]} as stored."""
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
     object_type = serializers.SerializerMethodField(help_text='The object\'s type, "app_label.model".')
-    changes = serializers.JSONField(
+    changes = ChangesField(
         read_only=True, help_text="{field: [before, after]}; secrets are replaced by a mask, never shown."
     )
 

@@ -5,6 +5,7 @@ every serializer field; here an unknown name is a 400 and a view without `orderi
 ordering at all. Names map to ORM expressions, so `priority` can sort by urgency rather than spelling.
 `IdFilter` takes a foreign key's id within the database's integer range (a bigger number is a 400);
 `SafeIsoDateTimeFilter` a datetime the database can store (PostgreSQL refuses offsets Python accepts).
+A parameter given the same value twice is a 400 (the schema's array parameters are `uniqueItems`).
 """
 
 import datetime as dt
@@ -16,6 +17,7 @@ from django.db.models.expressions import BaseExpression
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend, SearchFilter
 from rest_framework.settings import api_settings
@@ -46,7 +48,8 @@ def allowed_query_parameters(view, *, is_list: bool) -> frozenset[str]:
 
 
 def check_query_parameters(request, view, *, is_list: bool) -> None:
-    """400 for parameters the view does not know, and for values no database accepts (NUL bytes)."""
+    """400 for parameters the view does not know, for values no database accepts (NUL bytes), and for a value
+    given twice to the same parameter (`?status=new&status=new`: the schema's array parameters say uniqueItems)."""
     allowed = allowed_query_parameters(view, is_list=is_list)
     errors = {}
     for name in request.query_params:
@@ -57,6 +60,8 @@ def check_query_parameters(request, view, *, is_list: bool) -> None:
             ]
         elif any("\x00" in value for value in request.query_params.getlist(name)):
             errors[name] = [_("Null characters are not allowed.")]
+        elif len(values := request.query_params.getlist(name)) != len(set(values)):
+            errors[name] = [_("The same value is given more than once.")]
     if errors:
         raise ValidationError(errors)
 
@@ -197,6 +202,7 @@ class IdField(forms.IntegerField):
         super().__init__(**kwargs)
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
     """Exact match on a foreign key's id."""
 

@@ -181,9 +181,15 @@ class PagePagination(BasePagination):
                     "type": "integer",
                     "minimum": 0,
                     "description": str(_("The number of matching rows; present only when asked with count=true.")),
+                    "example": 1,
                 },
-                "next": {**link, "description": str(_("The next page, or null on the last one."))},
-                "previous": {**link, "description": str(_("The previous page, or null on the first one."))},
+                # The examples make drf-spectacular wrap a list operation's examples in a page.
+                "next": {**link, "description": str(_("The next page, or null on the last one.")), "example": None},
+                "previous": {
+                    **link,
+                    "description": str(_("The previous page, or null on the first one.")),
+                    "example": None,
+                },
                 "results": schema,
             },
         }

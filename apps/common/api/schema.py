@@ -5,6 +5,18 @@ AutoSchema adds the errors that follow from the safe defaults in `views.py`, so 
 400 (validation, unknown query parameters), 401 and 403 (authentication, permission), 404 (out of scope,
 unknown page or format), 413 and 415 (request bodies), 429 (throttled actions); on every POST of a view built
 on SafeViewMixin the `Idempotency-Key` header with its 409 and 422; on throttled actions the RateLimit headers.
+An error a view declares without a body (a 409, a 503, a 404 of its own) gets the problem document's.
+
+Operation ids are `<path words>_<verb>` for the standard actions (tickets_list, tickets_comments_create,
+webhooks_partial_update) and the bare path words for the others (tickets_transfer, notifications_read_all,
+users_me, stats): an action is not a "create" or a "retrieve" of anything.
+
+`postprocess_strictness` writes down what the server enforces: every request body is closed
+(`additionalProperties: false`: input serializers refuse unknown keys, apps/common/api/serializers.py) and every
+array query parameter has `uniqueItems` (a repeated value is a 400, apps/common/api/filters.py); the AutoSchema
+closed bodies' free-text fields carry a pattern without NUL (refused by DRF); the AutoSchema
+gives the text filters `minLength: 1` (an empty filter is a 400) and `Idempotency-Key` its printable-ASCII pattern.
+`postprocess_links` writes the OpenAPI links that the apps declare with `link(...)`.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -14,12 +26,14 @@ from rest_framework.permissions import IsAuthenticated
 
 from .views import SafeViewMixin
 
+_MESSAGES = {"type": "array", "items": {"type": "string"}}
 FIELD_ERRORS_SCHEMA = {
     "type": "object",
     "description": (
-        "Field name (or query parameter, or `non_field_errors`) → messages; a nested field's errors are nested."
+        "Field name (or query parameter, or `non_field_errors`) → messages; the errors of a list's items or a "
+        "nested field are an object of their own (item index or field name → messages)."
     ),
-    "additionalProperties": {"oneOf": [{"type": "array", "items": {}}, {"type": "object"}]},
+    "additionalProperties": {"oneOf": [_MESSAGES, {"type": "object", "additionalProperties": _MESSAGES}]},
 }
 ERROR_SCHEMA = {
     "type": "object",
@@ -39,6 +53,20 @@ VALIDATION_ERROR_SCHEMA = {
     "description": "An RFC 9457 problem document whose `errors` name the fields, parameters or headers at fault.",
 }
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# A value the API passes through from stored JSON (an audit entry's before/after, an import's extra history): typed
+# as far as JSON goes, so that no schema says "anything".
+JSON_SCALAR_SCHEMA = {"nullable": True, "anyOf": [{"type": "string"}, {"type": "number"}, {"type": "boolean"}]}
+JSON_VALUE_SCHEMA = {
+    "nullable": True,
+    "anyOf": [
+        {"type": "string"},
+        {"type": "number"},
+        {"type": "boolean"},
+        {"type": "array", "items": JSON_SCALAR_SCHEMA},
+        {"type": "object", "additionalProperties": JSON_SCALAR_SCHEMA},
+    ],
+}
 
 ERROR_DESCRIPTIONS = {
     "400": _("Invalid input: field messages, or an unknown or disallowed query parameter."),
@@ -62,7 +90,7 @@ IDEMPOTENCY_KEY_PARAMETER = {
         "key and body within 24 hours returns the first answer (with Idempotent-Replayed: true) and does "
         "nothing twice; the same key with another body is a 422."
     ),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
 }
 RATE_LIMIT_HEADERS = {
     "RateLimit-Limit": {
@@ -79,6 +107,9 @@ RATE_LIMIT_HEADERS = {
     },
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# The viewset actions whose operation ids keep drf-spectacular's verb suffix.
+STANDARD_ACTIONS = frozenset({"list", "create", "retrieve", "update", "partial_update", "destroy"})
+ACTION_SUFFIXES = ("_create", "_retrieve")
 
 
 def is_idempotent_post(view, method: str) -> bool:
@@ -91,8 +122,25 @@ class AutoSchema(SpectacularAutoSchema):
         action = getattr(view, "action", None) or self.method.lower()
         return bool(getattr(view, "throttle_scopes", {}).get(action) or getattr(view, "throttle_scope", None))
 
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        action = getattr(self.view, "action", None)
+        if action in STANDARD_ACTIONS or (action is None and operation_id.endswith("_list")):
+            return operation_id
+        for suffix in ACTION_SUFFIXES:
+            if operation_id.endswith(suffix):
+                return operation_id.removesuffix(suffix)
+        return operation_id
+
     def _get_parameters(self):
         parameters = super()._get_parameters()
+        # A filter given with no value is a 400 (filters.check_filter_values): its text says so with minLength.
+        filterset_class = getattr(self.view, "filterset_class", None)
+        filters = filterset_class.base_filters if filterset_class is not None else {}
+        for parameter in parameters:
+            schema = parameter.get("schema", {}) if parameter.get("in") == "query" else {}
+            if parameter["name"] in filters and schema.get("type") == "string" and "enum" not in schema:
+                schema.setdefault("minLength", 1)
         if is_idempotent_post(self.view, self.method):
             parameters.append(IDEMPOTENCY_KEY_PARAMETER)
         return parameters
@@ -130,15 +178,51 @@ class AutoSchema(SpectacularAutoSchema):
                 "description": str(ERROR_DESCRIPTIONS[code]),
             }
         for code, response in responses.items():
-            # Errors a view declares itself (412, 409, 503) are problem documents too.
+            # Errors a view declares itself (412, 409, 503) are problem documents too, also those declared
+            # with a description only.
             content = response.get("content", {})
             if code >= "400" and "application/json" in content:
                 content[PROBLEM_MEDIA_TYPE] = content.pop("application/json")
+            elif code >= "400" and not content:
+                response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": self._component("Error", ERROR_SCHEMA)}}
         if self.is_throttled():
             for code, response in responses.items():
                 if code.startswith(("2", "4")):
                     response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
         return dict(sorted(responses.items()))
+
+
+# Text fields refuse NUL characters (DRF's ProhibitNullCharactersValidator; no database stores them).
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _closed(schema: dict) -> None:
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+        for field in schema["properties"].values():
+            if field.get("type") == "string" and not {"enum", "format", "pattern"} & set(field):
+                field["pattern"] = NO_NUL_PATTERN
+
+
+def postprocess_strictness(result, generator, request, public):
+    """drf-spectacular hook: request bodies are closed objects and array query parameters hold no value twice,
+    as the server enforces (see the module's docstring)."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _closed(schema)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") != "query":
+                    continue
+                if schema.get("type") == "array":
+                    schema["uniqueItems"] = True
+                elif schema.get("type") == "string" and not {"enum", "format", "pattern"} & set(schema):
+                    schema["pattern"] = NO_NUL_PATTERN  # a NUL in any query parameter is a 400
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                _closed(media.get("schema", {}))
+    return result
 
 
 # OpenAPI links (after an answer, the operations it leads to, with where their parameters come from): typed clients

@@ -15,11 +15,14 @@ def _has_lone_surrogate(value) -> bool:
     return False
 
 
-class StrictSerializer(serializers.Serializer):
-    """Refuses (400) every key of the body that is not one of its writable fields.
+class RefuseUnknownFieldsMixin:
+    """Refuses (400) every key of the body that is not one of the serializer's writable fields, naming each.
 
-    Subclasses explain the refusal of a known key (read-only, not for your role, use another action)
-    by overriding `refusal_reason`; any other key is an unknown field.
+    The one mechanism behind every request body of the API (our input serializers through StrictSerializer,
+    simplejwt's token serializers by mixing this in), so that the schema can say `additionalProperties: false`
+    on every request body (apps/common/api/schema.py) and mean it. Subclasses explain the refusal of a known key
+    (read-only, not for your role, use another action) by overriding `refusal_reason`; any other key is an
+    unknown field.
     """
 
     #: Names of the resource that nobody writes (the read representation's read-only fields).
@@ -45,6 +48,10 @@ class StrictSerializer(serializers.Serializer):
             if errors:
                 raise serializers.ValidationError(errors)
         return super().to_internal_value(data)
+
+
+class StrictSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
+    """An input serializer: a body may hold only its writable fields (RefuseUnknownFieldsMixin)."""
 
 
 class NullableChoiceField(serializers.ChoiceField):

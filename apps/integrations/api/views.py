@@ -11,7 +11,7 @@ from functools import cached_property
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -19,6 +19,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from apps.accounts.permissions import is_admin
+from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 
 from ..models import ApiKey, Webhook, WebhookDelivery
@@ -50,6 +51,68 @@ class MayManageWebhooks(BasePermission):
         return may_manage_webhooks(request.user)
 
 
+# Examples for the schema (tests/test_schema.py checks each against its schema).
+WEBHOOK_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "OneDepartment",
+        summary="Ticket changes of one department",
+        value={
+            "url": "https://hooks.example.com/helpdesk",
+            "events": ["ticket.created", "ticket.status_changed", "comment.created"],
+            "department": 3,
+            "name": "Chat channel of the IT team",
+        },
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Created",
+        summary="The new endpoint, with its secret shown this once",
+        value={
+            "id": 7,
+            "name": "Chat channel of the IT team",
+            "url": "https://hooks.example.com/helpdesk",
+            "events": ["ticket.created", "ticket.status_changed", "comment.created"],
+            "department": 3,
+            "owner": 1,
+            "is_active": True,
+            "disabled_reason": "",
+            "failing_since": None,
+            "created_at": "2026-03-02T09:00:00Z",
+            "updated_at": "2026-03-02T09:00:00Z",
+            "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+API_KEY_CREATE_EXAMPLES = [
+    OpenApiExample(
+        "NightlyJob",
+        summary="A key for a nightly job, valid for a year",
+        value={"name": "nightly export", "expires_at": "2027-03-02T00:00:00Z"},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Created",
+        summary="The new key, shown this once",
+        value={
+            "id": 12,
+            "name": "nightly export",
+            "owner": 5,
+            "prefix": "tsk_3f9a1c7Q",
+            "expires_at": "2027-03-02T00:00:00Z",
+            "last_used_at": None,
+            "last_used_address": None,
+            "revoked_at": None,
+            "created_at": "2026-03-02T09:00:00Z",
+            "key": "tsk_3f9a1c7QmZ2VtR0yWc1bXkP9sLhN4dG6aE8uJfTq0",
+        },
+        response_only=True,
+        status_codes=["201"],
+    ),
+]
+
+
 @extend_schema_view(
     list=extend_schema(summary="Webhook endpoints you manage"),
     retrieve=extend_schema(summary="One webhook endpoint"),
@@ -58,6 +121,7 @@ class MayManageWebhooks(BasePermission):
         description="Answers with the endpoint and its signing `secret` (`whsec_...`), shown this once.",
         request=WebhookInputSerializer,
         responses={201: WebhookCreatedSerializer},
+        examples=WEBHOOK_CREATE_EXAMPLES,
     ),
     update=extend_schema(summary="Change a webhook endpoint", request=WebhookInputSerializer),
     partial_update=extend_schema(summary="Change some fields of a webhook endpoint", request=WebhookInputSerializer),
@@ -162,6 +226,7 @@ class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, S
         "(`owner`). Not with an API key (403).",
         request=ApiKeyInputSerializer,
         responses={201: ApiKeyCreatedSerializer},
+        examples=API_KEY_CREATE_EXAMPLES,
     ),
     destroy=extend_schema(summary="Revoke an API key", description="The key stops working at once."),
 )
@@ -193,3 +258,17 @@ class ApiKeyViewSet(
     def destroy(self, request, *args, **kwargs):
         api_key_revoke(actor=request.user, api_key=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# The links of the integrations API (apps/common/api/schema.py): what a new endpoint or key leads to.
+_WEBHOOK = {"id": "$response.body#/id"}
+_source = ("/api/webhooks/", "post", "201")
+link(_source, "ReadWebhook", ("/api/webhooks/{id}/", "get"), _WEBHOOK)
+link(_source, "EditWebhook", ("/api/webhooks/{id}/", "patch"), _WEBHOOK)
+link(_source, "ReplaceWebhook", ("/api/webhooks/{id}/", "put"), _WEBHOOK)
+link(_source, "RotateSecret", ("/api/webhooks/{id}/rotate-secret/", "post"), _WEBHOOK)
+link(_source, "ListDeliveries", ("/api/webhooks/{webhook_pk}/deliveries/", "get"), {"webhook_pk": "$response.body#/id"})
+link(_source, "DeleteWebhook", ("/api/webhooks/{id}/", "delete"), _WEBHOOK)
+_source = ("/api/keys/", "post", "201")
+link(_source, "ReadKey", ("/api/keys/{id}/", "get"), {"id": "$response.body#/id"})
+link(_source, "RevokeKey", ("/api/keys/{id}/", "delete"), {"id": "$response.body#/id"})

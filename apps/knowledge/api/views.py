@@ -12,6 +12,7 @@ from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 from apps.tickets.extensions import ApiAction
 
@@ -86,3 +87,21 @@ def satisfaction(self, request, pk=None):
 
 
 SATISFACTION_ACTION = ApiAction(name="satisfaction", view=satisfaction)
+
+
+# The links of the knowledge API (apps/common/api/schema.py): a ticket leads to its rating, a page of articles or
+# ratings to the first one's article or ticket.
+for _source in (("/api/tickets/", "post", "201"), ("/api/tickets/{id}/", "get", "200")):
+    link(_source, "ReadRating", ("/api/tickets/{id}/satisfaction/", "get"), {"id": "$response.body#/id"})
+link(
+    ("/api/articles/", "get", "200"),
+    "ReadArticle",
+    ("/api/articles/{id}/", "get"),
+    {"id": "$response.body#/results/0/id"},
+)
+link(
+    ("/api/satisfaction/", "get", "200"),
+    "ReadRating",
+    ("/api/tickets/{id}/satisfaction/", "get"),
+    {"id": "$response.body#/results/0/ticket"},
+)

@@ -14,7 +14,7 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
@@ -36,6 +36,7 @@ from ..selectors import (
     ticket_get_for_user,
 )
 from ..services import attachment_add, attachment_delete, comment_add, comment_delete, comment_edit
+from . import examples
 from .serializers import (
     AttachmentCreateSerializer,
     AttachmentSerializer,
@@ -67,6 +68,7 @@ class TicketChildViewSet(ScopedViewSet):
         ),
         request=CommentCreateSerializer,
         responses={201: CommentSerializer},
+        examples=examples.COMMENT_CREATE_EXAMPLES,
     ),
     retrieve=extend_schema(summary="Read a comment"),
     update=extend_schema(
@@ -227,6 +229,23 @@ class AttachmentDownloadView(SafeAPIView):
             "requester, is a 404. Sent with Content-Disposition: attachment and X-Content-Type-Options: nosniff."
         ),
         responses={(200, "*/*"): OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes.")},
+        parameters=[
+            OpenApiParameter(
+                "Content-Disposition",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                description='attachment; filename="<the file\'s original name>"',
+            ),
+            OpenApiParameter(
+                "X-Content-Type-Options",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                response=[200],
+                enum=["nosniff"],
+                description="nosniff",
+            ),
+        ],
     )
     def get(self, request, pk):
         return attachment_response(attachment_get_for_user(user=request.user, pk=pk))

@@ -17,6 +17,7 @@ from rest_framework.reverse import reverse
 from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.selectors import requester_by_email, users_visible_to
+from apps.common.api.schema import JSON_SCALAR_SCHEMA, JSON_VALUE_SCHEMA
 from apps.common.api.serializers import StrictBooleanField, StrictSerializer
 from apps.departments.models import Department
 
@@ -413,11 +414,74 @@ class CommentCreateSerializer(RoleWriteSerializer):
         return value
 
 
+# An event's `from` / `to`: a status or priority code, a user or department id, a text (a comment's), the
+# permission codenames of a share, or null.
+_CHANGE_VALUE = {
+    "nullable": True,
+    "anyOf": [{"type": "string"}, {"type": "integer"}, {"type": "array", "items": {"type": "string"}}],
+}
+_ID = {"type": "integer", "nullable": True}
+EVENT_DATA_SCHEMA = {
+    "type": "object",
+    "description": (
+        "What happened, by `kind`: created: status, priority, department, source (an import adds file, row, "
+        "notify, triage, external_reference, kept, title_from, description_from); status_changed, "
+        "priority_changed: from, to (codes); assigned: from, to (user ids), policy, reason; transferred: from, "
+        "to (department ids); routed: department, rule, order, field, pattern; updated: changes "
+        "({field: [before, after]}); commented, note_added: comment; attachment_added, attachment_deleted: "
+        "attachment, name, comment; sla_warning, sla_breached: target, due; watcher_added, watcher_removed: "
+        "user; access_changed: user or group and group_name, from, to (permissions); comment_edited: comment, "
+        "from, to (texts); comment_deleted: comment, from."
+    ),
+    "properties": {
+        "from": _CHANGE_VALUE,
+        "to": _CHANGE_VALUE,
+        "status": {"type": "string"},
+        "priority": {"type": "string"},
+        "department": _ID,
+        "source": {"type": "string"},
+        "rule": _ID,
+        "order": {"type": "integer"},
+        "field": {"type": "string"},
+        "pattern": {"type": "string"},
+        "policy": {"type": "string"},
+        "reason": {"type": "string"},
+        "changes": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": JSON_SCALAR_SCHEMA, "minItems": 2, "maxItems": 2},
+        },
+        "comment": _ID,
+        "attachment": _ID,
+        "name": {"type": "string"},
+        "target": {"type": "string"},
+        "due": {"type": "string", "format": "date-time"},
+        "user": _ID,
+        "group": _ID,
+        "group_name": {"type": "string"},
+        "file": {"type": "string"},
+        "row": {"type": "integer"},
+        "notify": {"type": "boolean"},
+        "triage": {"type": "boolean"},
+        "external_reference": {"type": "string"},
+        "kept": {"type": "object", "additionalProperties": {"type": "string"}},
+        "title_from": {"type": "string"},
+        "description_from": {"type": "string"},
+    },
+    "additionalProperties": JSON_VALUE_SCHEMA,
+}
+
+
+@extend_schema_field(EVENT_DATA_SCHEMA)
+class EventDataField(serializers.JSONField):
+    """An event's `data` as stored, described member by member in the schema."""
+
+
 class TicketEventSerializer(serializers.ModelSerializer):
     """One entry of a ticket's history."""
 
     actor_name = serializers.SerializerMethodField()
     kind = serializers.ChoiceField(choices=EventKind.choices, read_only=True)
+    data = EventDataField(read_only=True)
 
     class Meta:
         model = TicketEvent

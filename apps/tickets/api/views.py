@@ -50,6 +50,7 @@ from ..services import (
     ticket_delete,
     ticket_transfer,
 )
+from . import examples
 from .serializers import (
     StaleTicketSerializer,
     TicketBulkResponseSerializer,
@@ -169,6 +170,7 @@ STALE_RESPONSE = OpenApiResponse(
             "allow-lists: any other query parameter is a 400. Pages carry `next` and `previous` links; the "
             "total (`count`) only with `count=true`, as counting costs in proportion to what you can see."
         ),
+        examples=examples.TICKET_LIST_EXAMPLES,
     ),
     retrieve=extend_schema(
         summary="Read a ticket",
@@ -177,6 +179,7 @@ STALE_RESPONSE = OpenApiResponse(
             200: TicketSerializer,
             304: OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current."),
         },
+        examples=examples.TICKET_RETRIEVE_EXAMPLES,
     ),
     create=extend_schema(
         summary="Open a ticket",
@@ -188,6 +191,7 @@ STALE_RESPONSE = OpenApiResponse(
         request=TicketCreateSerializer,
         responses={201: TicketSerializer},
         parameters=[ETAG_HEADER],
+        examples=examples.TICKET_CREATE_EXAMPLES,
     ),
     update=extend_schema(
         summary="Replace a ticket's editable fields",
@@ -209,6 +213,7 @@ STALE_RESPONSE = OpenApiResponse(
         request=TicketUpdateSerializer,
         responses={200: TicketSerializer, 412: STALE_RESPONSE},
         parameters=[IF_MATCH_HEADER, ETAG_HEADER],
+        examples=examples.TICKET_PARTIAL_UPDATE_EXAMPLES,
     ),
     destroy=extend_schema(
         summary="Delete a ticket",
@@ -455,7 +460,9 @@ for _source in (("/api/tickets/", "post", "201"), ("/api/tickets/{id}/", "get", 
     link(_source, "Reply", ("/api/tickets/{ticket_pk}/comments/", "post"), _TICKET_PK)
     link(_source, "ListFiles", ("/api/tickets/{ticket_pk}/attachments/", "get"), _TICKET_PK)
     link(_source, "History", ("/api/tickets/{ticket_pk}/events/", "get"), _TICKET_PK)
+link(("/api/tickets/", "post", "201"), "DeleteTicket", ("/api/tickets/{id}/", "delete"), _TICKET)
 for _source in (("/api/tickets/{ticket_pk}/comments/", "post", "201"),):
     link(_source, "ReadComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "get"), _COMMENT)
     link(_source, "EditComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "patch"), _COMMENT)
+    link(_source, "ReplaceComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "put"), _COMMENT)
     link(_source, "DeleteComment", ("/api/tickets/{ticket_pk}/comments/{id}/", "delete"), _COMMENT)

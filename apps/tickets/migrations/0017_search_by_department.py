@@ -32,6 +32,11 @@ class BtreeGin(BtreeGinExtension):
                 "this database once, then migrate again (see docs/DEPLOYMENT.md)."
             ) from exc
 
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        # Django's CreateExtension checks the vendor going forwards only; on SQLite there is nothing to drop.
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
 
 def mark_department_grants(apps, schema_editor):
     grants = apps.get_model("tickets", "TicketGroupObjectPermission")

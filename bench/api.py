@@ -1,9 +1,10 @@
-"""Benchmark: the REST API through the real HTTP stack (gunicorn on 127.0.0.1, wrk as the load tool).
+"""Benchmark: the REST API and the back office through the real HTTP stack (gunicorn on 127.0.0.1, wrk).
 
 Builds a dedicated database with N tickets (PostgreSQL by default: ticket_system_bench, dropped and created
 anew), starts gunicorn with `bench.settings` (the project plus a trivial /bench/hello/ view, the ceiling),
-then measures with wrk: hello, the ticket list as an agent, a ticket's detail, and ticket creation. Prints
-requests/s and p50/p99 latency for each, and the list's share of the ceiling.
+then measures with wrk: hello, the ticket list as an agent, a ticket's detail, and ticket creation, and the
+back office's ticket list and ticket page (50 messages) with the agent's session cookie. Prints requests/s and
+p50/p99 latency for each, and the list's share of the ceiling.
 
     .venv/bin/python bench/api.py [--tickets 100000] [--database-url postgres://...] [--workers 3]
         [--connections 8] [--only hello,create]
@@ -54,16 +55,29 @@ from apps.tickets.selectors import tickets_visible_to
 from bench.data import fill
 agent, requester = fill({n})
 ticket = tickets_visible_to(agent).order_by("-created_at", "-id").first()
+# The back-office pages: the ticket gets a conversation of 50 messages, written a day ago (out of the edit
+# window, as a long conversation is), and the agent a session, whose cookie wrk sends.
+from datetime import timedelta
+from django.conf import settings
+from django.db.models import F
+from django.test import Client
+from apps.tickets.models import Comment
+from bench.bench_ticket_page import conversation
+conversation(ticket, agent, ticket.requester, 50)
+Comment.objects.filter(ticket=ticket).update(created_at=F("created_at") - timedelta(days=1))
+browser = Client()
+browser.force_login(agent)
+session = settings.SESSION_COOKIE_NAME + "=" + browser.cookies[settings.SESSION_COOKIE_NAME].value
 from django.db import connection
 if connection.vendor == "postgresql":
     with connection.cursor() as c:
         c.execute("VACUUM ANALYZE")  # else autovacuum works through the new rows during the first runs
 print(json.dumps({{"token": str(RefreshToken.for_user(agent).access_token), "ticket": ticket.pk,
                   "requester_token": str(RefreshToken.for_user(requester).access_token),
-                  "department": ticket.department_id}}))
+                  "department": ticket.department_id, "session": session}}))
 """
     out = subprocess.run(  # noqa: S603 - our own interpreter and script
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True, check=True
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -79,11 +93,21 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"gunicorn did not answer at {url}")
 
 
-def wrk(url: str, *, token: str | None, seconds: int, connections: int, script: str | None = None) -> dict:
+def wrk(
+    url: str,
+    *,
+    token: str | None,
+    seconds: int,
+    connections: int,
+    script: str | None = None,
+    cookie: str | None = None,
+) -> dict:
     time.sleep(3)  # let the requests still running from the previous measurement finish
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
@@ -163,6 +187,11 @@ def main() -> None:
     )
     try:
         wait_until_up(f"{base}/bench/hello/")
+        # wrk counts a redirect as a success: the session must reach the page itself, not the log-in page.
+        page = urllib.request.Request(f"{base}/admin/tickets/ticket/", headers={"Cookie": data["session"]})  # noqa: S310
+        with urllib.request.urlopen(page, timeout=30) as answer:  # noqa: S310 - a fixed http://127.0.0.1 address
+            if answer.url != page.full_url:
+                raise RuntimeError(f"the agent's session was sent to {answer.url}")
         common = {"seconds": args.seconds, "connections": args.connections}
         token = data["token"]
         runs = {
@@ -176,6 +205,12 @@ def main() -> None:
             "ticket detail": lambda: wrk(f"{base}/api/tickets/{data['ticket']}/", token=token, **common),
             "ticket create": lambda: wrk(f"{base}/api/tickets/", token=token, script=str(lua), **common),
             "ticket create (routed)": lambda: wrk(f"{base}/api/tickets/", token=token, script=str(routed), **common),
+            "back office: ticket list of 50 (agent)": lambda: wrk(
+                f"{base}/admin/tickets/ticket/", token=None, cookie=data["session"], **common
+            ),
+            "back office: ticket page, 50 messages (agent)": lambda: wrk(
+                f"{base}/admin/tickets/ticket/{data['ticket']}/change/", token=None, cookie=data["session"], **common
+            ),
         }
         wanted = [word.strip() for word in args.only.split(",") if word.strip()]
         results = {name: run() for name, run in runs.items() if not wanted or any(word in name for word in wanted)}
@@ -184,7 +219,7 @@ def main() -> None:
         gunicorn.wait(timeout=30)
         shutil.rmtree(media, ignore_errors=True)
     for name, r in results.items():
-        print(f"{name:22} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}")
+        print(f"{name:46} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}")
     for ceiling in ("hello (ceiling)", "API no-op (JWT + user)"):
         if ceiling not in results or "ticket list (agent)" not in results:
             continue

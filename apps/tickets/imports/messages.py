@@ -21,6 +21,7 @@ import hashlib
 import re
 import time
 import zipfile
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from itertools import islice
@@ -54,6 +55,7 @@ YES = frozenset({"yes", "y", "true", "1", "internal", "private", "note", "sim", 
 NO = frozenset({"no", "n", "false", "0", "public", "n_o", "nao", "nein", "non", ""})
 FILE_SEPARATORS = re.compile(r"[;|]")
 BODY_MAX = 20_000
+PENDING = 0  # the ticket id of a message, in a dry run, whose ticket the tickets file beside it would create
 
 
 @dataclass
@@ -141,11 +143,14 @@ def messages_import(
     date_format: str = "",
     batch_size: int | None = None,
     max_errors: int = 1000,
+    pending_tickets: Container[int] = frozenset(),
 ) -> ImportReport:
     """Check every message row; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
     `attachments`: a path or file object of a ZIP, or None. Raises CsvFileError for an unusable file, preset,
-    ZIP or default author, before any row is read.
+    ZIP or default author, before any row is read. `pending_tickets`: for a dry run beside a tickets file
+    (together.py), the `pending_key` of each ticket that file would create; a message to one of them is checked
+    as if its ticket existed. A run that writes looks up the tickets themselves.
     """
     if preset and preset not in MESSAGE_PRESETS:
         raise CsvFileError(
@@ -167,6 +172,7 @@ def messages_import(
             default_author=default_author,
             date_format=date_format,
             csv_file=csv_file,
+            pending=pending_tickets if dry_run else frozenset(),
         )
 
     passes = {"batch_size": batch_size, "max_errors": max_errors}
@@ -214,8 +220,9 @@ def _run_pass(csv_file, planner, columns, *, dry_run, batch_size, max_errors, wr
 
 
 class _MessagePlanner:
-    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file):
+    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file, pending):
         self.actor = actor
+        self.pending = pending
         self.columns = columns
         self.preset = preset
         self.archive = archive
@@ -303,6 +310,13 @@ class _MessagePlanner:
             created = TicketEvent.objects.filter(kind=EventKind.CREATED, data__external_reference__in=list(external))
             for pk, reference in created.values_list("ticket_id", "data__external_reference"):
                 self.tickets[str(reference)] = pk
+        if self.pending:  # ours are matched whatever their case, as above; the other system's ids exactly
+            for key in references - self.tickets.keys():
+                if pending_key(key.upper()) in self.pending:
+                    self.tickets[key] = PENDING
+            for key in external - self.tickets.keys():
+                if pending_key(key) in self.pending:
+                    self.tickets[key] = PENDING
         fields = ("id", "role", "is_active")
         if len(self.people) > 100_000:
             self.people.clear()
@@ -417,6 +431,7 @@ class _MessagePlanner:
 
     def _mark_existing(self, plans: list[_Plan]) -> None:
         """A message already on its ticket (same author, time and text) is left unchanged: re-runs add nothing."""
+        plans = [plan for plan in plans if plan.comment.ticket_id != PENDING]  # a ticket not written yet: no messages
         if not plans:
             return
         times = [p.comment.created_at for p in plans]
@@ -431,6 +446,11 @@ class _MessagePlanner:
                 plan.action = Action.SKIP
                 if plan.preview is not None:
                     plan.preview = replace(plan.preview, action=Action.SKIP, notes=(str(_("already imported")),))
+
+
+def pending_key(reference: str) -> int:
+    """How a dry run remembers a ticket that a tickets file would create (a hash: memory stays small)."""
+    return hash(reference)
 
 
 def _digest(text: str) -> bytes:

@@ -249,14 +249,14 @@ class Command(BaseCommand):
         self.summary(report, final=messages_report is None)
         if messages_report is not None:
             self.messages_summary(messages_file.name, messages_report, tickets_ok=report.ok)
-        refused = [r for r in (report, messages_report) if r is not None and not r.ok]
-        if refused:
+        if messages_report is None and not report.ok:
             raise CommandError(
-                "Nothing was imported: "
-                + "; ".join(f"{r.invalid_rows:,} of {r.rows:,} rows of {r.file_name} have errors" for r in refused)
-                + ".",
-                returncode=1,
+                f"Nothing was imported: {report.invalid_rows:,} of {report.rows:,} rows have errors.", returncode=1
             )
+        refused = [r for r in (report, messages_report) if r is not None and not r.ok]
+        if refused:  # two files: say which
+            listed = "; ".join(f"{r.invalid_rows:,} of {r.rows:,} rows of {r.file_name} have errors" for r in refused)
+            raise CommandError(f"Nothing was imported: {listed}.", returncode=1)
 
     def summary(self, report: ImportReport, *, final: bool = True) -> None:
         columns = ", ".join(header if header == field else f"{header} → {field}" for header, field in report.columns)

@@ -23,9 +23,10 @@ import time
 import zipfile
 from collections.abc import Container
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.common.bulk import rows_insert
 from apps.common.csv.columns import ColumnMap, normalise_header
 from apps.common.csv.files import CsvFile, CsvFileError, restore_formula
 from apps.common.csv.report import Action, ImportReport, PreviewRow, RowError
@@ -58,13 +60,23 @@ BODY_MAX = 20_000
 PENDING = 0  # the ticket id of a message, in a dry run, whose ticket the tickets file beside it would create
 
 
+class _Message(NamedTuple):
+    """A message to add: the values of its Comment row (written as a plain row, see _write)."""
+
+    ticket_id: int
+    author_id: int
+    body: str
+    is_internal: bool
+    created_at: datetime
+
+
 @dataclass
 class _Plan:
     number: int
     action: str = Action.CREATE
     errors: list[RowError] = field(default_factory=list)
     unknown: bool = False
-    comment: Comment | None = None
+    comment: _Message | None = None
     files: list[str] = field(default_factory=list)
     preview: PreviewRow | None = None
 
@@ -404,9 +416,7 @@ class _MessagePlanner:
         if plan.errors or plan.unknown:
             plan.action = Action.ERROR
             return plan
-        plan.comment = Comment(
-            ticket_id=ticket_id, author_id=person[0], body=body, is_internal=bool(internal), created_at=created
-        )
+        plan.comment = _Message(ticket_id, person[0], body, bool(internal), created)
         plan.files = files
         if self.previews_left > 0:
             self.previews_left -= 1
@@ -461,26 +471,34 @@ def _write(plans: list[_Plan], *, planner: _MessagePlanner, written: list[str]) 
     creates = [plan for plan in plans if plan.action == Action.CREATE]
     if not creates:
         return
-    comments = Comment.objects.bulk_create([plan.comment for plan in creates])
+    # Plain rows (apps/common/bulk.py): a Comment instance per message would cost more than its INSERT.
+    now = timezone.now()
+    comments = [plan.comment for plan in creates]
+    ids = rows_insert(
+        Comment,
+        ("ticket", "author", "body", "is_internal", "created_at", "updated_at"),
+        [(*comment, now) for comment in comments],
+        returning="id",
+    )
     history = [
         TicketEvent(
             ticket_id=comment.ticket_id,
             actor_id=comment.author_id,
             kind=EventKind.NOTE_ADDED if comment.is_internal else EventKind.COMMENTED,
-            data={"comment": comment.pk, "source": "import"},
+            data={"comment": pk, "source": "import"},
             is_internal=comment.is_internal,
             created_at=comment.created_at,
         )
-        for comment in comments
+        for comment, pk in zip(comments, ids, strict=True)
     ]
     files = []
-    for plan, comment in zip(creates, comments, strict=True):
+    for plan, comment, comment_id in zip(creates, comments, ids, strict=True):
         for path in plan.files:
             upload = planner.archive.upload(path)
             content_type = validate_upload(upload)
             attachment = Attachment(
                 ticket_id=comment.ticket_id,
-                comment=comment,
+                comment_id=comment_id,
                 uploaded_by_id=comment.author_id,
                 original_name=clean_file_name(upload),
                 size=upload.size,
@@ -491,18 +509,18 @@ def _write(plans: list[_Plan], *, planner: _MessagePlanner, written: list[str]) 
             upload.seek(0)
             attachment.file.save(attachment.original_name, upload, save=False)
             written.append(attachment.file.name)
-            files.append(attachment)
+            files.append((attachment, comment.is_internal))
     if files:
-        Attachment.objects.bulk_create(files)
+        Attachment.objects.bulk_create([attachment for attachment, _internal in files])
         history += [
             TicketEvent(
                 ticket_id=attachment.ticket_id,
                 actor_id=attachment.uploaded_by_id,
                 kind=EventKind.ATTACHMENT_ADDED,
                 data={"attachment": attachment.pk, "name": attachment.original_name, "comment": attachment.comment_id},
-                is_internal=attachment.comment.is_internal,
+                is_internal=internal,
                 created_at=attachment.created_at,
             )
-            for attachment in files
+            for attachment, internal in files
         ]
     events.events_record(history)

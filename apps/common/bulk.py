@@ -1,0 +1,74 @@
+"""Plain rows inserted in bulk, for tables whose rows are a few ids (grants) and need no model instance.
+
+    rows_insert(TicketUserObjectPermission, ("user", "permission", "content_object"), [(7, 3, 42), ...],
+                ignore_conflicts=True)
+
+`bulk_create` builds a model instance per row and prepares every value through its field: for a table of
+three integer columns that is most of the cost of a large import. Here the caller hands values the database
+takes as they are (ints, strings, booleans; date-times are adapted for the database, as their fields would);
+the rows go out in multi-row INSERT statements, as many rows a statement as the database's limit on parameters
+allows. No signals are sent (bulk_create sends none either). The caller fills every column that has no
+default in the database (a field's Python `default` is not applied here). With `returning="id"` the new
+rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them so).
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import NotSupportedError, connections, router
+from django.db.models import Model
+from django.db.models.constants import OnConflict
+
+ROWS_PER_STATEMENT = 5_000  # when the database sets no limit on parameters
+
+
+def rows_insert(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    ignore_conflicts: bool = False,
+    returning: str = "",
+) -> list:
+    """INSERT `rows` (tuples of values in the order of `fields`, field names of `model`) into its table.
+
+    Returns the `returning` column's values of the new rows (empty without `returning`)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    columns = ", ".join(connection.ops.quote_name(opts.get_field(name).column) for name in fields)
+    # Date-times as their fields hand them over (SQLite stores naive UTC text); every other value as it is.
+    adapt = {
+        index: connection.ops.adapt_datetimefield_value
+        for index, name in enumerate(fields)
+        if opts.get_field(name).get_internal_type() == "DateTimeField"
+    }
+    if adapt:
+        rows = [[adapt[i](value) if i in adapt else value for i, value in enumerate(row)] for row in rows]
+    if returning:
+        if ignore_conflicts:
+            raise ValueError("rows_insert: rows skipped as conflicts return nothing; ids would not match the rows.")
+        if not connection.features.can_return_rows_from_bulk_insert:
+            raise NotSupportedError("rows_insert(returning=...) needs a database that returns inserted rows.")
+        tail_returning = f" RETURNING {connection.ops.quote_name(opts.get_field(returning).column)}"
+    else:
+        tail_returning = ""
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    head = f"{connection.ops.insert_statement(on_conflict=on_conflict)} {connection.ops.quote_name(opts.db_table)}"
+    tail = connection.ops.on_conflict_suffix_sql(fields=[], on_conflict=on_conflict, update_fields=[], unique_fields=[])
+    limit = connection.features.max_query_params
+    per_statement = min(ROWS_PER_STATEMENT, limit // len(fields)) if limit else ROWS_PER_STATEMENT
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    returned = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f"{head} ({columns}) VALUES {values} {tail}{tail_returning}",
+                [value for row in chunk for value in row],
+            )
+            if returning:
+                returned += [row[0] for row in cursor.fetchall()]
+    return returned

@@ -5,7 +5,7 @@
 
 `bulk_create` builds a model instance per row and prepares every value through its field: for a table of
 three integer columns that is most of the cost of a large import. Here the caller hands values the database
-takes as they are (ints, strings, booleans; date-times are adapted for the database, as their fields would);
+takes as they are (ints, strings, booleans; date-times and JSON are adapted as their fields would);
 the rows go out in multi-row INSERT statements, as many rows a statement as the database's limit on parameters
 allows. No signals are sent (bulk_create sends none either). The caller fills every column that has no
 default in the database (a field's Python `default` is not applied here). With `returning="id"` the new
@@ -13,6 +13,7 @@ rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return
 """
 
 from collections.abc import Iterable, Sequence
+from functools import partial
 
 from django.db import NotSupportedError, connections, router
 from django.db.models import Model
@@ -38,12 +39,16 @@ def rows_insert(
     connection = connections[router.db_for_write(model)]
     opts = model._meta
     columns = ", ".join(connection.ops.quote_name(opts.get_field(name).column) for name in fields)
-    # Date-times as their fields hand them over (SQLite stores naive UTC text); every other value as it is.
-    adapt = {
-        index: connection.ops.adapt_datetimefield_value
-        for index, name in enumerate(fields)
-        if opts.get_field(name).get_internal_type() == "DateTimeField"
-    }
+    # Date-times and JSON as their fields hand them over (SQLite stores naive UTC text; JSON is encoded);
+    # every other value as it is.
+    adapt = {}
+    for index, name in enumerate(fields):
+        field = opts.get_field(name)
+        kind = field.get_internal_type()
+        if kind == "DateTimeField":
+            adapt[index] = connection.ops.adapt_datetimefield_value
+        elif kind == "JSONField":
+            adapt[index] = partial(field.get_db_prep_save, connection=connection)
     if adapt:
         rows = [[adapt[i](value) if i in adapt else value for i, value in enumerate(row)] for row in rows]
     if returning:

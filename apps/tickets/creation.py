@@ -75,28 +75,36 @@ class NewTicket:
     history: dict = field(default_factory=dict)  # more data for the "created" event (an import's file and row)
 
 
+# Read once: `Priority.values` builds a new list at every access, and this check runs for every row.
+_CHOICES = {name: frozenset(choices.values) for name, choices in (("priority", Priority), ("category", Category),
+                                                                   ("status", Status))}  # fmt: skip
+_LIMITS = (("title", TITLE_MAX_LENGTH), ("description", DESCRIPTION_MAX_LENGTH))
+_LANGUAGE_MAX = Ticket._meta.get_field("language").max_length
+_STAMPS = frozenset(STAMPS)
+
+
 def _check_row(row: NewTicket) -> None:
     row.title, row.description = normalise_text(row.title), normalise_text(row.description)
     errors = {}
-    for name, limit in (("title", TITLE_MAX_LENGTH), ("description", DESCRIPTION_MAX_LENGTH)):
+    for name, limit in _LIMITS:
         value = getattr(row, name)
         if not value:
             errors[name] = [ValidationError(_("This field cannot be blank."), code="blank")]
             continue
-        try:
-            MaxLengthValidator(limit)(value)
-        except ValidationError as exc:
-            errors[name] = exc.error_list
-    for name, choices in (("priority", Priority), ("category", Category), ("status", Status)):
-        if getattr(row, name) not in choices.values:
+        if len(value) > limit:  # the validator only for its message
+            try:
+                MaxLengthValidator(limit)(value)
+            except ValidationError as exc:
+                errors[name] = exc.error_list
+    for name, values in _CHOICES.items():
+        if getattr(row, name) not in values:
             errors[name] = [_("“%(value)s” is not a valid choice.") % {"value": getattr(row, name)}]
-    if len(row.language) > Ticket._meta.get_field("language").max_length:
+    if len(row.language) > _LANGUAGE_MAX:
         errors["language"] = [_("The language code is too long.")]
     if errors:
         raise ValidationError(errors)
-    unknown = set(row.stamps) - set(STAMPS)
-    if unknown:
-        raise ValueError(f"NewTicket.stamps cannot set {sorted(unknown)}")
+    if not row.stamps.keys() <= _STAMPS:
+        raise ValueError(f"NewTicket.stamps cannot set {sorted(set(row.stamps) - _STAMPS)}")
 
 
 def _no_department() -> ValidationError:

@@ -448,8 +448,14 @@ class _MessagePlanner:
         # A range over the (ticket, created_at) index: far cheaper than a list of a thousand times.
         found = Comment.objects.filter(
             ticket_id__in={p.comment.ticket_id for p in plans}, created_at__range=(min(times), max(times))
-        ).values_list("ticket_id", "author_id", "created_at", "body")
-        existing = {(t, a, c, _digest(b)) for t, a, c, b in found}
+        ).values_list("ticket_id", "author_id", "created_at", "pk")
+        # Texts only of the comments with a row's ticket, author and time: on a first import, none.
+        wanted = {(p.comment.ticket_id, p.comment.author_id, p.comment.created_at) for p in plans}
+        same = [pk for t, a, c, pk in found if (t, a, c) in wanted]
+        if not same:
+            return
+        texts = Comment.objects.filter(pk__in=same).values_list("ticket_id", "author_id", "created_at", "body")
+        existing = {(t, a, c, _digest(b)) for t, a, c, b in texts}
         for plan in plans:
             comment = plan.comment
             if (comment.ticket_id, comment.author_id, comment.created_at, _digest(comment.body)) in existing:

@@ -5,7 +5,8 @@
 
 `bulk_create` builds a model instance per row and prepares every value through its field: for a table of
 three integer columns that is most of the cost of a large import. Here the caller hands values the database
-takes as they are (ints, strings, booleans; date-times and JSON are adapted as their fields would);
+takes as they are (ints, strings, booleans; date-times, durations and JSON are adapted as their fields
+would);
 the rows go out in multi-row INSERT statements, as many rows a statement as the database's limit on parameters
 allows. No signals are sent (bulk_create sends none either). The caller fills every column that has no
 default in the database (a field's Python `default` is not applied here). With `returning="id"` the new
@@ -29,10 +30,13 @@ def rows_insert(
     *,
     ignore_conflicts: bool = False,
     returning: str = "",
+    sql_values: dict[str, str] | None = None,
 ) -> list:
     """INSERT `rows` (tuples of values in the order of `fields`, field names of `model`) into its table.
 
-    Returns the `returning` column's values of the new rows (empty without `returning`)."""
+    `sql_values`: field name → the SQL of its value with %s placeholders (a function of the row's values); the
+    row then holds the sequence of that SQL's values for the field. Returns the `returning` column's values of
+    the new rows (empty without `returning`)."""
     rows = list(rows)
     if not rows:
         return []
@@ -47,7 +51,7 @@ def rows_insert(
         kind = field.get_internal_type()
         if kind == "DateTimeField":
             adapt[index] = connection.ops.adapt_datetimefield_value
-        elif kind == "JSONField":
+        elif kind in ("JSONField", "DurationField"):
             adapt[index] = partial(field.get_db_prep_save, connection=connection)
     if adapt:
         rows = [[adapt[i](value) if i in adapt else value for i, value in enumerate(row)] for row in rows]
@@ -64,7 +68,9 @@ def rows_insert(
     tail = connection.ops.on_conflict_suffix_sql(fields=[], on_conflict=on_conflict, update_fields=[], unique_fields=[])
     limit = connection.features.max_query_params
     per_statement = min(ROWS_PER_STATEMENT, limit // len(fields)) if limit else ROWS_PER_STATEMENT
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql_values = sql_values or {}
+    one = "(" + ", ".join(sql_values.get(name, "%s") for name in fields) + ")"
+    expanded = {index for index, name in enumerate(fields) if name in sql_values}
     returned = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
@@ -72,8 +78,21 @@ def rows_insert(
             values = ", ".join([one] * len(chunk))
             cursor.execute(
                 f"{head} ({columns}) VALUES {values} {tail}{tail_returning}",
-                [value for row in chunk for value in row],
+                _params(chunk, expanded),
             )
             if returning:
                 returned += [row[0] for row in cursor.fetchall()]
     return returned
+
+
+def _params(rows: Sequence[Sequence], expanded: set[int]) -> list:
+    if not expanded:
+        return [value for row in rows for value in row]
+    params = []
+    for row in rows:
+        for index, value in enumerate(row):
+            if index in expanded:
+                params.extend(value)
+            else:
+                params.append(value)
+    return params

@@ -152,9 +152,10 @@ def test_a_bad_ticket_refuses_the_messages_and_both_files_errors_are_listed(file
 def test_a_refused_messages_file_is_named(files):
     tickets, _messages = files
     before = db_state()
-    with pytest.raises(CsvFileError) as refused:
-        run(tickets, csv_bytes([["ticket", "text"], ["31001", "Hi"]]), dry_run=True)
-    assert refused.value.message.startswith("messages.csv: Required columns are missing: author.")
+    for dry_run in (True, False):
+        with pytest.raises(CsvFileError) as refused:
+            run(tickets, csv_bytes([["ticket", "text"], ["31001", "Hi"]]), dry_run=dry_run)
+        assert refused.value.message.startswith("messages.csv: Required columns are missing: author.")
     assert db_state() == before
 
 

@@ -144,6 +144,17 @@ def message_columns(headers: tuple[str, ...], preset: MessagePreset | None) -> C
     return ColumnMap(fields=fields, headers=headers, ignored=tuple(ignored))
 
 
+def messages_check_columns(csv_file: CsvFile, *, preset: str = "") -> ColumnMap:
+    """The columns of a messages file; CsvFileError for an unknown preset or a required column missing."""
+    if preset and preset not in MESSAGE_PRESETS:
+        raise CsvFileError(
+            _("There is no preset “%(name)s”. Presets: %(names)s.")
+            % {"name": preset, "names": ", ".join(MESSAGE_PRESETS)},
+            code="mapping",
+        )
+    return message_columns(csv_file.header, MESSAGE_PRESETS.get(preset))
+
+
 def messages_import(
     *,
     actor,
@@ -164,14 +175,8 @@ def messages_import(
     (together.py), the `pending_key` of each ticket that file would create; a message to one of them is checked
     as if its ticket existed. A run that writes looks up the tickets themselves.
     """
-    if preset and preset not in MESSAGE_PRESETS:
-        raise CsvFileError(
-            _("There is no preset “%(name)s”. Presets: %(names)s.")
-            % {"name": preset, "names": ", ".join(MESSAGE_PRESETS)},
-            code="mapping",
-        )
+    columns = messages_check_columns(csv_file, preset=preset)
     batch_size = batch_size or settings.TICKET_IMPORT_BATCH_SIZE
-    columns = message_columns(csv_file.header, MESSAGE_PRESETS.get(preset))
     started = time.monotonic()
     archive = AttachmentsZip(attachments) if attachments is not None else None
 

@@ -4,7 +4,8 @@
                                          messages={"preset": "zammad", "attachments": zip_path})
 
 The two imports are the ones of this package, unchanged (tickets_import, then messages_import): the same rules,
-the same reports. Together they add two things:
+the same reports. The messages file's columns (and preset) are checked before any ticket row is read. Together
+they add two things:
 - A dry run checks the messages as if the tickets were written: a message to a ticket the tickets file would
   create (its kept reference, or the other system's id in its `reference` column) is checked like a message to
   an existing ticket. Nothing is written or reserved.
@@ -24,7 +25,7 @@ from apps.common.csv.files import CsvFile, CsvFileError
 from apps.common.csv.report import Action, ImportReport
 
 from . import tickets_import
-from .messages import messages_import, pending_key
+from .messages import messages_check_columns, messages_import, pending_key
 from .options import ImportOptions
 from .planning import PlannedRow
 
@@ -34,11 +35,11 @@ class MoveInReport:
     """What a run of both files did: each file's own report; `applied` when both were written."""
 
     tickets: ImportReport
-    messages: ImportReport | None  # None: the messages could not be read (the tickets' columns were refused)
+    messages: ImportReport
 
     @property
     def ok(self) -> bool:
-        return self.tickets.ok and self.messages is not None and self.messages.ok
+        return self.tickets.ok and self.messages.ok
 
     @property
     def applied(self) -> bool:
@@ -101,6 +102,8 @@ def tickets_and_messages_import(
                 actor=actor, csv_file=messages_file, dry_run=dry_run, pending_tickets=pending.keys, **messages
             )
 
+    with _named(messages_file):  # an unusable messages file is refused before the tickets are read
+        messages_check_columns(messages_file, preset=messages.get("preset", ""))
     if dry_run:
         return MoveInReport(tickets=run_tickets(dry_run=True), messages=run_messages(dry_run=True))
     written = None

@@ -12,6 +12,7 @@ process's peak memory (ru_maxrss) before and after the import. Each size runs in
 peaks can be compared: memory should not grow with the file.
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--rows 10000 ...] [--batch-size 1000]
+    BENCH_PROFILE=1 .venv/bin/python bench/bench_import.py --rows 20000   # and the profile of the import
 """
 
 import argparse
@@ -128,7 +129,19 @@ def child(rows: int, batch_size: int) -> dict:
         before = peak_mb()
         cpu_before = cpu_seconds()
         started = time.perf_counter()
-        call_command("import_tickets", str(path), "--no-progress", "--batch-size", str(batch_size), verbosity=0)
+        arguments = (str(path), "--no-progress", "--batch-size", str(batch_size))
+        if os.environ.get("BENCH_PROFILE"):  # where the time goes, on stderr (sorted by own time)
+            import cProfile
+            import pstats
+
+            profile = cProfile.Profile(time.process_time)  # CPU, not the other work's wall clock
+            profile.enable()
+            call_command("import_tickets", *arguments, verbosity=0)
+            profile.disable()
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(40)
+            pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        else:
+            call_command("import_tickets", *arguments, verbosity=0)
         seconds = time.perf_counter() - started
         cpu = cpu_seconds() - cpu_before
         result = {
@@ -163,7 +176,9 @@ def main() -> None:
         return
     for rows in sizes:
         command = [sys.executable, __file__, "--child", "--rows", str(rows), "--batch-size", str(args.batch_size)]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout  # noqa: S603
+        done = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+        sys.stderr.write(done.stderr)
+        output = done.stdout
         r = json.loads(output.strip().splitlines()[-1])
         print(
             f"{r['database']}: {r['rows']:,} rows ({r['file_mb']} MB) in {r['seconds']} s = {r['rows_per_second']:,} "

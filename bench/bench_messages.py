@@ -78,11 +78,12 @@ def run(args, workdir: Path) -> None:
         import cProfile
         import pstats
 
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)  # CPU, not the other work's wall clock
         profile.enable()
         call_command("import_messages", str(path), stdout=io.StringIO())
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(40)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
     else:
         call_command("import_messages", str(path), stdout=io.StringIO())
     wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu

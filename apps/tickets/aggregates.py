@@ -157,8 +157,9 @@ def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[t
 def _write(deltas: Deltas) -> tuple[int, int]:
     days, opens = deltas
     adapt = connection.ops.adapt_datefield_value
-    day_rows = [
-        (adapt(day), department, agent, shard, *(counts.get(c, 0) for c in DAY_COUNTERS))
+    zeros = (0,) * len(DAY_COUNTERS)
+    day_rows = [  # map() in C: a bulk creation writes a row of 45 counters for most of its tickets
+        (adapt(day), department, agent, shard, *map(counts.get, DAY_COUNTERS, zeros))
         for (day, department, agent, shard), counts in days.items()
         if any(counts.values())
     ]

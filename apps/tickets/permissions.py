@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
 from apps.accounts.permissions import is_admin, is_agent
+from apps.common.bulk import rows_insert
 
 from . import extensions
 from .choices import TRANSITIONS, Status
@@ -158,25 +159,20 @@ def grants_for_new_tickets(tickets: Iterable[Ticket], *, group_ids: dict[int, in
     missing = {t.department_id for t in tickets} - group_ids.keys()
     if missing:
         group_ids.update(Group.objects.filter(department__in=missing).values_list("department", "id"))
+    # Plain rows, not model instances: a bulk import writes four or five grants a ticket (apps/common/bulk.py).
+    department_perms = [perm_ids[c] for c in sorted(DEPARTMENT_PERMS)]
     user_rows = []
     group_rows = []
     for ticket in tickets:
         for user_id, codenames in required_user_grants(ticket).items():
-            user_rows += [
-                TicketUserObjectPermission(user_id=user_id, permission_id=perm_ids[c], content_object_id=ticket.pk)
-                for c in sorted(codenames)
-            ]
-        group_rows += [
-            TicketGroupObjectPermission(
-                group_id=group_ids[ticket.department_id],
-                permission_id=perm_ids[c],
-                content_object_id=ticket.pk,
-                is_department_grant=True,
-            )
-            for c in sorted(DEPARTMENT_PERMS)
-        ]
-    TicketUserObjectPermission.objects.bulk_create(user_rows, ignore_conflicts=True)
-    TicketGroupObjectPermission.objects.bulk_create(group_rows, ignore_conflicts=True)
+            user_rows += [(user_id, perm_ids[c], ticket.pk) for c in sorted(codenames)]
+        group_id = group_ids[ticket.department_id]
+        group_rows += [(group_id, perm_id, ticket.pk, True) for perm_id in department_perms]
+    fields = ("permission", "content_object")
+    rows_insert(TicketUserObjectPermission, ("user", *fields), user_rows, ignore_conflicts=True)
+    rows_insert(
+        TicketGroupObjectPermission, ("group", *fields, "is_department_grant"), group_rows, ignore_conflicts=True
+    )
 
 
 def move_department_grants(*, ticket: Ticket, old_group_id: int, new_group_id: int) -> None:

@@ -268,16 +268,17 @@ def _substring_match(words: list[str], *, staff: bool) -> Q:
     return match
 
 
-def search_documents_new(*, reference: str, title: str, description: str, using: str = "default") -> dict:
-    """The documents of a ticket about to be inserted, as SQL expressions for its INSERT (PostgreSQL; elsewhere
-    nothing): the same documents `search_documents_refresh` builds, for a ticket without comments, without
-    a second statement."""
-    if not uses_full_text(using):
-        return {}
-    public = RawSQL(
+# The documents of a new ticket (no comments yet), as SQL of its INSERT's values (PostgreSQL; elsewhere none): the
+# same documents `search_documents_refresh` builds, without a second statement. Column → (SQL, how many values).
+NEW_DOCUMENTS_SQL = {
+    "search_public": (
         "setweight(to_tsvector('simple', unaccent(%s)), 'A') || setweight(to_tsvector('simple', unaccent(%s)), 'B')",
-        [f"{reference} {title}", description],
-        output_field=SearchVectorField(),
-    )
-    internal = RawSQL("''::tsvector", [], output_field=SearchVectorField())
-    return {"search_public": public, "search_internal": internal}
+        2,
+    ),
+    "search_internal": ("''::tsvector", 0),
+}
+
+
+def search_documents_new_values(*, reference: str, title: str, description: str) -> dict[str, tuple]:
+    """The values of NEW_DOCUMENTS_SQL for one ticket (column → its values), for a plain-rows INSERT."""
+    return {"search_public": (f"{reference} {title}", description), "search_internal": ()}

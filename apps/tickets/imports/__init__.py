@@ -40,7 +40,7 @@ from ..choices import Category, Priority, Status
 from .columns import TICKET_COLUMNS, ColumnPlan, resolve_columns
 from .mapping import ImportMapping, MappingError
 from .options import ImportOptions
-from .planning import TicketRowPlanner
+from .planning import PlannedRow, TicketRowPlanner
 from .presets import PRESETS
 from .writing import ImportRefused, TicketWriter
 
@@ -60,6 +60,7 @@ def tickets_import(
     dry_run: bool,
     options: ImportOptions | None = None,
     progress: Progress | None = None,
+    on_plans: Callable[[list[PlannedRow]], None] | None = None,
 ) -> ImportReport:
     """Check every row of `csv_file`; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
@@ -67,13 +68,16 @@ def tickets_import(
     only when all are valid does it write, rechecking each row as it goes.
     `actor` is the importing user (whose rights decide which existing tickets a row may update), or None for
     the system (the management command). Raises CsvFileError when the columns are unusable.
+    `on_plans` is handed each batch of planned rows of every pass (apps/tickets/imports/together.py reads the
+    tickets a run will create from it, for the messages imported with them).
     """
     options = options or ImportOptions.from_settings()
     columns = resolve_columns(csv_file, options.mapping, value_keys=_value_keys(options.mapping))
     started = time.monotonic()
     report = _new_report(csv_file, columns, options, dry_run=dry_run)
     planner = _planner(actor, columns, options)
-    _pass(csv_file, planner, report, writer=None, options=options, progress=progress, phase="check")
+    passes = {"options": options, "progress": progress, "on_plans": on_plans}
+    _pass(csv_file, planner, report, writer=None, phase="check", **passes)
     _finish_report(report, planner)
     if dry_run or not report.ok:
         report.new_requesters = len(planner.new_requesters)
@@ -93,7 +97,7 @@ def tickets_import(
             for name in checked.new_departments:
                 department_create(name=name)
             planner = _planner(actor, columns, options)  # after the new departments exist
-            _pass(csv_file, planner, report, writer=writer, options=options, progress=progress, phase="import")
+            _pass(csv_file, planner, report, writer=writer, phase="import", **passes)
             _finish_report(report, planner)
             report.new_departments = list(checked.new_departments)  # created above, before this pass
             if not report.ok:  # the data changed since the check
@@ -155,11 +159,13 @@ def _finish_report(report: ImportReport, planner: TicketRowPlanner) -> None:
         report.errors = merged[: report.max_errors]
 
 
-def _pass(csv_file, planner, report, *, writer, options, progress, phase: str) -> None:
+def _pass(csv_file, planner, report, *, writer, options, progress, on_plans, phase: str) -> None:
     """One read of the file: plan each batch of rows, count it, and write it while no row has failed."""
     with csv_file.reader() as rows:
         for batch in _batches(rows, options.batch_size):
             plans = planner.plan(batch)
+            if on_plans is not None:
+                on_plans(plans)
             for plan in plans:
                 report.count(plan.action, plan.preview, plan.errors)
                 if plan.action == "create":

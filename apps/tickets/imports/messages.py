@@ -21,10 +21,12 @@ import hashlib
 import re
 import time
 import zipfile
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import PurePosixPath
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.common.bulk import rows_insert
 from apps.common.csv.columns import ColumnMap, normalise_header
 from apps.common.csv.files import CsvFile, CsvFileError, restore_formula
 from apps.common.csv.report import Action, ImportReport, PreviewRow, RowError
@@ -54,6 +57,17 @@ YES = frozenset({"yes", "y", "true", "1", "internal", "private", "note", "sim", 
 NO = frozenset({"no", "n", "false", "0", "public", "n_o", "nao", "nein", "non", ""})
 FILE_SEPARATORS = re.compile(r"[;|]")
 BODY_MAX = 20_000
+PENDING = 0  # the ticket id of a message, in a dry run, whose ticket the tickets file beside it would create
+
+
+class _Message(NamedTuple):
+    """A message to add: the values of its Comment row (written as a plain row, see _write)."""
+
+    ticket_id: int
+    author_id: int
+    body: str
+    is_internal: bool
+    created_at: datetime
 
 
 @dataclass
@@ -62,7 +76,7 @@ class _Plan:
     action: str = Action.CREATE
     errors: list[RowError] = field(default_factory=list)
     unknown: bool = False
-    comment: Comment | None = None
+    comment: _Message | None = None
     files: list[str] = field(default_factory=list)
     preview: PreviewRow | None = None
 
@@ -130,6 +144,17 @@ def message_columns(headers: tuple[str, ...], preset: MessagePreset | None) -> C
     return ColumnMap(fields=fields, headers=headers, ignored=tuple(ignored))
 
 
+def messages_check_columns(csv_file: CsvFile, *, preset: str = "") -> ColumnMap:
+    """The columns of a messages file; CsvFileError for an unknown preset or a required column missing."""
+    if preset and preset not in MESSAGE_PRESETS:
+        raise CsvFileError(
+            _("There is no preset “%(name)s”. Presets: %(names)s.")
+            % {"name": preset, "names": ", ".join(MESSAGE_PRESETS)},
+            code="mapping",
+        )
+    return message_columns(csv_file.header, MESSAGE_PRESETS.get(preset))
+
+
 def messages_import(
     *,
     actor,
@@ -141,20 +166,17 @@ def messages_import(
     date_format: str = "",
     batch_size: int | None = None,
     max_errors: int = 1000,
+    pending_tickets: Container[int] = frozenset(),
 ) -> ImportReport:
     """Check every message row; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
     `attachments`: a path or file object of a ZIP, or None. Raises CsvFileError for an unusable file, preset,
-    ZIP or default author, before any row is read.
+    ZIP or default author, before any row is read. `pending_tickets`: for a dry run beside a tickets file
+    (together.py), the `pending_key` of each ticket that file would create; a message to one of them is checked
+    as if its ticket existed. A run that writes looks up the tickets themselves.
     """
-    if preset and preset not in MESSAGE_PRESETS:
-        raise CsvFileError(
-            _("There is no preset “%(name)s”. Presets: %(names)s.")
-            % {"name": preset, "names": ", ".join(MESSAGE_PRESETS)},
-            code="mapping",
-        )
+    columns = messages_check_columns(csv_file, preset=preset)
     batch_size = batch_size or settings.TICKET_IMPORT_BATCH_SIZE
-    columns = message_columns(csv_file.header, MESSAGE_PRESETS.get(preset))
     started = time.monotonic()
     archive = AttachmentsZip(attachments) if attachments is not None else None
 
@@ -167,6 +189,7 @@ def messages_import(
             default_author=default_author,
             date_format=date_format,
             csv_file=csv_file,
+            pending=pending_tickets if dry_run else frozenset(),
         )
 
     passes = {"batch_size": batch_size, "max_errors": max_errors}
@@ -214,8 +237,9 @@ def _run_pass(csv_file, planner, columns, *, dry_run, batch_size, max_errors, wr
 
 
 class _MessagePlanner:
-    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file):
+    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file, pending):
         self.actor = actor
+        self.pending = pending
         self.columns = columns
         self.preset = preset
         self.archive = archive
@@ -303,6 +327,13 @@ class _MessagePlanner:
             created = TicketEvent.objects.filter(kind=EventKind.CREATED, data__external_reference__in=list(external))
             for pk, reference in created.values_list("ticket_id", "data__external_reference"):
                 self.tickets[str(reference)] = pk
+        if self.pending:  # ours are matched whatever their case, as above; the other system's ids exactly
+            for key in references - self.tickets.keys():
+                if pending_key(key.upper()) in self.pending:
+                    self.tickets[key] = PENDING
+            for key in external - self.tickets.keys():
+                if pending_key(key) in self.pending:
+                    self.tickets[key] = PENDING
         fields = ("id", "role", "is_active")
         if len(self.people) > 100_000:
             self.people.clear()
@@ -390,9 +421,7 @@ class _MessagePlanner:
         if plan.errors or plan.unknown:
             plan.action = Action.ERROR
             return plan
-        plan.comment = Comment(
-            ticket_id=ticket_id, author_id=person[0], body=body, is_internal=bool(internal), created_at=created
-        )
+        plan.comment = _Message(ticket_id, person[0], body, bool(internal), created)
         plan.files = files
         if self.previews_left > 0:
             self.previews_left -= 1
@@ -417,20 +446,32 @@ class _MessagePlanner:
 
     def _mark_existing(self, plans: list[_Plan]) -> None:
         """A message already on its ticket (same author, time and text) is left unchanged: re-runs add nothing."""
+        plans = [plan for plan in plans if plan.comment.ticket_id != PENDING]  # a ticket not written yet: no messages
         if not plans:
             return
         times = [p.comment.created_at for p in plans]
         # A range over the (ticket, created_at) index: far cheaper than a list of a thousand times.
         found = Comment.objects.filter(
             ticket_id__in={p.comment.ticket_id for p in plans}, created_at__range=(min(times), max(times))
-        ).values_list("ticket_id", "author_id", "created_at", "body")
-        existing = {(t, a, c, _digest(b)) for t, a, c, b in found}
+        ).values_list("ticket_id", "author_id", "created_at", "pk")
+        # Texts only of the comments with a row's ticket, author and time: on a first import, none.
+        wanted = {(p.comment.ticket_id, p.comment.author_id, p.comment.created_at) for p in plans}
+        same = [pk for t, a, c, pk in found if (t, a, c) in wanted]
+        if not same:
+            return
+        texts = Comment.objects.filter(pk__in=same).values_list("ticket_id", "author_id", "created_at", "body")
+        existing = {(t, a, c, _digest(b)) for t, a, c, b in texts}
         for plan in plans:
             comment = plan.comment
             if (comment.ticket_id, comment.author_id, comment.created_at, _digest(comment.body)) in existing:
                 plan.action = Action.SKIP
                 if plan.preview is not None:
                     plan.preview = replace(plan.preview, action=Action.SKIP, notes=(str(_("already imported")),))
+
+
+def pending_key(reference: str) -> int:
+    """How a dry run remembers a ticket that a tickets file would create (a hash: memory stays small)."""
+    return hash(reference)
 
 
 def _digest(text: str) -> bytes:
@@ -441,26 +482,34 @@ def _write(plans: list[_Plan], *, planner: _MessagePlanner, written: list[str]) 
     creates = [plan for plan in plans if plan.action == Action.CREATE]
     if not creates:
         return
-    comments = Comment.objects.bulk_create([plan.comment for plan in creates])
+    # Plain rows (apps/common/bulk.py): a Comment instance per message would cost more than its INSERT.
+    now = timezone.now()
+    comments = [plan.comment for plan in creates]
+    ids = rows_insert(
+        Comment,
+        ("ticket", "author", "body", "is_internal", "created_at", "updated_at"),
+        [(*comment, now) for comment in comments],
+        returning="id",
+    )
     history = [
         TicketEvent(
             ticket_id=comment.ticket_id,
             actor_id=comment.author_id,
             kind=EventKind.NOTE_ADDED if comment.is_internal else EventKind.COMMENTED,
-            data={"comment": comment.pk, "source": "import"},
+            data={"comment": pk, "source": "import"},
             is_internal=comment.is_internal,
             created_at=comment.created_at,
         )
-        for comment in comments
+        for comment, pk in zip(comments, ids, strict=True)
     ]
     files = []
-    for plan, comment in zip(creates, comments, strict=True):
+    for plan, comment, comment_id in zip(creates, comments, ids, strict=True):
         for path in plan.files:
             upload = planner.archive.upload(path)
             content_type = validate_upload(upload)
             attachment = Attachment(
                 ticket_id=comment.ticket_id,
-                comment=comment,
+                comment_id=comment_id,
                 uploaded_by_id=comment.author_id,
                 original_name=clean_file_name(upload),
                 size=upload.size,
@@ -471,18 +520,18 @@ def _write(plans: list[_Plan], *, planner: _MessagePlanner, written: list[str]) 
             upload.seek(0)
             attachment.file.save(attachment.original_name, upload, save=False)
             written.append(attachment.file.name)
-            files.append(attachment)
+            files.append((attachment, comment.is_internal))
     if files:
-        Attachment.objects.bulk_create(files)
+        Attachment.objects.bulk_create([attachment for attachment, _internal in files])
         history += [
             TicketEvent(
                 ticket_id=attachment.ticket_id,
                 actor_id=attachment.uploaded_by_id,
                 kind=EventKind.ATTACHMENT_ADDED,
                 data={"attachment": attachment.pk, "name": attachment.original_name, "comment": attachment.comment_id},
-                is_internal=attachment.comment.is_internal,
+                is_internal=internal,
                 created_at=attachment.created_at,
             )
-            for attachment in files
+            for attachment, internal in files
         ]
     events.events_record(history)

@@ -1,4 +1,8 @@
-"""`manage.py import_tickets FILE.csv [--dry-run]`: import a CSV file of tickets of any size."""
+"""`manage.py import_tickets FILE.csv [--messages MESSAGES.csv [--attachments FILES.zip]] [--dry-run]`.
+
+Imports a CSV file of tickets of any size; with --messages, the file of their messages too, in the same run
+and the same transaction (apps/tickets/imports/together.py): both files are imported, or nothing is.
+"""
 
 import sys
 import time
@@ -13,6 +17,7 @@ from django.utils import timezone
 from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.common.csv.report import ImportReport
 from apps.tickets.imports import PRESETS, ImportMapping, ImportOptions, MappingError, tickets_import
+from apps.tickets.imports.together import tickets_and_messages_import
 
 
 class ProgressBar:
@@ -62,12 +67,27 @@ class Command(BaseCommand):
         "source 'import'; no notification or AI triage is queued for them (TICKET_IMPORT_NOTIFY / _TRIAGE). "
         "--from reads the export of another help desk (its columns and values); --map, --value and --ignore "
         "override any column or value, with or without a preset. "
+        "--messages imports the file of the tickets' messages in the same run (as import_messages does, with the "
+        "same --from, --date-format and --time-zone): the dry run checks both, and either both files are imported "
+        "or nothing is. "
         "Exit status 0 when the file was imported (or, with --dry-run, would be), 1 otherwise."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="The CSV file (UTF-8 or Windows-1252; comma, semicolon or tab separated).")
         parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
+        parser.add_argument(
+            "--messages",
+            metavar="MESSAGES.csv",
+            help="The CSV file of the tickets' messages, imported in the same transaction (see import_messages).",
+        )
+        parser.add_argument("--attachments", metavar="FILES.zip", help="With --messages: the ZIP of their files.")
+        parser.add_argument(
+            "--default-author",
+            default="",
+            metavar="USER",
+            help="With --messages: username or e-mail of the author of messages whose author we cannot match.",
+        )
         parser.add_argument(
             "--as",
             dest="username",
@@ -145,6 +165,13 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        messages_path = Path(options["messages"]) if options["messages"] else None
+        if messages_path is not None and not messages_path.is_file():
+            raise CommandError(f"No such file: {messages_path}")
+        if messages_path is None and (options["attachments"] or options["default_author"]):
+            raise CommandError("--attachments and --default-author go with --messages.")
+        if options["attachments"] and not Path(options["attachments"]).is_file():
+            raise CommandError(f"No such file: {options['attachments']}")
         actor = None
         if username:
             actor = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -187,21 +214,51 @@ class Command(BaseCommand):
                 f"{path.name}: {filesizeformat(csv_file.size)}, {csv_file.encoding.label}, "
                 f"{csv_file.delimiter_label}-separated"
             )
-            with timezone.override(tz):
-                report = tickets_import(
-                    actor=actor, csv_file=csv_file, dry_run=dry_run, options=import_options, progress=progress
+            messages_file = None
+            if messages_path is not None:
+                messages_file = inspect_csv(
+                    lambda: messages_path.open("rb"), name=messages_path.name, size=messages_path.stat().st_size
                 )
+            with timezone.override(tz):
+                if messages_file is None:
+                    report = tickets_import(
+                        actor=actor, csv_file=csv_file, dry_run=dry_run, options=import_options, progress=progress
+                    )
+                    messages_report = None
+                else:
+                    both = tickets_and_messages_import(
+                        actor=actor,
+                        tickets_file=csv_file,
+                        messages_file=messages_file,
+                        dry_run=dry_run,
+                        options=import_options,
+                        messages={
+                            "preset": options["preset"] or "",
+                            "attachments": options["attachments"],
+                            "default_author": options["default_author"],
+                            "date_format": options["date_format"],
+                            "max_errors": import_options.max_errors,
+                        },
+                        progress=progress,
+                    )
+                    report, messages_report = both.tickets, both.messages
         except CsvFileError as exc:
             raise CommandError(f"Nothing was imported: {exc.message}") from None
         finally:
             progress.finish()
-        self.summary(report)
-        if not report.ok:
+        self.summary(report, final=messages_report is None)
+        if messages_report is not None:
+            self.messages_summary(messages_file.name, messages_report, tickets_ok=report.ok)
+        if messages_report is None and not report.ok:
             raise CommandError(
                 f"Nothing was imported: {report.invalid_rows:,} of {report.rows:,} rows have errors.", returncode=1
             )
+        refused = [r for r in (report, messages_report) if r is not None and not r.ok]
+        if refused:  # two files: say which
+            listed = "; ".join(f"{r.invalid_rows:,} of {r.rows:,} rows of {r.file_name} have errors" for r in refused)
+            raise CommandError(f"Nothing was imported: {listed}.", returncode=1)
 
-    def summary(self, report: ImportReport) -> None:
+    def summary(self, report: ImportReport, *, final: bool = True) -> None:
         columns = ", ".join(header if header == field else f"{header} → {field}" for header, field in report.columns)
         self.stdout.write(f"Columns: {columns}")
         if report.ignored_columns:
@@ -235,8 +292,28 @@ class Command(BaseCommand):
         speed = f"{report.rows:,} rows in {report.seconds:.1f} s ({report.rows_per_second:,.0f} rows/s)"
         if not report.ok:
             return
-        if report.dry_run:
-            would = counts.replace("created", "to create").replace("updated", "to update")
-            self.stdout.write(self.style.SUCCESS(f"Dry run, nothing written: {would}; {speed}."))
+        if not report.applied:  # a dry run, or tickets rolled back with the messages refused after them
+            counts = counts.replace("created", "to create").replace("updated", "to update")
+        if not final:  # the messages come next; whether anything was written is said after them
+            self.stdout.write(f"Tickets: {counts}; {speed}.")
+        elif report.dry_run:
+            self.stdout.write(self.style.SUCCESS(f"Dry run, nothing written: {counts}; {speed}."))
         else:
             self.stdout.write(self.style.SUCCESS(f"Imported: {counts}; {speed}."))
+
+    def messages_summary(self, name: str, report: ImportReport, *, tickets_ok: bool) -> None:
+        """The messages file of the same run, and whether both files were imported."""
+        self.stdout.write(f"{name}:")
+        columns = ", ".join(header if header == field else f"{header} → {field}" for header, field in report.columns)
+        self.stdout.write(f"Columns: {columns}")
+        for error in report.errors:
+            self.stdout.write(self.style.ERROR(f"  {error}"))
+        if report.hidden_errors:
+            self.stdout.write(self.style.ERROR(f"  … and {report.hidden_errors:,} more errors"))
+        if not (report.ok and tickets_ok):
+            return
+        counts = f"{report.created:,} messages {{}}, {report.skipped:,} already there"
+        if report.dry_run:
+            self.stdout.write(self.style.SUCCESS("Dry run, nothing written: " + counts.format("to add") + "."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Imported tickets and messages: " + counts.format("added") + "."))

@@ -1,0 +1,98 @@
+"""Plain rows inserted in bulk, for tables whose rows are a few ids (grants) and need no model instance.
+
+    rows_insert(TicketUserObjectPermission, ("user", "permission", "content_object"), [(7, 3, 42), ...],
+                ignore_conflicts=True)
+
+`bulk_create` builds a model instance per row and prepares every value through its field: for a table of
+three integer columns that is most of the cost of a large import. Here the caller hands values the database
+takes as they are (ints, strings, booleans; date-times, durations and JSON are adapted as their fields
+would);
+the rows go out in multi-row INSERT statements, as many rows a statement as the database's limit on parameters
+allows. No signals are sent (bulk_create sends none either). The caller fills every column that has no
+default in the database (a field's Python `default` is not applied here). With `returning="id"` the new
+rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them so).
+"""
+
+from collections.abc import Iterable, Sequence
+from functools import partial
+
+from django.db import NotSupportedError, connections, router
+from django.db.models import Model
+from django.db.models.constants import OnConflict
+
+ROWS_PER_STATEMENT = 5_000  # when the database sets no limit on parameters
+
+
+def rows_insert(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Iterable[Sequence],
+    *,
+    ignore_conflicts: bool = False,
+    returning: str = "",
+    sql_values: dict[str, str] | None = None,
+) -> list:
+    """INSERT `rows` (tuples of values in the order of `fields`, field names of `model`) into its table.
+
+    `sql_values`: field name → the SQL of its value with %s placeholders (a function of the row's values); the
+    row then holds the sequence of that SQL's values for the field. Returns the `returning` column's values of
+    the new rows (empty without `returning`)."""
+    rows = list(rows)
+    if not rows:
+        return []
+    connection = connections[router.db_for_write(model)]
+    opts = model._meta
+    columns = ", ".join(connection.ops.quote_name(opts.get_field(name).column) for name in fields)
+    # Date-times and JSON as their fields hand them over (SQLite stores naive UTC text; JSON is encoded);
+    # every other value as it is.
+    adapt = {}
+    for index, name in enumerate(fields):
+        field = opts.get_field(name)
+        kind = field.get_internal_type()
+        if kind == "DateTimeField":
+            adapt[index] = connection.ops.adapt_datetimefield_value
+        elif kind in ("JSONField", "DurationField"):
+            adapt[index] = partial(field.get_db_prep_save, connection=connection)
+    if adapt:
+        rows = [[adapt[i](value) if i in adapt else value for i, value in enumerate(row)] for row in rows]
+    if returning:
+        if ignore_conflicts:
+            raise ValueError("rows_insert: rows skipped as conflicts return nothing; ids would not match the rows.")
+        if not connection.features.can_return_rows_from_bulk_insert:
+            raise NotSupportedError("rows_insert(returning=...) needs a database that returns inserted rows.")
+        tail_returning = f" RETURNING {connection.ops.quote_name(opts.get_field(returning).column)}"
+    else:
+        tail_returning = ""
+    on_conflict = OnConflict.IGNORE if ignore_conflicts else None
+    head = f"{connection.ops.insert_statement(on_conflict=on_conflict)} {connection.ops.quote_name(opts.db_table)}"
+    tail = connection.ops.on_conflict_suffix_sql(fields=[], on_conflict=on_conflict, update_fields=[], unique_fields=[])
+    limit = connection.features.max_query_params
+    per_statement = min(ROWS_PER_STATEMENT, limit // len(fields)) if limit else ROWS_PER_STATEMENT
+    sql_values = sql_values or {}
+    one = "(" + ", ".join(sql_values.get(name, "%s") for name in fields) + ")"
+    expanded = {index for index, name in enumerate(fields) if name in sql_values}
+    returned = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([one] * len(chunk))
+            cursor.execute(
+                f"{head} ({columns}) VALUES {values} {tail}{tail_returning}",
+                _params(chunk, expanded),
+            )
+            if returning:
+                returned += [row[0] for row in cursor.fetchall()]
+    return returned
+
+
+def _params(rows: Sequence[Sequence], expanded: set[int]) -> list:
+    if not expanded:
+        return [value for row in rows for value in row]
+    params = []
+    for row in rows:
+        for index, value in enumerate(row):
+            if index in expanded:
+                params.extend(value)
+            else:
+                params.append(value)
+    return params

@@ -13,13 +13,12 @@ The caller scopes the queryset first (selectors.articles_visible_to), so a searc
 """
 
 import time
-import unicodedata
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections
 from django.db.models import F, Func, Q, QuerySet, TextField, Value
 
-from apps.tickets.search import WORD, search_words, uses_full_text
+from apps.tickets.search import WORD, plain_word, search_words, uses_full_text
 
 from .models import Article
 
@@ -90,12 +89,6 @@ RANKED_SUGGESTIONS = 300
 _common: dict[str, tuple[float, frozenset[str]]] = {}
 
 
-def _plain(word: str) -> str:
-    """A word as the documents store it: lower case, without accents (close to PostgreSQL's unaccent)."""
-    decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def suggestion_words(text: str) -> list[str]:
     words = []
     for word in WORD.findall((text or "")[:SUGGEST_MAX_CHARS].lower()):
@@ -141,8 +134,8 @@ def articles_suggest(queryset: QuerySet[Article], *, text: str) -> QuerySet[Arti
         return queryset.filter(match).order_by("title", "pk")
     common = common_words(queryset.db)
     # The last word may still be being typed: it counts as the start of a word.
-    terms = [word for word in words[:-1] if _plain(word) not in common]
-    if _plain(words[-1]) not in common:
+    terms = [word for word in words[:-1] if plain_word(word) not in common]
+    if plain_word(words[-1]) not in common:
         terms.append(f"{words[-1]}:*")
     if not terms:
         return queryset.none()

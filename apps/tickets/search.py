@@ -231,7 +231,7 @@ def _share(terms: list[str], *, using: str) -> float:
     shares = word_shares(using)
     estimate = 1.0
     for term in terms:
-        word = _plain(term.removesuffix(":*"))
+        word = plain_word(term.removesuffix(":*"))
         if term.endswith(":*"):
             estimate *= min(1.0, sum(share for common, share in shares.items() if common.startswith(word)))
         else:
@@ -239,7 +239,7 @@ def _share(terms: list[str], *, using: str) -> float:
     return estimate
 
 
-def _plain(word: str) -> str:
+def plain_word(word: str) -> str:
     """A word as the documents store it: lower case, without accents (close to PostgreSQL's unaccent)."""
     decomposed = unicodedata.normalize("NFKD", word.lower().replace("ı", "i"))
     return "".join(char for char in decomposed if not unicodedata.combining(char))

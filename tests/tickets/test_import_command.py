@@ -211,3 +211,23 @@ def test_export_filters(tmp_path, it_dept, billing_dept, requester):
     ]
     with pytest.raises(CommandError):
         call_command("export_tickets", "--department", "nowhere", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+@pytest.mark.parametrize("command", ["import_tickets", "import_messages"])
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--as", "nobody", "No active user named “nobody”."),
+        ("--time-zone", "Mars/Olympus", "Unknown time zone “Mars/Olympus”."),
+    ],
+)
+def test_an_unknown_user_or_time_zone_is_refused_before_any_row(tmp_path, it_dept, requester, command, option,
+                                                                 value, message):  # fmt: skip
+    path = write_csv(tmp_path / "old.csv", rows_for(2))
+    before = db_state()
+
+    with pytest.raises(CommandError) as refused:
+        call_command(command, str(path), option, value, stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert str(refused.value) == message
+    assert db_state() == before

@@ -1,8 +1,15 @@
-"""How a ticket import behaves (ImportOptions); what it did is an apps.common.csv.report.ImportReport."""
+"""How a ticket import behaves (ImportOptions); what it did is an apps.common.csv.report.ImportReport.
+
+`command_actor` and `command_time_zone` read the options the import commands share (`--as`, `--time-zone`).
+"""
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import CommandError
+from django.utils import timezone
 
 from .mapping import ImportMapping
 
@@ -42,3 +49,21 @@ class ImportOptions:
         if values["batch_size"] < 1:
             raise ValueError("batch_size must be at least 1")
         return cls(**values)
+
+
+def command_actor(username: str):
+    """The active user named by an import command's `--as` (None without one), else CommandError."""
+    if not username:
+        return None
+    actor = get_user_model().objects.filter(username=username, is_active=True).first()
+    if actor is None:
+        raise CommandError(f"No active user named “{username}”.")
+    return actor
+
+
+def command_time_zone(name: str):
+    """The time zone of an import command's `--time-zone` (the site's without one), else CommandError."""
+    try:
+        return ZoneInfo(name) if name else timezone.get_default_timezone()
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CommandError(f"Unknown time zone “{name}”.") from None

@@ -1,14 +1,13 @@
 """`manage.py import_messages FILE.csv [--attachments FILES.zip] [--from SYSTEM] [--dry-run]`: the conversations."""
 
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.tickets.imports.messages import MESSAGE_PRESETS, messages_import
+from apps.tickets.imports.options import command_actor, command_time_zone
 
 
 class Command(BaseCommand):
@@ -44,15 +43,8 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         if attachments and not Path(attachments).is_file():
             raise CommandError(f"No such file: {attachments}")
-        actor = None
-        if username:
-            actor = get_user_model().objects.filter(username=username, is_active=True).first()
-            if actor is None:
-                raise CommandError(f"No active user named “{username}”.")
-        try:
-            tz = ZoneInfo(time_zone) if time_zone else timezone.get_default_timezone()
-        except (ZoneInfoNotFoundError, ValueError):
-            raise CommandError(f"Unknown time zone “{time_zone}”.") from None
+        actor = command_actor(username)
+        tz = command_time_zone(time_zone)
         try:
             csv_file = inspect_csv(lambda: path.open("rb"), name=path.name, size=path.stat().st_size)
             with timezone.override(tz):

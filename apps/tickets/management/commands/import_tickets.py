@@ -7,9 +7,7 @@ and the same transaction (apps/tickets/imports/together.py): both files are impo
 import sys
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -17,6 +15,7 @@ from django.utils import timezone
 from apps.common.csv.files import CsvFileError, inspect_csv
 from apps.common.csv.report import ImportReport
 from apps.tickets.imports import PRESETS, ImportMapping, ImportOptions, MappingError, tickets_import
+from apps.tickets.imports.options import command_actor, command_time_zone
 from apps.tickets.imports.together import tickets_and_messages_import
 
 
@@ -172,15 +171,8 @@ class Command(BaseCommand):
             raise CommandError("--attachments and --default-author go with --messages.")
         if options["attachments"] and not Path(options["attachments"]).is_file():
             raise CommandError(f"No such file: {options['attachments']}")
-        actor = None
-        if username:
-            actor = get_user_model().objects.filter(username=username, is_active=True).first()
-            if actor is None:
-                raise CommandError(f"No active user named “{username}”.")
-        try:
-            tz = ZoneInfo(time_zone) if time_zone else timezone.get_default_timezone()
-        except (ZoneInfoNotFoundError, ValueError):
-            raise CommandError(f"Unknown time zone “{time_zone}”.") from None
+        actor = command_actor(username)
+        tz = command_time_zone(time_zone)
         try:
             mapping = ImportMapping.parse(
                 preset=options["preset"] or "",

@@ -93,10 +93,11 @@ class StaffViewMixin:
         return request.user.is_active and request.user.is_staff
 
 
-class StaffReadOnlyMixin(StaffViewMixin):
-    """Agents and admins see it; nobody adds, changes or deletes rows here (its actions write, through services)."""
+class NoWritesMixin:
+    """Nobody adds, changes or deletes rows on this page (its actions, if any, write through services). Put it
+    before the mixin that says who sees the page."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, *args, **kwargs):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -104,6 +105,10 @@ class StaffReadOnlyMixin(StaffViewMixin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class StaffReadOnlyMixin(NoWritesMixin, StaffViewMixin):
+    """Agents and admins see it; nobody adds, changes or deletes rows here (its actions write, through services)."""
 
 
 class AdminsChangeMixin(StaffViewMixin):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from apps.accounts.permissions import AdminsOnlyMixin, is_admin
+from apps.accounts.permissions import AdminsOnlyMixin, NoWritesMixin, is_admin
 from apps.tickets import services as ticket_services
 from apps.tickets.extensions import AdminAction, AdminPanel, AdminUrl
 
@@ -132,7 +132,7 @@ INSIGHT_APPLY_URL = AdminUrl(
 
 
 @admin.register(TriageModel)
-class TriageModelAdmin(AdminsOnlyMixin, ModelAdmin):
+class TriageModelAdmin(NoWritesMixin, AdminsOnlyMixin, ModelAdmin):
     """The trained versions of the learning triage, for admins; written only by the training (read-only here)."""
 
     list_display = ("target", "version", "status_badge", "accuracy_display", "baseline_display", "training_size",
@@ -144,15 +144,6 @@ class TriageModelAdmin(AdminsOnlyMixin, ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("payload")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [

@@ -20,7 +20,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from apps.accounts.models import User
-from apps.accounts.permissions import is_admin
+from apps.accounts.permissions import NoWritesMixin, is_admin
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.departments.models import Department
 
@@ -152,7 +152,7 @@ class WebhookAdmin(WebhooksPageMixin, ServiceAdminMixin, ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(WebhooksPageMixin, ModelAdmin):
+class WebhookDeliveryAdmin(NoWritesMixin, WebhooksPageMixin, ModelAdmin):
     list_display = (
         "message_id",
         "webhook",
@@ -186,15 +186,6 @@ class WebhookDeliveryAdmin(WebhooksPageMixin, ModelAdmin):
 
     def get_queryset(self, request):
         return deliveries_visible_to(request.user).select_related("ticket")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Send again"))
     def redeliver(self, request, queryset):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
-from apps.accounts.permissions import AdminsChangeMixin, is_admin
+from apps.accounts.permissions import AdminsChangeMixin, NoWritesMixin, is_admin
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.tickets.extensions import AdminPanel, AdminUrl
 from apps.tickets.search import search_words
@@ -160,7 +160,7 @@ class CategoryAdmin(AdminsChangeMixin, ModelAdmin):
 
 
 @admin.register(Satisfaction)
-class SatisfactionAdmin(ModelAdmin):
+class SatisfactionAdmin(NoWritesMixin, ModelAdmin):
     """Ratings of the tickets the user sees; the dashboard's CSAT figures link here, filtered."""
 
     list_display = ("ticket_link", "rating", "department", "agent", "rated_at", "comment_excerpt")
@@ -177,15 +177,6 @@ class SatisfactionAdmin(ModelAdmin):
     def has_view_permission(self, request, obj=None):
         return may_read_ratings(request.user)
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @display(description=_("ticket"), ordering="ticket__reference")
     def ticket_link(self, obj):
         url = reverse("admin:tickets_ticket_change", args=[obj.ticket_id])
@@ -197,7 +188,7 @@ class SatisfactionAdmin(ModelAdmin):
 
 
 @admin.register(Deflection)
-class DeflectionAdmin(ModelAdmin):
+class DeflectionAdmin(NoWritesMixin, ModelAdmin):
     """The new-ticket pages that showed suggestions, and those left with "This answered my question" (admins)."""
 
     list_display = ("suggested_at", "deflected_at", "article", "user")
@@ -209,15 +200,6 @@ class DeflectionAdmin(ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return is_admin(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # The ticket page ----------------------------------------------------------------------------------------------

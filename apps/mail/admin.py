@@ -17,7 +17,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminPasswordWidget
 
-from apps.accounts.permissions import AdminsOnlyMixin
+from apps.accounts.permissions import AdminsOnlyMixin, NoWritesMixin
 from apps.common.admin.forms import ServiceAdminMixin, ServiceModelForm
 from apps.tickets.extensions import AdminPanel, AdminUrl
 
@@ -103,7 +103,7 @@ class MailboxAdmin(AdminsOnlyMixin, ServiceAdminMixin, ModelAdmin):
 
 
 @admin.register(MailMessage)
-class MailMessageAdmin(AdminsOnlyMixin, ModelAdmin):
+class MailMessageAdmin(NoWritesMixin, AdminsOnlyMixin, ModelAdmin):
     """The mail log: every message in (and out), what became of it, and why. Read-only."""
 
     list_display = ("received_at", "direction", "sender", "subject", "status", "outcome", "reason", "ticket")
@@ -131,15 +131,6 @@ class MailMessageAdmin(AdminsOnlyMixin, ModelAdmin):
     )
     readonly_fields = fields
     actions = ("resubmit",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Resubmit failed messages"), permissions=["resubmit"])
     def resubmit(self, request, queryset):

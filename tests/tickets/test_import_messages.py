@@ -133,6 +133,24 @@ def test_a_bad_row_or_file_imports_nothing(imported, requester, agent):
     assert db_state() == before
 
 
+def test_unknown_tickets_are_listed_up_to_a_bound(imported, agent, monkeypatch):
+    """Memory stays flat with a file whose every row names an unknown ticket: past the bound, one line."""
+    monkeypatch.setattr("apps.tickets.imports.fields.UNKNOWN_VALUES_LISTED", 2)
+    data = csv_bytes([["ticket", "author", "body"]] + [[f"9000{n}", agent.email, "Hi"] for n in range(5)])
+    before = db_state()
+
+    report = messages_import(actor=None, csv_file=as_file(data), dry_run=False)
+
+    assert report.applied is False
+    assert [str(e) for e in report.errors] == [
+        "row 2, column “ticket”: No ticket has the reference “90000”.",
+        "row 3, column “ticket”: No ticket has the reference “90001”.",
+        "row 4, column “ticket”: More values that are not known here. 3 rows have this value.",
+    ]
+    assert report.unknown_values == {"ticket": {"90000": 1, "90001": 1, "…": 3}}
+    assert db_state() == before
+
+
 def test_presets_read_other_systems_internal_flags(imported, requester, agent):
     osticket = csv_bytes(
         [

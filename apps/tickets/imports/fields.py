@@ -128,32 +128,12 @@ class TicketCellReader:
 
     def _unknown(self, plan, name: str, raw: str) -> None:
         """A value the mapping does not know: listed once per column with its row count; the row is not imported."""
-        column = self.columns.header_of(name)
-        counts = self.unknown.setdefault(column, {})
-        value = raw[:200]
-        if value not in counts and len(counts) >= UNKNOWN_VALUES_LISTED:  # memory stays flat: the rest as one line
-            value = OTHER_VALUES
-        if value not in counts:
-            counts[value] = 0
-            self.unknown_first[(column, value)] = (plan.number, name)
-        counts[value] += 1
+        unknown_count(self.unknown, self.unknown_first, self.columns.header_of(name), raw, row=plan.number, note=name)
         plan.unknown = True
 
     def unknown_errors(self) -> list[RowError]:
         """One error per unknown value of each column, at the first row that holds it, with its row count."""
-        errors = []
-        for column, counts in self.unknown.items():
-            for value, count in counts.items():
-                row, name = self.unknown_first[(column, value)]
-                if value == OTHER_VALUES:
-                    message = _("More values that are not known here.")
-                else:
-                    message = self._unknown_message(name, value)
-                if count > 1:
-                    message += " " + _("%(count)d rows have this value.") % {"count": count}
-                errors.append(RowError(row, column, message, value))
-        errors.sort(key=lambda error: error.row)
-        return errors
+        return unknown_rows(self.unknown, self.unknown_first, self._unknown_message)
 
     def _unknown_message(self, name: str, value: str) -> str:
         if name == "department":
@@ -272,3 +252,32 @@ def parse_when(raw: str, tz) -> datetime | None:
     if parsed is None:
         return None
     return timezone.make_aware(parsed, tz) if timezone.is_naive(parsed) else parsed
+
+
+def unknown_count(unknown: dict, first: dict, column: str, raw: str, *, row: int, note) -> None:
+    """Count `raw` as a value of `column` the mapping does not know (`unknown`: column → value → rows; `first`:
+    (column, value) → (its first row, `note`)). Past UNKNOWN_VALUES_LISTED distinct values, a column's others
+    count as one, so memory stays flat however large the file."""
+    counts = unknown.setdefault(column, {})
+    value = raw[:200]
+    if value not in counts and len(counts) >= UNKNOWN_VALUES_LISTED:
+        value = OTHER_VALUES
+    if value not in counts:
+        counts[value] = 0
+        first[(column, value)] = (row, note)
+    counts[value] += 1
+
+
+def unknown_rows(unknown: dict, first: dict, message) -> list[RowError]:
+    """One error per counted unknown value, at its first row, with its row count; `message(note, value)` says
+    what is wrong with it."""
+    errors = []
+    for column, counts in unknown.items():
+        for value, count in counts.items():
+            row, note = first[(column, value)]
+            text = _("More values that are not known here.") if value == OTHER_VALUES else message(note, value)
+            if count > 1:
+                text += " " + _("%(count)d rows have this value.") % {"count": count}
+            errors.append(RowError(row, column, text, value))
+    errors.sort(key=lambda error: error.row)
+    return errors

@@ -49,6 +49,7 @@ from ..choices import EventKind
 from ..models import Attachment, Comment, Ticket, TicketEvent
 from ..uploads import clean_file_name, validate_upload
 from .dates import detect_date_format
+from .fields import unknown_count, unknown_rows
 from .presets import MESSAGE_COLUMNS, MESSAGE_PRESETS, MessagePreset
 
 User = get_user_model()
@@ -280,23 +281,12 @@ class _MessagePlanner:
         plan.errors.append(RowError(plan.number, self.columns.header_of(name) if name else "", message, value[:200]))
 
     def _unknown(self, plan: _Plan, name: str, value: str, message: str) -> None:
-        column = self.columns.header_of(name)
-        counts = self.unknown.setdefault(column, {})
-        if value not in counts:
-            counts[value] = 0
-            self.unknown_first[(column, value)] = (plan.number, message)
-        counts[value] += 1
+        unknown_count(self.unknown, self.unknown_first, self.columns.header_of(name), value, row=plan.number,
+                      note=message)  # fmt: skip
         plan.unknown = True
 
     def unknown_errors(self) -> list[RowError]:
-        errors = []
-        for column, counts in self.unknown.items():
-            for value, count in counts.items():
-                row, message = self.unknown_first[(column, value)]
-                if count > 1:
-                    message += " " + _("%(count)d rows have this value.") % {"count": count}
-                errors.append(RowError(row, column, message, value))
-        return errors
+        return unknown_rows(self.unknown, self.unknown_first, lambda message, _value: message)
 
     def plan(self, batch) -> list[_Plan]:
         rows = [(number, cells) for number, cells in batch if any(cell.strip() for cell in cells)]

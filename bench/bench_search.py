@@ -2,13 +2,16 @@
 
 Creates a throw-away test database (`test_<name>` on PostgreSQL when DATABASE_URL points there; SQLite in
 memory otherwise), fills it with N tickets over 10 departments and 500 requesters with their real grants
-(bench/data.py), then gives them text in bulk SQL: titles of 5 and descriptions of 30 words drawn from a
-vocabulary of 20,000 words (a few hundred real help-desk words of the six languages, the rest made-up ones)
-with a Zipf-like spread, one public reply per ticket and an internal note on every other, and builds the
-search documents with the migration's batched rebuild. Then, for an agent of one department in ten, an admin
-and a requester, it times the first page of a search (50 rows by relevance, with the list's joins) for words
-from very common to rare, and the same through the whole request (API list, back-office changelist, portal)
-in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan of one search.
+(bench/data.py's people; on PostgreSQL the tickets and their standard grants are written by SQL, one INSERT
+each, as `grants_for_new_tickets` would write them), with text: titles of 5 and descriptions of 30 words drawn
+from a vocabulary of 20,000 words (a few hundred real help-desk words of the six languages, the rest made-up
+ones) with a Zipf-like spread, one public reply per ticket and an internal note on every other, and builds the
+search documents with the migration's batched rebuild. `--keep` keeps the database for the next run (also of
+bench_changelist.py and bench_ticket_page.py with the same DATABASE_URL and `--keep`). Then, for an agent of one
+department in ten, an admin and a requester, it times the first page of a search (50 rows by relevance, with the
+list's joins) for words from very common to rare, and the same through the whole request (API list, back-office
+changelist, portal) in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan
+of one search.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticket_system_bench \\
         .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain]

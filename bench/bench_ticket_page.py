@@ -82,6 +82,7 @@ def main() -> None:
 
     from apps.accounts.models import User
     from apps.tickets import events
+    from apps.tickets.choices import Status
     from apps.tickets.models import Ticket
     from bench.data import fill
 
@@ -92,15 +93,16 @@ def main() -> None:
         listeners = list(events._listeners)
         department = agent.groups.get().department
         long_ticket, short_ticket = Ticket.objects.filter(department=department).order_by("pk")[:2]
-        Ticket.objects.filter(pk__in=[long_ticket.pk, short_ticket.pk]).update(requester=requester)
+        # Open, so that the requester may reply (a random status may be closed).
+        Ticket.objects.filter(pk__in=[long_ticket.pk, short_ticket.pk]).update(requester=requester, status=Status.OPEN)
         long_ticket.refresh_from_db()
         short_ticket.refresh_from_db()
         # A kept database has its conversations from the first run (bench_search.py's fill adds a reply and, on
         # every other ticket, a note to each ticket: the pages then show 51 or 52 and 3 or 4 messages).
-        if not long_ticket.comments.filter(body__startswith="Message 49:").exists():
-            with events.silenced(*listeners):  # the page reads the messages; nobody needs telling
-                conversation(long_ticket, agent, requester, 50)
-                conversation(short_ticket, agent, requester, 2)
+        with events.silenced(*listeners):  # the page reads the messages; nobody needs telling
+            for ticket, messages in ((long_ticket, 50), (short_ticket, 2)):
+                if not ticket.comments.filter(body__startswith=f"Message {messages - 1}:").exists():
+                    conversation(ticket, agent, requester, messages)
         boss, _ = User.objects.get_or_create(
             username="boss", defaults={"email": "boss@example.com", "role": "admin", "is_staff": True}
         )

@@ -308,15 +308,18 @@ class _MessagePlanner:
         return plans
 
     def _prefetch(self, rows) -> None:
+        # Forgotten before this batch is read, not after: a ticket or person the last batch named is looked up again.
+        self.tickets = {}  # per batch: memory does not grow with the file
+        if len(self.people) > 100_000:
+            self.people.clear()
         references, external, emails, usernames = set(), set(), set(), set()
         for _number, cells in rows:
             ticket = self._cell(cells, "ticket")
-            if ticket and ticket not in self.tickets:
+            if ticket:
                 (references if self.reference_re.match(ticket) else external).add(ticket)
             author = self._cell(cells, "author")
             if author and author.lower() not in self.people:
                 (emails if "@" in author else usernames).add(author.lower() if "@" in author else author)
-        self.tickets = {}  # per batch: memory does not grow with the file
         if references:
             for pk, reference in Ticket.objects.filter(reference__in={r.upper() for r in references}).values_list(
                 "pk", "reference"
@@ -342,8 +345,6 @@ class _MessagePlanner:
                 if pending_key(key) in self.pending:
                     self.tickets[key] = PENDING
         fields = ("id", "role", "is_active")
-        if len(self.people) > 100_000:
-            self.people.clear()
         for key in emails | usernames:
             self.people[key.lower()] = None
         if emails:

@@ -241,6 +241,7 @@ class TicketCsvMixin(CsvImportExportMixin):
                 "preset": mapping.preset,
                 "attachments": archive,
                 "default_author": options.get("default_author", ""),
+                "date_format": mapping.date_format,
                 "max_errors": import_options.max_errors,
             }
             if csv_file is None:

@@ -374,7 +374,9 @@ def _rebuild_in_sql() -> tuple[int, int]:
     with connection.cursor() as cursor:
         # The grouping holds up to one entry per bucket (some hundred thousand): in memory, not spilled to disk.
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute(f"INSERT INTO {day_table} ({day_columns}) {day_sql}", params)
+        # In key order (day first), as the services write them day by day: the rows of a day stay on a few pages,
+        # which the period's reads fetch (in hash order a 30-day read touched a page per row at 10,000,000 tickets).
+        cursor.execute(f"INSERT INTO {day_table} ({day_columns}) {day_sql} ORDER BY 1, 2, 3, 4", params)
         days = cursor.rowcount
         cursor.execute(f"INSERT INTO {open_table} ({open_columns}) {open_sql}", params)
         return days, cursor.rowcount

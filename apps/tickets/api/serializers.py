@@ -218,6 +218,20 @@ class RoleWriteSerializer(StrictSerializer):
         return super().refusal_reason(name)
 
 
+class VisibleUserField(serializers.PrimaryKeyRelatedField):
+    """A user id among the accounts `actor` can see (users_visible_to; without an actor, any account).
+
+    The scoped queryset is built when a value is read, not when the serializer is: most bodies do not name a
+    requester, and building the directory's query cost a create a fifth of its time."""
+
+    actor = None
+
+    def get_queryset(self):
+        if self.actor is None:
+            return super().get_queryset()
+        return users_visible_to(self.actor)
+
+
 class TicketCreateSerializer(RoleWriteSerializer):
     """Body of `POST /api/tickets/`. Requesters send title, description and category only."""
 
@@ -239,7 +253,7 @@ class TicketCreateSerializer(RoleWriteSerializer):
         required=False,
         help_text=_("Agents and admins; without it the routing rules choose (no match: the default department)."),
     )
-    requester = serializers.PrimaryKeyRelatedField(
+    requester = VisibleUserField(
         queryset=User.objects.all(),
         required=False,
         help_text=_(
@@ -264,9 +278,9 @@ class TicketCreateSerializer(RoleWriteSerializer):
     def __init__(self, *args, actor=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.actor = actor
-        if "requester" in self.fields and actor is not None:
+        if "requester" in self.fields:
             # An id outside the caller's directory reads as one that does not exist: ids cannot be walked.
-            self.fields["requester"].queryset = users_visible_to(actor)
+            self.fields["requester"].actor = actor
 
     def validate(self, attrs):
         if "requester_email" in attrs:

@@ -8,11 +8,13 @@ an unknown key is a 400 that names it, never silently dropped.
 """
 
 from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
@@ -144,15 +146,10 @@ class TicketSerializer(serializers.ModelSerializer):
         return data
 
     def _link_templates(self, request) -> dict[str, tuple[str, str]]:
-        """Each link field's URL split where the ticket id goes, reversed once per serializer."""
+        """Each link field's URL split where the ticket id goes, made once per serializer."""
         templates = getattr(self, "_links", None)
         if templates is None:
-            templates = {}
-            for name in LINK_FIELDS:
-                field = self._declared_fields[name]
-                url = reverse(field.view_name, kwargs={field.lookup_url_kwarg: _ID_MARK}, request=request)
-                templates[name] = tuple(url.rsplit(str(_ID_MARK), 1))
-            self._links = templates
+            templates = self._links = link_templates(self._declared_fields, request)
         return templates
 
     def _added_fields(self) -> dict[str, serializers.Field]:
@@ -169,6 +166,39 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 LINK_FIELDS = ("url", "comments", "attachments", "events")
+# (URL configuration, script prefix) → each link's path split where the ticket id goes.
+_LINK_PATHS: dict[tuple, dict[str, tuple[str, str]]] = {}
+
+
+def link_templates(fields: dict[str, serializers.Field], request) -> dict[str, tuple[str, str]]:
+    """The absolute URL of each link field, split where the ticket id goes.
+
+    The paths are reversed once per URL configuration and script prefix, then made absolute for the request (a
+    create answers with one ticket, and reversing four URLs cost it more than the rest of its representation).
+    With a versioning scheme, or a format override in the query (which DRF's reverse() carries into the links),
+    each call reverses them as DRF does.
+    """
+    override = api_settings.URL_FORMAT_OVERRIDE
+    if getattr(request, "versioning_scheme", None) is not None or (override and override in request.GET):
+        return {
+            name: tuple(
+                reverse(
+                    fields[name].view_name, kwargs={fields[name].lookup_url_kwarg: _ID_MARK}, request=request
+                ).rsplit(str(_ID_MARK), 1)
+            )
+            for name in LINK_FIELDS
+        }
+    key = (get_urlconf(), get_script_prefix())
+    paths = _LINK_PATHS.get(key)
+    if paths is None:
+        paths = {}
+        for name in LINK_FIELDS:
+            path = reverse(fields[name].view_name, kwargs={fields[name].lookup_url_kwarg: _ID_MARK})
+            paths[name] = tuple(path.rsplit(str(_ID_MARK), 1))
+        _LINK_PATHS[key] = paths
+    return {name: (request.build_absolute_uri(head), tail) for name, (head, tail) in paths.items()}
+
+
 # Reversed in place of a ticket id, then replaced by each ticket's id (no real id is this large).
 _ID_MARK = 987_654_321_987_654_321
 _DATETIME = serializers.DateTimeField()

@@ -3,8 +3,9 @@
 Builds a dedicated database with N tickets (PostgreSQL by default: ticket_system_bench, dropped and created
 anew), starts gunicorn with `bench.settings` (the project plus a trivial /bench/hello/ view, the ceiling),
 then measures with wrk: hello, the ticket list as an agent, a ticket's detail, and ticket creation, and the
-back office's ticket list and ticket page (50 messages) with the agent's session cookie. Prints requests/s and
-p50/p99 latency for each, and the list's share of the ceiling.
+back office's ticket list and ticket page (50 messages) with the agent's session cookie. Prints requests/s,
+p50/p99 latency and the CPU per request of gunicorn's processes and of the database's backends (PostgreSQL) for
+each, and the list's share of the ceiling.
 
     .venv/bin/python bench/api.py [--tickets 100000] [--database-url postgres://...] [--workers 3]
         [--connections 8] [--only hello,create] [--port 8791]

@@ -3,11 +3,12 @@
 Builds a dedicated database with N tickets (PostgreSQL by default: ticket_system_bench, dropped and created
 anew), starts gunicorn with `bench.settings` (the project plus a trivial /bench/hello/ view, the ceiling),
 then measures with wrk: hello, the ticket list as an agent, a ticket's detail, and ticket creation, and the
-back office's ticket list and ticket page (50 messages) with the agent's session cookie. Prints requests/s and
-p50/p99 latency for each, and the list's share of the ceiling.
+back office's ticket list and ticket page (50 messages) with the agent's session cookie. Prints requests/s,
+p50/p99 latency and the CPU per request of gunicorn's processes and of the database's backends (PostgreSQL) for
+each, and the list's share of the ceiling.
 
     .venv/bin/python bench/api.py [--tickets 100000] [--database-url postgres://...] [--workers 3]
-        [--connections 8] [--only hello,create]
+        [--connections 8] [--only hello,create] [--port 8791]
 
 Needs Debian's `wrk` (apt-get install wrk) and gunicorn (a project dependency).
 """
@@ -93,6 +94,26 @@ def wait_until_up(url: str, timeout: float = 30) -> None:
     raise RuntimeError(f"gunicorn did not answer at {url}")
 
 
+def cpu_seconds(session: int, database: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's processes (its session) and by PostgreSQL's backends of `database`
+    (Linux: /proc). On a shared machine the CPU per request is the figure that other work disturbs least."""
+    web = db = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks = int(fields[11]) + int(fields[12])  # utime, stime
+            if int(fields[3]) == session:
+                web += ticks
+            elif database and (entry / "cmdline").read_bytes().split(b" ")[3:4] == [database.encode()]:
+                db += ticks
+        except (OSError, IndexError, ValueError):  # a process that ended meanwhile
+            continue
+    hertz = os.sysconf("SC_CLK_TCK")
+    return web / hertz, db / hertz
+
+
 def wrk(
     url: str,
     *,
@@ -101,6 +122,7 @@ def wrk(
     connections: int,
     script: str | None = None,
     cookie: str | None = None,
+    cpu=None,
 ) -> dict:
     time.sleep(3)  # let the requests still running from the previous measurement finish
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
@@ -110,7 +132,10 @@ def wrk(
         cmd += ["-H", f"Cookie: {cookie}"]
     if script:
         cmd += ["-s", script]
+    before = cpu() if cpu else None
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout  # noqa: S603
+    after = cpu() if cpu else None
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     latency = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -119,6 +144,9 @@ def wrk(
         "p50": latency.get("50"),
         "p99": latency.get("99"),
         "errors": int(errors.group(1)) if errors else 0,
+        # CPU milliseconds per request of the web processes and of the database (None: not measured).
+        "web_ms": (after[0] - before[0]) * 1000 / requests if cpu and requests else None,
+        "db_ms": (after[1] - before[1]) * 1000 / requests if cpu and requests else None,
     }
 
 
@@ -129,6 +157,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--port", type=int, default=PORT, help="gunicorn's port on 127.0.0.1")
     parser.add_argument(
         "--only", default="", help="measure only these, comma-separated (e.g. hello,create: the write path)"
     )
@@ -153,7 +182,7 @@ def main() -> None:
         f"fill: {time.monotonic() - started:.0f} s; gunicorn workers: {args.workers}"
     )
 
-    base = f"http://127.0.0.1:{PORT}"
+    base = f"http://127.0.0.1:{args.port}"
     gunicorn = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -161,7 +190,7 @@ def main() -> None:
             "gunicorn",
             "config.wsgi",
             "-b",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{args.port}",
             "-w",
             str(args.workers),
             "--access-logfile",
@@ -192,7 +221,12 @@ def main() -> None:
         with urllib.request.urlopen(page, timeout=30) as answer:  # noqa: S310 - a fixed http://127.0.0.1 address
             if answer.url != page.full_url:
                 raise RuntimeError(f"the agent's session was sent to {answer.url}")
-        common = {"seconds": args.seconds, "connections": args.connections}
+        database = args.database_url.rsplit("/", 1)[1] if args.database_url.startswith("postgres") else ""
+        common = {
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "cpu": lambda: cpu_seconds(gunicorn.pid, database),
+        }
         token = data["token"]
         runs = {
             "hello (ceiling)": lambda: wrk(f"{base}/bench/hello/", token=None, **common),
@@ -219,7 +253,10 @@ def main() -> None:
         gunicorn.wait(timeout=30)
         shutil.rmtree(media, ignore_errors=True)
     for name, r in results.items():
-        print(f"{name:46} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}")
+        cpu = ""
+        if r["web_ms"] is not None:
+            cpu = f"   CPU/request: web {r['web_ms']:.2f} ms, database {r['db_ms']:.2f} ms"
+        print(f"{name:46} {r['rps']:8.1f} req/s   p50 {r['p50']:>8}   p99 {r['p99']:>8}   non-2xx {r['errors']}{cpu}")
     for ceiling in ("hello (ceiling)", "API no-op (JWT + user)"):
         if ceiling not in results or "ticket list (agent)" not in results:
             continue

@@ -7,12 +7,17 @@ the process's CPU time per create (what a web worker spends; the database server
 wall clock, and the queries each takes. `hello` (a trivial view) is measured in the same run as the floor.
 Notifications are queued as in production (ORM broker), not run.
 
-    .venv/bin/python bench/bench_create.py [--count 300]
+    .venv/bin/python bench/bench_create.py [--count 300] [--profile]
+
+With `--profile`, cProfile then runs over the same creates: each part's share of an API create and the top
+functions, then the same for the service alone.
 """
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import sys
 import tempfile
 import time
@@ -45,9 +50,44 @@ def measure(action, count: int) -> dict:
     }
 
 
+# Where an API create's time goes (cumulative time of these functions, as a share of the request).
+API_PARTS = {
+    "authentication (JWT, the user)": ("rest_framework/request.py", "_authenticate"),
+    "parsing the body": ("rest_framework/request.py", "_parse"),
+    "the input serializer (is_valid)": ("rest_framework/serializers.py", "is_valid"),
+    "ticket_create": ("apps/tickets/services.py", "ticket_create"),
+    "  of which the listeners of the events": ("apps/tickets/events.py", "events_record"),
+    "the response (representation, ETag)": ("apps/tickets/api/views.py", "ticket_response"),
+    "rendering JSON": ("rest_framework/response.py", "rendered_content"),
+    "SQL (cursor execute)": ("django/db/backends/utils.py", "_execute"),
+    "after the commit (on_commit callbacks)": ("django/db/backends/base/base.py", "run_and_clear_commit_hooks"),
+}
+
+
+def profile(action, count: int, parts: dict[str, tuple[str, str]] | None = None) -> None:
+    """cProfile over `count` runs of `action`: each part's share of the time, then the top functions."""
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the machine may be busy with other work
+    profiler.enable()
+    for n in range(count):
+        action(10_000 + n)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = stats.total_tt
+    print(f"{count} runs: {total * 1000 / count:.2f} ms each of CPU under cProfile")
+    width = max(map(len, parts or {"": 0}))
+    for label, (file_part, func) in (parts or {}).items():
+        cumulative = sum(
+            row[3] for (file, _line, name), row in stats.stats.items() if file_part in file and name == func
+        )
+        print(f"  {label:{width}} {cumulative / total:6.1%}")
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=300)
+    parser.add_argument("--profile", action="store_true", help="then profile the API create and the service")
     args = parser.parse_args()
 
     import django
@@ -102,9 +142,14 @@ def main() -> None:
             "ticket_create (routed, SLA)": measure(service, args.count),
             "API POST /api/tickets/ (routed, SLA)": measure(api_create, args.count),
         }
+        print(json.dumps(results, indent=1))
+        if args.profile:
+            print("\nAPI POST /api/tickets/ (routed, SLA):")
+            profile(api_create, args.count, API_PARTS)
+            print("\nticket_create (routed, SLA):")
+            profile(service, args.count)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
-    print(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":

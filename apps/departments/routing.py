@@ -1,17 +1,20 @@
 """Routing and assignment: which department a new ticket goes to, and which of its agents works it.
 
 `route_ticket` tries the active routing rules in order (first match wins, no match: the default department); a
-`Router` reads the rules and the default department once (one query) to route a batch of tickets.
+`Router` takes the rules and the default department once to route a batch of tickets.
+The rules and the default department come from apps/departments/snapshot.py (kept per process until they change).
 `choose_assignee` applies a department's assignment policy (`choose_assignees`: to a batch of new tickets).
 Both are reads plus, for round robin and least open, one locked write to the department's cursor: callers run
 them inside their own transaction (the ticket services do), so the cursor's row lock is held until the ticket
 that took the turn is committed."""
 
+import copy
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.db import router as db_router
 from django.db import transaction
-from django.db.models import Count, F, FilteredRelation, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.accounts.choices import STAFF_ROLES
 from apps.accounts.models import User
@@ -19,6 +22,7 @@ from apps.accounts.models import User
 from .choices import AssignmentPolicy
 from .models import AssignmentCursor, Department, RoutingRule
 from .patterns import matches
+from .snapshot import setup_current
 
 
 @dataclass(frozen=True)
@@ -30,40 +34,13 @@ class Route:
 
 
 class Router:
-    """The routing rules and the default department, read in one query, for routing any number of tickets."""
+    """The routing rules and the default department (snapshot.py: read once per change of the setup), for routing
+    any number of tickets."""
 
     def __init__(self):
-        # One query: every active department that is the default or has an active rule, with those rules.
-        rows = (
-            Department.objects.annotate(
-                rule=FilteredRelation("routing_rules", condition=Q(routing_rules__is_active=True))
-            )
-            .filter(is_active=True)
-            .filter(Q(is_default=True) | Q(rule__isnull=False))
-            .annotate(
-                rule_id=F("rule__id"),
-                rule_order=F("rule__order"),
-                rule_field=F("rule__field"),
-                rule_pattern=F("rule__pattern"),
-            )
-            .order_by(F("rule_order").asc(nulls_last=True), F("rule_id").asc(nulls_last=True))
-        )
-        self.rules: list[RoutingRule] = []
-        self.default: Department | None = None
-        for department in rows:
-            if department.is_default and self.default is None:
-                self.default = department
-            if department.rule_id is not None:
-                self.rules.append(
-                    RoutingRule(
-                        pk=department.rule_id,
-                        department=department,
-                        order=department.rule_order,
-                        field=department.rule_field,
-                        pattern=department.rule_pattern,
-                        is_active=True,
-                    )
-                )
+        self.rules: tuple[RoutingRule, ...]
+        self.default: Department | None
+        self.rules, self.default = setup_current(db_router.db_for_read(Department)).routing
 
     def route(self, *, title: str, description: str, category: str, requester_email: str) -> Route | None:
         """The first rule that matches, else the default department, else None."""
@@ -76,8 +53,8 @@ class Router:
                 category=category,
                 email=requester_email,
             ):
-                return Route(department=rule.department, rule=rule)
-        return Route(department=self.default, rule=None) if self.default is not None else None
+                return Route(department=copy.copy(rule.department), rule=rule)
+        return Route(department=copy.copy(self.default), rule=None) if self.default is not None else None
 
 
 def route_ticket(*, title: str, description: str, category: str, requester_email: str) -> Route | None:

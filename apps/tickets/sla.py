@@ -19,11 +19,12 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Case, Exists, F, OrderBy, OuterRef, Q, QuerySet, When
 from django.utils import timezone
 
 from apps.departments.models import Department, SlaPolicy
+from apps.departments.snapshot import setup_current
 
 from . import events
 from .choices import OPEN_STATUSES, SLA_PAUSED_STATUSES, SlaStage, SlaTarget
@@ -94,9 +95,12 @@ def working_time_between(start: datetime, end: datetime, hours: Department | Non
 
 
 def policies_for(department_ids) -> dict[tuple[int, str], SlaPolicy]:
-    """The SLA policies of these departments by (department id, priority), in one query (a batch of tickets)."""
-    found = SlaPolicy.objects.filter(department_id__in=set(department_ids)).select_related("department")
-    return {(policy.department_id, policy.priority): policy for policy in found}
+    """The SLA policies of these departments by (department id, priority), for a batch of tickets: from the
+    departments' setup (apps/departments/snapshot.py, read again only when it changes). Read them, never change
+    them: they are shared."""
+    wanted = set(department_ids)
+    policies = setup_current(router.db_for_read(SlaPolicy)).policies
+    return {key: policy for key, policy in policies.items() if key[0] in wanted}
 
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:

@@ -1,5 +1,6 @@
 """Serializers for writes: a body may only hold what the caller may write; nothing is silently dropped."""
 
+import copy
 from collections.abc import Mapping
 
 from django.utils.translation import gettext_lazy as _
@@ -52,6 +53,25 @@ class RefuseUnknownFieldsMixin:
 
 class StrictSerializer(RefuseUnknownFieldsMixin, serializers.Serializer):
     """An input serializer: a body may hold only its writable fields (RefuseUnknownFieldsMixin)."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # DRF deep-copies the declared fields for every serializer, arguments included (querysets, choices, lazy
+        # texts), to make each field anew from them: a tenth of a ticket create's CPU. A field is made anew here
+        # from the same arguments, which fields only read; one given another field or a serializer (a child, a
+        # nested serializer), which it would bind to itself, is deep-copied as DRF does.
+        return {name: _fresh(field) for name, field in self._declared_fields.items()}
+
+
+def _fresh(field: serializers.Field) -> serializers.Field:
+    """A new, unbound field made from the arguments `field` was declared with."""
+    arguments = (*field._args, *field._kwargs.values())
+    if (
+        isinstance(field, serializers.BaseSerializer)
+        or any(isinstance(argument, serializers.Field) for argument in arguments)
+        or isinstance(field._kwargs.get("default"), list | dict | set)  # each serializer's own, as DRF's copy
+    ):
+        return copy.deepcopy(field)
+    return type(field)(*field._args, **field._kwargs)
 
 
 class NullableChoiceField(serializers.ChoiceField):

@@ -100,11 +100,12 @@ def _assignee_choices(ticket: Ticket) -> list[dict]:
         User.objects.filter(Q(is_active=True, role__in=STAFF_ROLES) | Q(pk=ticket.assignee_id or 0))
         .annotate(in_department=Exists(members))
         .order_by("-in_department", "first_name", "last_name", "username")
-        .only("pk", "username", "first_name", "last_name", "is_superuser", "role")
+        .values_list("pk", "first_name", "last_name", "username", "in_department")
     )
+    # Rows, not users: the name as User.get_full_name() gives it, without building an object per agent.
     return [
-        {"pk": person.pk, "name": person.get_full_name() or person.username, "member": person.in_department}
-        for person in people
+        {"pk": pk, "name": f"{first} {last}".strip() or username, "member": member}
+        for pk, first, last, username, member in people
     ]
 
 
@@ -195,7 +196,10 @@ class TicketPageMixin:
             "show_object_permissions": is_admin(user),
             "thread": _thread(comments, history, ticket),
             # The agent's own messages still in their edit window, with its end (admin/comments.py).
-            "editable_comments": comments_editable_until(user, comments, ticket=ticket),
+            # ticket_access's change answer is can_change_ticket, staff's can_comment: asked once for the page.
+            "editable_comments": comments_editable_until(
+                user, comments, ticket=ticket, may_change=self._access(request, ticket)[1]
+            ),
             "loose_attachments": files.get(None, []),
             "image_types": IMAGE_TYPES,
             "status_variant": self.status_variants.get(ticket.status),
@@ -224,6 +228,7 @@ class TicketPageMixin:
                 department_choices=_department_choices(ticket),
                 assignee_choices=_assignee_choices(ticket),
                 upload_field=AttachmentsField(),
+                property_url=reverse("admin:tickets_ticket_property", args=[ticket.pk]),
                 can_wait=_reachable(ticket.status, Status.WAITING),
                 can_resolve=_reachable(ticket.status, Status.RESOLVED),
             )

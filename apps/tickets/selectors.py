@@ -1,6 +1,7 @@
 """Every read of tickets goes through here; `tickets_visible_to` is the one visibility rule."""
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -124,6 +125,29 @@ def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CA
     """How many rows `queryset` has, counting no further than `cap` + 1: `SELECT COUNT(*) FROM (SELECT 1 ...
     LIMIT cap + 1)`. A result above `cap` means "more than cap"; the database stops reading there."""
     return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def ticket_get_with_access(*, user, pk, select_related: tuple[str, ...] = ()) -> tuple[Ticket, bool]:
+    """One ticket the user may see (Http404 otherwise) and whether they may change it, in one query.
+
+    The change answer is `permissions.ticket_access`'s (`can_change_ticket`): for an agent, the ticket's change
+    grants are looked up for that one row beside its view grants (correlated subqueries, as `first_rows=True`),
+    instead of a second query; admins change what they see, requesters nothing."""
+    qs = tickets_visible_to(user, first_rows=True).select_related(*select_related)
+    agent = user.is_staff and not is_admin(user)
+    if agent:
+        via_user, via_group = _grant_filters(user, CHANGE)
+        qs = qs.annotate(
+            _change_by_user=Subquery(via_user.filter(content_object=OuterRef("pk")).values("pk")[:1]),
+            _change_by_group=Subquery(via_group.filter(content_object=OuterRef("pk")).values("pk")[:1]),
+        )
+    try:
+        ticket = qs.get(pk=pk)
+    except (Ticket.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404("No ticket matches the given query.") from None
+    if agent:
+        return ticket, ticket._change_by_user is not None or ticket._change_by_group is not None
+    return ticket, bool(user.is_staff)
 
 
 def ticket_get_for_user(*, user, pk, perm: str = VIEW, queryset: QuerySet[Ticket] | None = None) -> Ticket:

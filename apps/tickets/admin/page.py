@@ -46,7 +46,7 @@ from ..history import HistoryLine, history_lines
 from ..mentions import mentions_unreached
 from ..models import Ticket
 from ..permissions import comments_editable_until
-from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to
+from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to, ticket_get_with_access
 
 User = get_user_model()
 
@@ -161,7 +161,11 @@ class TicketPageMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method in ("GET", "HEAD"):
-            ticket = self.get_object(request, unquote(object_id))
+            # The ticket and the agent's change grant in one query (get_object, then ticket_access, were two).
+            ticket, may_change = ticket_get_with_access(
+                user=request.user, pk=unquote(object_id), select_related=self.list_select_related
+            )
+            self.remember_access(request, ticket, (True, may_change))
             # Who may change a ticket may see it: one check for the agents who work it.
             if not (self.has_change_permission(request, ticket) or self.has_view_permission(request, ticket)):
                 raise PermissionDenied

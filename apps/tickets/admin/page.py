@@ -15,7 +15,10 @@ input, calls one service and redirects back to the page with a message:
 
 A stale version is refused with the current value beside the one the agent chose; nothing is written. The
 queries of the page do not depend on the number of messages (tests/tickets/test_ticket_page.py;
-bench/bench_ticket_page.py).
+bench/bench_ticket_page.py): the ticket comes with the agent's change grant in one query
+(`selectors.ticket_get_with_access`), and that answer also says which of their messages they may still edit.
+The thread, the property forms and the header's badges are written as prepared strings
+(templatetags/ticket_page.py), not through an include each.
 """
 
 from dataclasses import dataclass

@@ -15,8 +15,9 @@ input, calls one service and redirects back to the page with a message:
 
 A stale version is refused with the current value beside the one the agent chose; nothing is written. The
 queries of the page do not depend on the number of messages (tests/tickets/test_ticket_page.py;
-bench/bench_ticket_page.py): the ticket comes with the agent's change grant in one query
-(`selectors.ticket_get_with_access`), and that answer also says which of their messages they may still edit.
+bench/bench_ticket_page.py): the agent's grants on the ticket are read once, then its row by id
+(`selectors.ticket_get_with_access`), and that change answer also says which of their messages they may still
+edit.
 The thread, the property forms and the header's badges are written as prepared strings
 (templatetags/ticket_page.py), not through an include each.
 """
@@ -164,7 +165,8 @@ class TicketPageMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method in ("GET", "HEAD"):
-            # The ticket and the agent's change grant in one query (get_object, then ticket_access, were two).
+            # The agent's grants on the ticket, then its row: cheaper than get_object's grant subqueries, and the
+            # change answer is kept for the request (has_change_permission, the panels, the edit window).
             ticket, may_change = ticket_get_with_access(
                 user=request.user, pk=unquote(object_id), select_related=self.list_select_related
             )

@@ -313,15 +313,20 @@ def can_change_ticket(user, ticket: Ticket) -> bool:
 
 def ticket_access(user, ticket: Ticket) -> tuple[bool, bool]:
     """(can_view_ticket, can_change_ticket) for one ticket, its grants read in one query for both answers."""
+    return ticket_access_by_id(user, ticket.pk)
+
+
+def ticket_access_by_id(user, ticket_id: int) -> tuple[bool, bool]:
+    """`ticket_access` for the ticket with this id (whether it exists or not: no grant, no access)."""
     if not (user.is_authenticated and user.is_active):
         return False, False
     if is_admin(user):
         return True, bool(user.is_staff)
     held = set(
-        TicketUserObjectPermission.objects.filter(content_object=ticket, user=user)
+        TicketUserObjectPermission.objects.filter(content_object_id=ticket_id, user=user)
         .values_list("permission__codename", flat=True)
         .union(
-            TicketGroupObjectPermission.objects.filter(content_object=ticket, group__user=user).values_list(
+            TicketGroupObjectPermission.objects.filter(content_object_id=ticket_id, group__user=user).values_list(
                 "permission__codename", flat=True
             )
         )
@@ -414,14 +419,18 @@ def edit_minutes_left(deadline: datetime, now: datetime) -> int:
     return max(1, math.ceil((deadline - now).total_seconds() / 60))
 
 
-def comments_editable_until(user, comments: Iterable, *, ticket: Ticket) -> dict[int, datetime]:
+def comments_editable_until(
+    user, comments: Iterable, *, ticket: Ticket, may_change: bool | None = None
+) -> dict[int, datetime]:
     """Which comments of `ticket` the user may still edit or delete, each with the end of its window: their own,
     within COMMENT_EDIT_WINDOW, while they may still write on the ticket. The one rule of the API, the back office
-    and the portal; asks `can_comment` once for staff and at most twice for others, however many comments."""
+    and the portal; asks `can_comment` once for staff and at most twice for others, however many comments.
+    `may_change`: the caller's own answer of `can_change_ticket` for this user and ticket, which is staff's
+    `can_comment` (the back office's ticket page has it already: no second query)."""
     if not (user.is_authenticated and user.is_active):
         return {}
     now = timezone.now()
-    writes: dict[bool, bool] = {}
+    writes: dict[bool, bool] = {False: may_change} if user.is_staff and may_change is not None else {}
     editable = {}
     for comment in comments:
         deadline = comment_edit_deadline(comment)

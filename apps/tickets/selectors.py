@@ -21,7 +21,7 @@ from .models import (
     TicketTombstone,
     TicketUserObjectPermission,
 )
-from .permissions import CHANGE, VIEW, ticket_permission_id
+from .permissions import CHANGE, VIEW, ticket_access_by_id, ticket_permission_id
 
 # Up to this many rows in an indexed order, finding them row by row beats reading the whole visible set
 # (bench/bench_visibility.py; docs/benchmarks.md).
@@ -160,6 +160,25 @@ def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CA
     """How many rows `queryset` has, counting no further than `cap` + 1: `SELECT COUNT(*) FROM (SELECT 1 ...
     LIMIT cap + 1)`. A result above `cap` means "more than cap"; the database stops reading there."""
     return queryset.order_by().values("pk")[: cap + 1].count()
+
+
+def ticket_get_with_access(*, user, pk, select_related: tuple[str, ...] = ()) -> tuple[Ticket, bool]:
+    """One ticket the user may see (Http404 otherwise) and whether they may change it (`permissions.ticket_access`).
+
+    The same rule as `tickets_visible_to`: the user's grants on that one ticket (one query, both answers), then
+    the row by its id. Two plain queries cost less to build than one with the grant subqueries of
+    `first_rows=True` plus `ticket_access` after it (docs/benchmarks.md, the ticket page)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No ticket matches the given query.") from None
+    may_view, may_change = ticket_access_by_id(user, pk)
+    if not may_view:
+        raise Http404("No ticket matches the given query.")
+    try:
+        return Ticket.objects.select_related(*select_related).get(pk=pk), may_change
+    except Ticket.DoesNotExist:
+        raise Http404("No ticket matches the given query.") from None
 
 
 def ticket_get_for_user(*, user, pk, perm: str = VIEW, queryset: QuerySet[Ticket] | None = None) -> Ticket:

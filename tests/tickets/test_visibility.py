@@ -7,8 +7,8 @@ from guardian.shortcuts import get_perms
 
 from apps.accounts.choices import Role
 from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
-from apps.tickets.permissions import CHANGE, VIEW
-from apps.tickets.selectors import ticket_get_for_user, tickets_visible_to
+from apps.tickets.permissions import CHANGE, VIEW, ticket_access
+from apps.tickets.selectors import ticket_get_for_user, ticket_get_with_access, tickets_visible_to
 from apps.tickets.services import ticket_assign, ticket_delete, ticket_transfer, ticket_update
 from tests.accounts.factories import UserFactory
 from tests.tickets.factories import TicketFactory
@@ -312,3 +312,25 @@ def test_department_grants_are_marked_as_such_and_shares_are_not(admin_user, age
     ticket_transfer(ticket=ticket, actor=admin_user, department=billing_dept)
     # The share Billing already held stays a share; the department grant it gains is marked.
     assert marks() == [(billing_group, CHANGE, True), (billing_group, VIEW, False)]
+
+
+def test_ticket_get_with_access_answers_as_ticket_access(
+    agent, admin_user, requester, it_ticket, billing_dept, billing_ticket, django_assert_num_queries
+):
+    # alice works in IT (she changes its tickets); she only reads the billing ticket she asked herself.
+    own_request = TicketFactory(department=billing_dept, requester=agent)
+    cases = [
+        (agent, it_ticket, (True, True), 2),
+        (agent, own_request, (True, False), 2),
+        (admin_user, billing_ticket, (True, True), 1),  # admins hold no grant to read
+        (requester, it_ticket, (True, False), 2),
+    ]
+    for user, ticket, access, queries in cases:
+        assert ticket_access(user, ticket) == access
+        with django_assert_num_queries(queries):
+            found, may_change = ticket_get_with_access(user=user, pk=ticket.pk, select_related=("department",))
+        assert (found.pk, may_change) == (ticket.pk, access[1])
+
+    for user, pk in ((agent, billing_ticket.pk), (agent, "not a number"), (admin_user, billing_ticket.pk + 1000)):
+        with pytest.raises(Http404):
+            ticket_get_with_access(user=user, pk=pk)

@@ -15,7 +15,11 @@ input, calls one service and redirects back to the page with a message:
 
 A stale version is refused with the current value beside the one the agent chose; nothing is written. The
 queries of the page do not depend on the number of messages (tests/tickets/test_ticket_page.py;
-bench/bench_ticket_page.py).
+bench/bench_ticket_page.py): the agent's grants on the ticket are read once, then its row by id
+(`selectors.ticket_get_with_access`), and that change answer also says which of their messages they may still
+edit.
+The thread, the property forms and the header's badges are written as prepared strings
+(templatetags/ticket_page.py), not through an include each.
 """
 
 from dataclasses import dataclass
@@ -46,7 +50,7 @@ from ..history import HistoryLine, history_lines
 from ..mentions import mentions_unreached
 from ..models import Ticket
 from ..permissions import comments_editable_until
-from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to
+from ..selectors import attachments_visible_to, comments_visible_to, events_visible_to, ticket_get_with_access
 
 User = get_user_model()
 
@@ -100,11 +104,12 @@ def _assignee_choices(ticket: Ticket) -> list[dict]:
         User.objects.filter(Q(is_active=True, role__in=STAFF_ROLES) | Q(pk=ticket.assignee_id or 0))
         .annotate(in_department=Exists(members))
         .order_by("-in_department", "first_name", "last_name", "username")
-        .only("pk", "username", "first_name", "last_name", "is_superuser", "role")
+        .values_list("pk", "first_name", "last_name", "username", "in_department")
     )
+    # Rows, not users: the name as User.get_full_name() gives it, without building an object per agent.
     return [
-        {"pk": person.pk, "name": person.get_full_name() or person.username, "member": person.in_department}
-        for person in people
+        {"pk": pk, "name": f"{first} {last}".strip() or username, "member": member}
+        for pk, first, last, username, member in people
     ]
 
 
@@ -160,7 +165,12 @@ class TicketPageMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if request.method in ("GET", "HEAD"):
-            ticket = self.get_object(request, unquote(object_id))
+            # The agent's grants on the ticket, then its row: cheaper than get_object's grant subqueries, and the
+            # change answer is kept for the request (has_change_permission, the panels, the edit window).
+            ticket, may_change = ticket_get_with_access(
+                user=request.user, pk=unquote(object_id), select_related=self.list_select_related
+            )
+            self.remember_access(request, ticket, (True, may_change))
             # Who may change a ticket may see it: one check for the agents who work it.
             if not (self.has_change_permission(request, ticket) or self.has_view_permission(request, ticket)):
                 raise PermissionDenied
@@ -195,7 +205,10 @@ class TicketPageMixin:
             "show_object_permissions": is_admin(user),
             "thread": _thread(comments, history, ticket),
             # The agent's own messages still in their edit window, with its end (admin/comments.py).
-            "editable_comments": comments_editable_until(user, comments, ticket=ticket),
+            # ticket_access's change answer is can_change_ticket, staff's can_comment: asked once for the page.
+            "editable_comments": comments_editable_until(
+                user, comments, ticket=ticket, may_change=self._access(request, ticket)[1]
+            ),
             "loose_attachments": files.get(None, []),
             "image_types": IMAGE_TYPES,
             "status_variant": self.status_variants.get(ticket.status),
@@ -224,6 +237,7 @@ class TicketPageMixin:
                 department_choices=_department_choices(ticket),
                 assignee_choices=_assignee_choices(ticket),
                 upload_field=AttachmentsField(),
+                property_url=reverse("admin:tickets_ticket_property", args=[ticket.pk]),
                 can_wait=_reachable(ticket.status, Status.WAITING),
                 can_resolve=_reachable(ticket.status, Status.RESOLVED),
             )

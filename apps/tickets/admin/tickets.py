@@ -247,6 +247,10 @@ class TicketAdmin(
         """Drop the request's cached answers (after a write that may have moved grants)."""
         request.__dict__.pop("_ticket_permission_cache", None)
 
+    def remember_access(self, request, obj, access: tuple[bool, bool]) -> None:
+        """Keep (may view, may change) `obj` for this request, when a read has answered it already (the page)."""
+        request.__dict__.setdefault("_ticket_permission_cache", {})[obj.pk] = access
+
     def _access(self, request, obj) -> tuple[bool, bool]:
         """(may view, may change) `obj`, asked once per request and ticket (one query for both)."""
         cache = request.__dict__.setdefault("_ticket_permission_cache", {})

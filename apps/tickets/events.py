@@ -112,14 +112,14 @@ def _insert(events: list[TicketEvent]) -> list[TicketEvent]:
 
 
 # TicketEvent(**values) by position (apps/common/bulk.py): a bulk creation builds two events a ticket.
-new_event = instance_builder(TicketEvent, ("ticket_id", "actor_id", "kind", "data", "is_internal"))
+_new_event = instance_builder(TicketEvent, ("ticket_id", "actor_id", "kind", "data", "is_internal"))
 _EVENT_TICKET = TicketEvent._meta.get_field("ticket")
 _EVENT_ACTOR = TicketEvent._meta.get_field("actor")
 
 
 def _build(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
     actor = actor if actor and actor.pk else None
-    event = new_event(ticket.pk, actor.pk if actor is not None else None, kind, data, internal)
+    event = _new_event(ticket.pk, actor.pk if actor is not None else None, kind, data, internal)
     _EVENT_TICKET.set_cached_value(event, ticket)  # the listeners read the ticket; unsaved, _insert takes its id
     if actor is not None:
         _EVENT_ACTOR.set_cached_value(event, actor)

@@ -91,11 +91,24 @@ def profile(client, url: str, repeat: int, parts: dict[str, tuple[str, str]] = C
     stats.sort_stats("tottime").print_stats(12)
 
 
+def kept_users():
+    """The agent and a requester of a kept database (bench/data.py's names), or None when it is empty."""
+    from apps.accounts.models import User
+
+    agent = User.objects.filter(username="agent").first()
+    return (agent, User.objects.get(username="r0")) if agent else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database for the next run, and reuse it (also one that bench_search.py --keep filled)",
+    )
     args = parser.parse_args()
 
     from django.contrib.admin import site
@@ -109,11 +122,14 @@ def main() -> None:
     from bench.data import fill
 
     plain_render = Template._render
-    with throwaway_database(fill, args.tickets) as (agent, _requester):
+    with throwaway_database(fill, args.tickets, keep=args.keep, reuse_fn=kept_users) as (agent, _requester):
         # The test environment records every rendered template for the test client (a copy of the context per
         # template): not what a server does.
         Template._render = plain_render
-        boss = User.objects.create(username="boss", email="boss@example.com", role="admin", is_staff=True)
+        boss, _ = User.objects.get_or_create(
+            username="boss", defaults={"email": "boss@example.com", "role": "admin", "is_staff": True}
+        )
+        print(f"tickets: {Ticket.objects.count():,}; load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         agent_client, admin_client, anonymous = Client(), Client(), Client()
         agent_client.force_login(agent)
         admin_client.force_login(boss)

@@ -2,13 +2,16 @@
 
 Creates a throw-away test database (`test_<name>` on PostgreSQL when DATABASE_URL points there; SQLite in
 memory otherwise), fills it with N tickets over 10 departments and 500 requesters with their real grants
-(bench/data.py), then gives them text in bulk SQL: titles of 5 and descriptions of 30 words drawn from a
-vocabulary of 20,000 words (a few hundred real help-desk words of the six languages, the rest made-up ones)
-with a Zipf-like spread, one public reply per ticket and an internal note on every other, and builds the
-search documents with the migration's batched rebuild. Then, for an agent of one department in ten and for a
-requester, it times the first page of a search (50 rows by relevance, with the list's joins) for words
-from very common to rare, and the same through the whole request (API list, back-office changelist, portal)
-in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan of one search.
+(bench/data.py's people; on PostgreSQL the tickets and their standard grants are written by SQL, one INSERT
+each, as `grants_for_new_tickets` would write them), with text: titles of 5 and descriptions of 30 words drawn
+from a vocabulary of 20,000 words (a few hundred real help-desk words of the six languages, the rest made-up
+ones) with a Zipf-like spread, one public reply per ticket and an internal note on every other, and builds the
+search documents with the migration's batched rebuild. `--keep` keeps the database for the next run (also of
+bench_changelist.py and bench_ticket_page.py with the same DATABASE_URL and `--keep`). Then, for an agent of one
+department in ten, an admin and a requester, it times the first page of a search (50 rows by relevance, with the
+list's joins) for words from very common to rare, and the same through the whole request (API list, back-office
+changelist, portal) in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan
+of one search.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticket_system_bench \\
         .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain]
@@ -59,7 +62,11 @@ def vocabulary() -> list[str]:
 
 
 # A word of rank r (1 = most common) is drawn with probability about 1/r: floor(size ^ random()).
-_PICK = "w[floor(power({size}, random()))::int]"
+# PostgreSQL: `count` such words joined by spaces, from the table bench_words (rank, word) that the fill writes
+# first (indexing a text array by position would walk the array to that position for every word).
+_WORDS = """array_to_string(ARRAY(
+    SELECT (SELECT b.word FROM bench_words AS b WHERE b.rank = x.r)
+    FROM (SELECT floor(power({size}, random()))::int AS r FROM generate_series(1, {count})) AS x), ' ')"""
 # The GIN indexes of the documents, on (department_id, document) (migration 0017).
 INDEXES = {
     "ticket_dept_search_public_gin": "department_id, search_public",
@@ -67,48 +74,117 @@ INDEXES = {
 }
 
 
+# PostgreSQL: the tickets with their text in one INSERT (created a second apart, oldest first), as bench.data.fill
+# makes them otherwise: random department and requester (of bench.data.fill's 500), status and priority, a
+# reference from the references' sequence. Then their standard grants (permissions.grants_for_new_tickets): view
+# for the requester, view and change for the department's group as department grants.
+_TICKETS_SQL = """
+INSERT INTO tickets_ticket (reference, title, description, status, priority, category, language, source,
+    requester_id, department_id, sla_paused, created_at, updated_at, version, external_source, external_id)
+SELECT %(prefix)s || '-' || CASE WHEN number < 1000000 THEN lpad(number::text, 6, '0') ELSE number::text END,
+       {title},
+       {description},
+       (ARRAY['new','open','in_progress','waiting','resolved','closed'])[1 + floor(random() * 6)::int],
+       (ARRAY['low','normal','high','urgent'])[1 + floor(random() * 4)::int], 'question', '', 'portal',
+       (%(requesters)s::bigint[])[1 + floor(random() * %(requester_count)s)::int],
+       (%(departments)s::bigint[])[1 + floor(random() * 10)::int],
+       interval '0', now() - (%(n)s - g) * interval '1 second', now() - (%(n)s - g) * interval '1 second', 1, '', ''
+FROM (SELECT g, nextval(%(sequence)s) AS number FROM generate_series(1, %(n)s) AS g) AS s
+ORDER BY g
+"""
+_GRANTS_SQL = (
+    """
+    INSERT INTO tickets_ticketuserobjectpermission (content_object_id, permission_id, user_id)
+    SELECT t.id, %(view)s, t.requester_id FROM tickets_ticket AS t
+    """,
+    """
+    INSERT INTO tickets_ticketgroupobjectpermission (content_object_id, group_id, permission_id, is_department_grant)
+    SELECT t.id, d.group_id, p, true
+    FROM tickets_ticket AS t JOIN departments_department AS d ON d.id = t.department_id, unnest(%(perms)s::int[]) AS p
+    """,
+)
+
+
+def _fill_sql(tickets: int, size: int):
+    """bench.data.fill's users and departments, then the tickets with their text and their grants, in SQL."""
+    from django.conf import settings
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.departments.models import Department
+    from apps.tickets.permissions import DEPARTMENT_PERMS, VIEW, ticket_permission_id
+    from bench.data import fill
+
+    start = time.perf_counter()
+    agent, requester = fill(0)
+    print(f"  fill: departments and people: {time.perf_counter() - start:.1f} s")
+    requesters = list(User.objects.filter(username__regex=r"^r[0-9]+$").order_by("pk").values_list("pk", flat=True))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tickets_reference_sequence(%s)", [settings.TICKET_REFERENCE_PREFIX])
+        sequence = cursor.fetchone()[0]
+        cursor.execute(
+            _TICKETS_SQL.format(
+                title=_WORDS.format(size=size, count="5 + g * 0"),
+                description=_WORDS.format(size=size, count="30 + g * 0"),
+            ),
+            {
+                "n": tickets,
+                "prefix": settings.TICKET_REFERENCE_PREFIX,
+                "sequence": sequence,
+                "requesters": requesters,
+                "requester_count": len(requesters),
+                "departments": list(Department.objects.order_by("pk").values_list("pk", flat=True)),
+            },
+        )
+        department_perms = [ticket_permission_id(c) for c in sorted(DEPARTMENT_PERMS)]
+        perms = {"view": ticket_permission_id(VIEW), "perms": department_perms}
+        for sql in _GRANTS_SQL:
+            cursor.execute(sql, perms)
+    return agent, requester
+
+
 def fill_text(tickets: int):
-    """bench.data.fill, then text, replies and notes in bulk SQL, then the search documents (timed apart)."""
+    """The tickets with their grants, text, replies and notes (bulk SQL on PostgreSQL), then the search
+    documents (timed apart)."""
     from django.db import connection
 
     from apps.tickets.search import search_documents_rebuild
     from bench.data import fill
 
-    agent, requester = fill(tickets)
     words = vocabulary()
-    pick = _PICK.format(size=len(words))
     steps = {}
-    with connection.cursor() as cursor:
-        start = time.perf_counter()
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                f"""
-                UPDATE tickets_ticket AS t SET
-                  title = array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 5 + t.id * 0)), ' '),
-                  description = array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 30 + t.id * 0)), ' ')
-                FROM (SELECT %s::text[] AS w) AS v
-                """,  # noqa: S608 - {pick} is a constant of this script
-                [words],
-            )
-            cursor.execute(
-                f"""
-                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at, updated_at)
-                SELECT t.id, CASE WHEN k = 0 THEN %s ELSE t.requester_id END,
-                       array_to_string(ARRAY(SELECT {pick} FROM generate_series(1, 15 + t.id * 0 + k * 0)), ' '),
-                       k = 0, t.created_at, t.created_at
-                FROM tickets_ticket AS t, generate_series(0, 1) AS k, (SELECT %s::text[] AS w) AS v
-                WHERE k = 1 OR t.id %% 2 = 0
-                """,  # noqa: S608 - {pick} is a constant of this script
-                [agent.pk, words],
-            )
-        else:
-            _fill_text_python(words, agent_id=agent.pk)
-        steps["text, replies and notes"] = time.perf_counter() - start
     postgresql = connection.vendor == "postgresql"
     if postgresql:  # as the migration on existing tickets: documents first, then the indexes
         with connection.cursor() as cursor:
             for name in INDEXES:
                 cursor.execute(f"DROP INDEX {name}")
+            cursor.execute("CREATE TEMPORARY TABLE bench_words (rank int PRIMARY KEY, word text NOT NULL)")
+            cursor.execute(
+                "INSERT INTO bench_words SELECT r, w FROM unnest(%s::text[]) WITH ORDINALITY AS u(w, r)", [words]
+            )
+    start = time.perf_counter()
+    if postgresql:
+        agent, requester = _fill_sql(tickets, len(words))
+    else:
+        agent, requester = fill(tickets)
+    steps["tickets and grants" + (", with their text" if postgresql else "")] = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        start = time.perf_counter()
+        if postgresql:
+            cursor.execute(
+                f"""
+                INSERT INTO tickets_comment (ticket_id, author_id, body, is_internal, created_at, updated_at)
+                SELECT t.id, CASE WHEN k = 0 THEN %s ELSE t.requester_id END,
+                       {_WORDS.format(size=len(words), count="15 + t.id * 0 + k * 0")},
+                       k = 0, t.created_at, t.created_at
+                FROM tickets_ticket AS t, generate_series(0, 1) AS k
+                WHERE k = 1 OR t.id %% 2 = 0
+                """,  # noqa: S608 - constant SQL of this script
+                [agent.pk],
+            )
+        else:
+            _fill_text_python(words, agent_id=agent.pk)
+        steps["replies and notes" if postgresql else "text, replies and notes"] = time.perf_counter() - start
     start = time.perf_counter()
     search_documents_rebuild(connection)
     steps["search documents (batched rebuild)"] = time.perf_counter() - start
@@ -191,7 +267,7 @@ def main() -> None:
             print(f"  {label:30} {text!r:24} {count:>9,} {mine.count():>9,}  {order}")
 
         print("first page of 50 by relevance, query only (median / max, ms):")
-        for who, user in (("agent", agent), ("requester", requester)):
+        for who, user in (("agent", agent), ("admin", admin), ("requester", requester)):
             for label, text in queries.items():
                 cells = []
                 for first_rows in (True, False) if who == "agent" else (False,):
@@ -204,7 +280,7 @@ def main() -> None:
 
                     median, worst = timed(page, args.repeat)
                     cells.append(f"{median:6.1f} / {worst:6.1f}")
-                name = "row by row | as a set" if who == "agent" else "as a set"
+                name = "row by row | as a set" if who == "agent" else "every ticket" if who == "admin" else "as a set"
                 print(f"  {who:9} {label:30} {' | '.join(cells)}   ({name})")
 
         client = Client()
@@ -243,7 +319,7 @@ def main() -> None:
                 ("rare word (rank 5,000)", words[4999]),
                 ("two words (ranks 2 and 20)", f"{words[1]} {words[19]}"),
             ):
-                for who, user in (("agent", agent), ("requester", requester)):
+                for who, user in (("agent", agent), ("admin", admin), ("requester", requester)):
                     # Every query of one search, as run: the first matches' ids, then the page.
                     with CaptureQueriesContext(connection) as captured:
                         scope = tickets_visible_to(user, first_rows=True)

@@ -31,7 +31,7 @@ django.setup()
 
 from django.template.base import Template  # noqa: E402
 
-from bench.bench_changelist import measure, profile  # noqa: E402
+from bench.bench_changelist import kept_users, measure, profile  # noqa: E402
 from bench.data import throwaway_database  # noqa: E402
 
 
@@ -69,6 +69,11 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the database for the next run, and reuse it (also one that bench_search.py --keep filled)",
+    )
     args = parser.parse_args()
 
     from django.test import Client
@@ -77,23 +82,31 @@ def main() -> None:
 
     from apps.accounts.models import User
     from apps.tickets import events
+    from apps.tickets.choices import Status
     from apps.tickets.models import Ticket
     from bench.data import fill
 
     plain_render = Template._render
-    with throwaway_database(fill, args.tickets) as (agent, requester):
+    with throwaway_database(fill, args.tickets, keep=args.keep, reuse_fn=kept_users) as (agent, requester):
         # The test environment records every rendered template for the test client: not what a server does.
         Template._render = plain_render
         listeners = list(events._listeners)
         department = agent.groups.get().department
         long_ticket, short_ticket = Ticket.objects.filter(department=department).order_by("pk")[:2]
-        Ticket.objects.filter(pk__in=[long_ticket.pk, short_ticket.pk]).update(requester=requester)
+        # Open, so that the requester may reply (a random status may be closed).
+        Ticket.objects.filter(pk__in=[long_ticket.pk, short_ticket.pk]).update(requester=requester, status=Status.OPEN)
         long_ticket.refresh_from_db()
         short_ticket.refresh_from_db()
+        # A kept database has its conversations from the first run (bench_search.py's fill adds a reply and, on
+        # every other ticket, a note to each ticket: the pages then show 51 or 52 and 3 or 4 messages).
         with events.silenced(*listeners):  # the page reads the messages; nobody needs telling
-            conversation(long_ticket, agent, requester, 50)
-            conversation(short_ticket, agent, requester, 2)
-        boss = User.objects.create(username="boss", email="boss@example.com", role="admin", is_staff=True)
+            for ticket, messages in ((long_ticket, 50), (short_ticket, 2)):
+                if not ticket.comments.filter(body__startswith=f"Message {messages - 1}:").exists():
+                    conversation(ticket, agent, requester, messages)
+        boss, _ = User.objects.get_or_create(
+            username="boss", defaults={"email": "boss@example.com", "role": "admin", "is_staff": True}
+        )
+        print(f"tickets: {Ticket.objects.count():,}; load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         agent_client, admin_client, anonymous = Client(), Client(), Client()
         agent_client.force_login(agent)
         admin_client.force_login(boss)

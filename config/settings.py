@@ -127,6 +127,8 @@ TEMPLATES = [
         },
     },
 ]
+# Django's form renderer, keeping the HTML of widgets whose context is plain values (apps/common/widget_rendering.py).
+FORM_RENDERER = "apps.common.widget_rendering.KeptWidgetRenderer"
 
 # Database -------------------------------------------------------------------------------------------------------------
 # SQLite by default. IMMEDIATE transactions and a busy timeout let a few simultaneous users write without

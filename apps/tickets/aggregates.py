@@ -11,7 +11,9 @@ Each ticket contributes, as it is now, to a few buckets (`_contribute`):
 Days are calendar days in the site's time zone (settings.TIME_ZONE).
 
 A change is applied as "remove what the ticket counted, add what it counts now", so that the aggregates always
-equal a recomputation from the tickets (`stats_expected`, used by `rebuild_stats` and `check_data`). The door
+equal a recomputation from the tickets (`stats_expected`, used by `rebuild_stats` and `check_data`; on PostgreSQL
+the database counts it with one SELECT … GROUP BY per table, the same rules written in SQL, and `rebuild_stats`
+inserts that result directly; elsewhere the tickets are streamed through the same `_contribute`). The door
 is apps/tickets/events.py: every event the services write goes through `stats_follow`, in the transaction of
 the change (this cannot be silenced); a batch of created tickets (an import) through `stats_add_created`; a
 deletion through `stats_forget` (ticket_delete). What the ticket counted is the snapshot it was loaded with
@@ -217,13 +219,92 @@ def stats_forget(tickets: Iterable[Ticket]) -> None:
 
 
 def stats_expected() -> Deltas:
-    """The aggregates recomputed from every ticket, streamed (constant memory: one entry per bucket)."""
+    """The aggregates recomputed from every ticket: counted by the database on PostgreSQL (_recount_sql), else
+    streamed through _contribute (constant memory: one entry per bucket)."""
+    if connection.vendor != "postgresql":
+        return _expected_in_python()
+    deltas = _empty()
+    days, opens = deltas
+    day_sql, open_sql, params = _recount_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(day_sql, params)
+        for row in cursor:
+            days[row[: len(DAY_KEY)]].update(zip(DAY_COUNTERS, row[len(DAY_KEY) :], strict=True))
+        cursor.execute(open_sql, params)
+        for *key, count in cursor:
+            opens[tuple(key)] += count
+    return deltas
+
+
+def _expected_in_python() -> Deltas:
+    """The recount of stats_expected() ticket by ticket, through the same _contribute as the changes."""
     tz = site_time_zone()
     deltas = _empty()
     rows = Ticket.objects.order_by().values_list(*STATS_FIELDS)
     for snapshot in rows.iterator(chunk_size=10_000):
         _contribute(deltas, snapshot, 1, tz)
     return deltas
+
+
+def _recount_sql() -> tuple[str, str, dict]:
+    """PostgreSQL: the two SELECTs (and their parameters) that recount the aggregates in one pass over the tickets
+    each, grouped in the database, in the columns of DAY_KEY + DAY_COUNTERS and OPEN_KEY + count. The same
+    rules as _contribute: each ticket gives up to four moments (created, first answered, resolved, left the
+    backlog when not open), each counted on its day in the site's time zone in its bucket's row."""
+    quote = connection.ops.quote_name
+    ticket = quote(Ticket._meta.db_table)
+
+    # Each moment is a row: its kind (0 created, 1 first answered, 2 resolved, 3 left the backlog), and for the
+    # durations the seconds and the histogram slot (0–17 for a response, 18–35 for a resolution), so that every
+    # counter is one integer comparison per row.
+    kinds = {"created": 0, "responded": 1, "resolved": 2, "done": 3}
+
+    def counted(kind: int, condition: str = "") -> str:
+        return f"count(*) FILTER (WHERE p.kind = {kind}{condition})"
+
+    columns = {name: counted(kind) for name, kind in kinds.items()}
+    for prefix, histogram, counter, offset in (
+        ("response", RESPONSE_HISTOGRAM, "responded", 0),
+        ("resolution", RESOLUTION_HISTOGRAM, "resolved", len(RESPONSE_HISTOGRAM)),
+    ):
+        kind = kinds[counter]
+        columns[f"{prefix}_seconds"] = f"COALESCE(sum(p.seconds) FILTER (WHERE p.kind = {kind}), 0)"
+        columns[f"{prefix}_met"] = counted(kind, " AND p.moment <= p.due")
+        columns[f"{prefix}_breached"] = counted(kind, " AND p.moment > p.due")
+        for index, name in enumerate(histogram):
+            columns[name] = f"count(*) FILTER (WHERE p.slot = {offset + index})"
+    selected = ", ".join(columns[name] for name in DAY_COUNTERS)
+    # Only quoted names of our own models and fixed fragments are formatted in; every value is a parameter.
+    # width_bucket over the upper edges is bisect_right: the same bucket as histogram_bucket().
+    day_sql = (
+        f"SELECT (p.moment AT TIME ZONE %(tz)s)::date, p.department_id, p.agent, p.shard, {selected} "  # noqa: S608
+        f"FROM (SELECT t.department_id, COALESCE(t.assignee_id, %(no_agent)s) AS agent, "
+        f"mod(t.id, %(shards)s) AS shard, m.kind, m.moment, m.due, d.seconds, "
+        f"CASE m.kind WHEN 1 THEN width_bucket(d.seconds, %(edges)s::bigint[]) "
+        f"WHEN 2 THEN {len(RESPONSE_HISTOGRAM)} + width_bucket(d.seconds, %(edges)s::bigint[]) END AS slot "
+        f"FROM {ticket} t CROSS JOIN LATERAL (VALUES "
+        f"(0, t.created_at, NULL::timestamptz), "
+        f"(1, t.first_responded_at, t.first_response_due_at), "
+        f"(2, t.resolved_at, t.resolution_due_at), "
+        f"(3, CASE WHEN NOT t.status = ANY(%(open)s) THEN COALESCE(t.resolved_at, t.closed_at) END, "
+        f"NULL::timestamptz)) AS m(kind, moment, due) "
+        f"CROSS JOIN LATERAL (SELECT GREATEST(0, floor(extract(epoch FROM m.moment - t.created_at)))::bigint "
+        f"AS seconds) AS d "
+        f"WHERE m.moment IS NOT NULL) AS p "
+        f"GROUP BY 1, 2, 3, 4"
+    )
+    open_sql = (
+        f"SELECT department_id, COALESCE(assignee_id, %(no_agent)s), status, priority, mod(id, %(shards)s), "  # noqa: S608
+        f"count(*) FROM {ticket} WHERE status = ANY(%(open)s) GROUP BY 1, 2, 3, 4, 5"
+    )
+    params = {
+        "tz": settings.TIME_ZONE,
+        "no_agent": NO_AGENT,
+        "shards": STATS_SHARDS,
+        "open": sorted(OPEN_STATUSES),
+        "edges": list(DURATION_BUCKETS),
+    }
+    return day_sql, open_sql, params
 
 
 def stats_stored() -> Deltas:
@@ -272,8 +353,30 @@ def stats_rebuild() -> tuple[int, int]:
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in (TicketDayStat, TicketOpenCount))
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
+        TicketDayStat.objects.all().delete()
+        TicketOpenCount.objects.all().delete()
+        return _rebuild_in_sql()
     deltas = stats_expected()
     TicketDayStat.objects.all().delete()
     TicketOpenCount.objects.all().delete()
     # Plain rows through the upsert (on empty tables: INSERTs), 500 a statement, no model instances.
     return _write(deltas)
+
+
+def _rebuild_in_sql() -> tuple[int, int]:
+    """PostgreSQL: one INSERT … SELECT … GROUP BY per table (_recount_sql), so that no ticket leaves the database:
+    minutes instead of hours at ten million tickets."""
+    quote = connection.ops.quote_name
+    day_sql, open_sql, params = _recount_sql()
+    day_table, open_table = (quote(m._meta.db_table) for m in (TicketDayStat, TicketOpenCount))
+    day_columns = ", ".join(quote(c) for c in (*DAY_KEY, *DAY_COUNTERS))
+    open_columns = ", ".join(quote(c) for c in (*OPEN_KEY, "count"))
+    with connection.cursor() as cursor:
+        # The grouping holds up to one entry per bucket (some hundred thousand): in memory, not spilled to disk.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # In key order (day first), as the services write them day by day: the rows of a day stay on a few pages,
+        # which the period's reads fetch (in hash order a 30-day read touched a page per row at 10,000,000 tickets).
+        cursor.execute(f"INSERT INTO {day_table} ({day_columns}) {day_sql} ORDER BY 1, 2, 3, 4", params)
+        days = cursor.rowcount
+        cursor.execute(f"INSERT INTO {open_table} ({open_columns}) {open_sql}", params)
+        return days, cursor.rowcount

@@ -15,13 +15,17 @@ the `simple` configuration over `unaccent`ed text (no stemming, so a word of any
 itself; accents do not matter:
 "café" finds "cafe" and "Müller" finds "muller"). The ticket services refresh them in their own
 transaction whenever a title, description or comment is written (`search_documents_refresh`); a CSV import
-refreshes each batch in one statement. Results come in order of relevance (`ts_rank`), then newest first,
-unless the caller asks for another order; a search with more than RANKED_MATCHES visible matches comes
-newest first, so that ranking never reads more than that many documents. An agent's search (not an admin's)
-reads only the matches in their reach (`selectors.agent_reach`): their departments' matches, which the indexes
-give by department, and the few tickets their own grants and their groups' shares name outside them; the
-caller's scope still checks each of those rows' grants (what a search costs, and where the time goes:
-docs/benchmarks.md). `tickets_with_stale_documents` finds documents behind their text (`check_data`).
+refreshes each batch in one statement. The words are unaccented in a small query of their own, so that the
+search's tsquery is a constant PostgreSQL parses once (not once per ticket tested). Results come in order of
+relevance (`ts_rank`), then newest first, unless the caller asks for another order; a search with more than
+RANKED_MATCHES visible matches comes newest first, so that ranking never reads more than that many documents.
+Staff's searches that PostgreSQL's statistics expect to match several times that many tickets within their reach
+come newest first at once, without reading the first matches' ids (MANY_MATCHES). An agent's search (not an
+admin's) of a word rare enough reads only the matches in their reach (`selectors.agent_reach`): their
+departments' matches, which the indexes give by department, and the few tickets their own grants and their
+groups' shares name outside them; the caller's scope still checks each of those rows' grants (what a search
+costs, and where the time goes: docs/benchmarks.md). `tickets_with_stale_documents` finds documents behind
+their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
@@ -33,13 +37,17 @@ empty.
 import re
 import time
 import unicodedata
+from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections
-from django.db.models import Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, TextField, Value, When
+from django.db.models import Case, Exists, F, FloatField, Func, OuterRef, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+
+from apps.accounts.permissions import is_admin
+from apps.departments.models import Department
 
 from .models import Comment, Ticket
 from .selectors import agent_reach
@@ -57,7 +65,15 @@ RANKED_MATCHES = 300
 # read at most every COMMON_WORDS_SECONDS per process; a word not in them is rare.
 REACH_SHARE = 0.10
 COMMON_WORDS_SECONDS = 300
-_word_shares: dict[str, tuple[float, dict[str, float]]] = {}
+# A staff member's search that the statistics expect to match more than this many tickets within their reach (an
+# agent's departments, an admin's every ticket) comes newest first without reading the first ids: three times
+# RANKED_MATCHES, so that an estimate off by a factor of three still gives the order the count would have.
+MANY_MATCHES = 3 * RANKED_MATCHES
+# Such a search walks the creation index unless the reach is cheaper: a page is about PAGE_ROWS rows, and a match
+# read by the reach (its row, both grant look-ups, the sort) costs about REACH_ROW_COST tickets tested by the walk.
+PAGE_ROWS = 50
+REACH_ROW_COST = 5
+_word_shares: dict[str, tuple[float, "_Statistics"]] = {}
 # The name of the relevance annotation (PostgreSQL): callers order by it (the back office's changelist).
 SEARCH_RANK = "search_rank"
 # The relevance order, with the newest first among equals.
@@ -143,8 +159,9 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
 
     On PostgreSQL the result is annotated with its relevance (`search_rank`) and ordered by it, then newest
     first, when it holds at most RANKED_MATCHES tickets (one query reads up to that many ids, newest first);
-    a larger one comes newest first. A caller with an explicit order applies it afterwards. Internal notes
-    count only for staff.
+    a larger one comes newest first, and so does, without that query, a staff member's search that the
+    statistics expect to match more than MANY_MATCHES tickets within their reach. A caller with an explicit
+    order applies it afterwards. Internal notes count only for staff.
     """
     text = (text or "").strip()[:SEARCH_MAX_CHARS]
     words = search_words(text)
@@ -160,7 +177,7 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
         exact |= Q(requester_id__in=list(people))
     if not uses_full_text(queryset.db):
         return queryset.filter(_substring_match(words, staff=staff) | exact)
-    terms = [*words[:-1], f"{words[-1]}:*"]
+    terms = _unaccented([*words[:-1], f"{words[-1]}:*"], using=queryset.db)
     query = _tsquery(terms)
     if staff:
         # Each word in either document (a word of the description and one of a note find the ticket together),
@@ -181,7 +198,17 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
         document = F("search_public")
     found = matches | exact
     newest = queryset.filter(found)
-    reach = agent_reach(user, among=found) if _share(terms, using=queryset.db) <= REACH_SHARE else None
+    share = _share(terms, using=queryset.db)
+    expected, reach_share = _expected_matches(user, share, using=queryset.db) if staff and share else (0.0, 0.0)
+    if expected > MANY_MATCHES:
+        # Surely more matches than are ranked (the statistics expect several times as many): newest first at once,
+        # without reading the first ids. The creation index finds a page after testing about PAGE_ROWS / (share of
+        # the tickets that are visible matches) tickets, whatever the size of the table; the reach reads every
+        # expected match, so it is only for words too rare in reach for the walk.
+        walk = PAGE_ROWS / (share * reach_share) <= REACH_ROW_COST * expected
+        reach = None if walk else agent_reach(user, among=found)
+        return (newest if reach is None else newest.filter(pk__in=reach)).order_by("-created_at", "-id")
+    reach = agent_reach(user, among=found) if share <= REACH_SHARE else None
     if reach is not None:
         # An agent's matches within reach only: their departments' matches from the GIN indexes on
         # (department_id, document), plus the few tickets their grants name outside them. The caller's scope
@@ -204,6 +231,21 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
 def word_shares(using: str = "default") -> dict[str, float]:
     """The share of the tickets each common word is in (either document; the larger share), from PostgreSQL's
     statistics of the documents (empty before ANALYZE)."""
+    return _statistics(using).words
+
+
+class _Statistics(NamedTuple):
+    """What PostgreSQL's statistics (kept by ANALYZE) say of the tickets: see `_statistics`."""
+
+    words: dict[str, float]
+    departments: dict[int, float]
+    tickets: float
+
+
+def _statistics(using: str) -> _Statistics:
+    """The share of the tickets each common word is in, the share each common department holds, and about how
+    many tickets there are (pg_stats and pg_class; empty and 0 before ANALYZE), read at most every
+    COMMON_WORDS_SECONDS per process."""
     now = time.monotonic()
     cached = _word_shares.get(using)
     if cached and cached[0] > now:
@@ -217,12 +259,36 @@ def word_shares(using: str = "default") -> dict[str, float]:
             """
         )
         rows = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT s.most_common_vals::text::bigint[], s.most_common_freqs, greatest(c.reltuples, 0)
+            FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace AND n.nspname = current_schema()
+            LEFT JOIN pg_stats AS s ON s.schemaname = n.nspname AND s.tablename = c.relname
+              AND s.attname = 'department_id'
+            WHERE c.relname = 'tickets_ticket'
+            """
+        )
+        departments, frequencies, tickets = cursor.fetchone() or (None, None, 0)
     shares: dict[str, float] = {}
-    for elements, frequencies in rows:
-        for word, share in zip(elements or (), frequencies or (), strict=False):
+    for elements, word_frequencies in rows:
+        for word, share in zip(elements or (), word_frequencies or (), strict=False):
             shares[word] = max(share, shares.get(word, 0.0))
-    _word_shares[using] = (now + COMMON_WORDS_SECONDS, shares)
-    return shares
+    statistics = _Statistics(shares, dict(zip(departments or (), frequencies or (), strict=False)), tickets or 0)
+    _word_shares[using] = (now + COMMON_WORDS_SECONDS, statistics)
+    return statistics
+
+
+def _expected_matches(user, share: float, *, using: str) -> tuple[float, float]:
+    """About how many tickets within a staff member's reach hold the words (`share` of all the tickets), and what
+    share of all the tickets that reach is: an admin's is every ticket, an agent's their departments' (from the
+    statistics; a department they do not name counts as none, so that a doubt leads to the exact count)."""
+    statistics = _statistics(using)
+    if is_admin(user):
+        reach = 1.0
+    else:
+        departments = Department.objects.using(using).filter(group__user=user).values_list("pk", flat=True)
+        reach = sum(statistics.departments.get(pk, 0.0) for pk in departments)
+    return share * reach * statistics.tickets, reach
 
 
 def _share(terms: list[str], *, using: str) -> float:
@@ -245,14 +311,24 @@ def plain_word(word: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
+def _unaccented(terms: list[str], *, using: str) -> list[str]:
+    """The terms as PostgreSQL's `unaccent` writes them, read in one small query before the search.
+
+    Not inside the search's own SQL: `unaccent` is a stable function, not an immutable one, so PostgreSQL would
+    call it, and parse the tsquery again, for every ticket a plan tests (most of the time of a search that walks
+    the creation index: docs/benchmarks.md), where a constant tsquery is parsed once when the query is planned.
+    """
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT ARRAY(SELECT unaccent(t) FROM unnest(%s::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n)", [terms]
+        )
+        return cursor.fetchone()[0]
+
+
 def _tsquery(terms: list[str]) -> SearchQuery:
-    """All the terms, unaccented like the documents. The terms are letters and digits (search_words), with
-    `:*` on the last word, so nothing the user typed is tsquery syntax."""
-    return SearchQuery(
-        Func(Value(" & ".join(terms)), function="unaccent", output_field=TextField()),
-        search_type="raw",
-        config="simple",
-    )
+    """All the terms (already unaccented, like the documents). The terms are letters and digits (search_words),
+    with `:*` on the last word, so nothing the user typed is tsquery syntax."""
+    return SearchQuery(Value(" & ".join(terms)), search_type="raw", config="simple")
 
 
 def _substring_match(words: list[str], *, staff: bool) -> Q:

@@ -20,7 +20,13 @@ from apps.common.csv.files import inspect_csv
 from apps.departments.models import SlaPolicy
 from apps.departments.services import sla_policy_save
 from apps.tickets import services
-from apps.tickets.aggregates import histogram_percentile, stats_differences, stats_expected, stats_rebuild
+from apps.tickets.aggregates import (
+    _expected_in_python,
+    histogram_percentile,
+    stats_differences,
+    stats_expected,
+    stats_rebuild,
+)
 from apps.tickets.choices import TRANSITIONS, Priority, Status
 from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import DURATION_BUCKETS, STATS_SHARDS, Ticket, TicketDayStat, TicketOpenCount
@@ -244,3 +250,46 @@ def test_rebuild_is_what_the_services_kept(it_dept, billing_dept, agent, request
     assert {(r.day, r.department_id, r.agent, r.shard): r.created for r in TicketDayStat.objects.all()} == {
         key: counts["created"] for key, counts in kept.items()
     }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the recount in SQL is PostgreSQL's")
+def test_the_recount_in_sql_counts_as_the_changes_do(it_dept, billing_dept, agent, requester, settings):
+    # A day that starts at 23:00 UTC, durations exactly on and just under a histogram edge, a target met to the
+    # microsecond, a negative duration (clock skew in an import), closed without being resolved, and still open.
+    settings.TIME_ZONE = "Europe/Berlin"
+    start = timezone.now().replace(microsecond=0) - timedelta(days=30)
+    late = start.replace(hour=22, minute=59, second=59, microsecond=999_999)
+    cases = [
+        {
+            "status": Status.RESOLVED,
+            "created_at": late,
+            "first_responded_at": late + timedelta(seconds=300),
+            "first_response_due_at": late + timedelta(seconds=300),
+            "resolved_at": late + timedelta(seconds=899.999),
+            "resolution_due_at": late + timedelta(seconds=899),
+        },
+        {
+            "status": Status.CLOSED,
+            "created_at": start,
+            "first_responded_at": start - timedelta(seconds=5),
+            "closed_at": start + timedelta(days=91),
+        },
+        {"status": Status.OPEN, "created_at": start, "first_responded_at": start + timedelta(seconds=7_776_000)},
+        {"status": Status.NEW, "created_at": late + timedelta(microseconds=1)},
+    ]
+    for department, values in zip([it_dept, billing_dept, it_dept, billing_dept], cases, strict=True):
+        ticket = TicketFactory(department=department, requester=requester, assignee=agent)
+        Ticket.objects.filter(pk=ticket.pk).update(**values)
+
+    def nonzero(deltas):
+        days, opens = deltas
+        return {k: {n: v for n, v in row.items() if v} for k, row in days.items()}, {
+            k: v for k, v in opens.items() if v
+        }
+
+    in_sql = nonzero(stats_expected())
+
+    assert in_sql == nonzero(_expected_in_python())
+    assert len(in_sql[0]) == 7
+    assert sum(row.get("response_h01", 0) for row in in_sql[0].values()) == 1
+    assert sum(row.get("response_met", 0) + row.get("resolution_breached", 0) for row in in_sql[0].values()) == 2

@@ -192,3 +192,26 @@ def test_the_command(imported, agent, tmp_path):
     bad.write_bytes(csv_bytes([["ticket", "author", "body"], ["nope", agent.email, "x"]]))
     with pytest.raises(CommandError, match="Nothing was imported: 1 of 1 rows have errors"):
         call_command("import_messages", str(bad), stdout=io.StringIO())
+
+
+def test_batches_read_every_row_with_its_number_and_find_the_tickets_of_the_last_batch(imported, requester, agent):
+    """Batches of 2: each names the tickets the one before named, and the error is in the third batch."""
+    vpn, mail = imported["VPN"], imported["Mail"]
+    rows = [["ticket", "author", "body", "created_at"]]
+    rows += [
+        [ticket, agent.email, f"Note {n}", f"2024-02-01 1{n}:00"] for n, ticket in enumerate(["31001", "31002"] * 3)
+    ]
+    rows.insert(6, [vpn.reference, "ghost@example.com", "Boo", ""])  # row 7 of the file, in the third batch (rows 6, 7)
+
+    dry = messages_import(actor=None, csv_file=as_file(csv_bytes(rows)), dry_run=True, batch_size=2)
+
+    assert (dry.rows, dry.created, dry.invalid_rows) == (7, 6, 1)
+    assert [str(error) for error in dry.errors] == [
+        "row 7, column “author”: No active account is named “ghost@example.com” (people are matched, never created)."
+    ]
+
+    del rows[6]
+    report = messages_import(actor=None, csv_file=as_file(csv_bytes(rows)), dry_run=False, batch_size=2)
+
+    assert (report.applied, report.rows, report.created) == (True, 6, 6)
+    assert (vpn.comments.count(), mail.comments.count()) == (3, 3)

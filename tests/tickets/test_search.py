@@ -10,14 +10,17 @@ import re
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.common.csv.files import inspect_csv
+from apps.departments.models import Department
 from apps.tickets import search, services
 from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import Ticket
 from apps.tickets.search import SEARCH_MAX_WORDS, search_documents_rebuild, search_words, tickets_search
 from apps.tickets.selectors import tickets_visible_to
+from tests.departments.factories import DepartmentFactory
 from tests.support import assert_constant_queries, db_state, jwt_client, logged_in, references
 from tests.tickets.factories import TicketFactory
 
@@ -290,3 +293,61 @@ def test_an_agents_search_finds_exactly_what_the_grants_allow_outside_and_inside
     visible = tickets_visible_to(agent, first_rows=True)
     assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiwi")) == expected
     assert sorted(t.reference for t in tickets_search(visible, user=agent, text="kiw")) == expected
+
+
+def expect_many(monkeypatch, *, share: float, tickets: float, departments) -> None:
+    """PostgreSQL's statistics, as the search reads them, saying that "kiwi" is in `share` of `tickets` tickets
+    spread evenly over `departments`."""
+    statistics = search._Statistics({"kiwi": share}, {d.pk: 1 / len(departments) for d in departments}, tickets)
+    monkeypatch.setattr(search, "_statistics", lambda using: statistics)
+
+
+@pytest.mark.parametrize("channel", AGENT_CHANNELS)
+@pytest.mark.parametrize(
+    ("share", "tickets"),
+    [(0.5, 1e6), (1e-6, 1e12)],
+    ids=["many matches expected: walk, no first ids", "many matches expected, rare in reach: reach, no first ids"],
+)
+def test_an_agents_search_that_the_statistics_expect_to_match_many_finds_exactly_what_the_grants_allow(
+    channel, share, tickets, reach_world, agent, monkeypatch
+):
+    """The same world when the statistics expect more matches than are ranked: the search skips reading the first
+    ids (newest first at once), by the creation index or by the reach, and still finds exactly what alice may see."""
+    expect_many(monkeypatch, share=share, tickets=tickets, departments=Department.objects.all())
+    expected = sorted(ref for ref, seen in reach_world.items() if seen)
+    assert sorted(AGENT_CHANNELS[channel](agent, "kiwi")) == expected
+    visible = tickets_visible_to(agent, first_rows=True)
+    found = tickets_search(visible, user=agent, text="kiwi")
+    assert search.SEARCH_RANK not in found.query.annotations
+    assert sorted(t.reference for t in found) == expected
+
+
+@full_text_only
+def test_a_search_the_statistics_expect_to_match_many_comes_newest_first_without_reading_the_first_ids(
+    agent, admin_user, requester, it_dept, monkeypatch
+):
+    in_title = TicketFactory(department=it_dept, requester=requester, title="Kiwi crate", description="x")
+    in_reply = TicketFactory(department=it_dept, requester=requester, title="Fruit", description="kiwi")
+    expect_many(monkeypatch, share=0.5, tickets=1e6, departments=Department.objects.all())
+
+    assert found_in_api(agent, "kiwi") == [in_reply.reference, in_title.reference]
+    for user in (agent, admin_user):
+        with CaptureQueriesContext(connection) as queries:
+            found = list(tickets_search(tickets_visible_to(user, first_rows=True), user=user, text="kiwi"))
+        assert [t.reference for t in found] == [in_reply.reference, in_title.reference]
+        # The terms unaccented, the agent's departments (an admin has none to read), then the page itself.
+        assert len(queries) == (3 if user == agent else 2)
+    # A requester's search starts from their own grants whatever the statistics say: ranked.
+    assert found_in_portal(requester, "kiwi") == [in_title.reference, in_reply.reference]
+
+
+@full_text_only
+def test_a_search_the_statistics_expect_to_match_few_still_reads_the_first_ids_and_ranks_them(
+    agent, requester, it_dept, monkeypatch
+):
+    in_title = TicketFactory(department=it_dept, requester=requester, title="Kiwi crate", description="x")
+    in_reply = TicketFactory(department=it_dept, requester=requester, title="Fruit", description="kiwi")
+    # 0.5 of 1,000 tickets in ten departments: about 50 in alice's, fewer than are ranked.
+    expect_many(monkeypatch, share=0.5, tickets=1000, departments=[it_dept, *DepartmentFactory.create_batch(9)])
+
+    assert found_in_api(agent, "kiwi") == [in_title.reference, in_reply.reference]

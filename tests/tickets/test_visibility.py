@@ -125,6 +125,48 @@ def test_inactive_and_anonymous_users_see_nothing(world):
     assert not tickets_visible_to(AnonymousUser()).exists()
 
 
+@pytest.mark.parametrize("first_rows", [False, True])
+def test_a_kept_visibility_query_is_the_one_built_anew(world, first_rows):
+    """tickets_visible_to keeps what it built per user state and form; a copy is the same query, and a change of
+    the user's role or activity is a new key, never the old query."""
+    from apps.tickets import selectors
+
+    agent = world["department agent"]
+    selectors._kept.clear()
+    first = tickets_visible_to(agent, first_rows=first_rows)
+    kept = tickets_visible_to(agent, first_rows=first_rows)
+    assert kept is not first
+    assert (
+        str(kept.query)
+        == str(first.query)
+        == str(selectors._tickets_visible_to(agent, perm=VIEW, first_rows=first_rows).query)
+    )
+    assert len(selectors._kept) == 1
+    assert list(kept) == [world["ticket"]]
+
+    agent.role = Role.REQUESTER
+    agent.save()
+    assert str(tickets_visible_to(agent, first_rows=first_rows).query) != str(first.query)
+    agent.is_active = False
+    agent.save()
+    assert not tickets_visible_to(agent, first_rows=first_rows).exists()
+    # A grant given after the query was kept is read when it runs.
+    other = world["other department agent"]
+    assert world["ticket"] not in tickets_visible_to(other)
+    ticket_assign(ticket=world["ticket"], actor=world["admin"], assignee=other)
+    assert world["ticket"] in tickets_visible_to(other)
+
+
+def test_the_kept_visibility_queries_are_bounded(world, monkeypatch):
+    from apps.tickets import selectors
+
+    monkeypatch.setattr(selectors, "KEPT_VISIBLE_MAX", 2)
+    selectors._kept.clear()
+    for role in ("department agent", "requester", "other requester"):
+        tickets_visible_to(world[role])
+    assert [key[0] for key in selectors._kept] == [world["requester"].pk, world["other requester"].pk]
+
+
 def test_grants_on_create(agent, requester, it_dept):
     ticket = TicketFactory(requester=requester, department=it_dept, assignee=agent)
     assert set(get_perms(it_dept.group, ticket)) == {VIEW, CHANGE}

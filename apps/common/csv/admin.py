@@ -9,10 +9,15 @@ Every import works the same way, for tickets, users and departments:
    written;
 3. confirm: the stored file is imported in one transaction, all rows or none.
 
-The admins using the mixin say who may import and export, and how a checked file is imported (`run_import`).
+An admin may take further files on the same form (`import_extra_files`, the ticket import's messages file and
+attachments ZIP): each is size-checked and stored like the CSV file, and kept with it in the session under the
+same import id, which only that session holds; the CSV file itself may then be optional. The admins using the
+mixin say who may import and export, and how the stored files are imported (`run_import`).
 """
 
 import uuid
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import tablib
 from django.conf import settings
@@ -43,6 +48,22 @@ IMPORT_TYPES = {
 }
 
 
+@dataclass(frozen=True)
+class StoredUpload:
+    """An uploaded file kept in the default storage between the dry run and the confirm."""
+
+    path: str
+    name: str
+
+
+class FileRefused(CsvFileError):
+    """A file of the upload form is refused; `field` is the form field that holds it."""
+
+    def __init__(self, error: CsvFileError, *, field: str):
+        super().__init__(error.message, code=error.code)
+        self.field = field
+
+
 class CsvImportExportMixin(ImportExportMixin):
     """Upload → dry run → confirm for CSV files, with the checks of apps.common.csv.files."""
 
@@ -55,10 +76,34 @@ class CsvImportExportMixin(ImportExportMixin):
     import_columns_help: tuple[tuple[str, str, str], ...] = ()
     # "tickets": the preview shows reference, title, department and requester; "simple": the record's name.
     preview_style = "simple"
+    # Further file fields of the upload form, stored and kept with the CSV file (see the module).
+    import_extra_files: tuple[str, ...] = ()
 
-    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None) -> ImportReport:
-        """Import `csv_file`; `options`: what `import_options(form)` read from the upload form (kept with the file)."""
+    def run_import(
+        self, request, csv_file: CsvFile | None, *, dry_run: bool, options: dict | None = None, extra=None
+    ) -> ImportReport:
+        """Import `csv_file` (None when the form's CSV file is optional and was not given); `options`: what
+        `import_options(form)` read from the upload form; `extra`: field → StoredUpload of the further files.
+
+        May return another report type with `ok` and `applied` (see import_has_changes, import_report_context).
+        """
         raise NotImplementedError
+
+    def import_has_changes(self, report) -> bool:
+        """Whether a checked report has anything to write (else there is nothing to confirm)."""
+        return bool(report.created or report.updated)
+
+    def import_report_context(self, report) -> dict:
+        """The page's context for a report (the ticket import shows two)."""
+        return {"report": report}
+
+    def import_success_message(self, report) -> str:
+        return _("Imported %(file)s: %(created)d created, %(updated)d updated, %(skipped)d unchanged.") % {
+            "file": report.file_name,
+            "created": report.created,
+            "updated": report.updated,
+            "skipped": report.skipped,
+        }
 
     def import_options(self, form) -> dict:
         """Options of the upload form beyond the file (a ticket import's preset), as JSON for the session."""
@@ -76,8 +121,11 @@ class CsvImportExportMixin(ImportExportMixin):
         form = self.create_import_form(request)
         report = token = None
         if request.method == "POST" and form.is_valid():
+            uploads = {name: form.cleaned_data.get(name) for name in ("import_file", *self.import_extra_files)}
             try:
-                report, token = self._dry_run(request, form.cleaned_data["import_file"], self.import_options(form))
+                report, token = self._dry_run(request, uploads, self.import_options(form))
+            except FileRefused as exc:
+                form.add_error(exc.field, exc.message)
             except CsvFileError as exc:
                 form.add_error("import_file", exc.message)
         return self._render_import(request, form, report=report, token=token)
@@ -89,18 +137,17 @@ class CsvImportExportMixin(ImportExportMixin):
         import_url = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
         pending = request.session.get(SESSION_KEY, {})
         entry = pending.pop(request.POST.get("token", ""), None)
-        if entry is None or entry.get("model") != self.opts.label_lower:
+        if entry is None or entry.get("model") != self.opts.label_lower or "files" not in entry:
             messages.error(request, _("This upload has expired or was imported already. Please upload the file again."))
             return HttpResponseRedirect(import_url)
         request.session[SESSION_KEY] = pending
         try:
-            stored = self._stored_file(entry["path"], name=entry["name"])
-            report = self.run_import(request, stored, dry_run=False, options=entry.get("options") or {})
+            report = self._run_stored(request, entry, dry_run=False)
         except (CsvFileError, FileNotFoundError):
             messages.error(request, _("The uploaded file is no longer available. Please upload it again."))
             return HttpResponseRedirect(import_url)
         finally:
-            default_storage.delete(entry["path"])
+            delete_files(entry)
         if not report.applied:
             messages.error(
                 request, _("Nothing was imported: the data changed since the dry run. See the errors below.")
@@ -109,11 +156,7 @@ class CsvImportExportMixin(ImportExportMixin):
                 self.get_import_formats(), self.get_import_resource_classes(request)
             )
             return self._render_import(request, form, report=report, token=None)
-        messages.success(
-            request,
-            _("Imported %(file)s: %(created)d created, %(updated)d updated, %(skipped)d unchanged.")
-            % {"file": entry["name"], "created": report.created, "updated": report.updated, "skipped": report.skipped},
-        )
+        messages.success(request, self.import_success_message(report))
         return HttpResponseRedirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist"))
 
     def mapping_rows(self, report: ImportReport) -> list[dict]:
@@ -129,7 +172,7 @@ class CsvImportExportMixin(ImportExportMixin):
             "title": _("Import %(name)s") % {"name": self.opts.verbose_name_plural},
             "opts": self.opts,
             "form": form,
-            "report": report,
+            **self.import_report_context(report),
             "token": token,
             "media": self.media + form.media,
             "columns_help": self.import_columns_help,
@@ -144,25 +187,50 @@ class CsvImportExportMixin(ImportExportMixin):
 
     # The uploaded file --------------------------------------------------------------------------------------
 
-    def _dry_run(self, request, upload, options: dict | None = None) -> tuple[ImportReport, str | None]:
-        check_size(name=upload.name, size=upload.size, max_bytes=settings.IMPORT_UPLOAD_MAX_BYTES)
+    def _dry_run(self, request, uploads: dict, options: dict | None = None):
+        """Check the sizes of all the uploads, store them, and dry-run them; keep them when there is something to
+        confirm (or to map). Returns the report and the import id (None when nothing is kept)."""
+        uploads = {name: upload for name, upload in uploads.items() if upload is not None}
+        for name, upload in uploads.items():
+            try:
+                check_size(name=upload.name, size=upload.size, max_bytes=settings.IMPORT_UPLOAD_MAX_BYTES)
+            except CsvFileError as exc:
+                raise FileRefused(exc, field=name) from None
         self._discard_pending(request)
-        stored = default_storage.save(f"{IMPORT_DIR}/{uuid.uuid4().hex}.csv", upload)
+        files = {}
+        entry = {"files": files, "model": self.opts.label_lower, "options": options or {}}
         keep = False
         try:
-            csv_file = self._stored_file(stored, name=upload.name)
-            report = self.run_import(request, csv_file, dry_run=True, options=options)
-            keep = (report.ok and bool(report.created or report.updated)) or self.keep_for_mapping(report)
+            for name, upload in uploads.items():
+                suffix = PurePosixPath(upload.name).suffix.lower()
+                suffix = suffix if suffix[1:].isalnum() and len(suffix) <= 8 else ".bin"  # a name from the client
+                path = default_storage.save(f"{IMPORT_DIR}/{uuid.uuid4().hex}{suffix}", upload)
+                files[name] = {"path": path, "name": upload.name}
+            report = self._run_stored(request, entry, dry_run=True)
+            keep = (report.ok and self.import_has_changes(report)) or self.keep_for_mapping(report)
         finally:
             if not keep:
-                default_storage.delete(stored)
+                delete_files(entry)
         if not keep:
             return report, None
         token = uuid.uuid4().hex
         pending = request.session.get(SESSION_KEY, {})
-        pending[token] = {"path": stored, "name": upload.name, "model": self.opts.label_lower, "options": options or {}}
+        pending[token] = entry
         request.session[SESSION_KEY] = pending
         return report, token
+
+    def _run_stored(self, request, entry: dict, *, dry_run: bool, options: dict | None = None):
+        """Run the import on the files of a session entry (`options` replace the entry's: the mapping step)."""
+        stored = {name: StoredUpload(**file) for name, file in entry["files"].items()}
+        main = stored.pop("import_file", None)
+        csv_file = None
+        if main is not None:
+            try:
+                csv_file = self._stored_file(main.path, name=main.name)
+            except CsvFileError as exc:
+                raise FileRefused(exc, field="import_file") from None
+        options = (entry.get("options") or {}) if options is None else options
+        return self.run_import(request, csv_file, dry_run=dry_run, options=options, extra=stored)
 
     def _stored_file(self, path: str, *, name: str) -> CsvFile:
         return inspect_csv(lambda: default_storage.open(path, "rb"), name=name, size=default_storage.size(path))
@@ -172,9 +240,15 @@ class CsvImportExportMixin(ImportExportMixin):
         pending = request.session.get(SESSION_KEY, {})
         for token, entry in list(pending.items()):
             if entry.get("model") == self.opts.label_lower:
-                default_storage.delete(entry["path"])
+                delete_files(entry)
                 del pending[token]
         request.session[SESSION_KEY] = pending
+
+
+def delete_files(entry: dict) -> None:
+    """Delete the stored files of a session entry of the import."""
+    for file in entry.get("files", {}).values():
+        default_storage.delete(file["path"])
 
 
 class ResourceImportMixin(CsvImportExportMixin):
@@ -190,7 +264,9 @@ class ResourceImportMixin(CsvImportExportMixin):
         columns = self.resource_classes[0].csv_columns
         return tuple((field, ", ".join(aliases[1:6]), "") for field, aliases in columns.items())
 
-    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None) -> ImportReport:
+    def run_import(
+        self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None, extra=None
+    ) -> ImportReport:
         resource_class = self.get_import_resource_classes(request)[0]
         columns = map_columns(csv_file.header, resource_class.csv_columns, required=resource_class.csv_required)
         dataset, numbers = mapped_dataset(csv_file, columns)

@@ -104,13 +104,18 @@ class CsvFile:
 
 
 class RowReader:
-    """The data rows of a CsvFile as (row number, cells); `position` is how many bytes were read so far."""
+    """The data rows of a CsvFile as (row number, cells); `position` is how many bytes were read so far.
+
+    One stream: iterating again (`islice(reader, n)` batch after batch) goes on where the last read stopped, with
+    the row numbers going on too.
+    """
 
     def __init__(self, raw: BinaryIO, csv_file: CsvFile):
         self._raw = raw
         self._file = csv_file
         text = io.TextIOWrapper(raw, encoding=csv_file.encoding.codec, newline="")
         self._rows = csv.reader(text, delimiter=csv_file.delimiter)
+        self._stream = self._read()
 
     @property
     def position(self) -> int:
@@ -120,6 +125,11 @@ class RowReader:
             return 0
 
     def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        # The same generator every time: a new one per iter() counted from 0 again, so that each batch after
+        # the first lost its first row (read as a header) and numbered its rows from 2.
+        return self._stream
+
+    def _read(self) -> Iterator[tuple[int, list[str]]]:
         number = 0
         try:
             for cells in self._rows:

@@ -1,14 +1,24 @@
 """CSV import and export of the ticket changelist.
 
 Import: admins and holders of tickets.import_ticket; rows go through apps.tickets.imports.tickets_import.
+The page also takes the file of the tickets' messages and a ZIP of their files (as `import_tickets --messages
+--attachments` does): both files are checked in the dry run and imported in one transaction
+(apps.tickets.imports.together), or the messages file alone against the tickets already here
+(apps.tickets.imports.messages). The preset applies to both files.
 Export: the changelist's own query (tickets_visible_to plus the filters and search in the address), streamed
 row by row, so the file holds exactly the tickets the list shows, however many; a filter that names another
 department's tickets only ever narrows that list.
 """
 
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import HttpResponseRedirect, StreamingHttpResponse
@@ -18,15 +28,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from unfold.contrib.import_export.forms import ImportForm
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget, UnfoldBooleanSwitchWidget
+from unfold.widgets import (
+    UnfoldAdminFileFieldWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+    UnfoldBooleanSwitchWidget,
+)
 
-from apps.common.csv.admin import SESSION_KEY, CsvImportExportMixin
+from apps.common.csv.admin import SESSION_KEY, CsvImportExportMixin, FileRefused, StoredUpload, delete_files
 from apps.common.csv.files import CsvFile, CsvFileError
 from apps.common.csv.report import ImportReport
 from apps.departments.models import Department
 
 from ..choices import Category, Priority, Status
 from ..imports import PRESETS, TICKET_COLUMNS, ImportMapping, ImportOptions, MappingError, tickets_import
+from ..imports.messages import AttachmentsZip, messages_check_columns, messages_import
+from ..imports.together import tickets_and_messages_import
 from ..models import ImportProfile
 from ..permissions import can_export_tickets, can_import_tickets
 from ..resources import TicketResource, tickets_csv_stream
@@ -59,6 +76,33 @@ COLUMN_HELP = {
 
 
 MAPPABLE = {"status": Status, "priority": Priority, "category": Category, "department": None}
+MESSAGES_FILE = "messages_file"
+ATTACHMENTS_FILE = "attachments_file"
+
+
+@dataclass
+class TicketImportResult:
+    """What the page's import did or would do: the tickets file's report and the messages file's (either absent)."""
+
+    tickets: ImportReport | None
+    messages: ImportReport | None = None
+
+    @property
+    def reports(self) -> list[ImportReport]:
+        return [report for report in (self.tickets, self.messages) if report is not None]
+
+    @property
+    def ok(self) -> bool:
+        return all(report.ok for report in self.reports)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.reports[0].dry_run
+
+    @property
+    def applied(self) -> bool:
+        # Each import writes all its rows or none, and both files go in one transaction (together.py).
+        return self.ok and not self.dry_run
 
 
 class TicketImportForm(ImportForm):
@@ -69,6 +113,7 @@ class TicketImportForm(ImportForm):
         required=False,
         choices=[("", gettext_lazy("This help desk, or columns named as below"))]
         + [(name, preset.label) for name, preset in PRESETS.items()],
+        help_text=gettext_lazy("Read the messages file too, when one is given."),
         widget=UnfoldAdminSelectWidget,
     )
     profile = forms.ModelChoiceField(
@@ -87,9 +132,51 @@ class TicketImportForm(ImportForm):
     create_departments = forms.BooleanField(
         label=gettext_lazy("Create missing departments"), required=False, widget=UnfoldBooleanSwitchWidget
     )
+    messages_file = forms.FileField(
+        label=gettext_lazy("Messages file"),
+        required=False,
+        help_text=gettext_lazy(
+            "Optional: a CSV file of the tickets' messages (ticket, author, body, internal, created_at, "
+            "attachments), imported after the tickets in the same step. Alone, it adds messages to tickets "
+            "imported before."
+        ),
+        widget=UnfoldAdminFileFieldWidget,
+    )
+    attachments_file = forms.FileField(
+        label=gettext_lazy("Attachments ZIP"),
+        required=False,
+        help_text=gettext_lazy("Optional: a ZIP file holding the files the messages file names by their path."),
+        widget=UnfoldAdminFileFieldWidget,
+    )
+    default_author = forms.CharField(
+        label=gettext_lazy("Default author"),
+        required=False,
+        help_text=gettext_lazy("Username or e-mail for messages whose author names no account here."),
+        widget=UnfoldAdminTextInputWidget,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["import_file"].required = False  # a messages file alone adds to the tickets already here
+        self.fields["import_file"].label = gettext_lazy("Tickets file")
+
+    def clean_default_author(self) -> str:
+        value = self.cleaned_data["default_author"].strip()
+        if value:
+            accounts = get_user_model().objects.filter(is_active=True)
+            found = accounts.filter(email__iexact=value) if "@" in value else accounts.filter(username=value)
+            if not found.exists():
+                raise forms.ValidationError(_("No active account is named “%(value)s”.") % {"value": value})
+        return value
 
     def clean(self):
         cleaned = super().clean()
+        if not cleaned.get("import_file") and not cleaned.get(MESSAGES_FILE) and not self.has_error("import_file"):
+            self.add_error("import_file", _("Choose a file of tickets, or of messages, or both."))
+        if cleaned.get(ATTACHMENTS_FILE) and not cleaned.get(MESSAGES_FILE) and not self.has_error(MESSAGES_FILE):
+            self.add_error(ATTACHMENTS_FILE, _("A ZIP of attachments goes with the messages file that names them."))
+        if cleaned.get("default_author") and not cleaned.get(MESSAGES_FILE):
+            self.add_error("default_author", _("The default author is for a messages file."))
         try:
             cleaned["mapping"] = _form_mapping(cleaned)
         except MappingError as exc:
@@ -112,6 +199,8 @@ class TicketCsvMixin(CsvImportExportMixin):
 
     resource_classes = [TicketResource]
     import_form_class = TicketImportForm
+    import_template_name = "admin/tickets/ticket/import.html"
+    import_extra_files = (MESSAGES_FILE, ATTACHMENTS_FILE)
     export_template_name = "admin/tickets/ticket/export.html"
     preview_style = "tickets"
 
@@ -127,22 +216,82 @@ class TicketCsvMixin(CsvImportExportMixin):
     def has_export_permission(self, request):
         return can_export_tickets(request.user)
 
-    def run_import(self, request, csv_file: CsvFile, *, dry_run: bool, options: dict | None = None) -> ImportReport:
+    def run_import(
+        self, request, csv_file: CsvFile | None, *, dry_run: bool, options: dict | None = None, extra=None
+    ) -> TicketImportResult:
+        options = options or {}
         mapping = ImportMapping.from_dict(options) if options else ImportMapping()
         try:
             import_options = ImportOptions.from_settings(mapping=mapping)
         except MappingError as exc:
             raise CsvFileError(exc.message, code="mapping") from None
-        return tickets_import(actor=request.user, csv_file=csv_file, dry_run=dry_run, options=import_options)
+        extra = extra or {}
+        if MESSAGES_FILE not in extra:
+            return TicketImportResult(
+                tickets_import(actor=request.user, csv_file=csv_file, dry_run=dry_run, options=import_options)
+            )
+        stored = extra[MESSAGES_FILE]
+        try:  # refused before any ticket row is read, and shown under the messages file's field
+            messages_file = self._stored_file(stored.path, name=stored.name)
+            messages_check_columns(messages_file, preset=mapping.preset)
+        except CsvFileError as exc:
+            raise FileRefused(exc, field=MESSAGES_FILE) from None
+        with _attachments(extra.get(ATTACHMENTS_FILE)) as archive:
+            given = {
+                "preset": mapping.preset,
+                "attachments": archive,
+                "default_author": options.get("default_author", ""),
+                "date_format": mapping.date_format,
+                "max_errors": import_options.max_errors,
+            }
+            if csv_file is None:
+                return TicketImportResult(
+                    None, messages_import(actor=request.user, csv_file=messages_file, dry_run=dry_run, **given)
+                )
+            both = tickets_and_messages_import(
+                actor=request.user,
+                tickets_file=csv_file,
+                messages_file=messages_file,
+                dry_run=dry_run,
+                options=import_options,
+                messages=given,
+            )
+        return TicketImportResult(both.tickets, both.messages)
 
     def import_options(self, form) -> dict:
-        return form.cleaned_data["mapping"].as_dict()
+        return {**form.cleaned_data["mapping"].as_dict(), "default_author": form.cleaned_data["default_author"]}
 
-    def keep_for_mapping(self, report: ImportReport) -> bool:
-        return bool(self.mapping_rows(report))
+    def import_has_changes(self, result: TicketImportResult) -> bool:
+        tickets, added = result.tickets, result.messages.created if result.messages else 0
+        return bool(tickets and (tickets.created or tickets.updated)) or bool(added)
 
-    def mapping_rows(self, report: ImportReport) -> list[dict]:
+    def import_report_context(self, result: TicketImportResult | None) -> dict:
+        return {
+            "report": result.tickets if result else None,
+            "messages_report": result.messages if result else None,
+            "import_result": result,
+        }
+
+    def import_success_message(self, result: TicketImportResult) -> str:
+        said = []
+        if result.tickets is not None:
+            said.append(super().import_success_message(result.tickets))
+        report = result.messages
+        if report is not None:
+            said.append(
+                _("Imported %(file)s: %(created)d messages added, %(skipped)d already there.")
+                % {"file": report.file_name, "created": report.created, "skipped": report.skipped}
+            )
+        return " ".join(said)
+
+    def keep_for_mapping(self, result: TicketImportResult) -> bool:
+        return bool(self.mapping_rows(result))
+
+    def mapping_rows(self, result: TicketImportResult | None) -> list[dict]:
         """One row per unknown value of a status, priority, category or department column: pick ours or ignore."""
+        report = result.tickets if result else None
+        if report is None:
+            return []
         fields = dict(report.columns)
         rows = []
         departments = None
@@ -173,7 +322,7 @@ class TicketCsvMixin(CsvImportExportMixin):
         pending = request.session.get(SESSION_KEY, {})
         entry = pending.get(token)
         form = self.get_import_form_class(request)(self.get_import_formats(), self.get_import_resource_classes(request))
-        if entry is None or entry.get("model") != self.opts.label_lower:
+        if entry is None or entry.get("model") != self.opts.label_lower or "files" not in entry:
             messages.error(request, _("This upload has expired or was imported already. Please upload the file again."))
             return self._render_import(request, form, report=None, token=None)
         values = []
@@ -196,19 +345,18 @@ class TicketCsvMixin(CsvImportExportMixin):
             )
             saved = _("The mapping was saved as the import profile “%(name)s”.") % {"name": profile_name}
             messages.success(request, saved)
-        entry["options"] = mapping.as_dict()
+        entry["options"] = {**entry.get("options", {}), **mapping.as_dict()}
         try:
-            report = self.run_import(
-                request, self._stored_file(entry["path"], name=entry["name"]), dry_run=True, options=entry["options"]
-            )
+            report = self._run_stored(request, entry, dry_run=True)
         except (CsvFileError, FileNotFoundError) as exc:
             pending.pop(token, None)
             request.session[SESSION_KEY] = pending
+            delete_files(entry)
             messages.error(request, getattr(exc, "message", _("The uploaded file is no longer available.")))
             return self._render_import(request, form, report=None, token=None)
-        keep = (report.ok and bool(report.created or report.updated)) or self.keep_for_mapping(report)
+        keep = (report.ok and self.import_has_changes(report)) or self.keep_for_mapping(report)
         if not keep:
-            default_storage.delete(entry["path"])
+            delete_files(entry)
             pending.pop(token, None)
         request.session[SESSION_KEY] = pending
         return self._render_import(request, form, report=report, token=token if keep else None)
@@ -242,3 +390,21 @@ class TicketCsvMixin(CsvImportExportMixin):
         )
         request.current_app = self.admin_site.name
         return TemplateResponse(request, [self.export_template_name], context)
+
+
+@contextmanager
+def _attachments(stored: StoredUpload | None) -> Iterator:
+    """The stored ZIP of attachments, open for the run (None without one); refused here when it is not a ZIP."""
+    if stored is None:
+        yield None
+        return
+    with default_storage.open(stored.path, "rb") as archive:
+        try:  # read once here so that a file that is not a ZIP is reported under its own field
+            AttachmentsZip(archive).close()
+        except CsvFileError as exc:
+            raise FileRefused(exc, field=ATTACHMENTS_FILE) from None
+        except (zipfile.LargeZipFile, ValueError) as exc:
+            refused = CsvFileError(_("The attachments file cannot be read (%(reason)s).") % {"reason": exc}, code="zip")
+            raise FileRefused(refused, field=ATTACHMENTS_FILE) from None
+        archive.seek(0)
+        yield archive

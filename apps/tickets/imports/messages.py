@@ -6,6 +6,8 @@ Run after the tickets import. Each row is one message: the ticket (our reference
 system's id that the ticket import kept), the author (e-mail or username of an existing account: people are
 matched, never created; `default_author` stands in for those we cannot match), the body, internal or not,
 the time it was written, and the files of the message (paths inside the ZIP, separated by `;` or `|`).
+An importing user (the back office's import page) adds messages only to tickets they may change; any other
+ticket reads as one we do not know, as in the tickets import.
 
 As for tickets: every row is checked first (dry run: nothing else), then, when all are valid, the file is
 written in one transaction, batch by batch (the comments in one insert per batch, their history events in
@@ -38,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.permissions import is_admin
 from apps.common.bulk import instance_builder, rows_insert
 from apps.common.csv.columns import ColumnMap, normalise_header
 from apps.common.csv.files import CsvFile, CsvFileError, restore_formula
@@ -47,6 +50,8 @@ from apps.common.text import normalise_text
 from .. import events
 from ..choices import EventKind
 from ..models import Attachment, Comment, Ticket, TicketEvent
+from ..permissions import CHANGE
+from ..selectors import tickets_visible_to
 from ..uploads import clean_file_name, validate_upload
 from .dates import detect_date_format
 from .fields import unknown_count, unknown_rows
@@ -172,9 +177,9 @@ def messages_import(
     """Check every message row; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
     `attachments`: a path or file object of a ZIP, or None. Raises CsvFileError for an unusable file, preset,
-    ZIP or default author, before any row is read. `pending_tickets`: for a dry run beside a tickets file
-    (together.py), the `pending_key` of each ticket that file would create; a message to one of them is checked
-    as if its ticket existed. A run that writes looks up the tickets themselves.
+    ZIP or default author, before any row is read. `pending_tickets`: beside a tickets file (together.py), the
+    `pending_key` of each ticket that file creates (its importer may add their messages); in a dry run, a
+    message to one of them is checked as if its ticket existed. A run that writes looks up the tickets themselves.
     """
     columns = messages_check_columns(csv_file, preset=preset)
     batch_size = batch_size or settings.TICKET_IMPORT_BATCH_SIZE
@@ -191,6 +196,7 @@ def messages_import(
             date_format=date_format,
             csv_file=csv_file,
             pending=pending_tickets if dry_run else frozenset(),
+            created_here=pending_tickets,
         )
 
     passes = {"batch_size": batch_size, "max_errors": max_errors}
@@ -238,9 +244,11 @@ def _run_pass(csv_file, planner, columns, *, dry_run, batch_size, max_errors, wr
 
 
 class _MessagePlanner:
-    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file, pending):
+    def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file, pending,
+                 created_here):  # fmt: skip
         self.actor = actor
         self.pending = pending
+        self.created_here = created_here
         self.columns = columns
         self.preset = preset
         self.archive = archive
@@ -273,6 +281,10 @@ class _MessagePlanner:
                 sample = [cells[index] for _n, cells in islice(rows, 2000) if index < len(cells)]
             self.date_format, _note = detect_date_format(sample, preferred=date_format)
 
+    def _created_here(self, key: str) -> bool:
+        """Whether the tickets file of this run creates the ticket (its importer may then add its messages)."""
+        return pending_key(key) in self.created_here or pending_key(key.upper()) in self.created_here
+
     def _values(self, cells) -> dict[str, str]:
         """A row's mapped cells by field name, cleaned once (the check reads some of them twice)."""
         width = len(cells)
@@ -302,15 +314,18 @@ class _MessagePlanner:
         return plans
 
     def _prefetch(self, rows) -> None:
+        # Forgotten before this batch is read, not after: a ticket or person the last batch named is looked up again.
+        self.tickets = {}  # per batch: memory does not grow with the file
+        if len(self.people) > 100_000:
+            self.people.clear()
         references, external, emails, usernames = set(), set(), set(), set()
         for _number, cells in rows:
             ticket = self._cell(cells, "ticket")
-            if ticket and ticket not in self.tickets:
+            if ticket:
                 (references if self.reference_re.match(ticket) else external).add(ticket)
             author = self._cell(cells, "author")
             if author and author.lower() not in self.people:
                 (emails if "@" in author else usernames).add(author.lower() if "@" in author else author)
-        self.tickets = {}  # per batch: memory does not grow with the file
         if references:
             for pk, reference in Ticket.objects.filter(reference__in={r.upper() for r in references}).values_list(
                 "pk", "reference"
@@ -323,6 +338,11 @@ class _MessagePlanner:
             created = TicketEvent.objects.filter(kind=EventKind.CREATED, data__external_reference__in=list(external))
             for pk, reference in created.values_list("ticket_id", "data__external_reference"):
                 self.tickets[str(reference)] = pk
+        if self.tickets and self.actor is not None and not is_admin(self.actor):
+            # No existence oracle: a ticket the importer may not change is "no ticket has the reference".
+            changeable = tickets_visible_to(self.actor, perm=CHANGE).filter(pk__in=set(self.tickets.values()))
+            allowed = set(changeable.values_list("pk", flat=True))
+            self.tickets = {key: pk for key, pk in self.tickets.items() if pk in allowed or self._created_here(key)}
         if self.pending:  # ours are matched whatever their case, as above; the other system's ids exactly
             for key in references - self.tickets.keys():
                 if pending_key(key.upper()) in self.pending:
@@ -331,8 +351,6 @@ class _MessagePlanner:
                 if pending_key(key) in self.pending:
                     self.tickets[key] = PENDING
         fields = ("id", "role", "is_active")
-        if len(self.people) > 100_000:
-            self.people.clear()
         for key in emails | usernames:
             self.people[key.lower()] = None
         if emails:

@@ -1,9 +1,10 @@
 """The ticket changelist's result table, rendered lean: one string per row, short shared CSS classes.
 
 unfold's own table (`unfold_result_list`) rebuilds every column header for every row and writes some thirty
-utility classes on each cell: about 7 KB of HTML and 1.5 ms per row. This one builds the headers once (unfold's
-`result_headers`, so sorting links are the admin's own) and each row as one string of escaped cells, styled by
-static/tickets/admin/changelist.css: under 1 KB per row (docs/benchmarks.md, bench/bench_changelist.py).
+utility classes on each cell: about 7 KB of HTML and 1.5 ms per row. This one builds the header row once, as one
+string (from unfold's `result_headers`, so sorting links are the admin's own), and each row as one string of
+escaped cells, styled by static/tickets/admin/changelist.css: under 1 KB per row (docs/benchmarks.md,
+bench/bench_changelist.py).
 
 It keeps what the admin needs: the action checkboxes (`action-select`, read by the admin's actions script), a
 header per column (`scope="col"`), the reference as the row's header (`scope="row"`), labels for the
@@ -18,7 +19,7 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from unfold.templatetags.unfold_list import result_headers
@@ -150,18 +151,53 @@ class RowRenderer:
         return "".join(out)
 
 
+def _capfirst(text) -> str:
+    """The `capfirst` filter's text, escaped unless it is safe already (as `{{ text|capfirst }}` writes it)."""
+    text = str(text)
+    first = text and text[0].upper() + text[1:]
+    return first if isinstance(text, SafeData) else escape(first)
+
+
+def header_cells(headers: list[dict], names: list[str]) -> str:
+    """The header row's cells: a checkbox to select every row, then each column's label with its sorting links."""
+    cells = []
+    for header, column in zip(headers, names, strict=True):
+        text = _capfirst(header["text"])
+        attrs = "" if column == "action_checkbox" else f' title="{text}"'
+        classes = f"tl-h-{column}"
+        if header.get("sorted"):
+            order = "ascending" if header.get("ascending") else "descending"
+            classes += f" sorted {order}"
+            attrs += f' class="{classes}" aria-sort="{order}"'
+        else:
+            attrs += f' class="{classes}"'
+        if column == "action_checkbox":
+            label = escape(_("Select all tickets on this page"))
+            inner = f'<input type="checkbox" id="action-toggle" class="action-toggle tl-x" aria-label="{label}">'
+        elif header.get("sortable"):
+            inner = f'<a href="{escape(header["url_primary"])}">{text}</a>'
+            if header.get("sorted"):
+                arrow = "▲" if header.get("ascending") else "▼"
+                toggle, remove = escape(_("Toggle sorting")), escape(_("Remove from sorting"))
+                inner += (
+                    f' <a href="{escape(header["url_toggle"])}" class="tl-s" title="{toggle}">{arrow}</a>'
+                    f' <a href="{escape(header["url_remove"])}" class="tl-s" title="{remove}">×</a>'
+                )
+        else:
+            inner = text
+        cells.append(f'<th scope="col"{attrs}>{inner}</th>')
+    return "".join(cells)
+
+
 @register.inclusion_tag("admin/tickets/ticket/lean_results.html")
 def ticket_result_list(cl):
     """The headers (once) and the rows of the ticket changelist's current page."""
-    headers = list(result_headers(cl))
-    for header, name in zip(headers, cl.list_display, strict=True):
-        header["column"] = name
     renderer = RowRenderer(cl)
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
-        "result_headers": headers,
-        # Every cell is our own markup around escape()d text (RowRenderer).
+        # Our own markup around escape()d labels and links (header_cells), and every cell likewise (RowRenderer).
+        "headers": mark_safe(header_cells(list(result_headers(cl)), cl.list_display)),  # noqa: S308
         "rows": mark_safe(renderer.rows(cl.result_list)),  # noqa: S308
         "has_rows": bool(cl.result_list),
     }

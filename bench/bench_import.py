@@ -13,10 +13,12 @@ peaks can be compared: memory should not grow with the file.
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--rows 10000 ...] [--batch-size 1000]
     BENCH_PROFILE=1 .venv/bin/python bench/bench_import.py --rows 20000   # and the profile of the import
+    BENCH_SQL=1 .venv/bin/python bench/bench_import.py --rows 20000       # and the statements' time by table
 """
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import random
@@ -43,6 +45,34 @@ def cpu_seconds() -> float:
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+class StatementTimes:
+    """A connection.execute_wrapper adding up the statements' wall time by their kind and first table."""
+
+    def __init__(self):
+        self.times: dict[str, list] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            words = sql.split(None, 40)
+            after = {"INTO", "FROM", "UPDATE"}
+            table = next((b.strip('"') for a, b in itertools.pairwise(words) if a.upper() in after), "")
+            self.add(f"{words[0].upper() if words else '?'} {table}", time.perf_counter() - started)
+
+    def add(self, name: str, seconds: float) -> None:
+        entry = self.times.setdefault(name, [0, 0.0])
+        entry[0] += 1
+        entry[1] += seconds
+
+    def report(self, stream) -> None:
+        total = sum(seconds for _count, seconds in self.times.values())
+        stream.write(f"statements: {total:.2f} s wall\n")
+        for name, (count, seconds) in sorted(self.times.items(), key=lambda item: -item[1][1]):
+            stream.write(f"  {seconds:8.2f} s {count:7d}  {name}\n")
 
 
 def write_csv(path: Path, rows: int, *, departments: list[str], agents: list[str], seed: int = 11) -> None:
@@ -140,6 +170,22 @@ def child(rows: int, batch_size: int) -> dict:
             profile.disable()
             pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(40)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
+        elif os.environ.get("BENCH_SQL"):  # wall time of the statements, by kind and table, on stderr
+            timer = StatementTimes()
+            commit = connection._commit
+
+            def timed_commit():  # the deferred foreign-key checks run here, not in a statement
+                started = time.perf_counter()
+                try:
+                    return commit()
+                finally:
+                    timer.add("COMMIT", time.perf_counter() - started)
+
+            connection._commit = timed_commit
+            with connection.execute_wrapper(timer):
+                call_command("import_tickets", *arguments, verbosity=0)
+            del connection._commit
+            timer.report(sys.stderr)
         else:
             call_command("import_tickets", *arguments, verbosity=0)
         seconds = time.perf_counter() - started

@@ -1,4 +1,5 @@
-"""Plain rows inserted in bulk, for tables whose rows are a few ids (grants) and need no model instance.
+"""Plain rows inserted in bulk, for tables whose rows are a few ids (grants) and need no model instance; and
+unsaved instances built by position, for the rows that do (`instance_builder`).
 
     rows_insert(TicketUserObjectPermission, ("user", "permission", "content_object"), [(7, 3, 42), ...],
                 ignore_conflicts=True)
@@ -13,7 +14,7 @@ default in the database (a field's Python `default` is not applied here). With `
 rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them so).
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 
 from django.db import NotSupportedError, connections, router
@@ -96,3 +97,35 @@ def _params(rows: Sequence[Sequence], expanded: set[int]) -> list:
             else:
                 params.append(value)
     return params
+
+
+def instance_builder(model: type[Model], fields: Sequence[str]) -> Callable[..., Model]:
+    """A function building an unsaved `model` instance from the values of `fields` (attnames, e.g. `ticket_id`),
+    given by position in that order; every other field gets its default, a callable one called for each instance.
+
+    The same instance as `model(**values)`, for a fraction of the cost: the keyword form resolves every keyword
+    and every default field by field for each instance, which a bulk creation of tens of thousands of tickets and
+    events paid more for than for their INSERT. Related objects are not cached (set them on the instance).
+    """
+    concrete = model._meta.concrete_fields
+    position = {field.attname: index for index, field in enumerate(concrete)}
+    given = [position[name] for name in fields]  # KeyError: not a concrete field's attname
+    template = [None] * len(concrete)
+    called = []
+    for index, field in enumerate(concrete):
+        if index in given:
+            continue
+        if field.has_default() and callable(field.default):
+            called.append((index, field.default))
+        else:
+            template[index] = field.get_default()  # as the keyword form: "" for text, None, or the constant
+
+    def build(*values) -> Model:
+        args = template.copy()
+        for index, value in zip(given, values, strict=True):
+            args[index] = value
+        for index, default in called:
+            args[index] = default()
+        return model(*args)
+
+    return build

@@ -30,7 +30,7 @@ from django.db import router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.common.bulk import rows_insert
+from apps.common.bulk import instance_builder, rows_insert
 from apps.common.text import normalise_text
 from apps.departments.models import Department
 from apps.departments.routing import Route, Router, choose_assignees
@@ -82,6 +82,14 @@ _CHOICES = {name: frozenset(choices.values) for name, choices in (("priority", P
 _LIMITS = (("title", TITLE_MAX_LENGTH), ("description", DESCRIPTION_MAX_LENGTH))
 _LANGUAGE_MAX = Ticket._meta.get_field("language").max_length
 _STAMPS = frozenset(STAMPS)
+# Ticket(**values) resolves every keyword and default field by field: building the tickets and their events took a
+# fifth of an import's Python time (docs/benchmarks.md, CSV import).
+_new_ticket = instance_builder(
+    Ticket,
+    ("reference", "title", "description", "status", "priority", "category", "requester_id", "department_id",
+     "assignee_id", "language", "source", "external_source", "external_id", "created_at", "updated_at"),
+)  # fmt: skip
+_DEPARTMENT = Ticket._meta.get_field("department")
 
 
 def _check_row(row: NewTicket) -> None:
@@ -162,23 +170,24 @@ def tickets_create_bulk(*, actor, rows: Sequence[NewTicket], source: str) -> lis
             department = route.department
         else:
             department = departments[row.department.pk if row.department is not None else row.department_id]
-        ticket = Ticket(
-            reference=row.reference or next(new_references),
-            title=row.title,
-            description=row.description,
-            status=row.status,
-            priority=row.priority,
-            category=row.category,
-            requester_id=row.requester_id,
-            department=department,
-            assignee_id=row.assignee_id,
-            language=row.language,
-            source=source,
-            external_source=row.external_source,
-            external_id=row.external_id,
-            created_at=now,
-            updated_at=now,
+        ticket = _new_ticket(
+            row.reference or next(new_references),
+            row.title,
+            row.description,
+            row.status,
+            row.priority,
+            row.category,
+            row.requester_id,
+            department.pk,
+            row.assignee_id,
+            row.language,
+            source,
+            row.external_source,
+            row.external_id,
+            now,
+            now,
         )
+        _DEPARTMENT.set_cached_value(ticket, department)
         for name, value in row.stamps.items():
             if value is not None:
                 setattr(ticket, name, value)

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 
 from django.db import router
 
-from apps.common.bulk import rows_insert
+from apps.common.bulk import instance_builder, rows_insert
 
 from .aggregates import stats_add_created, stats_follow
 from .choices import EventKind, SlaStage
@@ -111,10 +111,19 @@ def _insert(events: list[TicketEvent]) -> list[TicketEvent]:
     return events
 
 
+# TicketEvent(**values) by position (apps/common/bulk.py): a bulk creation builds two events a ticket.
+_new_event = instance_builder(TicketEvent, ("ticket_id", "actor_id", "kind", "data", "is_internal"))
+_EVENT_TICKET = TicketEvent._meta.get_field("ticket")
+_EVENT_ACTOR = TicketEvent._meta.get_field("actor")
+
+
 def _build(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:
-    return TicketEvent(
-        ticket=ticket, actor=actor if actor and actor.pk else None, kind=kind, data=data, is_internal=internal
-    )
+    actor = actor if actor and actor.pk else None
+    event = _new_event(ticket.pk, actor.pk if actor is not None else None, kind, data, internal)
+    _EVENT_TICKET.set_cached_value(event, ticket)  # the listeners read the ticket; unsaved, _insert takes its id
+    if actor is not None:
+        _EVENT_ACTOR.set_cached_value(event, actor)
+    return event
 
 
 def _event(ticket: Ticket, actor, kind: str, data: dict, *, internal: bool = False) -> TicketEvent:

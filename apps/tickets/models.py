@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils import timezone
@@ -78,17 +79,22 @@ class Ticket(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices, default=Category.QUESTION)
+    # No index of their own on the three keys: each leads one of the indexes in Meta (requester, created),
+    # (department, status, created) and (assignee, status), which serve the same lookups; every index is one
+    # more entry to write for each new ticket (docs/benchmarks.md, CSV import).
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="requested_tickets",
         verbose_name=_("requester"),
+        db_index=False,
     )
     department = models.ForeignKey(
         "departments.Department",
         on_delete=models.PROTECT,
         related_name="tickets",
         verbose_name=_("department"),
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -97,6 +103,7 @@ class Ticket(models.Model):
         blank=True,
         related_name="assigned_tickets",
         verbose_name=_("assignee"),
+        db_index=False,
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.PORTAL)
@@ -195,16 +202,21 @@ class Ticket(models.Model):
 class TicketUserObjectPermission(UserObjectPermissionBase):
     """guardian grant of one permission on one ticket to one user (requester, assignee, or a share)."""
 
+    # No index on the user alone nor on (user, permission): the unique index (user, permission, content_object)
+    # leads with them and answers those lookups too (with the ticket ids in the index); an import writes a few
+    # grants for every ticket, and each index is one more entry per grant.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
         unique_together = [("user", "permission", "content_object")]
-        indexes = [models.Index(fields=["user", "permission"], name="ticket_uperm_user_perm")]
 
 
 class TicketGroupObjectPermission(GroupObjectPermissionBase):
     """guardian grant of one permission on one ticket to one group (a department, or a share)."""
 
+    # As for the user grants: the unique index (group, permission, content_object) serves the group's lookups.
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, db_index=False)
     content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
     # True only on the grants the ticket services write for the ticket's own department group (routing,
     # transfer): such a row always names a ticket of that group's department. Every other row (a share, any row
@@ -215,7 +227,6 @@ class TicketGroupObjectPermission(GroupObjectPermissionBase):
     class Meta(GroupObjectPermissionBase.Meta):
         unique_together = [("group", "permission", "content_object")]
         indexes = [
-            models.Index(fields=["group", "permission"], name="ticket_gperm_group_perm"),
             models.Index(fields=["group"], condition=models.Q(is_department_grant=False), name="ticket_gperm_shares"),
         ]
 
@@ -223,7 +234,10 @@ class TicketGroupObjectPermission(GroupObjectPermissionBase):
 class Comment(models.Model):
     """A message on a ticket: a public reply, or an internal note that requesters never see."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"))
+    # Indexed by (ticket, created_at) below, which serves the lookups by ticket alone too.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="comments", verbose_name=_("ticket"), db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="comments", verbose_name=_("author")
     )
@@ -291,7 +305,10 @@ class Attachment(models.Model):
 class TicketEvent(models.Model):
     """One entry of a ticket's history: who changed what, from what, to what."""
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"))
+    # Indexed by (ticket, created_at) below, which serves the lookups by ticket alone too.
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, related_name="events", verbose_name=_("ticket"), db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -445,7 +462,8 @@ class TicketDayStat(models.Model):
     """
 
     day = models.DateField(_("day"))
-    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+")
+    # Indexed by (department, day) below.
+    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+", db_index=False)
     # The assignee's id, NO_AGENT for none (an integer, not a key: a NULL would not meet the unique constraint).
     agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
     shard = models.PositiveSmallIntegerField(default=0)  # see STATS_SHARDS
@@ -479,7 +497,8 @@ for _name in (*RESPONSE_HISTOGRAM, *RESOLUTION_HISTOGRAM):
 class TicketOpenCount(models.Model):
     """How many tickets are open now, per department, assignee, status and priority (apps/tickets/aggregates.py)."""
 
-    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+")
+    # Indexed as the first column of the unique key below.
+    department = models.ForeignKey("departments.Department", on_delete=models.CASCADE, related_name="+", db_index=False)
     agent = models.PositiveIntegerField(_("agent"), default=NO_AGENT)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     priority = models.CharField(_("priority"), max_length=16, choices=Priority.choices)

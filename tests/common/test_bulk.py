@@ -1,12 +1,13 @@
-"""apps/common/bulk.py rows_insert: plain rows into a model's table, as bulk_create would write them."""
+"""apps/common/bulk.py: rows_insert (plain rows into a model's table, as bulk_create would write them) and
+instance_builder (unsaved instances by position, as the keyword form builds them)."""
 
 from datetime import UTC, datetime
 
 import pytest
 
-from apps.common.bulk import rows_insert
+from apps.common.bulk import instance_builder, rows_insert
 from apps.tickets.choices import EventKind
-from apps.tickets.models import TicketEvent, TicketUserObjectPermission
+from apps.tickets.models import Ticket, TicketEvent, TicketUserObjectPermission
 from apps.tickets.permissions import ticket_permission_id
 from tests.tickets.factories import TicketFactory
 
@@ -54,3 +55,45 @@ def test_conflicts_are_skipped(it_ticket, agent, requester):
     with pytest.raises(ValueError, match="conflicts"):
         rows_insert(TicketUserObjectPermission, fields, [(agent.pk, view, it_ticket.pk)], ignore_conflicts=True,
                     returning="id")  # fmt: skip
+
+
+def _fields(instance) -> dict:
+    return {field.attname: getattr(instance, field.attname) for field in instance._meta.concrete_fields}
+
+
+def test_built_instances_equal_the_keyword_form_with_defaults_called_for_each(monkeypatch):
+    moments = iter(datetime(2024, 1, day, tzinfo=UTC) for day in range(1, 10))
+    monkeypatch.setattr(TicketEvent._meta.get_field("created_at"), "default", lambda: next(moments))
+    build = instance_builder(TicketEvent, ("ticket_id", "actor_id", "kind", "data", "is_internal"))
+
+    first = build(5, None, EventKind.COMMENTED, {"comment": 1}, False)
+    second = build(6, 3, EventKind.NOTE_ADDED, {}, True)
+    by_keywords = TicketEvent(ticket_id=6, actor_id=3, kind=EventKind.NOTE_ADDED, data={}, is_internal=True)
+
+    assert _fields(first) == {
+        "id": None,
+        "ticket_id": 5,
+        "actor_id": None,
+        "kind": "commented",
+        "data": {"comment": 1},
+        "is_internal": False,
+        "created_at": datetime(2024, 1, 1, tzinfo=UTC),
+    }
+    assert _fields(second) == {**_fields(by_keywords), "created_at": datetime(2024, 1, 2, tzinfo=UTC)}
+    assert first._state.adding is True
+
+
+def test_built_ticket_has_the_defaults_of_the_keyword_form():
+    when = datetime(2024, 2, 29, tzinfo=UTC)
+    values = {"reference": "T-1", "title": "Printer", "requester_id": 4, "department_id": 2, "created_at": when}
+    values["updated_at"] = when
+    build = instance_builder(Ticket, tuple(values))
+
+    built = _fields(build(*values.values()))
+    assert built == _fields(Ticket(**values))
+    assert (built["status"], built["version"], built["description"], built["assignee_id"]) == ("new", 1, "", None)
+
+
+def test_a_field_that_is_not_a_column_is_refused():
+    with pytest.raises(KeyError):
+        instance_builder(Ticket, ("department",))

@@ -149,6 +149,55 @@ def test_a_bad_ticket_refuses_the_messages_and_both_files_errors_are_listed(file
     assert db_state() == before
 
 
+def test_a_requester_the_tickets_file_creates_writes_messages_in_the_same_run(it_dept, agent):
+    # A move-in's replies come from requesters who have no account here yet: the tickets file creates them.
+    tickets = csv_bytes(
+        [
+            ["number", "title", "note", "group", "customer"],
+            ["31005", "Printer", "Jammed", "IT Support", "New@Example.com"],
+        ]
+    )
+    messages = csv_bytes(
+        [
+            ["ticket_number", "from", "body", "internal", "created_at", "attachments"],
+            ["31005", "new@example.com", "Still jammed.", "false", "2024-02-01 10:00", ""],
+            ["31005", agent.email, "On my way.", "false", "2024-02-01 11:00", ""],
+        ]
+    )
+    before = db_state()
+
+    dry = run(tickets, messages, dry_run=True, archive=zip_of({}))
+
+    assert (dry.ok, dry.tickets.created, dry.messages.created, dry.messages.errors) == (True, 1, 2, [])
+    assert db_state() == before
+
+    report = run(tickets, messages, dry_run=False, archive=zip_of({}))
+
+    assert (report.applied, report.messages.created) == (True, 2)
+    ticket = Ticket.objects.get(title="Printer")
+    assert [(c.author, c.body) for c in ticket.comments.order_by("created_at")] == [
+        (ticket.requester, "Still jammed."),
+        (agent, "On my way."),
+    ]
+    assert ticket.requester.email.lower() == "new@example.com"
+
+    # Still a requester: an internal note of theirs is refused, in the dry run as in the run.
+    other = tickets.replace(b"31005", b"31006").replace(b"New@Example.com", b"other@example.com")
+    internal = csv_bytes(
+        [
+            ["ticket_number", "from", "body", "internal", "created_at", "attachments"],
+            ["31006", "other@example.com", "Psst", "true", "2024-02-01 12:00", ""],
+        ]
+    )
+    written = db_state()
+    for dry_run in (True, False):
+        refused = run(other, internal, dry_run=dry_run, archive=zip_of({}))
+        assert [str(error) for error in refused.messages.errors] == [
+            "row 2, column “from”: Only agents and admins write internal notes."
+        ]
+    assert db_state() == written
+
+
 def test_a_refused_messages_file_is_named(files):
     tickets, _messages = files
     before = db_state()

@@ -39,7 +39,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from apps.accounts.choices import STAFF_ROLES
+from apps.accounts.choices import STAFF_ROLES, Role
 from apps.accounts.permissions import is_admin
 from apps.common.bulk import instance_builder, rows_insert
 from apps.common.csv.columns import ColumnMap, normalise_header
@@ -173,13 +173,16 @@ def messages_import(
     batch_size: int | None = None,
     max_errors: int = 1000,
     pending_tickets: Container[int] = frozenset(),
+    pending_people: Container[str] = frozenset(),
 ) -> ImportReport:
     """Check every message row; unless `dry_run`, write them all in one transaction, or none if any is wrong.
 
     `attachments`: a path or file object of a ZIP, or None. Raises CsvFileError for an unusable file, preset,
     ZIP or default author, before any row is read. `pending_tickets`: beside a tickets file (together.py), the
     `pending_key` of each ticket that file creates (its importer may add their messages); in a dry run, a
-    message to one of them is checked as if its ticket existed. A run that writes looks up the tickets themselves.
+    message to one of them is checked as if its ticket existed. `pending_people`: the lower-case addresses of the
+    requester accounts that file creates; in a dry run, their messages are checked as a requester's. A run that
+    writes looks up the tickets and the people themselves.
     """
     columns = messages_check_columns(csv_file, preset=preset)
     batch_size = batch_size or settings.TICKET_IMPORT_BATCH_SIZE
@@ -197,6 +200,7 @@ def messages_import(
             csv_file=csv_file,
             pending=pending_tickets if dry_run else frozenset(),
             created_here=pending_tickets,
+            pending_people=pending_people if dry_run else frozenset(),
         )
 
     passes = {"batch_size": batch_size, "max_errors": max_errors}
@@ -245,9 +249,10 @@ def _run_pass(csv_file, planner, columns, *, dry_run, batch_size, max_errors, wr
 
 class _MessagePlanner:
     def __init__(self, *, actor, columns, preset, archive, default_author, date_format, csv_file, pending,
-                 created_here):  # fmt: skip
+                 created_here, pending_people):  # fmt: skip
         self.actor = actor
         self.pending = pending
+        self.pending_people = pending_people
         self.created_here = created_here
         self.columns = columns
         self.preset = preset
@@ -361,6 +366,9 @@ class _MessagePlanner:
                 found = User.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=missing)
                 for row in found.values_list("email", *fields):
                     self.people[row[0].lower()] = row[1:]
+            for email in emails:  # a dry run beside a tickets file: the requester accounts that file would create
+                if self.people.get(email) is None and email in self.pending_people:
+                    self.people[email] = (PENDING, Role.REQUESTER, True)
         if usernames:
             for row in User.objects.filter(username__in=usernames).values_list("username", *fields):
                 self.people[row[0].lower()] = row[1:]

@@ -8,7 +8,8 @@ the same reports. The messages file's columns (and preset) are checked before an
 they add two things:
 - A dry run checks the messages as if the tickets were written: a message to a ticket the tickets file would
   create (its kept reference, or the other system's id in its `reference` column) is checked like a message to
-  an existing ticket. Nothing is written or reserved.
+  an existing ticket, and a message by a requester whose account the tickets file would create like one by an
+  existing requester. Nothing is written or reserved.
 - A run that writes does both in one transaction: when the tickets are refused, the messages are still checked
   (against the tickets the file would create) so that the report lists every error of both files; when the
   messages are refused, the tickets written before them are rolled back too. Either both files are imported,
@@ -51,15 +52,18 @@ class _RolledBack(Exception):
 
 
 class _PendingTickets:
-    """The tickets a run's tickets file creates, as messages name them: for the messages' dry run."""
+    """The tickets (and requester accounts) a run's tickets file creates, as messages name them: for their dry run."""
 
     def __init__(self):
         self.keys: set[int] = set()
+        self.people: set[str] = set()
 
     def __call__(self, plans: list[PlannedRow]) -> None:
         for plan in plans:
             if plan.action != Action.CREATE:
                 continue
+            if plan.new_requester is not None:
+                self.people.add(plan.new_requester.email.lower())
             if plan.keep_reference:
                 self.keys.add(pending_key(plan.keep_reference.upper()))
             if plan.external_reference:
@@ -99,7 +103,12 @@ def tickets_and_messages_import(
     def run_messages(*, dry_run: bool) -> ImportReport:
         with _named(messages_file):
             return messages_import(
-                actor=actor, csv_file=messages_file, dry_run=dry_run, pending_tickets=pending.keys, **messages
+                actor=actor,
+                csv_file=messages_file,
+                dry_run=dry_run,
+                pending_tickets=pending.keys,
+                pending_people=pending.people,
+                **messages,
             )
 
     with _named(messages_file):  # an unusable messages file is refused before the tickets are read

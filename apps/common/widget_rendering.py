@@ -53,11 +53,14 @@ class KeptWidgetRenderer(DjangoTemplates):
             key = (get_language(), template_name, frozen(context))
         except Unkeepable:
             return super().render(template_name, context, request)
-        html = self.kept.get(key)
-        if html is None:
-            html = super().render(template_name, context, request)
-            with self.lock:
-                self.kept[key] = html
-                while len(self.kept) > KEPT_MAX:
-                    self.kept.popitem(last=False)
+        with self.lock:
+            html = self.kept.get(key)
+            if html is not None:
+                self.kept.move_to_end(key)
+                return html
+        html = super().render(template_name, context, request)
+        with self.lock:
+            self.kept[key] = html
+            while len(self.kept) > KEPT_MAX:
+                self.kept.popitem(last=False)
         return html

@@ -59,7 +59,8 @@ def test_the_page_leads_with_the_conversation(alice_client, agent, requester, it
     html = response.content.decode()
 
     assert response.status_code == 200
-    assert response.templates[0].name == "admin/tickets/ticket/page.html"
+    # The page's own template (the first rendered in a process may be the kept sidebar's).
+    assert "admin/tickets/ticket/page.html" in [template.name for template in response.templates]
     assert f'<span id="ticket-reference" class="tp-reference">{it_ticket.reference}</span>' in html
     assert '<h1 id="ticket-title" class="tp-title">VPN drops every hour</h1>' in html
     assert f'href="mailto:{requester.email}"' in html

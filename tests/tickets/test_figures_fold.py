@@ -1,11 +1,12 @@
 """Folding the figures' past days into one row per bucket (stats_fold_days): the figures stay the same, today and
 yesterday keep their shards, a late change to a folded day still counts, and a second fold changes nothing."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import Schedule
@@ -26,7 +27,8 @@ def _tickets_on_days(department, requester, days_ago: list[int]) -> list[Ticket]
     tickets = [TicketFactory(department=department, requester=requester) for _ in days_ago]
     for ticket, age in zip(tickets, days_ago, strict=True):
         Ticket.objects.filter(pk=ticket.pk).update(created_at=now - timedelta(days=age))
-    stats_rebuild()
+    with transaction.atomic():  # the recount's table lock needs a transaction (tests with transaction=True)
+        stats_rebuild()
     return list(Ticket.objects.filter(pk__in=[t.pk for t in tickets]).order_by("pk"))
 
 
@@ -142,3 +144,60 @@ def test_the_fold_is_scheduled_daily(db):
         Schedule.DAILY,
         -1,
     )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_during_a_fold_waits_for_it_and_is_not_lost(it_dept, requester, admin_user):
+    """PostgreSQL: the fold locks the table until its commit, so a concurrent change's upsert waits and then adds
+    its delta to the rows that stay (without the lock it could add it to a row the fold deletes)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the table lock is PostgreSQL's")
+    tickets = _tickets_on_days(it_dept, requester, [3, 3, 3, 3])
+    gone = next(t for t in tickets if t.pk % STATS_SHARDS)
+    folded, release, errors = threading.Event(), threading.Event(), []
+
+    def fold():
+        try:
+            with transaction.atomic():
+                errors.append(("removed", stats_fold_days()))
+                folded.set()
+                release.wait(timeout=30)
+        except BaseException as exc:  # asserted below
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    def change():
+        try:
+            services.ticket_delete(ticket=Ticket.objects.get(pk=gone.pk), actor=admin_user)
+        except BaseException as exc:  # asserted below
+            errors.append(exc)
+        finally:
+            connections["default"].close()
+
+    folder, changer = threading.Thread(target=fold), threading.Thread(target=change)
+    folder.start()
+    try:
+        assert folded.wait(timeout=30)
+        changer.start()
+        # The change's upsert is queued behind the fold's lock (polled, bounded: the other thread's progress).
+        with connection.cursor() as cursor:
+            for _ in range(300):
+                cursor.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass",
+                    [TicketDayStat._meta.db_table],
+                )
+                if cursor.fetchone()[0]:
+                    break
+                threading.Event().wait(0.1)
+            else:
+                pytest.fail("the change did not wait for the fold's lock")
+    finally:
+        release.set()
+        folder.join(timeout=30)
+        changer.join(timeout=30)
+    assert errors == [("removed", 3)]
+    assert Ticket.objects.count() == 3
+    assert stats_differences() == (0, [])
+    assert sorted(TicketDayStat.objects.values_list("shard", "created")) == [(0, 4), (gone.pk % STATS_SHARDS, -1)]

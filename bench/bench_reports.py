@@ -6,7 +6,10 @@ in this process with `bench.settings` (the test environment's template instrumen
 Each row: median and maximum wall time and median CPU time over 20 requests, and the queries of one request.
 
     DATABASE_URL=postgres://... .venv/bin/python bench/bench_reports.py [--tickets 1000000] [--no-grants]
-        [--sql-fill] [--keep]
+        [--sql-fill] [--keep] [--fold] [--explain]
+
+--fold folds the figures' past days (stats_fold_days, as the daily task does) before measuring; --explain prints,
+for the admin's 12-month reports, the day rows each query of the figures reads and its time in EXPLAIN ANALYZE.
 """
 
 import argparse
@@ -49,6 +52,33 @@ def measure(fn, repeat: int = 20) -> dict:
         if hasattr(response, "status_code"):
             assert response.status_code == 200, response.status_code
     return {"wall": statistics.median(walls), "max": max(walls), "cpu": statistics.median(cpus), "q": len(queries)}
+
+
+def explain(label: str, fn) -> None:
+    """EXPLAIN ANALYZE each query of `fn()` that reads the day figures: the rows its scan returned and its time."""
+    captured = []
+    with connection.execute_wrapper(
+        lambda execute, sql, params, many, context: (
+            captured.append((sql, params)) or execute(sql, params, many, context)
+        )
+    ):
+        fn()
+    with connection.cursor() as cursor:
+        for sql, params in captured:
+            if "ticketdaystat" not in sql:
+                continue
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0][0]
+            scans = []
+
+            def walk(node, scans=scans):
+                if "Scan" in node["Node Type"] and "ticketdaystat" in node.get("Relation Name", ""):
+                    scans.append(node["Actual Rows"] * node["Actual Loops"])
+                for child in node.get("Plans", []):
+                    walk(child)
+
+            walk(plan["Plan"])
+            print(f"{label}: {sum(scans):,} day rows read, {plan['Execution Time']:.1f} ms (EXPLAIN ANALYZE)")
 
 
 # One INSERT … SELECT over generate_series: the same shape of data as bench_dashboard.fill, written by PostgreSQL
@@ -166,6 +196,10 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="Keep the database for the next run, which measures it without a fill."
     )
+    parser.add_argument("--fold", action="store_true", help="Fold the figures' past days before measuring.")
+    parser.add_argument(
+        "--explain", action="store_true", help="EXPLAIN ANALYZE the figures' queries of the admin's 12-month reports."
+    )
     args = parser.parse_args()
 
     from django.utils import timezone
@@ -175,6 +209,17 @@ def main() -> None:
 
     fill_fn = fill_sql if args.sql_fill else partial(fill, grants=not args.no_grants)
     with throwaway_database(fill_fn, args.tickets, keep=args.keep, reuse_fn=_kept_users) as (admin, agent):
+        if args.fold:
+            from apps.tickets.aggregates import stats_fold_days
+            from apps.tickets.models import TicketDayStat
+
+            rows = TicketDayStat.objects.count()
+            started, cpu = time.perf_counter(), time.process_time()
+            removed = stats_fold_days()
+            wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+            print(f"figures folded: {rows:,} day rows, {removed:,} removed in {wall:.1f} s ({cpu * 1000:.0f} ms CPU)")
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE tickets_ticketdaystat")
         today = timezone.localdate()
         year = {"from": (today - timedelta(days=364)).isoformat(), "to": today.isoformat()}
         anonymous = Client()
@@ -205,6 +250,13 @@ def main() -> None:
                     lambda b=browser: b.get("/admin/tickets/ticket/reports/", {**year, "format": "csv"}),
                 ),
             ]
+        if args.explain:
+            admin_api = jwt_client(admin)
+            for kind, extra in (("volume", {"group": "day"}), ("response", {"group": "week"}), ("agents", {})):
+                explain(
+                    f"admin: 12-month {kind}",
+                    lambda k=kind, e=extra: admin_api.get(f"/api/stats/reports/{k}/", {**year, **e}),
+                )
         print(f"{'':44} {'median':>8} {'max':>8} {'CPU':>8} {'queries':>7}")
         for name, fn in rows:
             r = measure(fn)

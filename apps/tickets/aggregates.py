@@ -19,17 +19,23 @@ the change (this cannot be silenced); a batch of created tickets (an import) thr
 deletion through `stats_forget` (ticket_delete). What the ticket counted is the snapshot it was loaded with
 (`Ticket.from_db`); one upsert statement per table writes all the buckets a change touches. Each bucket is
 spread over STATS_SHARDS rows by ticket id, so that concurrent changes of different tickets seldom wait for the
-same row's lock (readers sum the rows).
+same row's lock (readers sum the rows, which may be negative: see below).
+
+Past days are almost never written again, so a daily task (`stats_fold_days`, apps/tickets/tasks.py) folds each
+bucket's shards of the days before yesterday into its shard-0 row: a year of figures is then one row per day,
+department and assignee whatever the number of tickets. A later change to a folded day still writes a delta into
+its shard's row (possibly negative); the next fold folds it again.
 """
 
 import zoneinfo
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from .choices import OPEN_STATUSES
 from .models import (
@@ -323,13 +329,25 @@ def stats_differences(limit: int = 10) -> tuple[int, list[str]]:
     """How many buckets disagree with a recomputation, and a few of them described."""
     expected, stored = stats_expected(), stats_stored()
     problems = []
-    for name, want, have in (("day", expected[0], stored[0]), ("open", expected[1], stored[1])):
+    # Day buckets compare per (day, department, agent): a folded day holds its shards' sum in shard 0.
+    want_days, have_days = _unsharded(expected[0]), _unsharded(stored[0])
+    for name, want, have in (("day", want_days, have_days), ("open", expected[1], stored[1])):
         for key in sorted(set(want) | set(have), key=str):
             a = _nonzero(want.get(key))
             b = _nonzero(have.get(key))
             if a != b:
                 problems.append(f"{name} {_key_text(key)}: stored {b or 0}, tickets say {a or 0}")
     return len(problems), problems[:limit]
+
+
+def _unsharded(days: dict[DayKey, dict[str, int]]) -> dict[tuple, dict[str, int]]:
+    """The day buckets summed over their shards, by (day, department, agent)."""
+    summed: dict[tuple, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for key, counts in days.items():
+        row = summed[key[:3]]
+        for name, value in counts.items():
+            row[name] += value
+    return summed
 
 
 def _nonzero(value):
@@ -380,3 +398,48 @@ def _rebuild_in_sql() -> tuple[int, int]:
         days = cursor.rowcount
         cursor.execute(f"INSERT INTO {open_table} ({open_columns}) {open_sql}", params)
         return days, cursor.rowcount
+
+
+# Folding past days ---------------------------------------------------------------------------------------------
+
+
+def stats_fold_days(*, before: date | None = None) -> int:
+    """Fold the shards of each day bucket before `before` (default: yesterday, site time zone) into its shard-0
+    row; returns how many rows fewer the table holds.
+
+    Every counter is a sum (counts, seconds, histogram buckets), so a bucket's rows add up into one. Shard 0 is
+    given the other shards' sums (INSERT … SELECT … GROUP BY, ON CONFLICT adding; a bucket whose other shards sum
+    to nothing is skipped), then the other shards' rows and the folded rows left with nothing in them are
+    deleted: a fixed number of statements, whatever the number of rows. Today and yesterday keep their shards, so
+    concurrent changes of their tickets keep spreading over rows. On PostgreSQL the table is locked (SHARE ROW
+    EXCLUSIVE) until the commit, so the upsert of a concurrent change waits and then adds its delta to a row that
+    stays, instead of to a row being folded away."""
+    before = before or timezone.localdate(timezone=site_time_zone()) - timedelta(days=1)
+    quote = connection.ops.quote_name
+    table = quote(TicketDayStat._meta.db_table)
+    key = ", ".join(quote(c) for c in DAY_KEY[:3])
+    counters = [quote(c) for c in DAY_COUNTERS]
+    sums = [f"sum({c})" for c in counters]
+    updates = ", ".join(f"{c} = {table}.{c} + EXCLUDED.{c}" for c in counters)
+    day, shard = quote("day"), quote("shard")
+    past = f"{day} < %s"
+    params = [connection.ops.adapt_datefield_value(before)]
+    # Only quoted names of our own model are formatted into the statements; the day is a parameter.
+    count_sql = f"SELECT count(*) FROM {table} WHERE {past}"  # noqa: S608
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(count_sql, params)
+        rows_before = cursor.fetchone()[0]
+        # The WHERE before GROUP BY also spares SQLite the ambiguity of an upsert after a SELECT ("ON" of a join).
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, {shard}, {', '.join(counters)}) "  # noqa: S608
+            f"SELECT {key}, 0, {', '.join(sums)} FROM {table} WHERE {past} AND {shard} <> 0 GROUP BY {key} "
+            f"HAVING NOT ({' AND '.join(f'{s} = 0' for s in sums)}) "
+            f"ON CONFLICT ({key}, {shard}) DO UPDATE SET {updates}",
+            params,
+        )
+        nothing = " AND ".join(f"{c} = 0" for c in counters)
+        cursor.execute(f"DELETE FROM {table} WHERE {past} AND ({shard} <> 0 OR ({nothing}))", params)  # noqa: S608
+        cursor.execute(count_sql, params)
+        return rows_before - cursor.fetchone()[0]

@@ -1,6 +1,7 @@
 """django-q2 tasks of tickets. The SLA check runs every minute (schedule made by migration 0004); orphan
 attachment files are removed every hour (migration 0006); resolved tickets are closed after
-TICKET_AUTO_CLOSE_DAYS by an hourly run (migration 0015)."""
+TICKET_AUTO_CLOSE_DAYS by an hourly run (migration 0015); the figures' past days are folded into one row per
+bucket every day (migration 0018)."""
 
 import logging
 from datetime import timedelta
@@ -8,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from .aggregates import stats_fold_days
 from .integrity.files import remove_orphan_files
 from .selectors import tickets_due_for_auto_close
 from .services import ticket_auto_close
@@ -46,3 +48,11 @@ def auto_close_task(limit: int = AUTO_CLOSE_PER_RUN) -> dict[str, int]:
     if closed:
         logger.info("%d resolved ticket(s) closed after %d days", closed, days)
     return {"closed": closed}
+
+
+def stats_fold_task() -> dict[str, int]:
+    """Fold the shards of the figures' days before yesterday into one row per bucket (stats_fold_days)."""
+    removed = stats_fold_days()
+    if removed:
+        logger.info("%d figure row(s) folded away", removed)
+    return {"removed": removed}

@@ -25,6 +25,7 @@ from apps.tickets.aggregates import (
     histogram_percentile,
     stats_differences,
     stats_expected,
+    stats_fold_days,
     stats_rebuild,
 )
 from apps.tickets.choices import TRANSITIONS, Priority, Status
@@ -56,8 +57,9 @@ import_rows = st.tuples(
         max_size=4,
     ),
 )
+fold = st.tuples(st.just("fold"), st.integers(-1, 3))  # fold the days before today minus this many days
 operations = st.lists(
-    st.one_of(create, transition, transfer, assign, reply, priority, delete, import_rows), min_size=1, max_size=12
+    st.one_of(create, transition, transfer, assign, reply, priority, delete, import_rows, fold), min_size=1, max_size=12
 )
 
 
@@ -107,6 +109,9 @@ def _apply(step, *, departments, agents, requester, admin):
             options=ImportOptions.from_settings(),
         )
         assert not report.errors, report.errors
+        return
+    if kind == "fold":
+        stats_fold_days(before=timezone.localdate() - timedelta(days=step[1]))
         return
     if not tickets:
         return

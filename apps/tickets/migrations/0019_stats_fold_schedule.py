@@ -23,7 +23,7 @@ def delete_schedule(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("tickets", "0017_search_by_department"),
+        ("tickets", "0018_drop_indexes_led_by_other_indexes"),
         ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
     ]
 

@@ -6,9 +6,11 @@ and ordering: `view_parameters`); every write goes through apps.tickets.services
 _delete). Opening a view is opening the list with that query: the visibility rule applies as on any list, so a
 view shared with a department shows each member only the tickets they may see.
 
-The sidebar shows at most SIDEBAR_VIEWS views; each count is the list's own capped count (exact to 10,000), kept
-COUNT_SECONDS in the cache, so a page of the back office runs at most one query for the views and, when the
-counts have expired, a bounded number to count them again.
+The sidebar shows at most SIDEBAR_VIEWS views, read as rows and kept in the cache per user until a view, its
+sharing or a department membership changes (selectors.sidebar_saved_views), so a page of the back office
+usually runs no query for them. Each count is the list's own capped count (exact to 10,000), kept COUNT_SECONDS
+in the cache (a ticket written meanwhile shows in the count when it expires), and counted again, a bounded number
+of queries, when a view changes or the count expires.
 """
 
 import copy

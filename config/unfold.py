@@ -14,6 +14,9 @@ counts) and keeps that in this process (`RENDERED`, a bounded table; the key hol
 language or saved-view change is seen on the next request, and users share an entry only when their sidebars are
 the same: no saved views and the same permitted items). What changes from page to page is filled in per
 request: which link is highlighted (and so whether "Administration" opens) and the unread-notifications badge.
+Neither the saved views nor the badge's count costs a query on most pages: both are kept in the cache per user and
+forgotten when they change (apps/tickets/selectors.py `sidebar_saved_views`, apps/notifications/selectors.py
+`unread_state`).
 """
 
 import copy

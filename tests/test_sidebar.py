@@ -5,12 +5,17 @@ badge filled per request. The links themselves are tested in tests/tickets/test_
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from apps.accounts.choices import Role
+from apps.departments.services import department_set_members, user_set_departments
 from apps.notifications.models import Notification
+from apps.notifications.services import notification_mark_read, notifications_mark_all_read
 from apps.tickets import services
 from config import unfold
+from tests.notifications.factories import NotificationFactory
 from tests.support import logged_in
 from tests.tickets.factories import TicketFactory
 
@@ -147,3 +152,83 @@ def test_the_kept_table_is_bounded(agent, monkeypatch):
         alice.get(page)
 
     assert [key[0] for key in unfold.RENDERED] == ["tr", "de"]
+
+
+def test_a_shared_view_follows_its_sharing_and_the_departments_members(agent, admin_user, it_dept):
+    erin = type(agent).objects.create(username="erin", email="erin@example.com", role=Role.AGENT, is_staff=True)
+    page = reverse("admin:tickets_savedview_changelist")
+    alice, erin_browser = logged_in(agent), logged_in(erin)
+    view = services.saved_view_create(actor=admin_user, name="Team queue", query="assignee=none", allowed=VIEW_QUERY)
+    assert "Team queue" not in links(alice.get(page))  # kept while the view is the admin's alone
+
+    services.saved_view_update(view=view, actor=admin_user, shared_with=it_dept)
+    assert "Team queue" in links(alice.get(page))
+    assert "Team queue" not in links(erin_browser.get(page))
+
+    department_set_members(department=it_dept, users=[agent, erin])
+    assert "Team queue" in links(erin_browser.get(page))
+    user_set_departments(user=erin, departments=[])
+    assert "Team queue" not in links(erin_browser.get(page))
+
+    services.saved_view_update(view=view, actor=admin_user, shared_with=None)
+    assert "Team queue" not in links(alice.get(page))
+    services.saved_view_update(view=view, actor=admin_user, shared_with=it_dept)
+    assert "Team queue" in links(alice.get(page))
+    services.saved_view_delete(view=view, actor=admin_user)
+    assert "Team queue" not in links(alice.get(page))
+
+
+def test_a_view_of_a_deleted_department_leaves_the_sidebar(agent, admin_user, it_dept):
+    page = reverse("admin:tickets_savedview_changelist")
+    alice = logged_in(agent)
+    services.saved_view_create(
+        actor=admin_user, name="Team queue", query="assignee=none", allowed=VIEW_QUERY, shared_with=it_dept
+    )
+    assert "Team queue" in links(alice.get(page))
+
+    it_dept.delete()
+
+    assert "Team queue" not in links(alice.get(page))
+
+
+def test_the_unread_badge_follows_reads_and_deleted_tickets(agent):
+    alice = logged_in(agent)
+    page = reverse("admin:tickets_savedview_changelist")
+    tickets = TicketFactory.create_batch(2, department=agent.groups.get().department)
+    first = NotificationFactory(recipient=agent, ticket=tickets[0])
+    NotificationFactory(recipient=agent, ticket=tickets[0])
+    NotificationFactory(recipient=agent, ticket=tickets[1])
+    assert 'data-unread-count="3" data-unread-interval="10">3</span>' in nav(alice.get(page))
+
+    notification_mark_read(user=agent, notification_id=first.pk)
+    assert 'data-unread-count="2" data-unread-interval="10">2</span>' in nav(alice.get(page))
+
+    tickets[1].delete()
+    assert 'data-unread-count="1" data-unread-interval="10">1</span>' in nav(alice.get(page))
+
+    notifications_mark_all_read(user=agent)
+    assert 'data-unread-count="0" data-unread-interval="10">0</span>' in nav(alice.get(page))
+
+
+def test_a_second_page_reads_neither_saved_views_nor_notifications(agent):
+    alice = logged_in(agent)
+    page = reverse("admin:tickets_savedview_changelist")
+    services.saved_view_create(actor=agent, name="Mine", query="assignee=me", allowed=VIEW_QUERY)
+
+    with CaptureQueriesContext(connection) as first:
+        alice.get(page)
+    with CaptureQueriesContext(connection) as second:
+        alice.get(page)
+
+    def sidebar_reads(captured) -> int:
+        """The sidebar's own reads: the user's saved views (as rows) and the unread notifications."""
+        return sum(
+            '"tickets_savedview"."id" AS "pk"' in query["sql"]
+            or 'MAX("notifications_notification"."id")' in query["sql"]
+            for query in captured
+        )
+
+    assert sidebar_reads(first) == 2
+    assert sidebar_reads(second) == 0
+    # Those two, and counting the view's tickets (the list's filter choices and its count; kept COUNT_SECONDS).
+    assert len(second) == len(first) - 5

@@ -1,5 +1,6 @@
 """Reads of notifications: a person only ever reads their own."""
 
+from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
 
 from .choices import REQUESTER_KINDS, STAFF_KINDS, NotificationKind
@@ -13,14 +14,33 @@ def notifications_for(user) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user, in_app=True).order_by("-created_at", "-id")
 
 
+# Each person's unread state is kept in the cache (`unread_key`) with the generation it was read in: services delete
+# a person's entry when one of their notifications is created or read (services.unread_changed), and a deleted
+# ticket (whose notifications go with it, without a signal per row) starts a new generation for everyone.
+UNREAD_GENERATION = "notifications:unread:generation"
+UNREAD_SECONDS = 24 * 3600
+
+
+def unread_key(user_id: int) -> str:
+    return f"notifications:unread:{user_id}"
+
+
 def unread_state(user) -> tuple[int, int]:
-    """(unread count, newest unread id): one indexed query, cheap enough to poll every few seconds."""
+    """(unread count, newest unread id): one indexed query, then kept in the cache until it changes."""
     if not (user.is_authenticated and user.is_active):
         return 0, 0
+    key = unread_key(user.pk)
+    kept = cache.get_many([UNREAD_GENERATION, key])
+    generation = kept.get(UNREAD_GENERATION, 0)
+    entry = kept.get(key)
+    if entry is not None and entry[0] == generation:
+        return entry[1], entry[2]
     found = Notification.objects.filter(recipient=user, in_app=True, read_at__isnull=True).aggregate(
         count=Count("pk"), newest=Max("pk")
     )
-    return found["count"], found["newest"] or 0
+    state = found["count"], found["newest"] or 0
+    cache.set(key, (generation, *state), UNREAD_SECONDS)
+    return state
 
 
 def unread_count(user) -> int:

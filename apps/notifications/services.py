@@ -16,8 +16,10 @@ account; a requester only ever gets `REQUESTER_KINDS`, never about an internal n
 preferences decide the channels: in-app (the row is listed) and e-mail (apps/notifications/emails.py).
 """
 
+import time
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
@@ -32,7 +34,7 @@ from .emails import status_email_waits
 from .mentions import mentioned_staff
 from .models import Notification, NotificationPreference
 from .queue import queue_email
-from .selectors import channels_for, kinds_for
+from .selectors import UNREAD_GENERATION, channels_for, kinds_for, unread_key
 from .texts import notification_text
 
 
@@ -180,12 +182,36 @@ def notification_mark_read(*, user, notification_id: int) -> bool:
     updated = Notification.objects.filter(pk=notification_id, recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    if updated:
+        unread_changed(user.pk)
     return bool(updated)
 
 
 def notifications_mark_all_read(*, user) -> int:
     """Mark every unread notification of the user read; returns how many."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    updated = Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    if updated:
+        unread_changed(user.pk)
+    return updated
+
+
+def unread_changed(user_id: int) -> None:
+    """Forget the person's kept unread state (selectors.unread_state): now, and again once the transaction commits,
+    so a page read between the two cannot keep what the transaction replaced."""
+    cache.delete(unread_key(user_id))
+    transaction.on_commit(lambda: cache.delete(unread_key(user_id)))
+
+
+def unread_saved(sender, instance: Notification, **kwargs) -> None:
+    """A notification written one by one (created, or saved by the admin or a test's factory): its person's kept
+    unread state is forgotten."""
+    unread_changed(instance.recipient_id)
+
+
+def unread_forget_all(**kwargs) -> None:
+    """Start a new generation of everyone's kept unread state (a deleted ticket takes its notifications along)."""
+    cache.set(UNREAD_GENERATION, time.time_ns(), None)
+    transaction.on_commit(lambda: cache.set(UNREAD_GENERATION, time.time_ns(), None))
 
 
 # Preferences ------------------------------------------------------------------------------------------------

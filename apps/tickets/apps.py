@@ -28,21 +28,38 @@ def _event_words(event_id) -> str | None:
     }
 
 
+def _saved_views_changed(sender, **kwargs) -> None:
+    from .services import saved_views_changed
+
+    if kwargs.get("action", "post_").startswith("post_"):
+        saved_views_changed()
+
+
 class TicketsConfig(AppConfig):
     name = "apps.tickets"
     label = "tickets"
     verbose_name = _("Tickets")
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
         from apps.accounts.access import on_staff_access_ended
         from apps.accounts.selectors import register_agent_contacts
         from apps.audit.registry import track
 
-        from .models import Attachment, Ticket
+        from .models import Attachment, SavedView, Ticket
         from .selectors import requesters_seen_by
         from .services import staff_access_end
 
         register_agent_contacts(requesters_seen_by)
+        # The sidebar's kept saved views (selectors.sidebar_saved_views) change with any view written or deleted
+        # (cascades from an owner or department included) and with any department membership (groups).
+        for signal in (post_save, post_delete):
+            signal.connect(_saved_views_changed, sender=SavedView, dispatch_uid=f"tickets:saved-views:{signal}")
+        m2m_changed.connect(
+            _saved_views_changed, sender=get_user_model().groups.through, dispatch_uid="tickets:saved-views:groups"
+        )
         # The "Background tasks" pages say which ticket a task was about (apps/common/tasks.py).
         task_subjects["ticket_id"] = _ticket_words
         task_subjects["event_id"] = _event_words

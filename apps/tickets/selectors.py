@@ -4,6 +4,7 @@ import threading
 from collections import OrderedDict
 
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
@@ -266,6 +267,26 @@ def saved_views_for(user) -> QuerySet[SavedView]:
         return SavedView.objects.none()
     groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
     return SavedView.objects.filter(Q(owner=user) | Q(shared_with__group__in=groups)).order_by("position", "name", "id")
+
+
+# The sidebar's saved views per user, in the cache under the current generation: every write that can change any
+# user's list (a view saved, shared or deleted, a department membership) starts a new generation
+# (services.saved_views_changed), so an entry is never read after what it shows has changed.
+SIDEBAR_VIEWS_GENERATION = "tickets:saved-views:generation"
+SIDEBAR_VIEWS_SECONDS = 24 * 3600
+
+
+def sidebar_saved_views(user, limit: int) -> list[tuple]:
+    """The first `limit` of saved_views_for(user) as (id, name, owner id, query, updated_at) rows, kept in the cache."""
+    if not (user.is_authenticated and user.is_active and user.is_staff):
+        return []
+    generation = cache.get(SIDEBAR_VIEWS_GENERATION, 0)
+    key = f"tickets:saved-views:{user.pk}:{generation}:{limit}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(saved_views_for(user).values_list("pk", "name", "owner_id", "query", "updated_at")[:limit])
+        cache.set(key, rows, SIDEBAR_VIEWS_SECONDS)
+    return rows
 
 
 def saved_view_get_for_user(*, user, pk) -> SavedView:

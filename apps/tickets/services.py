@@ -17,9 +17,11 @@ same transaction (apps/tickets/search.py `search_documents_refresh`), so search 
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Collection
 from urllib.parse import parse_qsl, urlencode
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import MaxLengthValidator
@@ -53,6 +55,7 @@ from .models import (
 )
 from .references import references_allocate
 from .search import search_documents_refresh
+from .selectors import SIDEBAR_VIEWS_GENERATION
 from .uploads import clean_file_name, validate_upload
 
 EDITABLE_FIELDS = ("title", "description", "category", "language")
@@ -684,6 +687,18 @@ def _check_view(name: str, shared_with: Department | None, actor) -> str:
     if shared_with is not None and not perms.can_share_view(actor):
         raise PermissionDenied(_("Only admins share a view with a department."))
     return name
+
+
+def saved_views_generation_next() -> None:
+    """A new generation of the sidebar's kept saved views (selectors.sidebar_saved_views)."""
+    cache.set(SIDEBAR_VIEWS_GENERATION, time.time_ns(), None)
+
+
+def saved_views_changed() -> None:
+    """Start a new generation of the sidebar's kept saved views: now, and again once the transaction commits, so a
+    page read between the two cannot keep what the transaction replaced."""
+    saved_views_generation_next()
+    transaction.on_commit(saved_views_generation_next)
 
 
 @transaction.atomic

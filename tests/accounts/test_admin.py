@@ -260,11 +260,11 @@ def test_user_changelist_query_count_does_not_grow_with_rows(admin_user, it_dept
     UserFactory.create_batch(2, role=Role.AGENT, departments=[it_dept])
     changelist()  # warm up per-process caches
 
-    assert_constant_queries(
-        changelist,
-        add_rows=lambda count: UserFactory.create_batch(count, role=Role.AGENT, departments=[it_dept]),
-        existing=2,
-    )
+    def add_agents(count):
+        UserFactory.create_batch(count, role=Role.AGENT, departments=[it_dept])
+        changelist()  # new memberships: the sidebar's kept saved views are read again once
+
+    assert_constant_queries(changelist, add_rows=add_agents, existing=2)
 
 
 @pytest.mark.parametrize(

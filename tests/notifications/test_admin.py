@@ -56,6 +56,7 @@ def test_nobody_edits_or_deletes_notifications_here(agent, admin_user, it_ticket
 
 def test_the_changelist_costs_the_same_queries_for_two_or_thirty(agent, it_ticket):
     browser = logged_in(agent)
+    browser.get(CHANGELIST)  # the sidebar's saved views are read once, then kept
 
     assert_constant_queries(lambda: browser.get(CHANGELIST), add_rows=lambda count: notify(agent, it_ticket, count))
 

@@ -222,6 +222,7 @@ def test_api_search_query_count_is_constant(agent, requester, it_dept):
 
 
 def test_portal_search_query_count_is_constant(carol, requester, it_dept):
+    carol.get(PORTAL_LIST)  # the header's unread count is read once, then kept
     measured = assert_constant_queries(
         lambda: carol.get(PORTAL_LIST, {"q": "grinding", "status": "all"}),
         add_rows=lambda count: TicketFactory.create_batch(

@@ -6,9 +6,11 @@ and ordering: `view_parameters`); every write goes through apps.tickets.services
 _delete). Opening a view is opening the list with that query: the visibility rule applies as on any list, so a
 view shared with a department shows each member only the tickets they may see.
 
-The sidebar shows at most SIDEBAR_VIEWS views; each count is the list's own capped count (exact to 10,000), kept
-COUNT_SECONDS in the cache, so a page of the back office runs at most one query for the views and, when the
-counts have expired, a bounded number to count them again.
+The sidebar shows at most SIDEBAR_VIEWS views, read as rows and kept in the cache per user until a view, its
+sharing or a department membership changes (selectors.sidebar_saved_views), so a page of the back office
+usually runs no query for them. Each count is the list's own capped count (exact to 10,000), kept COUNT_SECONDS
+in the cache (a ticket written meanwhile shows in the count when it expires), and counted again, a bounded number
+of queries, when a view changes or the count expires.
 """
 
 import copy
@@ -33,7 +35,7 @@ from apps.departments.models import Department
 from .. import services
 from ..models import SavedView, Ticket
 from ..permissions import can_change_saved_view, can_save_view, can_share_view
-from ..selectors import saved_views_for
+from ..selectors import sidebar_saved_views
 from .paging import count_display
 
 SIDEBAR_VIEWS = 10
@@ -153,8 +155,8 @@ class SavedViewsMixin:
 # The sidebar ----------------------------------------------------------------------------------------------------
 
 
-def _count_key(user_id: int, view: SavedView) -> str:
-    return f"tickets:saved-view-count:{user_id}:{view.pk}:{view.updated_at.timestamp()}"
+def _count_key(user_id: int, view_id: int, updated_at) -> str:
+    return f"tickets:saved-view-count:{user_id}:{view_id}:{updated_at.timestamp()}"
 
 
 def sidebar_views(request) -> list[dict]:
@@ -162,30 +164,30 @@ def sidebar_views(request) -> list[dict]:
     user = request.user
     if not can_save_view(user):
         return []
-    views = list(saved_views_for(user)[:SIDEBAR_VIEWS])
+    views = sidebar_saved_views(user, SIDEBAR_VIEWS)
     if not views:
         return []
-    keys = {view.pk: _count_key(user.pk, view) for view in views}
+    keys = {pk: _count_key(user.pk, pk, updated_at) for pk, _name, _owner, _query, updated_at in views}
     counts = cache.get_many(keys.values())
     ticket_admin = admin.site._registry[Ticket]
     fresh = {}
-    for view in views:
-        if keys[view.pk] not in counts:
-            fresh[keys[view.pk]] = ticket_admin.count_view(request, view.query)
+    for pk, _name, _owner, query, _updated in views:
+        if keys[pk] not in counts:
+            fresh[keys[pk]] = ticket_admin.count_view(request, query)
     if fresh:
         cache.set_many(fresh, COUNT_SECONDS)
         counts.update(fresh)
     changelist = reverse("admin:tickets_ticket_changelist")
     items = []
-    for view in views:
-        count = counts.get(keys[view.pk])
+    for pk, name, owner_id, query, _updated in views:
+        count = counts.get(keys[pk])
         items.append(
             {
                 # unfold prints item titles unescaped: the name is the user's text.
-                "title": escape(view.name),
-                "icon": "bookmark" if view.owner_id == user.pk else "group",
-                "link": f"{changelist}?{view.query}" if view.query else changelist,
-                "list_query": view.query,
+                "title": escape(name),
+                "icon": "bookmark" if owner_id == user.pk else "group",
+                "link": f"{changelist}?{query}" if query else changelist,
+                "list_query": query,
                 "badge": "" if count is None else count_display(count),
                 "badge_variant": "primary",
                 "permission": "apps.accounts.permissions.sidebar_is_staff",

@@ -21,8 +21,6 @@ forgotten when they change (apps/tickets/selectors.py `sidebar_saved_views`, app
 
 import copy
 import re
-import threading
-from collections import OrderedDict
 from urllib.parse import parse_qsl, urlparse
 
 from django.template.loader import render_to_string
@@ -35,6 +33,8 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import format_lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from apps.common.kept import KeptTable
 
 # Who sees a sidebar item (apps/accounts/permissions.py).
 STAFF = "apps.accounts.permissions.sidebar_is_staff"
@@ -203,8 +203,7 @@ ACTIVE_CLASSES = "bg-base-100 font-semibold text-primary-600 dark:bg-white/[.06]
 SLOT = re.compile(r"\x00(active|open|badge):(\d+)\x00")
 # How many rendered sidebars one process keeps (one per language × permitted items, one per user with saved views).
 RENDERED_MAX = 512
-RENDERED: OrderedDict[tuple, "RenderedSidebar"] = OrderedDict()
-_rendered_lock = threading.Lock()
+RENDERED = KeptTable()  # of RenderedSidebar
 _callables: dict[str, object] = {}
 
 
@@ -309,13 +308,9 @@ def sidebar(request) -> Sidebar:
         if views
         else None,
     )
-    rendered = RENDERED.get(key)
+    rendered = RENDERED.recall(key)
     if rendered is None:
-        rendered = _render(groups, allowed)
-        with _rendered_lock:
-            RENDERED[key] = rendered
-            while len(RENDERED) > RENDERED_MAX:
-                RENDERED.popitem(last=False)
+        rendered = RENDERED.keep(key, _render(groups, allowed), most=RENDERED_MAX)
     current = _current_list_item(request, items)
     index = reverse("admin:index")
     path = request.path

@@ -8,12 +8,11 @@ tuples) it is kept under exactly those values and reused. Contexts holding anyth
 a model instance in a choice) are rendered every time, as are renders given a request.
 """
 
-import threading
-from collections import OrderedDict
-
 from django.forms.renderers import DjangoTemplates
 from django.utils.functional import Promise
 from django.utils.translation import get_language
+
+from .kept import KeptTable
 
 # Distinct widgets (template, values, language) kept per process, the least recently used dropped first.
 KEPT_MAX = 1024
@@ -43,8 +42,7 @@ class KeptWidgetRenderer(DjangoTemplates):
 
     def __init__(self):
         super().__init__()
-        self.kept: OrderedDict[tuple, str] = OrderedDict()
-        self.lock = threading.Lock()
+        self.kept = KeptTable()
 
     def render(self, template_name, context, request=None):
         if request is not None or "widget" not in context:
@@ -53,14 +51,7 @@ class KeptWidgetRenderer(DjangoTemplates):
             key = (get_language(), template_name, frozen(context))
         except Unkeepable:
             return super().render(template_name, context, request)
-        with self.lock:
-            html = self.kept.get(key)
-            if html is not None:
-                self.kept.move_to_end(key)
-                return html
-        html = super().render(template_name, context, request)
-        with self.lock:
-            self.kept[key] = html
-            while len(self.kept) > KEPT_MAX:
-                self.kept.popitem(last=False)
+        html = self.kept.recall(key)
+        if html is None:
+            html = self.kept.keep(key, super().render(template_name, context, request), most=KEPT_MAX)
         return html

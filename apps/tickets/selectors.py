@@ -1,14 +1,12 @@
 """Every read of tickets goes through here; `tickets_visible_to` is the one visibility rule."""
 
-import threading
-from collections import OrderedDict
-
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
+from apps.common.kept import KeptTable
 from apps.departments.models import Department
 
 from .choices import Status
@@ -43,8 +41,7 @@ def _grant_filters(user, perm: str):
 # Built visibility querysets kept per process (`_kept_visible`): building one is about 1 ms of ORM work, and the
 # ticket list builds two per request. Bounded; the least recently used is dropped first.
 KEPT_VISIBLE_MAX = 1024
-_kept: OrderedDict[tuple, QuerySet[Ticket]] = OrderedDict()
-_kept_lock = threading.Lock()
+_kept = KeptTable()
 
 
 def _kept_visible(user, perm: str, first_rows: bool) -> QuerySet[Ticket]:
@@ -56,13 +53,9 @@ def _kept_visible(user, perm: str, first_rows: bool) -> QuerySet[Ticket]:
     form (`by_department`) reads the agent's departments while it is built and is never kept.
     """
     key = (user.pk, user.is_active, user.role, user.is_staff, perm, ticket_permission_id(perm), first_rows)
-    built = _kept.get(key)
+    built = _kept.recall(key)
     if built is None:
-        built = _tickets_visible_to(user, perm=perm, first_rows=first_rows)
-        with _kept_lock:
-            _kept[key] = built
-            while len(_kept) > KEPT_VISIBLE_MAX:
-                _kept.popitem(last=False)
+        built = _kept.keep(key, _tickets_visible_to(user, perm=perm, first_rows=first_rows), most=KEPT_VISIBLE_MAX)
     return built.all()
 
 

@@ -7,14 +7,13 @@ setting) and kept in this process (`RENDERED`, bounded); the key holds all of it
 seen on the next page. Only the log-out form's CSRF token differs from request to request: it is filled in.
 """
 
-import threading
-from collections import OrderedDict
-
 from django import template
 from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
+
+from apps.common.kept import KeptTable
 
 register = template.Library()
 
@@ -22,8 +21,7 @@ TEMPLATE = "unfold/helpers/user_menu.html"
 # Where the request's CSRF token goes (NUL never comes from users' text: Django's form fields refuse it).
 TOKEN = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
 RENDERED_MAX = 512
-RENDERED: OrderedDict[tuple, str] = OrderedDict()
-_lock = threading.Lock()
+RENDERED = KeptTable()
 
 
 def _key(context, user) -> tuple:
@@ -53,11 +51,9 @@ def user_menu(context) -> SafeString:
     if uncached or request is None or user is None or not user.is_authenticated:
         return render_to_string(TEMPLATE, context.flatten(), request=None)
     key = _key(context, user)
-    html = RENDERED.get(key)
+    html = RENDERED.recall(key)
     if html is None:
-        html = render_to_string(TEMPLATE, {**context.flatten(), "csrf_token": TOKEN})
-        with _lock:
-            RENDERED[key] = html
-            while len(RENDERED) > RENDERED_MAX:
-                RENDERED.popitem(last=False)
+        html = RENDERED.keep(
+            key, render_to_string(TEMPLATE, {**context.flatten(), "csrf_token": TOKEN}), most=RENDERED_MAX
+        )
     return mark_safe(html.replace(TOKEN, escape(str(token))))  # noqa: S308 - our template's HTML, the token escaped

@@ -38,9 +38,10 @@ class Router:
     any number of tickets."""
 
     def __init__(self):
+        self.setup = setup_current(db_router.db_for_read(Department))  # its SLA policies too, for the same tickets
         self.rules: tuple[RoutingRule, ...]
         self.default: Department | None
-        self.rules, self.default = setup_current(db_router.db_for_read(Department)).routing
+        self.rules, self.default = self.setup.routing
 
     def route(self, *, title: str, description: str, category: str, requester_email: str) -> Route | None:
         """The first rule that matches, else the default department, else None."""

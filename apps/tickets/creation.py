@@ -211,7 +211,7 @@ def tickets_create_bulk(*, actor, rows: Sequence[NewTicket], source: str) -> lis
                 ticket.assignee = agent
                 policies[id(ticket)] = department.assignment_policy
 
-    slas = sla.policies_for(departments)
+    slas = sla.policies_for(departments, setup=router.setup if router is not None else None)
     for ticket in tickets:
         sla.sla_apply(ticket, slas.get((ticket.department_id, ticket.priority)), looked_up=True)
         if ticket.status in SLA_PAUSED_STATUSES:

@@ -24,7 +24,7 @@ from django.db.models import Case, Exists, F, OrderBy, OuterRef, Q, QuerySet, Wh
 from django.utils import timezone
 
 from apps.departments.models import Department, SlaPolicy
-from apps.departments.snapshot import setup_current
+from apps.departments.snapshot import Setup, setup_current
 
 from . import events
 from .choices import OPEN_STATUSES, SLA_PAUSED_STATUSES, SlaStage, SlaTarget
@@ -94,12 +94,12 @@ def working_time_between(start: datetime, end: datetime, hours: Department | Non
 # Due dates --------------------------------------------------------------------------------------------------
 
 
-def policies_for(department_ids) -> dict[tuple[int, str], SlaPolicy]:
+def policies_for(department_ids, *, setup: Setup | None = None) -> dict[tuple[int, str], SlaPolicy]:
     """The SLA policies of these departments by (department id, priority), for a batch of tickets: from the
-    departments' setup (apps/departments/snapshot.py, read again only when it changes). Read them, never change
-    them: they are shared."""
+    departments' setup (apps/departments/snapshot.py, read again only when it changes; `setup`: the one the
+    caller's routing read already). Read them, never change them: they are shared."""
     wanted = set(department_ids)
-    policies = setup_current(router.db_for_read(SlaPolicy)).policies
+    policies = (setup or setup_current(router.db_for_read(SlaPolicy))).policies
     return {key: policy for key, policy in policies.items() if key[0] in wanted}
 
 

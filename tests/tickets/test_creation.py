@@ -111,14 +111,15 @@ def test_search_documents_are_those_a_refresh_writes(requester, it_dept):
 # What it costs ---------------------------------------------------------------------------------------------------
 
 
-def test_a_routed_create_with_sla_grants_and_events_takes_twelve_queries(
+def test_a_routed_create_with_sla_grants_and_events_takes_twelve_queries_or_eleven(
     requester, it_dept, sla, django_assert_num_queries
 ):
     create(requester)  # warm: the permission ids are read once per process
     # savepoint, routing (rules and default in one), reference, SLA policy, INSERT (with its search documents),
     # user grants, group grants, events, the figures (day and open counts, apps/tickets/aggregates.py), the
-    # webhooks' listener, release.
-    with django_assert_num_queries(12):
+    # webhooks' listener, release. On PostgreSQL the routing and the SLA policy are one read of the setup's
+    # version (apps/departments/snapshot.py, kept per process): 11.
+    with django_assert_num_queries(11 if connection.vendor == "postgresql" else 12):
         create(requester)
 
 
@@ -127,7 +128,7 @@ def test_the_assignment_policy_adds_three_queries(requester, it_dept, agent, sla
     it_dept.save()
     create(requester)
     # The locked cursor, the agents, the cursor's update.
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14 if connection.vendor == "postgresql" else 15):
         ticket = create(requester)
     assert ticket.assignee == agent
 

@@ -47,10 +47,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 from apps.accounts.permissions import is_admin
-from apps.departments.models import Department
 
 from .models import Comment, Ticket
-from .selectors import agent_reach
+from .selectors import AgentReach, agent_reach
 
 # A bounded query stays cheap: the first words and characters only.
 SEARCH_MAX_WORDS = 6
@@ -199,21 +198,23 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     found = matches | exact
     newest = queryset.filter(found)
     share = _share(terms, using=queryset.db)
-    expected, reach_share = _expected_matches(user, share, using=queryset.db) if staff and share else (0.0, 0.0)
+    # An agent's departments and groups (one query; None for admins): for the estimate and for the reach.
+    reach = agent_reach(user) if staff else None
+    expected, reach_share = _expected_matches(user, share, reach, using=queryset.db) if staff and share else (0, 0)
     if expected > MANY_MATCHES:
         # Surely more matches than are ranked (the statistics expect several times as many): newest first at once,
         # without reading the first ids. The creation index finds a page after testing about PAGE_ROWS / (share of
         # the tickets that are visible matches) tickets, whatever the size of the table; the reach reads every
         # expected match, so it is only for words too rare in reach for the walk.
         walk = PAGE_ROWS / (share * reach_share) <= REACH_ROW_COST * expected
-        reach = None if walk else agent_reach(user, among=found)
-        return (newest if reach is None else newest.filter(pk__in=reach)).order_by("-created_at", "-id")
-    reach = agent_reach(user, among=found) if share <= REACH_SHARE else None
-    if reach is not None:
-        # An agent's matches within reach only: their departments' matches from the GIN indexes on
-        # (department_id, document), plus the few tickets their grants name outside them. The caller's scope
-        # still checks each row's grants; this spares testing every other department's matches.
-        newest = newest.filter(pk__in=reach)
+        reach = None if walk else reach
+        return (newest if reach is None else newest.filter(reach.condition())).order_by("-created_at", "-id")
+    if reach is not None and share <= REACH_SHARE:
+        # An agent's matches within reach only: each match (from the GIN indexes) is tested in its row for the
+        # agent's departments, or for the few tickets their grants name outside them, before its grants are looked
+        # up. The caller's scope still checks each of those rows' grants; this spares looking up the grants of
+        # every other department's matches, and reads no bitmap of the department's every ticket.
+        newest = newest.filter(reach.condition())
     newest = newest.order_by("-created_at", "-id")
     # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
     # newest-first order, so that for a common word the database walks the creation index and stops there.
@@ -278,17 +279,17 @@ def _statistics(using: str) -> _Statistics:
     return statistics
 
 
-def _expected_matches(user, share: float, *, using: str) -> tuple[float, float]:
+def _expected_matches(user, share: float, reach: AgentReach | None, *, using: str) -> tuple[float, float]:
     """About how many tickets within a staff member's reach hold the words (`share` of all the tickets), and what
     share of all the tickets that reach is: an admin's is every ticket, an agent's their departments' (from the
     statistics; a department they do not name counts as none, so that a doubt leads to the exact count)."""
     statistics = _statistics(using)
     if is_admin(user):
-        reach = 1.0
+        reached = 1.0
     else:
-        departments = Department.objects.using(using).filter(group__user=user).values_list("pk", flat=True)
-        reach = sum(statistics.departments.get(pk, 0.0) for pk in departments)
-    return share * reach * statistics.tickets, reach
+        departments = reach.departments if reach is not None else ()
+        reached = sum(statistics.departments.get(pk, 0.0) for pk in departments)
+    return share * reached * statistics.tickets, reached
 
 
 def _share(terms: list[str], *, using: str) -> float:

@@ -1,13 +1,15 @@
 """Every read of tickets goes through here; `tickets_visible_to` is the one visibility rule."""
 
+from typing import NamedTuple
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
 from apps.common.kept import KeptTable
-from apps.departments.models import Department
 
 from .choices import Status
 from .models import (
@@ -60,7 +62,7 @@ def _kept_visible(user, perm: str, first_rows: bool) -> QuerySet[Ticket]:
 
 
 def tickets_visible_to(
-    user, *, perm: str = VIEW, first_rows: bool = False, by_department: bool = False
+    user, *, perm: str = VIEW, first_rows: bool = False, by_department: bool = False, reach: "AgentReach | None" = None
 ) -> QuerySet[Ticket]:
     """Tickets on which `user` holds `perm` (view_ticket or change_ticket) through a user or group grant.
 
@@ -75,9 +77,15 @@ def tickets_visible_to(
     costs in proportion to their number but is the fastest way to read many rows, count or aggregate them,
     and stays best for requesters, who have few (for them, as one IN over the union of both kinds of grant).
 
-    `by_department=True` (agents; the same rows again) is the department form: the row-by-row grant check
-    within `agent_reach`, the agent's departments' tickets plus those their own grants and their groups' shares
-    name. The search uses that form to read only the matches in reach (apps/tickets/search.py).
+    `by_department=True` (agents; the same rows again) is the department form: each row is first tested, in the
+    row itself, against the agent's reach (`AgentReach`: its department is one of theirs, or its id is one their
+    own grants or their groups' shares name), and only a row in reach has its grants looked up by its id (the
+    group's grant first, through the unique index of (group, permission, ticket) with the groups' ids as
+    constants). Walking an index in the list's order it tests about (rows of the page and those before it) /
+    (share of the tickets in reach) rows whatever the size of the table, and looks grants up only for the rows
+    in reach; it does not hash the grants. The back office's list reads its pages in an indexed order that way,
+    at any depth, and counts them by `tickets_count_capped(..., reach=...)`. It reads the agent's groups (one
+    query) while it is built, so it is never kept; pass `reach` when the caller read them already.
 
     The other forms are built once per user state and kept (`_kept_visible`).
     """
@@ -88,7 +96,7 @@ def tickets_visible_to(
     if is_admin(user):
         return Ticket.objects.all()
     if by_department and user.is_staff:
-        return _visible_row_by_row(user, perm).filter(pk__in=agent_reach(user))
+        return _visible_in_reach(user, perm, reach or agent_reach(user))
     return _kept_visible(user, perm, first_rows)
 
 
@@ -116,44 +124,91 @@ def _visible_row_by_row(user, perm: str) -> QuerySet[Ticket]:
     """
     via_user, via_group = _grant_filters(user, perm)
     return Ticket.objects.alias(
-        _user_grant=Subquery(via_user.filter(content_object=OuterRef("pk")).values("pk")[:1]),
-        _group_grant=Subquery(via_group.filter(content_object=OuterRef("pk")).values("pk")[:1]),
+        _user_grant=Subquery(via_user.filter(content_object=OuterRef("pk")).values("content_object_id")[:1]),
+        _group_grant=Subquery(via_group.filter(content_object=OuterRef("pk")).values("content_object_id")[:1]),
     ).filter(Q(_user_grant__isnull=False) | Q(_group_grant__isnull=False))
 
 
-def agent_reach(user, *, among: Q | None = None) -> QuerySet | None:
-    """Ids of a superset of the tickets an agent holds any grant on, among those meeting `among`; None for
-    admins (everything) and requesters (their grants are few: the visibility rule starts from them already).
+class AgentReach(NamedTuple):
+    """An agent's groups and the departments of those groups (ids), read once (`agent_reach`), and the ids of the
+    tickets outside those departments that the agent's own grants or their groups' shares name (a subquery).
 
-    Three parts, each read from an index: the tickets of the agent's departments that meet `among` (with a
-    search's words, the GIN indexes on (department_id, document) answer it), the tickets the agent's own grants
-    name (assigned, requested, shared with them), and those their groups hold a grant on that is not a
-    department's own (a share with one of their groups: `is_department_grant` is False). A department group's
-    own grants are only on its department's tickets (apps/tickets/permissions.py writes them), so every ticket
-    the agent may see is in one of the parts. It only narrows: callers keep the visibility rule, which still
-    checks every row's grants (a department ticket whose group lost its grant stays hidden).
+    Every ticket the agent may see is in one of their departments or among `others`: a department group's own
+    grants are only on its department's tickets (apps/tickets/permissions.py writes them, and marks them
+    `is_department_grant`), so any other grant is the agent's own (assigned, requested, shared with them) or a
+    share with one of their groups (`is_department_grant` False, read from a partial index). The reach only
+    narrows: the forms that use it still check every row's grants (a department ticket whose group lost its grant
+    stays hidden).
     """
+
+    user_id: int
+    groups: tuple[int, ...]
+    departments: tuple[int, ...]
+    others: QuerySet
+
+    def condition(self) -> Q:
+        """The reach as a test of each ticket row: its department, or its id among `others` (hashed once)."""
+        named = Q(pk__in=self.others)
+        return Q(department_id__in=self.departments) | named if self.departments else named
+
+
+def agent_reach(user) -> AgentReach | None:
+    """The agent's reach (one query: their groups and those groups' departments); None for admins (everything)
+    and requesters (their grants are few: the visibility rule starts from them already)."""
     if not (user.is_authenticated and user.is_active and user.is_staff) or is_admin(user):
         return None
-    groups = get_user_model().groups.through.objects.filter(user=user).values("group_id")
-    # The ids themselves (one small query), so that PostgreSQL can put them in the index condition.
-    departments = list(Department.objects.filter(group__in=groups).values_list("pk", flat=True))
-    parts = [
-        TicketUserObjectPermission.objects.filter(user=user).values("content_object_id"),
-        TicketGroupObjectPermission.objects.filter(group__in=groups, is_department_grant=False).values(
-            "content_object_id"
-        ),
-    ]
-    if departments:
-        parts.insert(0, Ticket.objects.filter(among or Q(), department_id__in=departments).values("pk"))
+    rows = list(Group.objects.filter(user=user).values_list("pk", "department__pk"))
+    groups = tuple(sorted(group for group, _department in rows))
+    departments = tuple(sorted(department for _group, department in rows if department is not None))
     # No ORDER BY in the parts of a UNION (the models' default orders; SQLite refuses them there).
-    return parts[0].order_by().union(*(part.order_by() for part in parts[1:]), all=True)
+    others = TicketUserObjectPermission.objects.filter(user=user).values("content_object_id").order_by()
+    if groups:
+        shares = TicketGroupObjectPermission.objects.filter(group_id__in=groups, is_department_grant=False)
+        others = others.union(shares.values("content_object_id").order_by(), all=True)
+    return AgentReach(user.pk, groups, departments, others)
 
 
-def tickets_count_capped(queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CAP) -> int:
+def _visible_in_reach(user, perm: str, reach: AgentReach) -> QuerySet[Ticket]:
+    """tickets_visible_to's department form: the reach tested in the row, then the row's grants by its id.
+
+    The group grant is looked up first (most rows in reach are their department's), in the unique index of
+    (group, permission, ticket) with the groups' ids as constants, and only its ticket id is read, so that the
+    look-up reads the index alone.
+    """
+    permission_id = ticket_permission_id(perm)
+    own = TicketUserObjectPermission.objects.filter(user_id=reach.user_id, permission_id=permission_id)
+    grant = Q(_user_grant__isnull=False)
+    qs = Ticket.objects.alias(
+        _user_grant=Subquery(own.filter(content_object=OuterRef("pk")).values("content_object_id")[:1])
+    )
+    if reach.groups:
+        held = TicketGroupObjectPermission.objects.filter(group_id__in=reach.groups, permission_id=permission_id)
+        qs = qs.alias(_group_grant=Subquery(held.filter(content_object=OuterRef("pk")).values("content_object_id")[:1]))
+        grant = Q(_group_grant__isnull=False) | grant
+    return qs.filter(reach.condition()).filter(grant)
+
+
+def tickets_count_capped(
+    queryset: QuerySet[Ticket], *, cap: int = LIST_COUNT_CAP, reach: AgentReach | None = None
+) -> int:
     """How many rows `queryset` has, counting no further than `cap` + 1: `SELECT COUNT(*) FROM (SELECT 1 ...
-    LIMIT cap + 1)`. A result above `cap` means "more than cap"; the database stops reading there."""
-    return queryset.order_by().values("pk")[: cap + 1].count()
+    LIMIT cap + 1)`. A result above `cap` means "more than cap"; the database stops reading there.
+
+    With an agent's `reach` (and `queryset` built on their department form, `tickets_visible_to(by_department=
+    True)`), the rows are counted in two parts that cannot overlap, one after the other under the one LIMIT: those
+    of the agent's departments, which the database reads from the department index and checks one by one until
+    the cap, then those of other departments that `reach.others` names. The same rows, without hashing all of the
+    agent's grants first (which costs in proportion to the size of their departments).
+    """
+    rows = queryset.order_by().values("pk")
+    if reach is not None:
+        elsewhere = rows.filter(pk__in=reach.others)
+        if reach.departments:
+            elsewhere = elsewhere.exclude(department_id__in=reach.departments)
+            rows = rows.filter(department_id__in=reach.departments).union(elsewhere, all=True)
+        else:
+            rows = elsewhere
+    return rows[: cap + 1].count()
 
 
 def ticket_get_with_access(*, user, pk, select_related: tuple[str, ...] = ()) -> tuple[Ticket, bool]:

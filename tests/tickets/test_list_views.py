@@ -131,7 +131,8 @@ def test_total_says_cap_plus_above_it_without_counting_the_whole_table(
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and "tickets_ticket" in q["sql"]]
     assert len(counts) == 1
     assert "LIMIT 4" in counts[0]
-    assert re.search(r"COUNT\(\*\).*FROM \(SELECT .* LIMIT 4\)", counts[0], re.S)
+    # Over a subquery that stops at the cap (an agent's: their departments' rows, then the others, under one LIMIT).
+    assert re.search(r"COUNT\(\*\).*FROM \(\(?SELECT .* LIMIT 4\)", counts[0], re.S)
 
 
 def test_page_numbers_and_next_past_the_cap(monkeypatch, alice_client, agent, it_dept, requester):
@@ -424,23 +425,31 @@ def test_the_sidebar_counts_views_in_a_bounded_number_of_queries(alice_client, a
     assert response.status_code == 200
 
 
-def test_an_agents_first_page_is_read_row_by_row_but_counted_as_a_set(
-    alice_client, it_ticket, it_ticket_2, billing_ticket
+@pytest.mark.parametrize("query", [{"q": "VPN"}, {}, {"o": "-9"}, {"p": "1", "o": "10"}, {"o": "4"}], ids=str)
+def test_an_agents_list_is_read_and_counted_row_by_row_within_their_reach(
+    alice_client, it_ticket, it_ticket_2, billing_ticket, query
 ):
-    changelist(alice_client)
+    """The page (in an indexed order: newest first, Updated, Age) and the capped total check each row's grants by its
+    id, after testing it for alice's departments or the tickets her grants name; the total counts her departments'
+    tickets, then the others, under one LIMIT, and hashes none of her grants. Sorted by priority (no index keeps
+    that order) the page reads her grants as a set, and the total is counted the same way."""
+    changelist(alice_client, **query)
     with CaptureQueriesContext(connection) as queries:
-        response = changelist(alice_client, q="VPN")
+        response = changelist(alice_client, **query)
 
     tickets = [q["sql"] for q in queries if 'FROM "tickets_ticket"' in q["sql"]]
     counts = [sql for sql in tickets if "COUNT(" in sql.upper()]
     pages = [sql for sql in tickets if "COUNT(" not in sql.upper() and '"tickets_ticket"."title"' in sql]
-    assert len(counts) == 1
     per_row_grant = '"content_object_id" = ("tickets_ticket"."id")'  # a grant looked up for each row
-    assert per_row_grant not in counts[0]  # counted with the grants as a set
+    assert len(counts) == 1
+    assert per_row_grant in counts[0]
+    assert "UNION ALL" in counts[0] and "LIMIT 10001" in counts[0]
+    assert f'"tickets_ticket"."department_id" IN ({it_ticket.department_id})' in counts[0]
     assert len(pages) == 1
-    assert per_row_grant in pages[0]  # the page's grants: per row, through an index
-    assert response.context["cl"].total_display == "1 ticket"
-    assert shown(response) == {it_ticket.reference}
+    assert (per_row_grant in pages[0]) == (query.get("o") != "4")  # the page's grants: per row, through an index
+    expected = {it_ticket.reference} if query.get("q") else {it_ticket.reference, it_ticket_2.reference}
+    assert response.context["cl"].total_display == f"{len(expected)} ticket" + ("s" if len(expected) > 1 else "")
+    assert shown(response) == expected
 
 
 def test_an_admin_shares_a_view_when_saving_it(admin_browser, admin_user, agent, it_dept, it_ticket):
@@ -462,3 +471,20 @@ def test_saving_needs_a_name_and_a_post(alice_client):
     response = save(alice_client, "   ", "assignee=me")
     assert response.status_code == 302
     assert views_state() == []
+
+
+@pytest.mark.parametrize("order", [None, "-9", "10", "4"], ids=["newest", "updated", "age", "priority"])
+def test_an_agents_list_pages_and_total_are_what_the_grants_allow(reach_world, alice_client, order, monkeypatch):
+    """Every page of alice's list, in an indexed order (read in the department form) or not (as a set), and its
+    total: the shares and assignments outside her department are there, a department ticket whose group lost its
+    grant and another department's tickets are not, and no ticket shows twice."""
+    monkeypatch.setattr("apps.tickets.admin.tickets.TicketAdmin.list_per_page", 2)
+    expected = sorted(ref for ref, seen in reach_world.items() if seen)
+    params = {"o": order} if order else {}
+
+    seen, pages = [], (len(expected) + 1) // 2
+    for number in range(1, pages + 1):
+        response = changelist(alice_client, p=str(number), **params)
+        seen += sorted(shown(response))
+        assert response.context["cl"].total_display == f"{len(expected)} tickets"
+    assert sorted(seen) == expected

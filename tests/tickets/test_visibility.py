@@ -1,14 +1,25 @@
 """Who sees and changes which ticket: the permission matrix over roles, and the grants behind it."""
 
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import get_perms
 
 from apps.accounts.choices import Role
+from apps.departments.models import Department
 from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
 from apps.tickets.permissions import CHANGE, VIEW, ticket_access
-from apps.tickets.selectors import ticket_get_for_user, ticket_get_with_access, tickets_visible_to
+from apps.tickets.selectors import (
+    agent_reach,
+    ticket_get_for_user,
+    ticket_get_with_access,
+    tickets_count_capped,
+    tickets_visible_to,
+)
 from apps.tickets.services import ticket_assign, ticket_delete, ticket_transfer, ticket_update
 from tests.accounts.factories import UserFactory
 from tests.tickets.factories import TicketFactory
@@ -334,3 +345,40 @@ def test_ticket_get_with_access_answers_as_ticket_access(
     for user, pk in ((agent, billing_ticket.pk), (agent, "not a number"), (admin_user, billing_ticket.pk + 1000)):
         with pytest.raises(Http404):
             ticket_get_with_access(user=user, pk=pk)
+
+
+@pytest.mark.parametrize("perm", [VIEW, CHANGE])
+def test_the_department_forms_count_is_the_visible_tickets_count(reach_world, agent, perm):
+    """tickets_count_capped over the department form, counted by department (the list's total), counts exactly the
+    tickets the grants allow: a department ticket whose group lost its grant is not counted, shares and assignments
+    outside the department are, and no row is counted twice (the department's and the others' parts never meet)."""
+    reach = agent_reach(agent)
+    expected = tickets_visible_to(agent, perm=perm).count()
+    by_department = tickets_visible_to(agent, perm=perm, by_department=True, reach=reach)
+    assert tickets_count_capped(by_department, reach=reach) == expected
+    if perm == VIEW:
+        assert expected == sum(reach_world.values())
+    # A ticket of alice's department that she asked for herself: named by both her grants and her department.
+    TicketFactory(department=Department.objects.get(name="IT Support"), requester=agent)
+    assert tickets_count_capped(by_department, reach=reach) == expected + 1
+
+
+def test_the_count_by_department_stops_at_the_cap(reach_world, agent):
+    """Above the cap the count says cap + 1 and the query itself stops there (LIMIT cap + 1 over both parts)."""
+    reach = agent_reach(agent)
+    visible = sum(reach_world.values())
+    by_department = tickets_visible_to(agent, by_department=True, reach=reach)
+    with CaptureQueriesContext(connection) as queries:
+        assert tickets_count_capped(by_department, cap=2, reach=reach) == 3
+    assert visible > 3
+    (sql,) = [q["sql"] for q in queries]
+    assert re.search(r"SELECT COUNT\(\*\) FROM \(\(?SELECT .* UNION ALL .* LIMIT 3\)", sql, re.S)
+
+
+def test_no_department_form_for_admins_and_requesters(world, requester, admin_user):
+    """agent_reach is an agent's only; a requester's and an admin's department form is their usual form."""
+    assert agent_reach(requester) is None and agent_reach(admin_user) is None
+    for user in (requester, admin_user):
+        as_set = list(tickets_visible_to(user).order_by("-created_at", "-id"))
+        assert list(tickets_visible_to(user, by_department=True).order_by("-created_at", "-id")) == as_set
+        assert tickets_count_capped(tickets_visible_to(user, by_department=True), reach=None) == len(as_set)

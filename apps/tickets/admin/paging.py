@@ -44,20 +44,22 @@ class CappedPage(Page):
 class CappedPaginator(Paginator):
     """A paginator whose count stops at `cap` + 1; past the cap, pages go on as long as they are full.
 
-    `count_queryset` is what to count when it is not `object_list` itself (the same rows, read another way).
+    `count_queryset` is what to count when it is not `object_list` itself (the same rows, read another way);
+    `count_reach`, an agent's reach, counts them by department (selectors.tickets_count_capped).
     """
 
     template_name = "admin/tickets/ticket/pagination.html"
     cap = LIST_COUNT_CAP
 
-    def __init__(self, object_list, per_page, *args, count_queryset=None, **kwargs):
+    def __init__(self, object_list, per_page, *args, count_queryset=None, count_reach=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.count_queryset = count_queryset
+        self.count_reach = count_reach
 
     @cached_property
     def count(self) -> int:
         counted = self.object_list if self.count_queryset is None else self.count_queryset
-        return tickets_count_capped(counted, cap=self.cap)
+        return tickets_count_capped(counted, cap=self.cap, reach=self.count_reach)
 
     @property
     def capped(self) -> bool:
@@ -111,12 +113,13 @@ class TicketChangeList(SearchChangeList):
         self.filter_cache_key = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()
 
     def count_queryset(self, request):
-        """What the total counts: the list's own rows, found with the grants checked as a set.
+        """What the total counts: the list's own rows, or, when the list reads them in a form that would count
+        them slowly, the same filters and search over the root `count_root` gives (the same rows).
 
-        An agent's first pages check each row's grants through an index (tickets_visible_to(first_rows=True)),
-        the fast way to find 50 rows but, counting, one probe per row of the table (0.7 s at 100,000 tickets
-        on PostgreSQL against 13-30 ms as a set: docs/benchmarks.md). The same filters and search over the set
-        form give the same rows.
+        An agent's total is counted over tickets_visible_to's department form, by department (the agent's
+        departments' tickets from the department index, each row's grants looked up until the cap, then the few
+        others: selectors.tickets_count_capped), which stops at the cap whatever the size of the table; the set
+        form hashed all of the agent's grants first (docs/benchmarks.md, "constant in N?").
         """
         root = self.model_admin.count_root(request)
         if root is None:

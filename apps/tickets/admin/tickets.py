@@ -46,7 +46,7 @@ from ..permissions import (
     shared_grants,
     ticket_access,
 )
-from ..selectors import FIRST_ROWS, events_visible_to, tickets_visible_to
+from ..selectors import FIRST_ROWS, agent_reach, events_visible_to, tickets_visible_to
 from . import actions
 from .comments import CommentEditMixin
 from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, SlaFilter, StatusFilter
@@ -83,6 +83,11 @@ SLA_LABELS = {
     sla.SlaState.BREACHED: _("Breached"),
     sla.SlaState.PAUSED: _("Paused"),
 }
+
+
+# The list's columns whose order an index keeps: reference (unique), Updated (-updated_at, -id) and Age
+# (-created_at, -id). Sorted by one of them, an agent's list walks that index and stops after the page.
+INDEXED_COLUMNS = frozenset({"reference_link", "updated", "age"})
 
 
 def _unread_columns(relation: str, model, kept: set[str]) -> list[str]:
@@ -198,7 +203,13 @@ class TicketAdmin(
         return TicketChangeList
 
     def get_queryset(self, request):
-        qs = tickets_visible_to(request.user, first_rows=self._reads_first_rows(request))
+        reach = self.list_reach(request)
+        if reach is not None and self._in_index_order(request):
+            # An agent's list in an indexed order, at any page: walk the index, testing each row for the agent's
+            # reach and looking up the grants of those in it (tickets_visible_to's department form).
+            qs = tickets_visible_to(request.user, by_department=True, reach=reach)
+        else:
+            qs = tickets_visible_to(request.user, first_rows=self._reads_first_rows(request))
         if self._shows_list(request):
             # The list shows none of the descriptions (up to 20,000 characters each), and of the department and
             # the people only their names: fewer columns to write into the query, read and load per row.
@@ -222,13 +233,50 @@ class TicketAdmin(
             return False
         return ORDER_VAR not in request.GET and page * self.list_per_page <= FIRST_ROWS
 
+    def _in_index_order(self, request) -> bool:
+        """The changelist in an order an index of the tickets keeps: its own (newest first), or sorted first by a
+        column of INDEXED_COLUMNS (either way). Other orders (priority, SLA, names) read every visible row."""
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "tickets_ticket_changelist":
+            return False
+        order = request.GET.get(ORDER_VAR, "")
+        if not order:
+            return True
+        # The admin numbers the columns from its action checkbox, when the user has actions (ChangeList).
+        columns = list(self.get_list_display(request))
+        if self.get_actions(request):
+            columns.insert(0, "action_checkbox")
+        try:
+            return columns[abs(int(order.split(".")[0]))] in INDEXED_COLUMNS
+        except (ValueError, IndexError):
+            return False
+
+    def list_reach(self, request):
+        """The agent's reach (selectors.agent_reach: one query, once per request); None for admins."""
+        if "_ticket_list_reach" not in request.__dict__:
+            request._ticket_list_reach = agent_reach(request.user)
+        return request._ticket_list_reach
+
     def count_root(self, request):
-        """The visible tickets as a set, when the list reads its page row by row; else None (count the list)."""
-        return tickets_visible_to(request.user) if self._reads_first_rows(request) and request.user.is_staff else None
+        """What the list's total counts from when it is not the list's own rows: an agent's visible tickets in the
+        department form, when the list itself reads another form (sorted by a column no index keeps, or counted
+        for a saved view); None when the list counts itself (an admin's, or an agent's in an indexed order).
+        An agent's total is counted by department either way (the paginator's `count_reach`)."""
+        reach = self.list_reach(request)
+        if reach is None or self._in_index_order(request):
+            return None
+        return tickets_visible_to(request.user, by_department=True, reach=reach)
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         count_queryset = getattr(request, "ticket_list_count_queryset", None)
-        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, count_queryset=count_queryset)
+        return self.paginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            count_queryset=count_queryset,
+            count_reach=self.list_reach(request),
+        )
 
     def get_object(self, request, object_id, from_field=None):
         """The ticket if the user may see it, else a real 404 (the admin would redirect with a message)."""

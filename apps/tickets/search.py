@@ -18,14 +18,14 @@ transaction whenever a title, description or comment is written (`search_documen
 refreshes each batch in one statement. The words are unaccented in a small query of their own, so that the
 search's tsquery is a constant PostgreSQL parses once (not once per ticket tested). Results come in order of
 relevance (`ts_rank`), then newest first, unless the caller asks for another order; a search with more than
-RANKED_MATCHES visible matches comes newest first, so that ranking never reads more than that many documents.
-Staff's searches that PostgreSQL's statistics expect to match several times that many tickets within their reach
-come newest first at once, without reading the first matches' ids (MANY_MATCHES). An agent's search (not an
-admin's) of a word rare enough reads only the matches in their reach (`selectors.agent_reach`): their
-departments' matches, which the indexes give by department, and the few tickets their own grants and their
-groups' shares name outside them; the caller's scope still checks each of those rows' grants (what a search
-costs, and where the time goes: docs/benchmarks.md). `tickets_with_stale_documents` finds documents behind
-their text (`check_data`).
+RANKED_MATCHES visible matches comes newest first, so that ranking never reads more than that many documents
+(with at most LISTED_MATCHES, from the ids the first query read). Staff's searches that PostgreSQL's statistics
+expect to match several times that many tickets within their reach come newest first at once, without reading
+the first matches' ids (MANY_MATCHES). An agent's search (not an admin's) of a word rare enough tests each match,
+in its row, for the agent's reach (`selectors.AgentReach`: one of their departments, or one of the few tickets
+their own grants and their groups' shares name outside them) before looking up its grants; the caller's scope
+still checks each of those rows' grants (what a search costs, and where the time goes: docs/benchmarks.md).
+`tickets_with_stale_documents` finds documents behind their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
 case-insensitively, in the reference, title, description or a comment body (an EXISTS subquery; internal
@@ -64,6 +64,11 @@ RANKED_MATCHES = 300
 # read at most every COMMON_WORDS_SECONDS per process; a word not in them is rare.
 REACH_SHARE = 0.10
 COMMON_WORDS_SECONDS = 300
+# A search with more matches than are ranked, up to this many, comes newest first from the ids the first query read
+# (for few matches PostgreSQL reads them from the GIN indexes and sorts them): its pages fetch those tickets by id,
+# where walking the creation index tests about PAGE_ROWS / (share of the tickets that match) tickets per page
+# (46,000 for a word in 1,100 of 1,000,000 tickets).
+LISTED_MATCHES = 2_000
 # A staff member's search that the statistics expect to match more than this many tickets within their reach (an
 # agent's departments, an admin's every ticket) comes newest first without reading the first ids: three times
 # RANKED_MATCHES, so that an estimate off by a factor of three still gives the order the count would have.
@@ -157,10 +162,11 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     """The tickets of `queryset` (already scoped to `user`) that match `text`; unchanged for an empty text.
 
     On PostgreSQL the result is annotated with its relevance (`search_rank`) and ordered by it, then newest
-    first, when it holds at most RANKED_MATCHES tickets (one query reads up to that many ids, newest first);
-    a larger one comes newest first, and so does, without that query, a staff member's search that the
-    statistics expect to match more than MANY_MATCHES tickets within their reach. A caller with an explicit
-    order applies it afterwards. Internal notes count only for staff.
+    first, when it holds at most RANKED_MATCHES tickets (one query reads the matches' ids, newest first, up to
+    LISTED_MATCHES + 1); a larger one comes newest first (up to LISTED_MATCHES, from those ids), and so does,
+    without that query, a staff member's search that the statistics expect to match more than MANY_MATCHES
+    tickets within their reach. A caller with an explicit order applies it afterwards. Internal notes count only
+    for staff.
     """
     text = (text or "").strip()[:SEARCH_MAX_CHARS]
     words = search_words(text)
@@ -216,12 +222,16 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
         # every other department's matches, and reads no bitmap of the department's every ticket.
         newest = newest.filter(reach.condition())
     newest = newest.order_by("-created_at", "-id")
-    # The ids of the first matches, up to one more than are ranked (never a COUNT of the table): read in the
+    # The ids of the first matches, up to one more than LISTED_MATCHES (never a COUNT of the table): read in the
     # newest-first order, so that for a common word the database walks the creation index and stops there.
-    ids = list(newest.values_list("pk", flat=True)[: RANKED_MATCHES + 1])
-    if len(ids) > RANKED_MATCHES:
+    ids = list(newest.values_list("pk", flat=True)[: LISTED_MATCHES + 1])
+    if len(ids) > LISTED_MATCHES:
         # Too many matches to rank them all for every page: newest first, as the lists without a search.
         return newest
+    if len(ids) > RANKED_MATCHES:
+        # More than are ranked, but all of them read already: newest first, each page from those ids (by the primary
+        # key), rather than testing the words again on every ticket of the creation index down to the page.
+        return queryset.filter(pk__in=ids).order_by("-created_at", "-id")
     # Few enough: those tickets (still through the caller's queryset) by relevance. An exact reference or
     # e-mail match comes first whatever its text says.
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())

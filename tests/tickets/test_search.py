@@ -271,13 +271,17 @@ def test_rebuild_fills_missing_documents(conversation, agent):
 
 
 @full_text_only
-def test_a_search_with_too_many_matches_to_rank_comes_newest_first(agent, requester, it_dept, monkeypatch):
+@pytest.mark.parametrize("listed", [2, 1], ids=["from the ids read", "walking the creation index"])
+def test_a_search_with_too_many_matches_to_rank_comes_newest_first(agent, requester, it_dept, monkeypatch, listed):
     in_title = TicketFactory(department=it_dept, requester=requester, title="Toner empty", description="x")
     in_reply = TicketFactory(department=it_dept, requester=requester, title="Printer", description="toner")
+    TicketFactory(department=it_dept, requester=requester, title="Printer", description="paper")
     monkeypatch.setattr("apps.tickets.search.RANKED_MATCHES", 1)
+    monkeypatch.setattr("apps.tickets.search.LISTED_MATCHES", listed)
 
     assert found_in_api(agent, "toner") == [in_reply.reference, in_title.reference]
     assert found_in_back_office(agent, "toner") == [in_reply.reference, in_title.reference]
+    assert found_in_portal(requester, "toner") == [in_reply.reference, in_title.reference]
 
 
 @pytest.mark.parametrize("channel", AGENT_CHANNELS)

@@ -13,7 +13,9 @@ them) and requests, in this process through Django's test client with `bench.set
 
 For each: median and maximum wall time and CPU time of this process per request (the database server's own
 time is in the wall time only), the response size and the number of queries. Then a profile of the agent's
-changelist (cProfile over 30 requests): the share of template rendering, of SQL and of the rest.
+changelist (cProfile over 30 requests): the share of template rendering, of SQL and of the rest. `--explain`
+(PostgreSQL) prints, for each list, the database's own time of each of its queries on the tickets
+(`EXPLAIN (ANALYZE, BUFFERS)`: execution time and shared buffers), which does not depend much on the machine's load.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ts_bench .venv/bin/python bench/bench_changelist.py \\
         [--tickets 100000] [--repeat 30]
@@ -62,6 +64,25 @@ def measure(client, url: str, repeat: int, **headers) -> dict:
     }
 
 
+def explain(client, url: str, headers: dict) -> None:
+    """The database's own time of each query on the tickets that one request of `url` makes (PostgreSQL)."""
+    import re
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, **headers)
+    for query in queries:
+        sql = query["sql"]
+        if 'FROM "tickets_ticket"' not in sql and 'FROM (("tickets_ticket"' not in sql:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        ms = float(re.search(r"Execution Time: ([\d.]+)", plan).group(1))
+        buffers = re.search(r"Buffers: shared ([^\n]*)", plan)
+        kind = "count" if sql.startswith("SELECT COUNT(") else "rows"
+        print(f"    {kind:5} {ms:8.1f} ms  {buffers.group(1) if buffers else '':28} {sql[:70]}")
+
+
 # Where a changelist request's time goes: a label, then (a part of the file name, the function name).
 CHANGELIST_PARTS = {
     "template rendering": ("django/template/response.py", "render"),
@@ -104,6 +125,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--explain", action="store_true", help="the database's time of each list query (PostgreSQL)")
     parser.add_argument(
         "--keep",
         action="store_true",
@@ -168,6 +190,12 @@ def main() -> None:
         page = results["changelist 50 (agent)"]
         wall, cpu = page["wall"] / api["wall"], page["cpu"] / api["cpu"]
         print(f"changelist (agent) / API list: {wall:.1f}× wall, {cpu:.1f}× CPU")
+        if args.explain and connection.vendor == "postgresql":
+            print("the database's own time of each query on the tickets (EXPLAIN ANALYZE):")
+            for name, (client, url, headers) in runs.items():
+                if "changelist" in name or name.startswith("  "):
+                    print(f"  {name.strip()}")
+                    explain(client, url, headers)
         if not args.no_profile:
             profile(agent_client, changelist, args.repeat)
 

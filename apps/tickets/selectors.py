@@ -52,12 +52,24 @@ def _kept_visible(user, perm: str, first_rows: bool) -> QuerySet[Ticket]:
     The built queryset names the user and the permission by id only and reads the grants when it runs, so a copy
     is the same query as a new one. The key holds everything the build decides on: the user's id, activity, role
     and staff flag, the permission's id (a new test database or `flush` renumbers it) and the form. The department
-    form (`by_department`) reads the agent's departments while it is built and is never kept.
+    form (`by_department`) is kept by `_kept_in_reach`, under the ids of the agent's groups and departments too.
     """
     key = (user.pk, user.is_active, user.role, user.is_staff, perm, ticket_permission_id(perm), first_rows)
     built = _kept.recall(key)
     if built is None:
         built = _kept.keep(key, _tickets_visible_to(user, perm=perm, first_rows=first_rows), most=KEPT_VISIBLE_MAX)
+    return built.all()
+
+
+def _kept_in_reach(user, perm: str, reach: "AgentReach") -> QuerySet[Ticket]:
+    """`_visible_in_reach(user, perm, reach)`, kept as `_kept_visible` keeps the other forms: the build decides on
+    the same user state and permission, and on the reach's group and department ids (read anew for every request
+    by `agent_reach`), which the key holds too."""
+    key = (user.pk, user.is_active, user.role, user.is_staff, perm, ticket_permission_id(perm), reach.groups)
+    key += (reach.departments,)
+    built = _kept.recall(key)
+    if built is None:
+        built = _kept.keep(key, _visible_in_reach(user, perm, reach), most=KEPT_VISIBLE_MAX)
     return built.all()
 
 
@@ -84,8 +96,9 @@ def tickets_visible_to(
     constants). Walking an index in the list's order it tests about (rows of the page and those before it) /
     (share of the tickets in reach) rows whatever the size of the table, and looks grants up only for the rows
     in reach; it does not hash the grants. The back office's list reads its pages in an indexed order that way,
-    at any depth, and counts them by `tickets_count_capped(..., reach=...)`. It reads the agent's groups (one
-    query) while it is built, so it is never kept; pass `reach` when the caller read them already.
+    at any depth, and counts them by `tickets_count_capped(..., reach=...)`; so does the API a page further down.
+    It reads the agent's groups and their departments (`agent_reach`, one query) unless the caller passes the
+    `reach` it read already; the built form is kept under those ids.
 
     The other forms are built once per user state and kept (`_kept_visible`).
     """
@@ -96,7 +109,7 @@ def tickets_visible_to(
     if is_admin(user):
         return Ticket.objects.all()
     if by_department and user.is_staff:
-        return _visible_in_reach(user, perm, reach or agent_reach(user))
+        return _kept_in_reach(user, perm, reach or agent_reach(user))
     return _kept_visible(user, perm, first_rows)
 
 

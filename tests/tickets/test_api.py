@@ -646,3 +646,18 @@ def test_ticket_representation_is_drfs_generic_one(role, zone, admin_user, agent
     assert list(fast[0]) == TicketSerializer.Meta.fields
     assert fast[0]["url"] == f"http://testserver/api/tickets/{full.pk}/?format=json"
     assert (fast[0]["insight"] is None) == (role == "requester")
+
+
+@pytest.mark.parametrize("ordering", ["", "&ordering=-updated_at", "&ordering=created_at"])
+def test_an_agents_pages_further_down_are_exactly_what_the_grants_allow(reach_world, agent, ordering, monkeypatch):
+    """Pages past the first rows, in an indexed order, are read in the department form: every page together holds
+    exactly the tickets alice may see (shares and assignments elsewhere; not a department ticket whose grant was
+    taken away), each once."""
+    monkeypatch.setattr("apps.tickets.api.views.FIRST_ROWS", 2)
+    expected = sorted(ref for ref, seen in reach_world.items() if seen)
+    client, seen = jwt_client(agent), []
+    for page in range(1, (len(expected) + 1) // 2 + 1):
+        response = client.get(f"{LIST}?page_size=2&page={page}{ordering}")
+        assert response.status_code == 200, response.json()
+        seen += references(response)
+    assert sorted(seen) == expected

@@ -168,6 +168,28 @@ def test_a_kept_visibility_query_is_the_one_built_anew(world, first_rows):
     assert world["ticket"] in tickets_visible_to(other)
 
 
+def test_a_kept_department_form_follows_the_agents_departments(world, admin_user, billing_dept):
+    """The department form is kept under the ids of the agent's groups and departments: a copy is the query built
+    anew, and joining a department (read when the form is asked for) gives the new reach, never the kept one."""
+    from apps.departments.services import user_set_departments
+    from apps.tickets import selectors
+
+    agent = world["department agent"]
+    selectors._kept.clear()
+    first = tickets_visible_to(agent, by_department=True)
+    kept = tickets_visible_to(agent, by_department=True)
+    assert kept is not first
+    built = selectors._visible_in_reach(agent, VIEW, agent_reach(agent))
+    assert str(kept.query) == str(first.query) == str(built.query)
+    assert list(kept) == [world["ticket"]]
+
+    billing_ticket = TicketFactory(department=billing_dept)
+    assert billing_ticket not in tickets_visible_to(agent, by_department=True)
+    joined = [*Department.objects.filter(pk__in=agent_reach(agent).departments), billing_dept]
+    user_set_departments(user=agent, departments=joined, actor=admin_user)
+    assert billing_ticket in tickets_visible_to(agent, by_department=True)
+
+
 def test_the_kept_visibility_queries_are_bounded(world, monkeypatch):
     from apps.tickets import selectors
 

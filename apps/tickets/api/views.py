@@ -295,19 +295,21 @@ class TicketViewSet(
         return type(cls.__name__, (cls,), namespace)
 
     def get_scoped_queryset(self):
-        # The first rows in an index's order are found row by row; a total (count=true), an order that no
-        # index keeps (priority, status) or a page further down reads the whole visible set, which is then
-        # cheaper: see tickets_visible_to.
+        # The first rows in an index's order are found row by row, an agent's page further down in that order in
+        # the department form; a total (count=true) or an order that no index keeps (priority, status) reads the
+        # whole visible set, which is then cheaper: see tickets_visible_to.
         request = self.request
         ordering = {term.removeprefix("-") for term in AllowListOrderingFilter.requested_terms(request)}
         # A search with no ordering is by relevance: the grants of each match are looked up by its id (matches
         # are few next to an agent's grants); with an ordering, as for any list.
-        first_rows = (
-            ordering <= INDEXED_ORDERINGS
-            and self.paginator.rows_through_page(request) <= FIRST_ROWS
-            and not self.paginator.count_requested(request)
-        )
-        queryset = tickets_visible_to(request.user, first_rows=first_rows)
+        indexed = ordering <= INDEXED_ORDERINGS and not self.paginator.count_requested(request)
+        if indexed and self.paginator.rows_through_page(request) > FIRST_ROWS:
+            # A page further down in an indexed order: an agent's grants are looked up only for the rows of the walk
+            # in their reach (the department form, one more small query), so that the page costs the same whatever
+            # the size of the table; others' as for any list.
+            queryset = tickets_visible_to(request.user, by_department=True)
+        else:
+            queryset = tickets_visible_to(request.user, first_rows=indexed)
         related = [name for extra in extensions.api_ticket_fields for name in extra.select_related]
         return queryset.select_related(*related) if related else queryset
 

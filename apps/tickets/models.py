@@ -220,8 +220,8 @@ class TicketGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Ticket, on_delete=models.CASCADE)
     # True only on the grants the ticket services write for the ticket's own department group (routing,
     # transfer): such a row always names a ticket of that group's department. Every other row (a share, any row
-    # written another way) is False, and the agents' search reads those from the partial index below
-    # (selectors.agent_reach).
+    # written another way) is False, and an agent's reach (their lists and searches) reads those from the partial
+    # index below (selectors.agent_reach).
     is_department_grant = models.BooleanField(default=False, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):

@@ -404,3 +404,26 @@ def test_no_department_form_for_admins_and_requesters(world, requester, admin_us
         as_set = list(tickets_visible_to(user).order_by("-created_at", "-id"))
         assert list(tickets_visible_to(user, by_department=True).order_by("-created_at", "-id")) == as_set
         assert tickets_count_capped(tickets_visible_to(user, by_department=True), reach=None) == len(as_set)
+
+
+def test_an_agent_in_no_department_sees_and_counts_only_their_grants(admin_user, requester, it_dept, billing_dept):
+    """No department: the reach is the tickets their own grants and their groups' shares name, nothing else."""
+    from django.contrib.auth.models import Group
+
+    from apps.tickets.services import ticket_share
+
+    loner = UserFactory(username="lone", role=Role.AGENT, departments=[])
+    shared = TicketFactory(department=billing_dept, requester=requester)
+    ticket_share(ticket=shared, actor=admin_user, codenames=[VIEW], user=loner)
+    crew = Group.objects.create(name="Crew")
+    loner.groups.add(crew)
+    with_crew = TicketFactory(department=it_dept, requester=requester)
+    ticket_share(ticket=with_crew, actor=admin_user, codenames=[VIEW], group=crew)
+    TicketFactory(department=it_dept, requester=requester)
+
+    reach = agent_reach(loner)
+    assert reach.departments == ()
+    in_order = ("-created_at", "-id")
+    found = list(tickets_visible_to(loner, by_department=True, reach=reach).order_by(*in_order))
+    assert found == [with_crew, shared] == list(tickets_visible_to(loner).order_by(*in_order))
+    assert tickets_count_capped(tickets_visible_to(loner, by_department=True, reach=reach), reach=reach) == 2

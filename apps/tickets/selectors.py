@@ -89,13 +89,13 @@ def tickets_visible_to(
     costs in proportion to their number but is the fastest way to read many rows, count or aggregate them,
     and stays best for requesters, who have few (for them, as one IN over the union of both kinds of grant).
 
-    `by_department=True` (agents; the same rows again) is the department form: each row is first tested, in the
-    row itself, against the agent's reach (`AgentReach`: its department is one of theirs, or its id is one their
-    own grants or their groups' shares name), and only a row in reach has its grants looked up by its id (the
-    group's grant first, through the unique index of (group, permission, ticket) with the groups' ids as
-    constants). Walking an index in the list's order it tests about (rows of the page and those before it) /
-    (share of the tickets in reach) rows whatever the size of the table, and looks grants up only for the rows
-    in reach; it does not hash the grants. The back office's list reads its pages in an indexed order that way,
+    `by_department=True` (agents'; others get their usual form) is the department form, the same rows again: each
+    row is first tested, in the row itself, against the agent's reach (`AgentReach`: its department is one of
+    theirs, or its id is one their own grants or their groups' shares name), and only a row in reach has its grants
+    looked up by its id (the group's grant first, through the unique index of (group, permission, ticket) with the
+    groups' ids as constants). Walking an index in the list's order it tests about (rows of the page and those
+    before it) / (share of the tickets in reach) rows whatever the size of the table, and looks grants up only for
+    the rows in reach; it does not hash the grants. The back office's list reads its pages in an indexed order that way,
     at any depth, and counts them by `tickets_count_capped(..., reach=...)`; so does the API a page further down.
     It reads the agent's groups and their departments (`agent_reach`, one query) unless the caller passes the
     `reach` it read already; the built form is kept under those ids.

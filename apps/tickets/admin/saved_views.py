@@ -98,6 +98,7 @@ class SavedViewsMixin:
 
     def list_request(self, request, query: str):
         """`request` as if it asked for the list with `query` (to count a view or check its parameters)."""
+        self.list_reach(request)  # read once, before the copies that each count a view
         sub = copy.copy(request)
         sub.GET = QueryDict(query)
         sub.POST = QueryDict()

@@ -203,8 +203,8 @@ class TicketAdmin(
         return TicketChangeList
 
     def get_queryset(self, request):
-        reach = self.list_reach(request)
-        if reach is not None and self._in_index_order(request):
+        reach = self.list_reach(request) if self._in_index_order(request) else None
+        if reach is not None:
             # An agent's list in an indexed order, at any page: walk the index, testing each row for the agent's
             # reach and looking up the grants of those in it (tickets_visible_to's department form).
             qs = tickets_visible_to(request.user, by_department=True, reach=reach)
@@ -252,7 +252,8 @@ class TicketAdmin(
             return False
 
     def list_reach(self, request):
-        """The agent's reach (selectors.agent_reach: one query, once per request); None for admins."""
+        """The agent's reach (selectors.agent_reach: one query, once per request and the copies of it that count the
+        saved views); None for admins."""
         if "_ticket_list_reach" not in request.__dict__:
             request._ticket_list_reach = agent_reach(request.user)
         return request._ticket_list_reach

@@ -14,14 +14,19 @@ default in the database (a field's Python `default` is not applied here). With `
 rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them so).
 """
 
+import io
+import json
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
 from functools import partial
 
-from django.db import NotSupportedError, connections, router
+from django.db import NotSupportedError, connections, router, transaction
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 
 ROWS_PER_STATEMENT = 5_000  # when the database sets no limit on parameters
+# From this many rows, PostgreSQL gets them by COPY into a temporary table (about a ms), then one INSERT … SELECT.
+COPIED_ROWS = 500
 
 
 def rows_insert(
@@ -44,6 +49,17 @@ def rows_insert(
     connection = connections[router.db_for_write(model)]
     opts = model._meta
     columns = ", ".join(connection.ops.quote_name(opts.get_field(name).column) for name in fields)
+    if returning:
+        if ignore_conflicts:
+            raise ValueError("rows_insert: rows skipped as conflicts return nothing; ids would not match the rows.")
+        if not connection.features.can_return_rows_from_bulk_insert:
+            raise NotSupportedError("rows_insert(returning=...) needs a database that returns inserted rows.")
+        tail_returning = f" RETURNING {connection.ops.quote_name(opts.get_field(returning).column)}"
+    else:
+        tail_returning = ""
+    if connection.vendor == "postgresql" and len(rows) >= COPIED_ROWS:
+        copied = {"ignore_conflicts": ignore_conflicts, "returning": returning, "sql_values": sql_values}
+        return _insert_copied(connection, model, fields, rows, **copied)
     # Date-times and JSON as their fields hand them over (SQLite stores naive UTC text; JSON is encoded);
     # every other value as it is.
     adapt = {}
@@ -56,14 +72,6 @@ def rows_insert(
             adapt[index] = partial(field.get_db_prep_save, connection=connection)
     if adapt:
         rows = [[adapt[i](value) if i in adapt else value for i, value in enumerate(row)] for row in rows]
-    if returning:
-        if ignore_conflicts:
-            raise ValueError("rows_insert: rows skipped as conflicts return nothing; ids would not match the rows.")
-        if not connection.features.can_return_rows_from_bulk_insert:
-            raise NotSupportedError("rows_insert(returning=...) needs a database that returns inserted rows.")
-        tail_returning = f" RETURNING {connection.ops.quote_name(opts.get_field(returning).column)}"
-    else:
-        tail_returning = ""
     on_conflict = OnConflict.IGNORE if ignore_conflicts else None
     head = f"{connection.ops.insert_statement(on_conflict=on_conflict)} {connection.ops.quote_name(opts.db_table)}"
     tail = connection.ops.on_conflict_suffix_sql(fields=[], on_conflict=on_conflict, update_fields=[], unique_fields=[])
@@ -84,6 +92,67 @@ def rows_insert(
             if returning:
                 returned += [row[0] for row in cursor.fetchall()]
     return returned
+
+
+def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, returning: str, sql_values) -> list:
+    """rows_insert's many rows on PostgreSQL: COPY into a temporary table, then one INSERT … SELECT from it in the
+    rows' order (RETURNING gives the ids in that order, as Django's bulk_create relies on for its INSERT …
+    SELECT … FROM unnest). The SQL of `sql_values` reads its values from text columns of the temporary table."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    table = quote(opts.db_table)
+    staged = f"pg_temp.{quote(f'{opts.db_table}_staged')}"
+    sql_values = sql_values or {}
+    definitions, copied, selected, expanded = [], [], [], set()
+    for index, name in enumerate(fields):
+        field = opts.get_field(name)
+        if name in sql_values:
+            expanded.add(index)
+            sql = sql_values[name]
+            for number in range(sql.count("%s")):
+                column = quote(f"{field.column}_{number}")
+                definitions.append(f"{column} text")
+                copied.append(column)
+                sql = sql.replace("%s", column, 1)
+            selected.append(sql)
+        else:
+            column = quote(field.column)
+            definitions.append(f"{column} {field.db_type(connection)}")
+            copied.append(column)
+            selected.append(column)
+    encoders = {
+        index: opts.get_field(name).encoder
+        for index, name in enumerate(fields)
+        if opts.get_field(name).get_internal_type() == "JSONField"
+    }
+    if encoders:  # JSON as its text (the field's encoder); every other value as COPY writes it (_copy_text)
+        rows = [
+            [
+                json.dumps(value, cls=encoders[i]) if i in encoders and value is not None else value
+                for i, value in enumerate(row)
+            ]
+            for row in rows
+        ]
+    definitions.append('"row_number" integer')
+    copied.append('"row_number"')
+    columns = ", ".join(quote(opts.get_field(name).column) for name in fields)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    tail = f" RETURNING {quote(opts.get_field(returning).column)}" if returning else ""
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        # The previous call's table goes in the same round trip; the last one goes at the commit.
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {staged}; CREATE TEMPORARY TABLE {staged} ({', '.join(definitions)}) ON COMMIT DROP"
+        )
+        if expanded:
+            staged_rows = ([*_params([row], expanded), number] for number, row in enumerate(rows))
+        else:
+            staged_rows = ((*row, number) for number, row in enumerate(rows))
+        rows_copy(cursor, staged, copied, staged_rows)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} FROM {staged} "  # noqa: S608
+            f'ORDER BY "row_number"{conflict}{tail}'
+        )
+        return [row[0] for row in cursor.fetchall()] if returning else []
 
 
 def _params(rows: Sequence[Sequence], expanded: set[int]) -> list:
@@ -129,3 +198,34 @@ def instance_builder(model: type[Model], fields: Sequence[str]) -> Callable[...,
         return model(*args)
 
     return build
+
+
+# COPY's text format: a backslash, tab, newline and carriage return in a value are escaped; NULL is \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()  # an aware date-time keeps its offset
+    if isinstance(value, timedelta):
+        return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+    return str(value)
+
+
+def rows_copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL: COPY `rows` (plain values: None, booleans, numbers, text, dates, aware date-times) into `table`
+    (its quoted name) as `columns` (quoted names), in one statement.
+
+    Several times faster than a multi-row INSERT of the same rows, on both sides: psycopg2 quotes every value of an
+    INSERT into its text and PostgreSQL parses them back (a 49-column row of figures: about 45 µs of our CPU and
+    60–120 µs of the server's, against 6 and 10–20 µs by COPY)."""
+    text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+    cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))

@@ -36,6 +36,7 @@ from apps.departments.models import Department
 from apps.departments.services import department_create
 
 from .. import events
+from ..aggregates import stats_held
 from ..choices import Category, Priority, Status
 from .columns import TICKET_COLUMNS, ColumnPlan, resolve_columns
 from .mapping import ImportMapping, MappingError
@@ -93,7 +94,8 @@ def tickets_import(
     quiet = [name for name, wanted in switches.items() if not wanted]
     quiet.append(events.SATISFACTION)  # nobody is asked to rate a ticket an import resolved
     try:
-        with events.silenced(*quiet), transaction.atomic():
+        # The figures of the new tickets are added up over the batches and written at the end (stats_held).
+        with events.silenced(*quiet), transaction.atomic(), stats_held():
             for name in checked.new_departments:
                 department_create(name=name)
             planner = _planner(actor, columns, options)  # after the new departments exist

@@ -204,28 +204,39 @@ def instance_builder(model: type[Model], fields: Sequence[str]) -> Callable[...,
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
+def _duration_text(value: timedelta) -> str:
+    return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+
+
+# A value's text in COPY's format, by its type (one look-up a value: an import sends millions).
+_COPY_TEXT: dict[type, Callable[[object], str]] = {
+    int: str,
+    str: lambda value: value.translate(_COPY_ESCAPES),
+    type(None): lambda _value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    datetime: datetime.isoformat,  # an aware date-time keeps its offset
+    date: date.isoformat,
+    timedelta: _duration_text,
+}
+
+
 def _copy_text(value) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, str):
-        return value.translate(_COPY_ESCAPES)
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()  # an aware date-time keeps its offset
-    if isinstance(value, timedelta):
-        return f"{value.days} days {value.seconds} seconds {value.microseconds} microseconds"
+    text = _COPY_TEXT.get(type(value))
+    if text is not None:
+        return text(value)
+    for kind in (str, datetime, date, timedelta):  # subclasses: TextChoices members, lazy-free SafeStrings, ...
+        if isinstance(value, kind):
+            return _COPY_TEXT[kind](value)
     return str(value)
 
 
-def rows_copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+def rows_copy(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence], *, numbers: bool = False) -> None:
     """PostgreSQL: COPY `rows` (plain values: None, booleans, numbers, text, dates, aware date-times) into `table`
     (its quoted name) as `columns` (quoted names), in one statement.
 
     Several times faster than a multi-row INSERT of the same rows, on both sides: psycopg2 quotes every value of an
     INSERT into its text and PostgreSQL parses them back (a 49-column row of figures: about 45 µs of our CPU and
     60–120 µs of the server's, against 6 and 10–20 µs by COPY)."""
-    text = "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+    text_of = str if numbers else _copy_text  # `numbers`: every value is a number or a date, its str() is its text
+    text = "".join("\t".join(map(text_of, row)) + "\n" for row in rows)
     cursor.cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", io.StringIO(text))

@@ -205,7 +205,7 @@ def _upsert_copied(model, key: tuple[str, ...], columns: list[str], updates: str
             f"DROP TABLE IF EXISTS {staged}; "  # noqa: S608
             f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
         )
-        rows_copy(cursor, staged, [quote(c) for c in columns], rows)
+        rows_copy(cursor, staged, [quote(c) for c in columns], rows, numbers=True)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} ORDER BY {order} "  # noqa: S608
             f"ON CONFLICT ({order}) DO UPDATE SET {updates}"

@@ -83,10 +83,10 @@ def _time_copies(timer: StatementTimes) -> None:
 
     copy = apps.common.bulk.rows_copy
 
-    def timed_copy(cursor, table, columns, rows):
+    def timed_copy(cursor, table, columns, rows, **options):
         started = time.perf_counter()
         try:
-            return copy(cursor, table, columns, rows)
+            return copy(cursor, table, columns, rows, **options)
         finally:
             timer.add(f"COPY {table.replace(chr(34), '')}", time.perf_counter() - started)
 

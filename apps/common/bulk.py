@@ -9,9 +9,13 @@ three integer columns that is most of the cost of a large import. Here the calle
 takes as they are (ints, strings, booleans; date-times, durations and JSON are adapted as their fields
 would);
 the rows go out in multi-row INSERT statements, as many rows a statement as the database's limit on parameters
-allows. No signals are sent (bulk_create sends none either). The caller fills every column that has no
-default in the database (a field's Python `default` is not applied here). With `returning="id"` the new
-rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them so).
+allows. On PostgreSQL, COPIED_ROWS rows or more go by COPY into a temporary table of the same columns and one
+INSERT … SELECT from it (`rows_copy`): a multi-row INSERT has psycopg2 quote every value into the statement's
+text and the server parse it back, which cost an import of 100,000 tickets more than the rows themselves
+(docs/benchmarks.md, CSV import). No signals are sent (bulk_create sends none either). The caller fills every
+column that has no default in the database (a field's Python `default` is not applied here). With
+`returning="id"` the new rows' ids come back, in the order of the rows (PostgreSQL and SQLite both return them
+so; the INSERT … SELECT reads the temporary table in the rows' order, as Django's own bulk_create relies on).
 """
 
 import io

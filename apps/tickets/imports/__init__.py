@@ -19,8 +19,9 @@ Re-runnable: a row's id in the other system (an `external_id` column, or a `refe
 ours) is stored on the ticket with its `external_source` (the column, else "import"); importing the same
 file again finds those tickets and updates them, or leaves them as they are, never duplicates them, and the
 dry run says which. A row of our own export whose reference is free here creates the ticket under that
-reference. Notifications and AI triage: see ImportOptions; the event listeners that an option turns off
-are silenced for the whole run (apps/tickets/events.py).
+reference. The new tickets' figures (apps/tickets/aggregates.py) are added up over the batches and written at the
+end of the run (`stats_held`). Notifications and AI triage: see ImportOptions; the event listeners that an
+option turns off are silenced for the whole run (apps/tickets/events.py).
 """
 
 import time

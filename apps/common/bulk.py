@@ -62,8 +62,11 @@ def rows_insert(
     else:
         tail_returning = ""
     if connection.vendor == "postgresql" and len(rows) >= COPIED_ROWS:
-        copied = {"ignore_conflicts": ignore_conflicts, "returning": returning, "sql_values": sql_values}
-        return _insert_copied(connection, model, fields, rows, **copied)
+        rows = _json_as_text(opts, fields, rows)
+        if sql_values or ignore_conflicts:
+            copied = {"ignore_conflicts": ignore_conflicts, "returning": returning, "sql_values": sql_values}
+            return _insert_copied(connection, model, fields, rows, **copied)
+        return _copy_into(connection, model, fields, rows, returning=returning)
     # Date-times and JSON as their fields hand them over (SQLite stores naive UTC text; JSON is encoded);
     # every other value as it is.
     adapt = {}
@@ -98,6 +101,45 @@ def rows_insert(
     return returned
 
 
+def _json_as_text(opts, fields, rows: list) -> list:
+    """The rows with their JSON values as text (each field's encoder), for COPY; every other value as COPY writes it
+    (_copy_text)."""
+    encoders = {
+        index: opts.get_field(name).encoder
+        for index, name in enumerate(fields)
+        if opts.get_field(name).get_internal_type() == "JSONField"
+    }
+    if not encoders:
+        return rows
+
+    def text(index: int, value):
+        return json.dumps(value, cls=encoders[index]) if index in encoders and value is not None else value
+
+    return [[text(index, value) for index, value in enumerate(row)] for row in rows]
+
+
+def _copy_into(connection, model, fields, rows, *, returning: str) -> list:
+    """rows_insert's many rows on PostgreSQL without conflicts to skip or SQL to apply: COPY straight into the table.
+    With `returning` (the primary key), the ids are drawn from its sequence first, in the rows' order."""
+    opts = model._meta
+    quote = connection.ops.quote_name
+    columns = [quote(opts.get_field(name).column) for name in fields]
+    ids = []
+    with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
+        if returning:
+            if opts.get_field(returning) is not opts.pk:
+                raise NotSupportedError("rows_insert(returning=...) of many rows returns the primary key only.")
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) ORDER BY 1",
+                [quote(opts.db_table), opts.pk.column, len(rows)],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            columns.insert(0, quote(opts.pk.column))
+            rows = [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+        rows_copy(cursor, quote(opts.db_table), columns, rows)
+    return ids
+
+
 def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, returning: str, sql_values) -> list:
     """rows_insert's many rows on PostgreSQL: COPY into a temporary table, then one INSERT … SELECT from it in the
     rows' order (RETURNING gives the ids in that order, as Django's bulk_create relies on for its INSERT …
@@ -124,19 +166,6 @@ def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, r
             definitions.append(f"{column} {field.db_type(connection)}")
             copied.append(column)
             selected.append(column)
-    encoders = {
-        index: opts.get_field(name).encoder
-        for index, name in enumerate(fields)
-        if opts.get_field(name).get_internal_type() == "JSONField"
-    }
-    if encoders:  # JSON as its text (the field's encoder); every other value as COPY writes it (_copy_text)
-        rows = [
-            [
-                json.dumps(value, cls=encoders[i]) if i in encoders and value is not None else value
-                for i, value in enumerate(row)
-            ]
-            for row in rows
-        ]
     definitions.append('"row_number" integer')
     copied.append('"row_number"')
     columns = ", ".join(quote(opts.get_field(name).column) for name in fields)

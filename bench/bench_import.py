@@ -15,6 +15,7 @@ peaks can be compared: memory should not grow with the file.
     BENCH_PROFILE=1 .venv/bin/python bench/bench_import.py --rows 20000   # and the profile of the import
     BENCH_PROFILE=import.prof ...                                          # the same, also saved for pstats
     BENCH_SQL=1 .venv/bin/python bench/bench_import.py --rows 20000       # and the statements' time by table
+                                                                           # (COPY too, with the text it sends)
 """
 
 import argparse

@@ -38,8 +38,7 @@ def test_rows_come_back_as_bulk_create_writes_them_with_their_ids(it_ticket, age
         (it_ticket.pk, agent.pk, EventKind.COMMENTED, {"comment": 7, "note": "ü"}, False, when),
         (it_ticket.pk, None, EventKind.NOTE_ADDED, {}, True, when),
     ]
-    # COPY: the ids drawn from the sequence in one query, then the COPY (which bypasses the query log).
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(1 if way == "values" else 2):  # COPY: the ids from the sequence, then the COPY
         ids = rows_insert(
             TicketEvent, ("ticket", "actor", "kind", "data", "is_internal", "created_at"), rows, returning="id"
         )

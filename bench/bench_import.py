@@ -13,7 +13,9 @@ peaks can be compared: memory should not grow with the file.
 
     .venv/bin/python bench/bench_import.py [--rows 100000] [--rows 10000 ...] [--batch-size 1000]
     BENCH_PROFILE=1 .venv/bin/python bench/bench_import.py --rows 20000   # and the profile of the import
+    BENCH_PROFILE=import.prof ...                                          # the same, also saved for pstats
     BENCH_SQL=1 .venv/bin/python bench/bench_import.py --rows 20000       # and the statements' time by table
+                                                                           # (COPY too, with the text it sends)
 """
 
 import argparse
@@ -73,6 +75,24 @@ class StatementTimes:
         stream.write(f"statements: {total:.2f} s wall\n")
         for name, (count, seconds) in sorted(self.times.items(), key=lambda item: -item[1][1]):
             stream.write(f"  {seconds:8.2f} s {count:7d}  {name}\n")
+
+
+def _time_copies(timer: StatementTimes) -> None:
+    """COPY goes around the execute wrapper (psycopg2's copy_expert): timed where the code calls rows_copy."""
+    import apps.common.bulk
+    import apps.tickets.aggregates
+
+    copy = apps.common.bulk.rows_copy
+
+    def timed_copy(cursor, table, columns, rows, **options):
+        started = time.perf_counter()
+        try:
+            return copy(cursor, table, columns, rows, **options)
+        finally:
+            timer.add(f"COPY {table.replace(chr(34), '')}", time.perf_counter() - started)
+
+    apps.common.bulk.rows_copy = timed_copy
+    apps.tickets.aggregates.rows_copy = timed_copy
 
 
 def write_csv(path: Path, rows: int, *, departments: list[str], agents: list[str], seed: int = 11) -> None:
@@ -168,6 +188,8 @@ def child(rows: int, batch_size: int) -> dict:
             profile.enable()
             call_command("import_tickets", *arguments, verbosity=0)
             profile.disable()
+            if os.environ["BENCH_PROFILE"].endswith(".prof"):  # BENCH_PROFILE=import.prof: also saved for pstats
+                profile.dump_stats(os.environ["BENCH_PROFILE"])
             pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(40)
             pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(40)
         elif os.environ.get("BENCH_SQL"):  # wall time of the statements, by kind and table, on stderr
@@ -182,6 +204,7 @@ def child(rows: int, batch_size: int) -> dict:
                     timer.add("COMMIT", time.perf_counter() - started)
 
             connection._commit = timed_commit
+            _time_copies(timer)
             with connection.execute_wrapper(timer):
                 call_command("import_tickets", *arguments, verbosity=0)
             del connection._commit

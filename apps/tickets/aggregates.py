@@ -21,21 +21,30 @@ deletion through `stats_forget` (ticket_delete). What the ticket counted is the 
 spread over STATS_SHARDS rows by ticket id, so that concurrent changes of different tickets seldom wait for the
 same row's lock (readers sum the rows, which may be negative: see below).
 
+A bulk creation writes its tickets' figures of the days before yesterday straight into shard 0, where the fold
+below would put them (an import spread over a year fills about one bucket per ticket: eight times the rows the
+fold leaves), and an import adds them up over all its batches (`stats_held`, bounded) and writes them at its end:
+its thousands of tickets a day then cost one row a bucket instead of one row a ticket.
+
 Past days are almost never written again, so a daily task (`stats_fold_days`, apps/tickets/tasks.py) folds each
 bucket's shards of the days before yesterday into its shard-0 row: a year of figures is then one row per day,
 department and assignee whatever the number of tickets. A later change to a folded day still writes a delta into
 its shard's row (possibly negative); the next fold folds it again.
 """
 
+import contextvars
 import zoneinfo
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+
+from apps.common.bulk import rows_copy
 
 from .choices import OPEN_STATUSES
 from .models import (
@@ -68,6 +77,10 @@ DAY_COUNTERS = (
 DAY_KEY = ("day", "department_id", "agent", "shard")
 OPEN_KEY = ("department_id", "agent", "status", "priority", "shard")
 _ROWS_PER_STATEMENT = 500  # SQLite allows 32,766 parameters a statement; a day row takes 49
+# From this many rows an upsert goes through COPY on PostgreSQL (_upsert_copied): a temporary table costs a few ms.
+COPIED_ROWS = 1_000
+# stats_held() writes what it holds when it reaches this many buckets (day rows and open counts): a few MB.
+HELD_BUCKETS = 10_000
 
 DayKey = tuple[date, int, int, int]
 OpenKey = tuple[int, int, str, str, int]
@@ -110,14 +123,23 @@ def _empty() -> Deltas:
     return defaultdict(lambda: defaultdict(int)), defaultdict(int)
 
 
-def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInfo) -> None:
-    """Add (sign=1) or remove (sign=-1) what one ticket, given as stats_snapshot(), counts."""
+def _contribute(
+    deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInfo, folded_before: date | None = None
+) -> None:
+    """Add (sign=1) or remove (sign=-1) what one ticket, given as stats_snapshot(), counts.
+
+    `folded_before`: the day figures of days before it go to shard 0, where stats_fold_days would put them."""
     values = dict(zip(STATS_FIELDS, snapshot, strict=True))
     days, opens = deltas
     department, agent = values["department_id"], values["assignee_id"] or NO_AGENT
     shard = values["id"] % STATS_SHARDS
+
+    def day_row(moment: datetime) -> dict[str, int]:
+        day = stats_day(moment, tz)
+        return days[(day, department, agent, 0 if folded_before and day < folded_before else shard)]
+
     created_at = values["created_at"]
-    days[(stats_day(created_at, tz), department, agent, shard)]["created"] += sign
+    day_row(created_at)["created"] += sign
     for moment_field, due_field, prefix, histogram in (
         ("first_responded_at", "first_response_due_at", "response", RESPONSE_HISTOGRAM),
         ("resolved_at", "resolution_due_at", "resolution", RESOLUTION_HISTOGRAM),
@@ -125,7 +147,7 @@ def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInf
         moment = values[moment_field]
         if moment is None:
             continue
-        row = days[(stats_day(moment, tz), department, agent, shard)]
+        row = day_row(moment)
         seconds = max(0, int((moment - created_at).total_seconds()))
         row["responded" if prefix == "response" else "resolved"] += sign
         row[f"{prefix}_seconds"] += sign * seconds
@@ -138,17 +160,21 @@ def _contribute(deltas: Deltas, snapshot: tuple, sign: int, tz: zoneinfo.ZoneInf
     else:
         left = values["resolved_at"] or values["closed_at"]
         if left is not None:
-            days[(stats_day(left, tz), department, agent, shard)]["done"] += sign
+            day_row(left)["done"] += sign
 
 
 def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT the rows, or add their counters to the rows already there: one statement per 500 rows."""
+    """INSERT the rows, or add their counters to the rows already there: one statement per 500 rows (on PostgreSQL,
+    from COPIED_ROWS rows, COPY into a temporary table and one upsert from it)."""
     if not rows:
         return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
     columns = [*key, *counters]
     updates = ", ".join(f"{quote(c)} = {table}.{quote(c)} + EXCLUDED.{quote(c)}" for c in counters)
+    if connection.vendor == "postgresql" and len(rows) >= COPIED_ROWS:
+        _upsert_copied(model, key, columns, updates, rows)
+        return
     one_row = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
@@ -160,6 +186,30 @@ def _upsert(model, key: tuple[str, ...], counters: tuple[str, ...], rows: list[t
                 f"ON CONFLICT ({', '.join(quote(c) for c in key)}) DO UPDATE SET {updates}"
             )
             cursor.execute(sql, [value for row in batch for value in row])
+
+
+def _upsert_copied(model, key: tuple[str, ...], columns: list[str], updates: str, rows: list[tuple]) -> None:
+    """_upsert's many rows on PostgreSQL: COPY into a temporary table of the same columns, then one INSERT … SELECT
+    … ON CONFLICT from it, in the order of the key (a day's rows stay together; concurrent writers lock in one
+    order). A 49-column row of figures costs a multi-row INSERT several times what it costs COPY, on both sides
+    (apps/common/bulk.py rows_copy)."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    staged = f"pg_temp.{quote(f'{model._meta.db_table}_staged')}"
+    names = ", ".join(quote(c) for c in columns)
+    order = ", ".join(quote(c) for c in key)
+    # Only quoted names of our own models are formatted into the statements; the values go through COPY.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        # The previous call's table goes in the same round trip; the last one goes at the commit.
+        cursor.execute(
+            f"DROP TABLE IF EXISTS {staged}; "  # noqa: S608
+            f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
+        )
+        rows_copy(cursor, staged, [quote(c) for c in columns], rows, numbers=True)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} ORDER BY {order} "  # noqa: S608
+            f"ON CONFLICT ({order}) DO UPDATE SET {updates}"
+        )
 
 
 def _write(deltas: Deltas) -> tuple[int, int]:
@@ -198,18 +248,58 @@ def stats_follow(ticket: Ticket, *, created: bool = False) -> None:
 def stats_add_created(tickets: Iterable[Ticket], *, ticket_ids: Iterable[int] = ()) -> None:
     """Count tickets that were just created (a bulk creation's), from the objects written (no query), and the
     ones known only by id read back in one query. Each object remembers what it counts, so that a later change
-    of the same object in the same request moves the figures (stats_follow)."""
+    of the same object in the same request moves the figures (stats_follow).
+
+    Their figures of the days before yesterday go straight to shard 0 (what stats_fold_days would do: an import
+    spread over a year would otherwise write a row per ticket into eight times the rows the fold leaves). Inside
+    `stats_held()` they are added to its table instead of written."""
     tz = site_time_zone()
-    deltas = _empty()
+    held = _held.get()
+    deltas = held.deltas if held is not None else _empty()
+    folded_before = timezone.localdate(timezone=tz) - timedelta(days=1)
     for ticket in tickets:
         snapshot = stats_snapshot(ticket)
-        _contribute(deltas, snapshot, 1, tz)
+        _contribute(deltas, snapshot, 1, tz, folded_before)
         ticket.stats_counted = snapshot
     ids = list(ticket_ids)
     if ids:
         for snapshot in Ticket.objects.filter(pk__in=ids).values_list(*STATS_FIELDS):
-            _contribute(deltas, snapshot, 1, tz)
-    _write(deltas)
+            _contribute(deltas, snapshot, 1, tz, folded_before)
+    if held is None:
+        _write(deltas)
+    elif len(deltas[0]) + len(deltas[1]) >= held.bound:
+        _write(deltas)
+        held.deltas = _empty()
+
+
+class _Held:
+    def __init__(self, bound: int):
+        self.bound = bound
+        self.deltas = _empty()
+
+
+_held: contextvars.ContextVar[_Held | None] = contextvars.ContextVar("ticket_figures_held", default=None)
+
+
+@contextmanager
+def stats_held(*, bound: int = HELD_BUCKETS) -> Iterator[None]:
+    """Inside the block, the figures of created tickets (stats_add_created) are added up in memory and written
+    when the block ends, or whenever they fill `bound` buckets (memory stays bounded): an import's batches of a
+    thousand tickets each fill the same buckets of its days again, which one upsert per batch rewrote each time.
+
+    Use it inside the transaction that creates the tickets, and let an error leave the block (the transaction
+    rolls back; nothing held is written): the figures of tickets rolled back by a savepoint caught inside the block
+    would still be written. Changes of existing tickets (stats_follow) are written at once, as always: the figures
+    are sums, so the order of the writes does not matter."""
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("stats_held() must run inside the tickets' transaction.")
+    held = _Held(bound)
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    _write(held.deltas)
 
 
 def stats_forget(tickets: Iterable[Ticket]) -> None:

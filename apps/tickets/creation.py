@@ -10,8 +10,9 @@ batch whatever its size:
   (choose_assignees: three queries per department of the batch), recorded in the "assigned" event;
 - the SLA due dates of its department and priority (the policies read in one query);
 - its search documents, written by its INSERT (apps/tickets/search.py);
-- the grants of its department, requester and assignee (one INSERT per grant table);
-- its history ("created", "routed", "assigned"), written by events.events_record in one INSERT and handed
+- the grants of its department, requester and assignee (one INSERT per grant table; a large batch's by COPY on
+  PostgreSQL, apps/common/bulk.py);
+- its history ("created", "routed", "assigned"), written by events.events_record in one statement and handed
   to the listeners of the apps above as one batch: they decide about notifications, triage, webhooks and
   e-mail (each queues its work for after the commit).
 

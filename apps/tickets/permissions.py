@@ -148,10 +148,13 @@ def required_user_grants(ticket: Ticket) -> dict[int, frozenset[str]]:
     return {uid: frozenset(perms) for uid, perms in required.items()}
 
 
-def grants_for_new_tickets(tickets: Iterable[Ticket], *, group_ids: dict[int, int] | None = None) -> None:
+def grants_for_new_tickets(
+    tickets: Iterable[Ticket], *, group_ids: dict[int, int] | None = None, missing_only: bool = False
+) -> None:
     """Write the standard grants for freshly created tickets (batched: one insert per table).
 
     `group_ids` (department id → its group's id) spares the query for the departments the caller has loaded.
+    `missing_only`: the tickets may hold some of them already (a repair): those are skipped, not refused.
     """
     tickets = list(tickets)
     perm_ids = {c: ticket_permission_id(c) for c in DEPARTMENT_PERMS | REQUESTER_PERMS | ASSIGNEE_PERMS}
@@ -169,9 +172,12 @@ def grants_for_new_tickets(tickets: Iterable[Ticket], *, group_ids: dict[int, in
         group_id = group_ids[ticket.department_id]
         group_rows += [(group_id, perm_id, ticket.pk, True) for perm_id in department_perms]
     fields = ("permission", "content_object")
-    rows_insert(TicketUserObjectPermission, ("user", *fields), user_rows, ignore_conflicts=True)
+    rows_insert(TicketUserObjectPermission, ("user", *fields), user_rows, ignore_conflicts=missing_only)
     rows_insert(
-        TicketGroupObjectPermission, ("group", *fields, "is_department_grant"), group_rows, ignore_conflicts=True
+        TicketGroupObjectPermission,
+        ("group", *fields, "is_department_grant"),
+        group_rows,
+        ignore_conflicts=missing_only,
     )
 
 

@@ -1,20 +1,26 @@
 """Folding the figures' past days into one row per bucket (stats_fold_days): the figures stay the same, today and
 yesterday keep their shards, a late change to a folded day still counts, and a second fold changes nothing."""
 
+import csv
+import io
 import threading
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.models import Schedule
 
+from apps.common import bulk
+from apps.common.csv.files import inspect_csv
 from apps.reports.selectors import ReportQuery, report_build
-from apps.tickets import services
-from apps.tickets.aggregates import stats_differences, stats_fold_days, stats_rebuild
-from apps.tickets.models import STATS_SHARDS, Ticket, TicketDayStat
+from apps.tickets import aggregates, services
+from apps.tickets.aggregates import stats_differences, stats_fold_days, stats_held, stats_rebuild
+from apps.tickets.imports import ImportOptions, tickets_import
+from apps.tickets.models import STATS_SHARDS, Ticket, TicketDayStat, TicketOpenCount
 from apps.tickets.stats import ticket_stats
 from apps.tickets.tasks import stats_fold_task
 from tests.tickets.factories import TicketFactory
@@ -201,3 +207,83 @@ def test_a_change_during_a_fold_waits_for_it_and_is_not_lost(it_dept, requester,
     assert Ticket.objects.count() == 3
     assert stats_differences() == (0, [])
     assert sorted(TicketDayStat.objects.values_list("shard", "created")) == [(0, 4), (gone.pk % STATS_SHARDS, -1)]
+
+
+def _import(rows, department, requester, *, batch_size=1000) -> None:
+    """Tickets created by an import, one per (title, created) row, in `department`."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["title", "description", "requester", "department", "created_at"])
+    for title, created in rows:
+        writer.writerow([title, "From the old system.", requester.email, department.name, created.isoformat()])
+    data = buffer.getvalue().encode()
+    report = tickets_import(
+        actor=None,
+        csv_file=inspect_csv(lambda: io.BytesIO(data), name="old.csv", size=len(data)),
+        dry_run=False,
+        options=ImportOptions.from_settings(batch_size=batch_size),
+    )
+    assert report.applied, report.errors
+
+
+@pytest.fixture(params=["values", "copy"])
+def way(request, monkeypatch):
+    """Both ways of writing many rows: multi-row VALUES, and (PostgreSQL) COPY, here from one row on."""
+    if request.param == "copy":
+        if connection.vendor != "postgresql":
+            pytest.skip("COPY is PostgreSQL's")
+        monkeypatch.setattr(bulk, "COPIED_ROWS", 1)
+        monkeypatch.setattr(aggregates, "COPIED_ROWS", 1)
+    return request.param
+
+
+def test_a_bulk_creation_writes_the_days_before_yesterday_as_folded(it_dept, requester, admin_user, way):
+    now = timezone.now()
+    days_ago = [0, 0, 0, 1, 1, 1, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5]  # more tickets a day than shards
+
+    _import([(f"Old {n}", now - timedelta(days=age)) for n, age in enumerate(days_ago)], it_dept, requester)
+
+    # Day 5's ten tickets are one row in shard 0, as a fold leaves them; today and yesterday keep their shards.
+    assert _rows_per_day() == {0: 3, 1: 3, 5: [0]}
+    assert TicketDayStat.objects.get(day=timezone.localdate() - timedelta(days=5)).created == 10
+    assert stats_differences() == (0, [])
+    before = _figures(admin_user)
+    assert stats_fold_days() == 0  # nothing left to fold
+    assert _figures(admin_user) == before
+
+
+def test_an_import_writes_its_figures_once_at_the_end_of_its_batches(it_dept, requester, way):
+    now = timezone.now()
+    rows = [(f"Old {n}", now - timedelta(days=5 + n % 2)) for n in range(6)]  # two days, three tickets each
+
+    with CaptureQueriesContext(connection) as imported:
+        _import(rows, it_dept, requester, batch_size=2)
+
+    # Three batches of two tickets, one upsert of the two buckets of the two days and one of the open counts.
+    def upserts(table: str) -> int:
+        return sum(q["sql"].startswith(f'INSERT INTO "{table}"') for q in imported.captured_queries)
+
+    assert (upserts("tickets_ticketdaystat"), upserts("tickets_ticketopencount")) == (1, 1)
+    assert sorted(TicketDayStat.objects.values_list("created", "shard")) == [(3, 0), (3, 0)]
+    assert stats_differences() == (0, [])
+
+
+def test_held_figures_are_written_when_they_fill_the_bound(it_dept, requester):
+    def rows() -> int:
+        return TicketDayStat.objects.count() + TicketOpenCount.objects.count()
+
+    with transaction.atomic(), stats_held(bound=3):
+        TicketFactory(department=it_dept, requester=requester)  # today (its shard) and an open count: 2 buckets
+        assert rows() == 0
+        TicketFactory(department=it_dept, requester=requester)  # 4 buckets: written
+        assert rows() == 4
+        TicketFactory(department=it_dept, requester=requester)
+        assert rows() == 4
+    assert rows() == 6  # at the end of the block
+    assert stats_differences() == (0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_held_figures_need_the_transaction_of_the_tickets():
+    with pytest.raises(TransactionManagementError), stats_held():
+        pass

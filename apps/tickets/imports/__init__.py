@@ -19,8 +19,9 @@ Re-runnable: a row's id in the other system (an `external_id` column, or a `refe
 ours) is stored on the ticket with its `external_source` (the column, else "import"); importing the same
 file again finds those tickets and updates them, or leaves them as they are, never duplicates them, and the
 dry run says which. A row of our own export whose reference is free here creates the ticket under that
-reference. Notifications and AI triage: see ImportOptions; the event listeners that an option turns off
-are silenced for the whole run (apps/tickets/events.py).
+reference. The new tickets' figures (apps/tickets/aggregates.py) are added up over the batches and written at the
+end of the run (`stats_held`). Notifications and AI triage: see ImportOptions; the event listeners that an
+option turns off are silenced for the whole run (apps/tickets/events.py).
 """
 
 import time
@@ -36,6 +37,7 @@ from apps.departments.models import Department
 from apps.departments.services import department_create
 
 from .. import events
+from ..aggregates import stats_held
 from ..choices import Category, Priority, Status
 from .columns import TICKET_COLUMNS, ColumnPlan, resolve_columns
 from .mapping import ImportMapping, MappingError
@@ -93,7 +95,8 @@ def tickets_import(
     quiet = [name for name, wanted in switches.items() if not wanted]
     quiet.append(events.SATISFACTION)  # nobody is asked to rate a ticket an import resolved
     try:
-        with events.silenced(*quiet), transaction.atomic():
+        # The figures of the new tickets are added up over the batches and written at the end (stats_held).
+        with events.silenced(*quiet), transaction.atomic(), stats_held():
             for name in checked.new_departments:
                 department_create(name=name)
             planner = _planner(actor, columns, options)  # after the new departments exist

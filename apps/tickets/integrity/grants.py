@@ -118,16 +118,19 @@ class MissingGrants(Check):
         changes = []
         for batch in in_batches(tickets.order_by("pk").values_list("pk", flat=True)):
             batch_rows = list(rows.filter(pk__in=batch))
-            # grants_for_new_tickets writes every standard grant with ignore_conflicts: exactly the missing
-            # ones get inserted, which are the ones listed (this check covers all standard grants).
+            # grants_for_new_tickets(missing_only=True) writes every standard grant, skipping those held: exactly
+            # the missing ones get inserted, which are the ones listed (this check covers all standard grants).
             perms.grants_for_new_tickets(
-                Ticket(
-                    pk=r["pk"],
-                    department_id=r["department_id"],
-                    requester_id=r["requester_id"],
-                    assignee_id=r["assignee_id"],
-                )
-                for r in batch_rows
+                (
+                    Ticket(
+                        pk=r["pk"],
+                        department_id=r["department_id"],
+                        requester_id=r["requester_id"],
+                        assignee_id=r["assignee_id"],
+                    )
+                    for r in batch_rows
+                ),
+                missing_only=True,
             )
             for r in batch_rows:
                 changes += [

@@ -5,12 +5,17 @@ Every password log-in goes through here: the portal's and the back office's log-
 answer of a wrong password, after the password was checked as usual (same work, same time), so the answer never
 tells whether the password was right. Requesters keep their passwords; agents and admins sign in with single
 sign-on (apps/accounts/oidc/).
+
+As the ModelBackend, it also answers model permission checks; an account's permissions from the database (two
+queries per request otherwise: its own and its groups') are kept in the cache until any permission changes
+(selectors.kept_model_permissions).
 """
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 
 from .choices import STAFF_ROLES
+from .selectors import kept_model_permissions
 
 
 def staff_password_refused(user) -> bool:
@@ -26,3 +31,14 @@ class PasswordBackend(ModelBackend):
         if user is not None and staff_password_refused(user):
             return None
         return user
+
+    def get_all_permissions(self, user_obj, obj=None):
+        # Superusers hold every permission without asking (has_perm does not call this for them); the rest, as the
+        # ModelBackend reads them, kept (`_perm_cache` is where the ModelBackend keeps them for the request).
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None or user_obj.is_superuser:
+            return super().get_all_permissions(user_obj, obj)
+        if not hasattr(user_obj, "_perm_cache"):
+            user_obj._perm_cache = kept_model_permissions(
+                user_obj, read=lambda: super(PasswordBackend, self).get_all_permissions(user_obj)
+            )
+        return user_obj._perm_cache

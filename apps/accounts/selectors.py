@@ -1,12 +1,15 @@
-"""Reads of user accounts: which accounts a user may look up, and the prefetch that lists their departments.
+"""Reads of user accounts: which accounts a user may look up, the prefetch that lists their departments, and an
+account's model permissions kept in the cache (`kept_model_permissions`).
 
 Who an agent may look up besides themselves is known by the apps above this one; they register their
 sources here at start-up (register_agent_contacts), so this module imports none of them.
 """
 
+import time
 from collections.abc import Callable
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
 
 from .choices import Role
@@ -57,3 +60,35 @@ def requester_by_email(*, actor, email: str) -> User | None:
         return None
     reachable = Q(pk__in=users_visible_to(actor)) | Q(role=Role.REQUESTER, is_active=True)
     return User.objects.filter(reachable, email__iexact=address).order_by("pk").first()
+
+
+# An account's model permissions as Django's ModelBackend reads them (its own and its groups': two queries on every
+# back-office page), kept in the cache with the generation they were read in. Every write that can change anyone's
+# (a permission given or taken, a group's members or permissions, a permission, group or content type saved or
+# deleted) starts a new generation (services.model_permissions_changed, signals in apps.py), so an entry is never
+# read after what it holds has changed. A missing generation (a new or evicted cache) is started anew, never
+# taken as one an entry could match.
+PERMISSIONS_GENERATION = "accounts:permissions:generation"
+PERMISSIONS_SECONDS = 24 * 3600
+
+
+def permissions_key(user_id: int) -> str:
+    return f"accounts:permissions:{user_id}"
+
+
+def kept_model_permissions(user: User, read: Callable[[], set[str]]) -> set[str]:
+    """`read()` (the account's model permissions from the database), or what it gave in the current generation."""
+    key = permissions_key(user.pk)
+    kept = cache.get_many([PERMISSIONS_GENERATION, key])
+    generation = kept.get(PERMISSIONS_GENERATION)
+    if generation is None:
+        # No generation to keep under yet: start one (another process may start its own first; then this one's
+        # entries are never matched), and read this time.
+        cache.add(PERMISSIONS_GENERATION, time.time_ns(), None)
+        return set(read())
+    entry = kept.get(key)
+    if entry is not None and entry[0] == generation:
+        return set(entry[1])
+    found = set(read())
+    cache.set(key, (generation, frozenset(found)), PERMISSIONS_SECONDS)
+    return found

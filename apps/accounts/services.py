@@ -8,11 +8,16 @@ departments, unassign its tickets and revoke its ticket grants (its own tickets 
 
 Saves of accounts and groups reach the audit log through its model registry (apps/accounts/apps.py); the
 many-to-many changes (an account's groups, a group's permissions) are recorded here.
+
+Any change of model permissions (however written: these services, the admin's forms, a migration) starts a new
+generation of the permissions kept in the cache (`model_permissions_changed`, connected in apps.py).
 """
 
+import time
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,6 +28,19 @@ from apps.audit.services import audit_record
 from .access import AccessEnd, staff_access_ended
 from .choices import STAFF_ROLES, Role
 from .models import User
+from .selectors import PERMISSIONS_GENERATION
+
+
+def model_permissions_generation_next() -> None:
+    """A new generation of the model permissions kept in the cache (selectors.kept_model_permissions)."""
+    cache.set(PERMISSIONS_GENERATION, time.time_ns(), None)
+
+
+def model_permissions_changed() -> None:
+    """Start a new generation of the kept model permissions: now, and again once the transaction commits, so a page
+    read between the two cannot keep what the transaction replaced."""
+    model_permissions_generation_next()
+    transaction.on_commit(model_permissions_generation_next)
 
 
 def _check_email_free(email: str, *, exclude_pk=None) -> None:

@@ -414,10 +414,11 @@ def test_the_sidebar_counts_views_in_a_bounded_number_of_queries(alice_client, a
         response = changelist(alice_client)
 
     assert len(cached) == one
-    # Every count expired (and the kept views and unread count with them): each of the ten views shown is counted
-    # once more, the views and the unread count are read again, and no further.
+    # Every count expired (and the kept views, unread count and model permissions with them): each of the ten views
+    # shown is counted once more, the views, the unread count and the agent's permissions (its own, its groups') are
+    # read again, and no further.
     cache.clear()
-    assert count_queries(lambda: changelist(alice_client)) == one + 2 + 10 + 2
+    assert count_queries(lambda: changelist(alice_client)) == one + 2 + 10 + 2 + 2
     titles = [
         str(i["title"]) for g in navigation(_request(agent)) for i in g["items"] if str(i["title"]).startswith("View")
     ]

@@ -93,6 +93,33 @@ def test_columns_sort(alice_client, it_ticket, column, order):
     assert f'class="tl-h-{column} sorted ascending" aria-sort="ascending"' in sorted_response.content.decode()
 
 
+def test_the_kept_header_row_follows_the_language_and_the_parameters(alice_client, agent, it_ticket):
+    """The header row is rendered once per language and list parameters (ticket_list.kept_header_cells): another
+    language or other parameters never get a header kept for the first."""
+
+    def header(response) -> str:
+        return re.search(r"<thead>(.*?)</thead>", response.content.decode(), re.S).group(1)
+
+    assert it_ticket.status == Status.NEW
+    english = header(changelist(alice_client, status__in="new"))
+    assert 'aria-label="Select all tickets on this page"' in english
+    assert 'href="?o=1.-10&amp;status__in=new"' in english
+    assert english.count("aria-sort") == 1  # the default order: newest first
+    assert 'class="tl-h-age sorted descending" aria-sort="descending"' in english
+
+    sorted_by_reference = header(changelist(alice_client, status__in="new", o="1"))
+    assert 'class="tl-h-reference_link sorted ascending" aria-sort="ascending"' in sorted_by_reference
+    other = header(changelist(alice_client, status__in="new,open"))
+    assert other.count("status__in=new%2Copen") == english.count("status__in=new") == 11  # every sorting link
+
+    agent.language = "tr"
+    agent.save(update_fields=["language"])
+    turkish = header(changelist(alice_client, status__in="new"))
+    assert 'aria-label="Bu sayfadaki tüm talepleri seç"' in turkish
+    assert ">Referans</a>" in turkish
+    assert header(changelist(alice_client, status__in="new")) == turkish
+
+
 def test_sla_order_puts_the_earliest_running_due_date_first(alice_client, agent, it_dept, requester):
     from datetime import timedelta
 

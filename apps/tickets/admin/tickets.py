@@ -328,13 +328,17 @@ class TicketAdmin(
         return can_delete_ticket(request.user)
 
     def get_actions(self, request):
-        found = super().get_actions(request)
-        if not can_delete_ticket(request.user):
-            found.pop("delete_selected", None)
-        for extra in extensions.admin_ticket_actions:  # the apps above tickets add theirs (extensions.py)
-            if extra.allowed(request.user):
-                found[extra.name] = (extra.action, extra.name, extra.description)
-        return found
+        # Asked three times by a changelist request (the page, its action form, its select box): worked out once.
+        kept = request.__dict__.get("_ticket_actions")
+        if kept is None:
+            kept = super().get_actions(request)
+            if not can_delete_ticket(request.user):
+                kept.pop("delete_selected", None)
+            for extra in extensions.admin_ticket_actions:  # the apps above tickets add theirs (extensions.py)
+                if extra.allowed(request.user):
+                    kept[extra.name] = (extra.action, extra.name, extra.description)
+            request._ticket_actions = kept
+        return dict(kept)
 
     # Forms --------------------------------------------------------------------------------------------------
 

@@ -10,7 +10,14 @@ It keeps what the admin needs: the action checkboxes (`action-select`, read by t
 header per column (`scope="col"`), the reference as the row's header (`scope="row"`), labels for the
 checkboxes, the change links with the list's filters preserved. The title is cut to one line with its full text
 on hover (`title`).
+
+The header row depends only on the language and the list's parameters (its labels, the sorting state and every
+sorting link are made from them and the class's own columns): it is rendered once per language and parameters and
+kept in the process (`_kept_headers`, bounded). The cells are escaped with the standard library's `html.escape`,
+which is what Django's `escape` does after converting to a string and before marking the result safe.
 """
+
+from html import escape as html_escape
 
 from django import template
 from django.contrib.admin.templatetags.admin_list import result_hidden_fields
@@ -21,8 +28,11 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeData, mark_safe
 from django.utils.timezone import localtime
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from unfold.templatetags.unfold_list import result_headers
+
+from apps.common.kept import KeptTable
 
 from ..choices import Priority, Status
 from ..sla import sla_state
@@ -35,7 +45,7 @@ PK_PLACEHOLDER = "0000000000"
 def _person(user) -> str:
     if user is None:
         return '<span class="tl-m">—</span>'
-    return escape(user.get_full_name() or user.get_username())
+    return html_escape(user.get_full_name() or user.get_username())
 
 
 def _ago_units() -> tuple[tuple[int, str], ...]:
@@ -52,8 +62,9 @@ def _ago_units() -> tuple[tuple[int, str], ...]:
 class RowRenderer:
     """Renders the cells of one ticket row per list_display column; built once per page.
 
-    Everything a user typed (reference, title, names) goes through `escape`; the rest are our own labels and
-    numbers. Labels, translations and the change link are looked up once per page, not per row.
+    Everything a user typed (reference, title, names) goes through `html_escape` (each is a string: a CharField's
+    value); the rest are our own labels and numbers. Labels, translations and the change link are looked up once
+    per page, not per row.
     """
 
     def __init__(self, cl):
@@ -96,21 +107,21 @@ class RowRenderer:
         seconds = (self.now - moment).total_seconds()
         for size, text in self.units:
             if seconds >= size:
-                return escape(text % {"n": seconds // size})
+                return html_escape(text % {"n": seconds // size})
         return self.just_now
 
     def checkbox(self, ticket, url) -> str:
-        label = self.select_label % {"ticket": escape(ticket.reference)}
+        label = self.select_label % {"ticket": html_escape(ticket.reference)}
         return (
             f'<td><input type="checkbox" name="_selected_action" value="{ticket.pk}" '
             f'class="action-select tl-x" aria-label="{label}"></td>'
         )
 
     def reference(self, ticket, url) -> str:
-        return f'<th scope="row" class="tl-r"><a href="{url}">{escape(ticket.reference)}</a></th>'
+        return f'<th scope="row" class="tl-r"><a href="{url}">{html_escape(ticket.reference)}</a></th>'
 
     def title(self, ticket, url) -> str:
-        title = escape(ticket.title)
+        title = html_escape(ticket.title)
         return f'<td><a href="{url}" title="{title}">{title}</a></td>'
 
     def status(self, ticket, url) -> str:
@@ -123,7 +134,7 @@ class RowRenderer:
         return self.sla_badges.get(sla_state(ticket, now=self.now), "<td></td>")
 
     def department(self, ticket, url) -> str:
-        return f"<td>{escape(ticket.department.name) if ticket.department_id else '—'}</td>"
+        return f"<td>{html_escape(ticket.department.name) if ticket.department_id else '—'}</td>"
 
     def assignee(self, ticket, url) -> str:
         return f"<td>{_person(ticket.assignee)}</td>"
@@ -189,6 +200,21 @@ def header_cells(headers: list[dict], names: list[str]) -> str:
     return "".join(cells)
 
 
+# Header rows by (language, columns, sortable columns, the list's parameters), least recently used dropped first.
+HEADERS_KEPT_MAX = 256
+_kept_headers = KeptTable()
+
+
+def kept_header_cells(cl) -> str:
+    """`header_cells` of the list's headers, rendered once per language, columns and parameters of the list."""
+    params = tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items()))
+    key = (get_language(), tuple(cl.list_display), tuple(cl.sortable_by or ()), params)
+    html = _kept_headers.recall(key)
+    if html is None:
+        html = _kept_headers.keep(key, header_cells(list(result_headers(cl)), cl.list_display), most=HEADERS_KEPT_MAX)
+    return html
+
+
 @register.inclusion_tag("admin/tickets/ticket/lean_results.html")
 def ticket_result_list(cl):
     """The headers (once) and the rows of the ticket changelist's current page."""
@@ -197,7 +223,7 @@ def ticket_result_list(cl):
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
         # Our own markup around escape()d labels and links (header_cells), and every cell likewise (RowRenderer).
-        "headers": mark_safe(header_cells(list(result_headers(cl)), cl.list_display)),  # noqa: S308
+        "headers": mark_safe(kept_header_cells(cl)),  # noqa: S308
         "rows": mark_safe(renderer.rows(cl.result_list)),  # noqa: S308
         "has_rows": bool(cl.result_list),
     }

@@ -93,12 +93,19 @@ def test_columns_sort(alice_client, it_ticket, column, order):
     assert f'class="tl-h-{column} sorted ascending" aria-sort="ascending"' in sorted_response.content.decode()
 
 
-def test_the_kept_header_row_follows_the_language_and_the_parameters(alice_client, agent, it_ticket):
-    """The header row is rendered once per language and list parameters (ticket_list.kept_header_cells): another
-    language or other parameters never get a header kept for the first."""
+def test_the_kept_header_row_and_labels_follow_the_language_and_the_parameters(alice_client, agent, it_ticket):
+    """The header row is rendered once per language and list parameters (ticket_list.kept_header_cells), the rows'
+    labels and badges once per language: another language or other parameters never get those kept for the first."""
 
     def header(response) -> str:
         return re.search(r"<thead>(.*?)</thead>", response.content.decode(), re.S).group(1)
+
+    def rows(response) -> str:
+        return re.search(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S).group(1)
+
+    english_rows = rows(changelist(alice_client, status__in="new"))
+    assert f'aria-label="Select {it_ticket.reference}"' in english_rows
+    assert '<span class="tl-b tl-info">New</span>' in english_rows
 
     assert it_ticket.status == Status.NEW
     english = header(changelist(alice_client, status__in="new"))
@@ -118,6 +125,9 @@ def test_the_kept_header_row_follows_the_language_and_the_parameters(alice_clien
     assert 'aria-label="Bu sayfadaki tüm talepleri seç"' in turkish
     assert ">Referans</a>" in turkish
     assert header(changelist(alice_client, status__in="new")) == turkish
+    turkish_rows = rows(changelist(alice_client, status__in="new"))
+    assert f'aria-label="{it_ticket.reference} seç"' in turkish_rows
+    assert '<span class="tl-b tl-info">Yeni</span>' in turkish_rows
 
 
 def test_sla_order_puts_the_earliest_running_due_date_first(alice_client, agent, it_dept, requester):

@@ -13,7 +13,8 @@ on hover (`title`).
 
 The header row depends only on the language and the list's parameters (its labels, the sorting state and every
 sorting link are made from them and the class's own columns): it is rendered once per language and parameters and
-kept in the process (`_kept_headers`, bounded). The cells are escaped with the standard library's `html.escape`,
+kept in the process (`_kept_headers`, bounded). The rows' labels and badge cells are made once per language
+(`_kept_labels`). The cells are escaped with the standard library's `html.escape`,
 which is what Django's `escape` does after converting to a string and before marking the result safe.
 """
 
@@ -59,6 +60,10 @@ def _ago_units() -> tuple[tuple[int, str], ...]:
     )
 
 
+# RowRenderer's labels and badge cells per (language, admin class): a few entries per process.
+_kept_labels: dict[tuple, tuple] = {}
+
+
 class RowRenderer:
     """Renders the cells of one ticket row per list_display column; built once per page.
 
@@ -72,16 +77,13 @@ class RowRenderer:
         admin = cl.model_admin
         link = reverse(f"admin:{cl.opts.app_label}_{cl.opts.model_name}_change", args=[PK_PLACEHOLDER])
         self.link = add_preserved_filters({"preserved_filters": cl.preserved_filters, "opts": cl.opts}, link)
-        self.select_label = escape(_("Select %(ticket)s"))
         self.now = timezone.now()
         self.zone = timezone.get_current_timezone()
-        self.units = _ago_units()
-        self.just_now = escape(_("now"))
-        self.badges = {
-            "status_badge": self._badges(admin.status_variants, dict(Status.choices)),
-            "priority_badge": self._badges(admin.priority_variants, dict(Priority.choices)),
-        }
-        self.sla_badges = self._badges(admin.sla_variants, admin.sla_labels)
+        key = (get_language(), type(admin))
+        labels = _kept_labels.get(key)
+        if labels is None:
+            labels = _kept_labels[key] = self._labels(admin)
+        self.select_label, self.units, self.just_now, self.badges, self.sla_badges = labels
         self.cells = {
             "action_checkbox": self.checkbox,
             "reference_link": self.reference,
@@ -95,6 +97,17 @@ class RowRenderer:
             "updated": self.updated,
             "age": self.age,
         }
+
+    @classmethod
+    def _labels(cls, admin) -> tuple:
+        """The page's translated labels and badge cells: the same for every page of a language (the variants and
+        labels are the admin class's own), so made once per language and admin class (`_kept_labels`)."""
+        badges = {
+            "status_badge": cls._badges(admin.status_variants, dict(Status.choices)),
+            "priority_badge": cls._badges(admin.priority_variants, dict(Priority.choices)),
+        }
+        sla_badges = cls._badges(admin.sla_variants, admin.sla_labels)
+        return escape(_("Select %(ticket)s")), _ago_units(), escape(_("now")), badges, sla_badges
 
     @staticmethod
     def _badges(variants: dict, labels: dict) -> dict[str, str]:

@@ -260,6 +260,34 @@ def save(browser, name, query, **extra):
     return browser.post(reverse(SAVE), {"name": name, "query": query, **extra})
 
 
+def test_the_kept_save_view_form_carries_each_requests_token_and_its_own_query(agent, it_ticket):
+    """The agent's "Save this view" form is kept per language and query (ticket_list.save_view_form_html): each page
+    gets its own request's CSRF token in it, and its own query; a kept form saves with the page's token."""
+
+    def save_form(response) -> str:
+        return re.search(
+            r'<form method="post" action="[^"]+" class="tl-save">(.*?)</form>', response.content.decode(), re.S
+        )
+
+    tokens = set()
+    for _ in range(2):
+        browser = logged_in(agent)
+        browser.handler.enforce_csrf_checks = True
+        response = changelist(browser, assignee="me")
+        form = save_form(response).group(1)
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        assert token == response.context["csrf_token"]
+        assert 'name="query" value="assignee=me"' in form
+        tokens.add(token)
+        other = save_form(changelist(browser, assignee="none")).group(1)
+        assert 'name="query" value="assignee=none"' in other
+    assert len(tokens) == 2
+
+    saved = browser.post(reverse(SAVE), {"name": "Mine", "query": "assignee=me", "csrfmiddlewaretoken": token})
+    assert saved.status_code == 302
+    assert SavedView.objects.get().query == "assignee=me"
+
+
 def test_saving_the_current_list_as_a_view(alice_client, agent, it_ticket, it_ticket_2):
     services.ticket_assign(ticket=it_ticket, actor=agent, assignee=agent)
     response = changelist(alice_client, assignee="me", o="-9", p="1")

@@ -24,10 +24,11 @@ from django import template
 from django.contrib.admin.templatetags.admin_list import result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import PAGE_VAR
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
-from django.utils.safestring import SafeData, mark_safe
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -246,3 +247,30 @@ def ticket_result_list(cl):
 def page_link(cl, number) -> str:
     """The changelist's address at page `number`, its filters, search and ordering kept."""
     return cl.get_query_string({PAGE_VAR: number})
+
+
+SAVE_VIEW_TEMPLATE = "admin/tickets/ticket/save_view_form.html"
+# Where the request's CSRF token goes in a kept form (NUL never comes from users' text: Django's form fields and
+# query strings refuse it).
+TOKEN = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
+SAVE_VIEW_KEPT_MAX = 256
+_kept_save_view_forms = KeptTable()
+
+
+@register.simple_tag(takes_context=True)
+def save_view_form_html(context) -> SafeString:
+    """The "Save this view" form of the list (admin/saved_views.py SaveViewForm), rendered once per language and
+    query and kept, when it offers no department to share with (whose choices are read from the database)."""
+    form = context["save_view_form"]
+    token = context.get("csrf_token")
+    if "shared_with" in form.fields or not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker
+        return render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": token})
+    key = (get_language(), tuple(form.fields), form["query"].value())
+    html = _kept_save_view_forms.recall(key)
+    if html is None:
+        html = _kept_save_view_forms.keep(
+            key,
+            render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": TOKEN}),
+            most=SAVE_VIEW_KEPT_MAX,
+        )
+    return mark_safe(html.replace(TOKEN, escape(str(token))))  # noqa: S308 - our template's HTML, the token escaped

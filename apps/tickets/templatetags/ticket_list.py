@@ -14,8 +14,11 @@ on hover (`title`).
 The header row depends only on the language and the list's parameters (its labels, the sorting state and every
 sorting link are made from them and the class's own columns): it is rendered once per language and parameters and
 kept in the process (`_kept_headers`, bounded). The rows' labels and badge cells are made once per language
-(`_kept_labels`). The cells are escaped with the standard library's `html.escape`,
-which is what Django's `escape` does after converting to a string and before marking the result safe.
+(`_kept_labels`). The cells are escaped with the standard library's `html.escape`, which is what Django's `escape`
+does after converting to a string and before marking the result safe.
+
+The "Save this view" form above the list (`save_view_form_html`) is kept likewise, per language and query, when it
+offers no department to share with (an agent's: the query and a name); each request's CSRF token is filled in.
 """
 
 from html import escape as html_escape
@@ -25,7 +28,7 @@ from django.contrib.admin.templatetags.admin_list import result_hidden_fields
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
@@ -265,7 +268,7 @@ def save_view_form_html(context) -> SafeString:
     token = context.get("csrf_token")
     if "shared_with" in form.fields or not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker
         return render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": token})
-    key = (get_language(), tuple(form.fields), form["query"].value())
+    key = (get_language(), get_script_prefix(), tuple(form.fields), form["query"].value())
     html = _kept_save_view_forms.recall(key)
     if html is None:
         html = _kept_save_view_forms.keep(

@@ -30,7 +30,8 @@ from django.contrib.admin.views.main import PAGE_VAR
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.formats import localize
+from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.timezone import localtime
 from django.utils.translation import get_language
@@ -247,9 +248,44 @@ def ticket_result_list(cl):
 
 
 @register.simple_tag
-def page_link(cl, number) -> str:
-    """The changelist's address at page `number`, its filters, search and ordering kept."""
-    return cl.get_query_string({PAGE_VAR: number})
+def ticket_pages(cl, pagination_required: bool, page_range) -> SafeString:
+    """The list's page links and total (pagination.html): "Previous", the numbered pages (up to the counting cap,
+    admin/paging.py), "Next" while there are more, the total. Written as one string, as the template wrote it."""
+    paginator = cl.paginator
+
+    def link(number) -> str:
+        return escape(cl.get_query_string({PAGE_VAR: number}))
+
+    def number(value) -> str:
+        return conditional_escape(localize(value))
+
+    previous, following = escape(_("Previous")), escape(_("Next"))
+    out = [f'<nav class="tl-pages" aria-label="{escape(_("Pages"))}">\n']
+    if cl.page_num > 1:
+        out.append(f'<a href="{link(cl.page_num - 1)}" rel="prev">{previous}</a>')
+    else:
+        out.append(f'<span class="off">{previous}</span>')
+    out.append("\n")
+    if pagination_required:
+        for page in page_range:
+            if page == paginator.ELLIPSIS:
+                out.append('<span class="off">…</span>')
+            elif page == cl.page_num:
+                out.append(f'<span class="current" aria-current="page">{number(page)}</span>')
+            else:
+                out.append(f'<a href="{link(page)}">{number(page)}</a>')
+        if cl.page_num > paginator.num_pages:
+            out.append(
+                f'<span class="off">…</span><span class="current" aria-current="page">{number(cl.page_num)}</span>'
+            )
+    out.append("\n")
+    more = len(cl.result_list) == cl.list_per_page if paginator.capped else cl.page_num < paginator.num_pages
+    if more:
+        out.append(f'<a href="{link(cl.page_num + 1)}" rel="next">{following}</a>')
+    else:
+        out.append(f'<span class="off">{following}</span>')
+    out.append(f'\n<span class="total">{conditional_escape(cl.total_display)}</span>\n</nav>')
+    return mark_safe("".join(out))  # noqa: S308 - our markup around escaped labels, links and numbers
 
 
 SAVE_VIEW_TEMPLATE = "admin/tickets/ticket/save_view_form.html"

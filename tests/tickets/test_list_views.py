@@ -260,6 +260,29 @@ def save(browser, name, query, **extra):
     return browser.post(reverse(SAVE), {"name": name, "query": query, **extra})
 
 
+def test_the_kept_search_box_follows_the_search_the_parameters_and_the_language(alice_client, agent, it_ticket):
+    """The search box is kept per language, search and parameters (ticket_list.kept_search_form)."""
+
+    def box(response) -> str:
+        html = response.content.decode()
+        return html[html.index('<div id="toolbar">') : html.index("</form>", html.index('<div id="toolbar">'))]
+
+    first = box(changelist(alice_client, q='<b>"x', status__in="new"))
+    assert 'value="&lt;b&gt;&quot;x"' in first
+    assert '<input type="hidden" name="status__in" value="new">' in first
+    assert 'placeholder="Words of the title' in first
+
+    other = box(changelist(alice_client, q="vpn", assignee="none"))
+    assert 'value="vpn"' in other
+    assert '<input type="hidden" name="assignee" value="none">' in other
+    assert "status__in" not in other
+
+    agent.language = "tr"
+    agent.save(update_fields=["language"])
+    turkish = box(changelist(alice_client, q="vpn", assignee="none"))
+    assert 'placeholder="Başlık, açıklama veya yazışmadan kelimeler' in turkish
+
+
 def test_the_kept_save_view_form_carries_each_requests_token_and_its_own_query(agent, it_ticket):
     """The agent's "Save this view" form is kept per language and query (ticket_list.save_view_form_html): each page
     gets its own request's CSRF token in it, and its own query; a kept form saves with the page's token."""

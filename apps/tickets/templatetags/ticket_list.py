@@ -17,14 +17,16 @@ kept in the process (`_kept_headers`, bounded). The rows' labels and badge cells
 (`_kept_labels`). The cells are escaped with the standard library's `html.escape`, which is what Django's `escape`
 does after converting to a string and before marking the result safe.
 
-The "Save this view" form above the list (`save_view_form_html`) is kept likewise, per language and query, when it
-offers no department to share with (an agent's: the query and a name); each request's CSRF token is filled in.
+The search box (`kept_search_form`: the admin's `search_form`, its template unfold's) is kept per language, search
+and list parameters, which are all it shows. The "Save this view" form above the list (`save_view_form_html`) is
+kept likewise, per language and query, when it offers no department to share with (an agent's: the query and a
+name); each request's CSRF token is filled in.
 """
 
 from html import escape as html_escape
 
 from django import template
-from django.contrib.admin.templatetags.admin_list import result_hidden_fields
+from django.contrib.admin.templatetags.admin_list import result_hidden_fields, search_form
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.template.loader import render_to_string
@@ -218,6 +220,11 @@ def header_cells(headers: list[dict], names: list[str]) -> str:
     return "".join(cells)
 
 
+def _list_params(cl) -> tuple:
+    """The list's parameters as a comparable value (the admin's `filter_params`: every parameter of the address)."""
+    return tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items()))
+
+
 # Header rows by (language, columns, sortable columns, the list's parameters), least recently used dropped first.
 HEADERS_KEPT_MAX = 256
 _kept_headers = KeptTable()
@@ -225,8 +232,7 @@ _kept_headers = KeptTable()
 
 def kept_header_cells(cl) -> str:
     """`header_cells` of the list's headers, rendered once per language, columns and parameters of the list."""
-    params = tuple(sorted((name, tuple(values)) for name, values in cl.filter_params.items()))
-    key = (get_language(), tuple(cl.list_display), tuple(cl.sortable_by or ()), params)
+    key = (get_language(), tuple(cl.list_display), tuple(cl.sortable_by or ()), _list_params(cl))
     html = _kept_headers.recall(key)
     if html is None:
         html = _kept_headers.keep(key, header_cells(list(result_headers(cl)), cl.list_display), most=HEADERS_KEPT_MAX)
@@ -313,3 +319,21 @@ def save_view_form_html(context) -> SafeString:
             most=SAVE_VIEW_KEPT_MAX,
         )
     return mark_safe(html.replace(TOKEN, escape(str(token))))  # noqa: S308 - our template's HTML, the token escaped
+
+
+# The search box's templates, as the admin's {% search_form %} tag looks them up (per model, per app, then the site's).
+SEARCH_TEMPLATES = ("admin/tickets/ticket/search_form.html", "admin/tickets/search_form.html", "admin/search_form.html")
+SEARCH_KEPT_MAX = 256
+_kept_search_forms = KeptTable()
+
+
+@register.simple_tag
+def kept_search_form(cl) -> SafeString:
+    """The admin's `{% search_form cl %}` for the ticket list, rendered once per language, search and parameters
+    (the box's text, its placeholder and one hidden input per other parameter are all it is made of) and kept."""
+    context = search_form(cl)
+    key = (get_language(), cl.query, context["show_result_count"], _list_params(cl))
+    html = _kept_search_forms.recall(key)
+    if html is None:
+        html = _kept_search_forms.keep(key, render_to_string(SEARCH_TEMPLATES, context), most=SEARCH_KEPT_MAX)
+    return mark_safe(html)  # noqa: S308 - the admin's template, rendered with autoescaping

@@ -226,6 +226,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the searches")
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run, and reuse it")
     parser.add_argument("--repeat", type=int, default=20, help="runs per measurement (median and maximum)")
+    parser.add_argument(
+        "--only-total", action="store_true", help="only the back-office list searched, with its total (agent and admin)"
+    )
     args = parser.parse_args()
 
     from django.db import connection
@@ -256,6 +259,9 @@ def main() -> None:
             "prefix of 3 letters": words[2][:3],
             "whole reference": "TCK-000777",
         }
+        if args.only_total:
+            changelist_with_total(agent, queries, repeat=args.repeat, explain=args.explain)
+            return
         admin_scope = Ticket.objects.all()
         # The same search as an admin's (an unsaved account: the admin's search reads every match).
         admin = User(username="bench-admin", role=Role.ADMIN, is_staff=True)
@@ -329,6 +335,65 @@ def main() -> None:
                         with connection.cursor() as cursor:
                             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
                             print("\n".join(row[0] for row in cursor.fetchall()))
+        changelist_with_total(agent, queries, repeat=args.repeat, explain=args.explain)
+
+
+def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explain: bool) -> None:
+    """The back-office list searched by each word, as the agent and as an admin, with its total: the whole request
+    in the test client (median / max, ms, beside hello), the total it shows, and on PostgreSQL the database time of
+    the count and of the list's other queries on the tickets (EXPLAIN ANALYZE of each, as the request ran them)."""
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from apps.accounts.models import User
+
+    admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
+    changelist = reverse("admin:tickets_ticket_changelist")
+    hello = Client()
+    median, worst = timed(lambda: hello.get("/bench/hello/"), repeat)
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+    print(f"the back-office list searched, with its total (median / max, ms); hello {median:.1f} / {worst:.1f}")
+    print("  who    search                         request ms        total       count db ms  other db ms  queries")
+    for who, user in (("agent", agent), ("admin", admin)):
+        if user is None:
+            continue
+        browser = Client()
+        browser.force_login(user)
+        for label, text in queries.items():
+            response = browser.get(changelist, {"q": text})
+            assert response.status_code == 200
+            total = re.search(r'<span class="total">([^<]*)</span>', response.content.decode())
+            median, worst = timed(lambda browser=browser, text=text: browser.get(changelist, {"q": text}), repeat)
+            count_ms = other_ms = 0.0
+            with CaptureQueriesContext(connection) as captured:
+                browser.get(changelist, {"q": text})
+            plans = []
+            if connection.vendor == "postgresql":
+                for query in captured.captured_queries:
+                    if "tickets_ticket" not in query["sql"]:
+                        continue
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+                        plan = [row[0] for row in cursor.fetchall()]
+                    spent = float(re.search(r"Execution Time: ([\d.]+)", plan[-1]).group(1))
+                    if query["sql"].startswith("SELECT COUNT(*)"):
+                        count_ms += spent
+                        plans.append(plan)
+                    else:
+                        other_ms += spent
+            shown = total.group(1) if total else "?"
+            print(
+                f"  {who:6} {label:30} {median:7.1f} / {worst:7.1f} {shown:>12} {count_ms:12.1f} {other_ms:12.1f}"
+                f"  {len(captured.captured_queries)}"
+            )
+            if explain:
+                for plan in plans:
+                    print("    EXPLAIN ANALYZE of the count:")
+                    print("\n".join(f"      {line}" for line in plan))
 
 
 if __name__ == "__main__":

@@ -239,6 +239,35 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
 
 
+def tickets_search_whole_words(
+    queryset: QuerySet[Ticket], *, user, text: str, reach: AgentReach | None, more_than: int
+) -> QuerySet[Ticket] | None:
+    """For a staff member's capped total: the tickets of `queryset` that hold every word of `text`, the last one
+    whole (a subset of what `tickets_search` finds, where the last word may start a longer one), when PostgreSQL's
+    statistics expect more than `more_than` of them within the staff member's reach (`reach`: an agent's, None for
+    an admin); None otherwise, for requesters, and elsewhere than on PostgreSQL.
+
+    A list counts this first: if it already passes the cap, so does the search (its superset), and the total is
+    "cap+" without reading the last word's every prefix match. A prefix is matched in the GIN indexes by
+    collecting every document of every word it starts, in every department (the whole bitmap of a common word),
+    where a whole word is one entry that the index intersects with the department's and stops at the LIMIT's rows
+    in the heap. The statistics choose only which count runs first, never the total: a count at or under the
+    cap here is thrown away and the search itself is counted.
+    """
+    words = search_words((text or "").strip()[:SEARCH_MAX_CHARS])
+    if not words or not user.is_staff or not uses_full_text(queryset.db):
+        return None
+    # The estimate from the words as the statistics store them, before any query.
+    share = _share([plain_word(word) for word in words], using=queryset.db)
+    if not share or _expected_matches(user, share, reach, using=queryset.db)[0] <= more_than:
+        return None
+    matches = Q()
+    for term in _unaccented(words, using=queryset.db):
+        one = _tsquery([term])
+        matches &= Q(search_public=one) | Q(search_internal=one)
+    return queryset.filter(matches)
+
+
 def word_shares(using: str = "default") -> dict[str, float]:
     """The share of the tickets each common word is in (either document; the larger share), from PostgreSQL's
     statistics of the documents (empty before ANALYZE)."""

@@ -11,10 +11,13 @@ bench_changelist.py and bench_ticket_page.py with the same DATABASE_URL and `--k
 department in ten, an admin and a requester, it times the first page of a search (50 rows by relevance, with the
 list's joins) for words from very common to rare, and the same through the whole request (API list, back-office
 changelist, portal) in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan
-of one search.
+of one search. Last, the back-office list searched by each word as the agent and as an admin, with its total: the
+whole request, the total it shows, and the database time of its count and of its other queries on the tickets
+(EXPLAIN ANALYZE of each, as the request ran them; `--explain` prints the count's plan). `--only-total` runs that
+part alone.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticket_system_bench \\
-        .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain]
+        .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain] [--keep] [--only-total]
 """
 
 import argparse
@@ -357,7 +360,10 @@ def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explai
     median, worst = timed(lambda: hello.get("/bench/hello/"), repeat)
     print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
     print(f"the back-office list searched, with its total (median / max, ms); hello {median:.1f} / {worst:.1f}")
-    print("  who    search                         request ms        total       count db ms  other db ms  queries")
+    print(
+        "  who    search                         request ms        CPU ms            total  count db ms  other db ms"
+        "  queries"
+    )
     for who, user in (("agent", agent), ("admin", admin)):
         if user is None:
             continue
@@ -367,7 +373,9 @@ def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explai
             response = browser.get(changelist, {"q": text})
             assert response.status_code == 200
             total = re.search(r'<span class="total">([^<]*)</span>', response.content.decode())
+            cpu = time.process_time()
             median, worst = timed(lambda browser=browser, text=text: browser.get(changelist, {"q": text}), repeat)
+            cpu_ms = (time.process_time() - cpu) * 1000 / repeat
             count_ms = other_ms = 0.0
             with CaptureQueriesContext(connection) as captured:
                 browser.get(changelist, {"q": text})
@@ -387,7 +395,8 @@ def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explai
                         other_ms += spent
             shown = total.group(1) if total else "?"
             print(
-                f"  {who:6} {label:30} {median:7.1f} / {worst:7.1f} {shown:>12} {count_ms:12.1f} {other_ms:12.1f}"
+                f"  {who:6} {label:30} {median:7.1f} / {worst:7.1f} {cpu_ms:7.1f} {shown:>16} {count_ms:12.1f}"
+                f" {other_ms:12.1f}"
                 f"  {len(captured.captured_queries)}"
             )
             if explain:

@@ -24,7 +24,12 @@ expect to match several times that many tickets within their reach come newest f
 the first matches' ids (MANY_MATCHES). An agent's search (not an admin's) of a word rare enough tests each match,
 in its row, for the agent's reach (`selectors.AgentReach`: one of their departments, or one of the few tickets
 their own grants and their groups' shares name outside them) before looking up its grants; the caller's scope
-still checks each of those rows' grants (what a search costs, and where the time goes: docs/benchmarks.md).
+still checks each of those rows' grants (what a search costs, and where the time goes: docs/benchmarks.md). The
+agent's departments are typed as the column (`AgentReach.in_departments`), so that PostgreSQL can read the GIN
+indexes for those departments only. The back office's capped total of a staff member's search that the statistics
+expect to pass the cap with its last word whole counts that first (`tickets_search_whole_words`, a subset): a whole
+word is one GIN entry intersected with the department's, where a prefix collects the documents of every word it
+starts, in every department; the search itself is counted only when that subset does not pass the cap.
 `tickets_with_stale_documents` finds documents behind their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,

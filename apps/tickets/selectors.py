@@ -222,7 +222,9 @@ def tickets_count_capped(
     True)`), the rows are counted in two parts that cannot overlap, one after the other under the one LIMIT: those
     of the agent's departments, which the database reads from the department index and checks one by one until
     the cap, then those of other departments that `reach.others` names. The same rows, without hashing all of the
-    agent's grants first (which costs in proportion to the size of their departments).
+    agent's grants first (which costs in proportion to the size of their departments). A search's matches in the
+    departments come from the GIN indexes of (department_id, document) for those departments only
+    (`AgentReach.in_departments`).
     """
     rows = queryset.order_by().values("pk")
     if reach is not None:

@@ -2,7 +2,10 @@
 
 The list counts at most LIST_COUNT_CAP + 1 of the matching rows (`SELECT COUNT(*) FROM (SELECT ... LIMIT
 10001)`, selectors.tickets_count_capped): up to the cap the total is exact and every page has its number;
-above it the list says "10,000+" and pages on past the last numbered page with "Next".
+above it the list says "10,000+" and pages on past the last numbered page with "Next". A staff member's search
+that PostgreSQL's statistics expect to pass the cap with its last word whole is counted that way first (a subset of
+its rows, cheaper to count: search.tickets_search_whole_words); only if that subset does not pass the cap is the
+search itself counted. The statistics choose the order of the counts, never the total.
 """
 
 import hashlib

@@ -343,8 +343,9 @@ def main() -> None:
 
 def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explain: bool) -> None:
     """The back-office list searched by each word, as the agent and as an admin, with its total: the whole request
-    in the test client (median / max, ms, beside hello), the total it shows, and on PostgreSQL the database time of
-    the count and of the list's other queries on the tickets (EXPLAIN ANALYZE of each, as the request ran them)."""
+    in the test client (median / max, ms, beside hello; the process's CPU per request, mean), the total it shows,
+    and on PostgreSQL the database time of the count and of the list's other queries on the tickets (EXPLAIN
+    ANALYZE of each, as the request ran them)."""
     import re
 
     from django.db import connection

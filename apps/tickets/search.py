@@ -248,7 +248,8 @@ def tickets_search_whole_words(
     queryset: QuerySet[Ticket], *, user, text: str, reach: AgentReach | None, more_than: int
 ) -> QuerySet[Ticket] | None:
     """For a staff member's capped total: the tickets of `queryset` that hold every word of `text`, the last one
-    whole (a subset of what `tickets_search` finds, where the last word may start a longer one), when PostgreSQL's
+    whole, or, for a last word being typed, the most common word of the statistics that it starts (either way a
+    subset of what `tickets_search` finds, where the last word may start a longer one), when PostgreSQL's
     statistics expect more than `more_than` of them within the staff member's reach (`reach`: an agent's, None for
     an admin); None otherwise, for requesters, and elsewhere than on PostgreSQL.
 
@@ -263,11 +264,22 @@ def tickets_search_whole_words(
     if not words or not user.is_staff or not uses_full_text(queryset.db):
         return None
     # The estimate from the words as the statistics store them, before any query.
-    share = _share([plain_word(word) for word in words], using=queryset.db)
+    plain = [plain_word(word) for word in words]
+    shares = word_shares(queryset.db)
+    started = [word for word in shares if word.startswith(plain[-1]) and WORD.fullmatch(word)]
+    if not started:
+        return None
+    whole = max(started, key=lambda word: (shares[word], word == plain[-1]))
+    share = _share([*plain[:-1], whole], using=queryset.db)
     if not share or _expected_matches(user, share, reach, using=queryset.db)[0] <= more_than:
         return None
+    terms = _unaccented(words, using=queryset.db)
+    if not whole.startswith(terms[-1].lower()):
+        # The statistics' word must start with the prefix as the search reads it (unaccent's, not plain_word's),
+        # or it would not be a subset of what the search finds.
+        return None
     matches = Q()
-    for term in _unaccented(words, using=queryset.db):
+    for term in [*terms[:-1], whole]:
         one = _tsquery([term])
         matches &= Q(search_public=one) | Q(search_internal=one)
     return queryset.filter(matches)

@@ -337,16 +337,18 @@ def back_office_total(user, text: str) -> tuple[str, int]:
     return response.context["cl"].total_display, len(counts)
 
 
+@pytest.mark.parametrize("text", ["kiwi", "kiw"], ids=["a whole word", "a word being typed"])
 @pytest.mark.parametrize("who", ["agent", "admin"])
 @pytest.mark.parametrize("common", [True, False], ids=["whole word counted first", "search counted at once"])
 def test_a_searched_lists_total_is_exact_up_to_the_cap_and_counts_nothing_out_of_scope(
-    who, common, reach_world, agent, admin_user, it_dept, requester, monkeypatch
+    who, common, text, reach_world, agent, admin_user, it_dept, requester, monkeypatch
 ):
     """Around the cap, the total is exact below and "cap+" above, whether the statistics make the list count the
     search with its last word whole first (a common word, on PostgreSQL) or the search at once. A ticket found only
     by the prefix ("kiwifruit") makes the whole word's count fall short of the search's, so that crossing the cap
-    there needs the second count. The agent never counts a ticket out of their scope (a department ticket whose
-    group lost its grant, another department's ticket that only its requester sees, a department left)."""
+    there needs the second count. A word being typed ("kiw") is counted first as the common word it starts. The
+    agent never counts a ticket out of their scope (a department ticket whose group lost its grant, another
+    department's ticket that only its requester sees, a department left)."""
     TicketFactory(department=it_dept, requester=requester, title="Smoothie", description="Fruit: kiwifruit.")
     user = agent if who == "agent" else admin_user
     whole = sum(reach_world.values()) if who == "agent" else len(reach_world)
@@ -364,9 +366,9 @@ def test_a_searched_lists_total_is_exact_up_to_the_cap_and_counts_nothing_out_of
         (whole - 1, f"{whole - 1}+ tickets", 1),  # the whole word passes the cap: one count when counted first
     ):
         monkeypatch.setattr(CappedPaginator, "cap", cap)
-        assert back_office_total(user, "kiwi") == (total, counts)
+        assert back_office_total(user, text) == (total, counts)
     monkeypatch.setattr(CappedPaginator, "cap", 100)
-    assert back_office_total(user, "kiwi")[0] == f"{whole + 1} tickets"
+    assert back_office_total(user, text)[0] == f"{whole + 1} tickets"
 
 
 @full_text_only

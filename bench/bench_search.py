@@ -11,10 +11,13 @@ bench_changelist.py and bench_ticket_page.py with the same DATABASE_URL and `--k
 department in ten, an admin and a requester, it times the first page of a search (50 rows by relevance, with the
 list's joins) for words from very common to rare, and the same through the whole request (API list, back-office
 changelist, portal) in Django's test client, beside `/bench/hello/` in the same run; and prints PostgreSQL's plan
-of one search.
+of one search. Last, the back-office list searched by each word as the agent and as an admin, with its total: the
+whole request, the total it shows, and the database time of its count and of its other queries on the tickets
+(EXPLAIN ANALYZE of each, as the request ran them; `--explain` prints the count's plan). `--only-total` runs that
+part alone.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ticket_system_bench \\
-        .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain]
+        .venv/bin/python bench/bench_search.py [--tickets 100000] [--explain] [--keep] [--only-total]
 """
 
 import argparse
@@ -226,6 +229,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print EXPLAIN ANALYZE of the searches")
     parser.add_argument("--keep", action="store_true", help="keep the database for the next run, and reuse it")
     parser.add_argument("--repeat", type=int, default=20, help="runs per measurement (median and maximum)")
+    parser.add_argument(
+        "--only-total", action="store_true", help="only the back-office list searched, with its total (agent and admin)"
+    )
     args = parser.parse_args()
 
     from django.db import connection
@@ -256,6 +262,9 @@ def main() -> None:
             "prefix of 3 letters": words[2][:3],
             "whole reference": "TCK-000777",
         }
+        if args.only_total:
+            changelist_with_total(agent, typing(queries, words), repeat=args.repeat, explain=args.explain)
+            return
         admin_scope = Ticket.objects.all()
         # The same search as an admin's (an unsaved account: the admin's search reads every match).
         admin = User(username="bench-admin", role=Role.ADMIN, is_staff=True)
@@ -329,6 +338,81 @@ def main() -> None:
                         with connection.cursor() as cursor:
                             cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
                             print("\n".join(row[0] for row in cursor.fetchall()))
+        changelist_with_total(agent, typing(queries, words), repeat=args.repeat, explain=args.explain)
+
+
+def typing(queries: dict[str, str], words: list[str]) -> dict[str, str]:
+    """The queries, and a common word being typed (its first 3 letters): a prefix that is no word of its own."""
+    return {**queries, "rank 10 being typed (3 letters)": words[9][:3]}
+
+
+def changelist_with_total(agent, queries: dict[str, str], *, repeat: int, explain: bool) -> None:
+    """The back-office list searched by each word, as the agent and as an admin, with its total: the whole request
+    in the test client (median / max, ms, beside hello; the process's CPU per request, mean), the total it shows,
+    and on PostgreSQL the database time of the count and of the list's other queries on the tickets (EXPLAIN
+    ANALYZE of each, as the request ran them: the median of three runs)."""
+    import re
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from apps.accounts.models import User
+
+    admin = User.objects.filter(role="admin", is_active=True).order_by("pk").first()
+    changelist = reverse("admin:tickets_ticket_changelist")
+    hello = Client()
+    median, worst = timed(lambda: hello.get("/bench/hello/"), repeat)
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores)")
+    print(f"the back-office list searched, with its total (median / max, ms); hello {median:.1f} / {worst:.1f}")
+    print(
+        "  who    search                         request ms        CPU ms            total  count db ms  other db ms"
+        "  queries"
+    )
+    for who, user in (("agent", agent), ("admin", admin)):
+        if user is None:
+            continue
+        browser = Client()
+        browser.force_login(user)
+        for label, text in queries.items():
+            response = browser.get(changelist, {"q": text})
+            assert response.status_code == 200
+            total = re.search(r'<span class="total">([^<]*)</span>', response.content.decode())
+            cpu = time.process_time()
+            median, worst = timed(lambda browser=browser, text=text: browser.get(changelist, {"q": text}), repeat)
+            cpu_ms = (time.process_time() - cpu) * 1000 / repeat
+            count_ms = other_ms = 0.0
+            with CaptureQueriesContext(connection) as captured:
+                browser.get(changelist, {"q": text})
+            plans = []
+            if connection.vendor == "postgresql":
+                for query in captured.captured_queries:
+                    if "tickets_ticket" not in query["sql"]:
+                        continue
+                    # The median of three runs of each query's plan (its time varies from run to run here).
+                    runs = []
+                    for _ in range(3):
+                        with connection.cursor() as cursor:
+                            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
+                            plan = [row[0] for row in cursor.fetchall()]
+                        runs.append(float(re.search(r"Execution Time: ([\d.]+)", plan[-1]).group(1)))
+                    spent = sorted(runs)[1]
+                    if query["sql"].startswith("SELECT COUNT(*)"):
+                        count_ms += spent
+                        plans.append(plan)
+                    else:
+                        other_ms += spent
+            shown = total.group(1) if total else "?"
+            print(
+                f"  {who:6} {label:30} {median:7.1f} / {worst:7.1f} {cpu_ms:7.1f} {shown:>16} {count_ms:12.1f}"
+                f" {other_ms:12.1f}"
+                f"  {len(captured.captured_queries)}"
+            )
+            if explain:
+                for plan in plans:
+                    print("    EXPLAIN ANALYZE of the count:")
+                    print("\n".join(f"      {line}" for line in plan))
 
 
 if __name__ == "__main__":

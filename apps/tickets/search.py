@@ -24,7 +24,12 @@ expect to match several times that many tickets within their reach come newest f
 the first matches' ids (MANY_MATCHES). An agent's search (not an admin's) of a word rare enough tests each match,
 in its row, for the agent's reach (`selectors.AgentReach`: one of their departments, or one of the few tickets
 their own grants and their groups' shares name outside them) before looking up its grants; the caller's scope
-still checks each of those rows' grants (what a search costs, and where the time goes: docs/benchmarks.md).
+still checks each of those rows' grants (what a search costs, and where the time goes: docs/benchmarks.md). The
+agent's departments are typed as the column (`AgentReach.in_departments`), so that PostgreSQL can read the GIN
+indexes for those departments only. The back office's capped total of a staff member's search that the statistics
+expect to pass the cap with its last word whole counts that first (`tickets_search_whole_words`, a subset): a whole
+word is one GIN entry intersected with the department's, where a prefix collects the documents of every word it
+starts, in every department; the search itself is counted only when that subset does not pass the cap.
 `tickets_with_stale_documents` finds documents behind their text (`check_data`).
 
 Other databases (SQLite, the zero-set-up default): the documented fallback. Every word must occur,
@@ -237,6 +242,47 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     exact_first = Case(When(exact, then=Value(1.0)), default=Value(0.0), output_field=FloatField())
     rank = exact_first + Coalesce(SearchRank(document, query), 0.0)
     return queryset.filter(pk__in=ids).alias(**{SEARCH_RANK: rank}).order_by(*RELEVANCE_ORDER)
+
+
+def tickets_search_whole_words(
+    queryset: QuerySet[Ticket], *, user, text: str, reach: AgentReach | None, more_than: int
+) -> QuerySet[Ticket] | None:
+    """For a staff member's capped total: the tickets of `queryset` that hold every word of `text`, the last one
+    whole, or, for a last word being typed, the most common word of the statistics that it starts (either way a
+    subset of what `tickets_search` finds, where the last word may start a longer one), when PostgreSQL's
+    statistics expect more than `more_than` of them within the staff member's reach (`reach`: an agent's, None for
+    an admin); None otherwise, for requesters, and elsewhere than on PostgreSQL.
+
+    A list counts this first: if it already passes the cap, so does the search (its superset), and the total is
+    "cap+" without reading the last word's every prefix match. A prefix is matched in the GIN indexes by
+    collecting every document of every word it starts, in every department (the whole bitmap of a common word),
+    where a whole word is one entry that the index intersects with the department's and stops at the LIMIT's rows
+    in the heap. The statistics choose only which count runs first, never the total: a count at or under the
+    cap here is thrown away and the search itself is counted.
+    """
+    words = search_words((text or "").strip()[:SEARCH_MAX_CHARS])
+    if not words or not user.is_staff or not uses_full_text(queryset.db):
+        return None
+    # The estimate from the words as the statistics store them, before any query.
+    plain = [plain_word(word) for word in words]
+    shares = word_shares(queryset.db)
+    started = [word for word in shares if word.startswith(plain[-1]) and WORD.fullmatch(word)]
+    if not started:
+        return None
+    whole = max(started, key=lambda word: (shares[word], word == plain[-1]))
+    share = _share([*plain[:-1], whole], using=queryset.db)
+    if not share or _expected_matches(user, share, reach, using=queryset.db)[0] <= more_than:
+        return None
+    terms = _unaccented(words, using=queryset.db)
+    if not whole.startswith(terms[-1].lower()):
+        # The statistics' word must start with the prefix as the search reads it (unaccent's, not plain_word's),
+        # or it would not be a subset of what the search finds.
+        return None
+    matches = Q()
+    for term in [*terms[:-1], whole]:
+        one = _tsquery([term])
+        matches &= Q(search_public=one) | Q(search_internal=one)
+    return queryset.filter(matches)
 
 
 def word_shares(using: str = "default") -> dict[str, float]:

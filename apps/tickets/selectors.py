@@ -5,7 +5,9 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast
+from django.db.models.lookups import In
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
@@ -162,7 +164,16 @@ class AgentReach(NamedTuple):
     def condition(self) -> Q:
         """The reach as a test of each ticket row: its department, or its id among `others` (hashed once)."""
         named = Q(pk__in=self.others)
-        return Q(department_id__in=self.departments) | named if self.departments else named
+        return self.in_departments() | named if self.departments else named
+
+    def in_departments(self) -> Q:
+        """The ticket's department is one of the agent's, the ids typed as the column (bigint).
+
+        Typed so that PostgreSQL can read the GIN indexes of (department_id, document) for these departments only (a
+        search's matches within them, without the word's every other match): btree_gin has no operator between an
+        integer constant and a bigint column, so with plain constants the department was never an index condition
+        there (docs/benchmarks.md, Search)."""
+        return Q(In(F("department_id"), [Cast(Value(pk), BigIntegerField()) for pk in self.departments]))
 
 
 def agent_reach(user) -> AgentReach | None:
@@ -211,14 +222,16 @@ def tickets_count_capped(
     True)`), the rows are counted in two parts that cannot overlap, one after the other under the one LIMIT: those
     of the agent's departments, which the database reads from the department index and checks one by one until
     the cap, then those of other departments that `reach.others` names. The same rows, without hashing all of the
-    agent's grants first (which costs in proportion to the size of their departments).
+    agent's grants first (which costs in proportion to the size of their departments). A search's matches in the
+    departments come from the GIN indexes of (department_id, document) for those departments only
+    (`AgentReach.in_departments`).
     """
     rows = queryset.order_by().values("pk")
     if reach is not None:
         elsewhere = rows.filter(pk__in=reach.others)
         if reach.departments:
-            elsewhere = elsewhere.exclude(department_id__in=reach.departments)
-            rows = rows.filter(department_id__in=reach.departments).union(elsewhere, all=True)
+            elsewhere = elsewhere.exclude(reach.in_departments())
+            rows = rows.filter(reach.in_departments()).union(elsewhere, all=True)
         else:
             rows = elsewhere
     return rows[: cap + 1].count()

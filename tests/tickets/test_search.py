@@ -16,6 +16,7 @@ from django.urls import reverse
 from apps.common.csv.files import inspect_csv
 from apps.departments.models import Department
 from apps.tickets import search, services
+from apps.tickets.admin.paging import CappedPaginator
 from apps.tickets.imports import ImportOptions, tickets_import
 from apps.tickets.models import Ticket
 from apps.tickets.search import SEARCH_MAX_WORDS, search_documents_rebuild, search_words, tickets_search
@@ -325,6 +326,49 @@ def test_an_agents_search_that_the_statistics_expect_to_match_many_finds_exactly
     found = tickets_search(visible, user=agent, text="kiwi")
     assert search.SEARCH_RANK not in found.query.annotations
     assert sorted(t.reference for t in found) == expected
+
+
+def back_office_total(user, text: str) -> tuple[str, int]:
+    """The total the back office's list shows for a search, and how many counting queries it ran."""
+    with CaptureQueriesContext(connection) as queries:
+        response = logged_in(user).get(CHANGELIST, {"q": text})
+    assert response.status_code == 200
+    counts = [q for q in queries if q["sql"].startswith("SELECT COUNT(*)")]
+    return response.context["cl"].total_display, len(counts)
+
+
+@pytest.mark.parametrize("text", ["kiwi", "kiw"], ids=["a whole word", "a word being typed"])
+@pytest.mark.parametrize("who", ["agent", "admin"])
+@pytest.mark.parametrize("common", [True, False], ids=["whole word counted first", "search counted at once"])
+def test_a_searched_lists_total_is_exact_up_to_the_cap_and_counts_nothing_out_of_scope(
+    who, common, text, reach_world, agent, admin_user, it_dept, requester, monkeypatch
+):
+    """Around the cap, the total is exact below and "cap+" above, whether the statistics make the list count the
+    search with its last word whole first (a common word, on PostgreSQL) or the search at once. A ticket found only
+    by the prefix ("kiwifruit") makes the whole word's count fall short of the search's, so that crossing the cap
+    there needs the second count. A word being typed ("kiw") is counted first as the common word it starts. The
+    agent never counts a ticket out of their scope (a department ticket whose group lost its grant, another
+    department's ticket that only its requester sees, a department left)."""
+    TicketFactory(department=it_dept, requester=requester, title="Smoothie", description="Fruit: kiwifruit.")
+    user = agent if who == "agent" else admin_user
+    whole = sum(reach_world.values()) if who == "agent" else len(reach_world)
+    shares = {"kiwi": 0.5} if common else {}
+    statistics = search._Statistics(
+        shares, {d.pk: 1 / Department.objects.count() for d in Department.objects.all()}, 1e6
+    )
+    monkeypatch.setattr(search, "_statistics", lambda using: statistics)
+    first = common and connection.vendor == "postgresql"
+
+    # The search finds whole + 1 (the prefix's ticket); the whole word alone finds `whole`.
+    for cap, total, counts in (
+        (whole + 1, f"{whole + 1} tickets", 2 if first else 1),  # exact at the cap: both counts when counted first
+        (whole, f"{whole}+ tickets", 2 if first else 1),  # the whole word reaches the cap but does not pass it
+        (whole - 1, f"{whole - 1}+ tickets", 1),  # the whole word passes the cap: one count when counted first
+    ):
+        monkeypatch.setattr(CappedPaginator, "cap", cap)
+        assert back_office_total(user, text) == (total, counts)
+    monkeypatch.setattr(CappedPaginator, "cap", 100)
+    assert back_office_total(user, text)[0] == f"{whole + 1} tickets"
 
 
 @full_text_only

@@ -2,7 +2,10 @@
 
 The list counts at most LIST_COUNT_CAP + 1 of the matching rows (`SELECT COUNT(*) FROM (SELECT ... LIMIT
 10001)`, selectors.tickets_count_capped): up to the cap the total is exact and every page has its number;
-above it the list says "10,000+" and pages on past the last numbered page with "Next".
+above it the list says "10,000+" and pages on past the last numbered page with "Next". A staff member's search
+that PostgreSQL's statistics expect to pass the cap with its last word whole is counted that way first (a subset of
+its rows, cheaper to count: search.tickets_search_whole_words); only if that subset does not pass the cap is the
+search itself counted. The statistics choose the order of the counts, never the total.
 """
 
 import hashlib
@@ -13,9 +16,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from ..search import tickets_search_whole_words
 from ..selectors import LIST_COUNT_CAP, tickets_count_capped
 from .filters import CHOICES_CACHE_SECONDS as FILTER_CACHE_SECONDS
 from .search import SearchChangeList
+
+# A search's total is counted first with its last word whole when the statistics expect that alone to find more than
+# this many times the cap within the staff member's reach (words counted as independent, which common words of one
+# ticket are not: the estimate is low rather than high). A wrong guess costs one more count, of at most cap + 1 rows.
+WHOLE_WORDS_FIRST = 1
 
 
 def total_display(count: int, *, cap: int = LIST_COUNT_CAP) -> str:
@@ -45,19 +54,26 @@ class CappedPaginator(Paginator):
     """A paginator whose count stops at `cap` + 1; past the cap, pages go on as long as they are full.
 
     `count_queryset` is what to count when it is not `object_list` itself (the same rows, read another way);
-    `count_reach`, an agent's reach, counts them by department (selectors.tickets_count_capped).
+    `count_reach`, an agent's reach, counts them by department (selectors.tickets_count_capped). `count_first`, a
+    subset of those rows (a search's with its last word whole: search.tickets_search_whole_words), is counted
+    first: past the cap, so are the rows, and that is the count; otherwise the rows themselves are counted.
     """
 
     template_name = "admin/tickets/ticket/pagination.html"
     cap = LIST_COUNT_CAP
 
-    def __init__(self, object_list, per_page, *args, count_queryset=None, count_reach=None, **kwargs):
+    def __init__(self, object_list, per_page, *args, count_queryset=None, count_reach=None, count_first=None, **kwargs):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.count_queryset = count_queryset
         self.count_reach = count_reach
+        self.count_first = count_first
 
     @cached_property
     def count(self) -> int:
+        if self.count_first is not None:
+            subset = tickets_count_capped(self.count_first, cap=self.cap, reach=self.count_reach)
+            if subset > self.cap:
+                return subset
         counted = self.object_list if self.count_queryset is None else self.count_queryset
         return tickets_count_capped(counted, cap=self.cap, reach=self.count_reach)
 
@@ -134,13 +150,32 @@ class TicketChangeList(SearchChangeList):
                 return self.get_queryset(request)
             finally:
                 self.root_queryset, self.filter_specs, self.has_filters, self.has_active_filters = kept
+        filtered = self._filtered(request, root)
+        qs, may_have_duplicates = self.model_admin.get_search_results(request, filtered, self.query)
+        return qs.distinct() if may_have_duplicates else qs
+
+    def count_first_queryset(self, request):
+        """A subset of the total's rows to count first, for a staff member's search that the statistics expect to
+        pass the cap with its last word whole (search.tickets_search_whole_words); None otherwise."""
+        if not self.query or (self.get_filters_params() and self._unclaimed_parameters(request)):
+            return None
+        root = self.model_admin.count_root(request)
+        return tickets_search_whole_words(
+            self._filtered(request, self.root_queryset if root is None else root),
+            user=request.user,
+            text=self.query,
+            reach=self.model_admin.list_reach(request),
+            more_than=WHOLE_WORDS_FIRST * CappedPaginator.cap,
+        )
+
+    def _filtered(self, request, root):
+        """`root` through the filters the changelist built (ChangeList.get_queryset's first step)."""
         qs = root
         for spec in self.filter_specs:
             filtered = spec.queryset(request, qs)
             if filtered is not None:
                 qs = filtered
-        qs, may_have_duplicates = self.model_admin.get_search_results(request, qs, self.query)
-        return qs.distinct() if may_have_duplicates else qs
+        return qs
 
     def _unclaimed_parameters(self, request) -> bool:
         claimed = {name for spec in self.filter_specs for name in spec.expected_parameters()}
@@ -148,6 +183,7 @@ class TicketChangeList(SearchChangeList):
 
     def get_results(self, request):
         request.ticket_list_count_queryset = self.count_queryset(request)
+        request.ticket_list_count_first = self.count_first_queryset(request)
         super().get_results(request)
         self.full_result_count = self.result_count
         self.total_display = total_display(self.result_count, cap=self.paginator.cap)

@@ -284,6 +284,7 @@ class TicketAdmin(
             allow_empty_first_page,
             count_queryset=count_queryset,
             count_reach=self.list_reach(request),
+            count_first=getattr(request, "ticket_list_count_first", None),
         )
 
     def get_object(self, request, object_id, from_field=None):

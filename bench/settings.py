@@ -7,4 +7,7 @@ ROOT_URLCONF = "bench.urls"
 DEBUG = False
 # The benchmark measures the request path, not the create throttle (a rate of None never throttles).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])}
+# As a deployment with a shared cache (REDIS_URL) keeps them: the benchmarks run in one process, whose local-memory
+# cache is then shared by all (config/settings.py ACCESS_KEPT_IN_CACHE).
+ACCESS_KEPT_IN_CACHE = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -356,6 +356,11 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# What decides a user's access (their model permissions; an agent's groups and departments) is kept in the cache
+# between requests, and every change replaces it at once (apps/accounts/selectors.py): only where every process
+# shares the cache, so that a change made by another process (the worker, a management command) is seen too. With
+# the local-memory cache it is read on every request.
+ACCESS_KEPT_IN_CACHE = env.bool("ACCESS_KEPT_IN_CACHE", default=bool(REDIS_URL))
 
 # django-q2: the ORM broker needs no server; with REDIS_URL set, workers share a Redis broker.
 # timeout < retry so that a slow task is never started twice; max_attempts is finite.

@@ -13,6 +13,9 @@ from tests.support import logged_in, reset_throttles
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "media"
+    # As a deployment with a shared cache (REDIS_URL): what decides access is kept between requests, and the tests
+    # check that every change replaces it (tests/accounts/test_kept_permissions.py reads it always, too).
+    settings.ACCESS_KEPT_IN_CACHE = True
     # A request of a user who reads Turkish leaves Turkish active in the thread (a server's next request
     # activates its own); each test starts in the site's language.
     with translation.override(settings.LANGUAGE_CODE):

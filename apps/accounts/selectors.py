@@ -8,6 +8,7 @@ sources here at start-up (register_agent_contacts), so this module imports none 
 import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.models import Prefetch, Q, QuerySet
@@ -62,12 +63,14 @@ def requester_by_email(*, actor, email: str) -> User | None:
     return User.objects.filter(reachable, email__iexact=address).order_by("pk").first()
 
 
-# An account's model permissions as Django's ModelBackend reads them (its own and its groups': two queries on every
-# back-office page), kept in the cache with the generation they were read in. Every write that can change anyone's
-# (a permission given or taken, a group's members or permissions, a permission, group or content type saved or
-# deleted) starts a new generation (services.model_permissions_changed, signals in apps.py), so an entry is never
+# What decides an account's access, read on every back-office page and kept in the cache with the generation it was
+# read in: its model permissions as Django's ModelBackend reads them (its own and its groups': two queries), and
+# the apps' reads of its groups (tickets: an agent's groups and their departments, one query). Every write that
+# can change any of it (a permission given or taken, a group's members or permissions, a permission, group or
+# content type saved or deleted, and what the apps above add: a department saved or deleted) starts a new
+# generation (services.model_permissions_changed, signals in apps.py and the apps' ready()), so an entry is never
 # read after what it holds has changed. A missing generation (a new or evicted cache) is started anew, never
-# taken as one an entry could match.
+# taken as one an entry could match. Kept only where every process shares the cache (settings.ACCESS_KEPT_IN_CACHE).
 PERMISSIONS_GENERATION = "accounts:permissions:generation"
 PERMISSIONS_SECONDS = 24 * 3600
 
@@ -76,19 +79,27 @@ def permissions_key(user_id: int) -> str:
     return f"accounts:permissions:{user_id}"
 
 
-def kept_model_permissions(user: User, read: Callable[[], set[str]]) -> set[str]:
-    """`read()` (the account's model permissions from the database), or what it gave in the current generation."""
-    key = permissions_key(user.pk)
+def kept_in_permissions_generation(key: str, read: Callable[[], object]):
+    """`read()`, or what it gave under `key` in the current generation of access (see above). `read` returns a
+    value the cache can hold and callers do not change (a frozenset, a tuple). Always `read()` unless
+    settings.ACCESS_KEPT_IN_CACHE (a cache every process shares)."""
+    if not settings.ACCESS_KEPT_IN_CACHE:
+        return read()
     kept = cache.get_many([PERMISSIONS_GENERATION, key])
     generation = kept.get(PERMISSIONS_GENERATION)
     if generation is None:
         # No generation to keep under yet: start one (another process may start its own first; then this one's
         # entries are never matched), and read this time.
         cache.add(PERMISSIONS_GENERATION, time.time_ns(), None)
-        return set(read())
+        return read()
     entry = kept.get(key)
     if entry is not None and entry[0] == generation:
-        return set(entry[1])
-    found = set(read())
-    cache.set(key, (generation, frozenset(found)), PERMISSIONS_SECONDS)
+        return entry[1]
+    found = read()
+    cache.set(key, (generation, found), PERMISSIONS_SECONDS)
     return found
+
+
+def kept_model_permissions(user: User, read: Callable[[], set[str]]) -> set[str]:
+    """`read()` (the account's model permissions from the database), or what it gave in the current generation."""
+    return set(kept_in_permissions_generation(permissions_key(user.pk), lambda: frozenset(read())))

@@ -1,5 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
+
+
+def _access_changed(sender, **kwargs) -> None:
+    from apps.accounts.services import model_permissions_changed
+
+    model_permissions_changed()
 
 
 class DepartmentsConfig(AppConfig):
@@ -24,3 +31,7 @@ class DepartmentsConfig(AppConfig):
         track(RoutingRule)
         track(SlaPolicy)
         on_sso_sign_in("departments", departments_from_sso_claims)
+        # A department saved or deleted can change which group's members work in it: what is kept of anyone's
+        # access starts a new generation (apps/accounts/selectors.py; the tickets' kept agent reach reads it).
+        for signal in (post_save, post_delete):
+            signal.connect(_access_changed, sender=Department, dispatch_uid=f"departments:access:{signal is post_save}")

@@ -11,6 +11,7 @@ from django.db.models.lookups import In
 from django.http import Http404
 
 from apps.accounts.permissions import is_admin
+from apps.accounts.selectors import kept_in_permissions_generation
 from apps.common.kept import KeptTable
 
 from .choices import Status
@@ -177,11 +178,15 @@ class AgentReach(NamedTuple):
 
 
 def agent_reach(user) -> AgentReach | None:
-    """The agent's reach (one query: their groups and those groups' departments); None for admins (everything)
-    and requesters (their grants are few: the visibility rule starts from them already)."""
+    """The agent's reach; None for admins (everything) and requesters (their grants are few: the visibility rule
+    starts from them already). Their groups and those groups' departments are one query, kept in the cache until
+    any group membership, group or department changes (accounts.selectors.kept_in_permissions_generation)."""
     if not (user.is_authenticated and user.is_active and user.is_staff) or is_admin(user):
         return None
-    rows = list(Group.objects.filter(user=user).values_list("pk", "department__pk"))
+    rows = kept_in_permissions_generation(
+        f"tickets:reach:{user.pk}",
+        lambda: tuple(Group.objects.filter(user=user).values_list("pk", "department__pk")),
+    )
     groups = tuple(sorted(group for group, _department in rows))
     departments = tuple(sorted(department for _group, department in rows if department is not None))
     # No ORDER BY in the parts of a UNION (the models' default orders; SQLite refuses them there).

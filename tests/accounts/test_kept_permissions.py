@@ -134,3 +134,16 @@ def test_inactive_accounts_and_superusers_are_answered_as_before(agent, admin_us
         for app_label, codename in Permission.objects.values_list("content_type__app_label", "codename")
     }
     assert cache.get(permissions_key(admin_user.pk)) is None
+
+
+def test_without_a_shared_cache_nothing_is_kept_and_any_change_shows(settings, agent, group):
+    """With the local-memory cache (no REDIS_URL) another process's change would not replace what this one kept:
+    the permissions are then read on every check, so even a change that sends no signal shows at once."""
+    settings.ACCESS_KEPT_IN_CACHE = False
+    agent.groups.add(group)
+    assert holds(agent) is True
+    again = fresh(agent)
+    assert count_queries(lambda: again.has_perm(PERM)) == 2  # read again: its own permissions and its groups'
+    User.groups.through.objects.filter(user=agent).delete()  # no m2m_changed: as if another process wrote it
+    assert holds(agent) is False
+    assert cache.get(permissions_key(agent.pk)) is None

@@ -4,12 +4,19 @@ sidebar view, "Unassigned", and saved views (who sees, opens, renames and delete
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db import connection
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.departments.services import (
+    department_create,
+    department_group_name,
+    department_set_members,
+    user_set_departments,
+)
 from apps.tickets import services
 from apps.tickets.admin.paging import CappedPaginator
 from apps.tickets.choices import OPEN_STATUSES, Status
@@ -502,11 +509,11 @@ def test_the_sidebar_counts_views_in_a_bounded_number_of_queries(alice_client, a
         response = changelist(alice_client)
 
     assert len(cached) == one
-    # Every count expired (and the kept views, unread count and model permissions with them): each of the ten views
-    # shown is counted once more, the views, the unread count and the agent's permissions (its own, its groups') are
-    # read again, and no further.
+    # Every count expired (and the kept views, unread count, model permissions and reach with them): each of the ten
+    # views shown is counted once more, the views, the unread count, the agent's permissions (its own, its groups')
+    # and its groups with their departments are read again, and no further.
     cache.clear()
-    assert count_queries(lambda: changelist(alice_client)) == one + 2 + 10 + 2 + 2
+    assert count_queries(lambda: changelist(alice_client)) == one + 2 + 10 + 2 + 2 + 1
     titles = [
         str(i["title"]) for g in navigation(_request(agent)) for i in g["items"] if str(i["title"]).startswith("View")
     ]
@@ -580,3 +587,36 @@ def test_an_agents_list_pages_and_total_are_what_the_grants_allow(reach_world, a
         seen += sorted(shown(response))
         assert response.context["cl"].total_display == f"{len(expected)} tickets"
     assert sorted(seen) == expected
+
+
+# The agent's reach kept ----------------------------------------------------------------------------------------
+
+
+def test_the_agents_departments_are_kept_and_read_again_when_membership_changes(
+    alice_client, agent, it_dept, billing_dept, requester
+):
+    """The list reads the agent's groups and departments once (selectors.agent_reach), then from the cache until a
+    membership, group or department changes: joining or leaving a department shows on the next page."""
+    own = TicketFactory(department=it_dept, requester=requester)
+    billing = TicketFactory(department=billing_dept, requester=requester)
+    reads_groups = 'FROM "auth_group" INNER JOIN'
+
+    assert shown(changelist(alice_client)) == {own.reference}
+    with CaptureQueriesContext(connection) as kept:
+        assert shown(changelist(alice_client)) == {own.reference}
+    assert not any(reads_groups in query["sql"] for query in kept)
+
+    department_set_members(department=billing_dept, users=[agent])
+    assert shown(changelist(alice_client)) == {own.reference, billing.reference}
+
+    user_set_departments(user=agent, departments=[billing_dept])
+    assert shown(changelist(alice_client)) == {billing.reference}
+
+    # A new department on a group the agent is already in (department_create takes a group of its name).
+    group = Group.objects.create(name=department_group_name("field"))
+    agent.groups.add(group)
+    assert shown(changelist(alice_client)) == {billing.reference}
+    field = department_create(name="Field")
+    assert field.group == group
+    in_field = TicketFactory(department=field, requester=requester)
+    assert shown(changelist(alice_client)) == {billing.reference, in_field.reference}

@@ -359,8 +359,10 @@ else:
 # What decides a user's access (their model permissions; an agent's groups and departments) is kept in the cache
 # between requests, and every change replaces it at once (apps/accounts/selectors.py): only where every process
 # shares the cache, so that a change made by another process (the worker, a management command) is seen too. With
-# the local-memory cache it is read on every request.
-ACCESS_KEPT_IN_CACHE = env.bool("ACCESS_KEPT_IN_CACHE", default=bool(REDIS_URL))
+# the local-memory cache it is read on every request. Empty: on with REDIS_URL.
+ACCESS_KEPT_IN_CACHE = (
+    env.bool("ACCESS_KEPT_IN_CACHE") if env.str("ACCESS_KEPT_IN_CACHE", default="") else bool(REDIS_URL)
+)
 
 # django-q2: the ORM broker needs no server; with REDIS_URL set, workers share a Redis broker.
 # timeout < retry so that a slow task is never started twice; max_attempts is finite.

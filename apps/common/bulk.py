@@ -148,7 +148,6 @@ def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, r
     opts = model._meta
     quote = connection.ops.quote_name
     table = quote(opts.db_table)
-    staged = f"pg_temp.{quote(f'{opts.db_table}_staged')}"
     sql_values = sql_values or {}
     definitions, copied, selected, expanded = [], [], [], set()
     for index, name in enumerate(fields):
@@ -173,10 +172,7 @@ def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, r
     conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     tail = f" RETURNING {quote(opts.get_field(returning).column)}" if returning else ""
     with transaction.atomic(using=connection.alias, savepoint=False), connection.cursor() as cursor:
-        # The previous call's table goes in the same round trip; the last one goes at the commit.
-        cursor.execute(
-            f"DROP TABLE IF EXISTS {staged}; CREATE TEMPORARY TABLE {staged} ({', '.join(definitions)}) ON COMMIT DROP"
-        )
+        staged = staging_table(cursor, model, definitions)
         if expanded:
             staged_rows = ([*_params([row], expanded), number] for number, row in enumerate(rows))
         else:
@@ -187,6 +183,17 @@ def _insert_copied(connection, model, fields, rows, *, ignore_conflicts: bool, r
             f'ORDER BY "row_number"{conflict}{tail}'
         )
         return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def staging_table(cursor, model, definitions: Sequence[str]) -> str:
+    """PostgreSQL: a new temporary table for `model`'s rows (its quoted name), of the column `definitions` ("name
+    type"), dropped at the commit. The previous call's table is dropped in the same round trip."""
+    quote = cursor.db.ops.quote_name
+    staged = f"pg_temp.{quote(f'{model._meta.db_table}_staged')}"
+    cursor.execute(
+        f"DROP TABLE IF EXISTS {staged}; CREATE TEMPORARY TABLE {staged} ({', '.join(definitions)}) ON COMMIT DROP"
+    )
+    return staged
 
 
 def _params(rows: Sequence[Sequence], expanded: set[int]) -> list:

@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.common.bulk import rows_copy
+from apps.common.bulk import rows_copy, staging_table
 
 from .choices import OPEN_STATUSES
 from .models import (
@@ -195,16 +195,12 @@ def _upsert_copied(model, key: tuple[str, ...], columns: list[str], updates: str
     (apps/common/bulk.py rows_copy)."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    staged = f"pg_temp.{quote(f'{model._meta.db_table}_staged')}"
     names = ", ".join(quote(c) for c in columns)
     order = ", ".join(quote(c) for c in key)
+    fields = [model._meta.get_field(c) for c in columns]
     # Only quoted names of our own models are formatted into the statements; the values go through COPY.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        # The previous call's table goes in the same round trip; the last one goes at the commit.
-        cursor.execute(
-            f"DROP TABLE IF EXISTS {staged}; "  # noqa: S608
-            f"CREATE TEMPORARY TABLE {staged} ON COMMIT DROP AS SELECT {names} FROM {table} WITH NO DATA"
-        )
+        staged = staging_table(cursor, model, [f"{quote(f.column)} {f.db_type(connection)}" for f in fields])
         rows_copy(cursor, staged, [quote(c) for c in columns], rows, numbers=True)
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM {staged} ORDER BY {order} "  # noqa: S608

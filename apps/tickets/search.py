@@ -209,7 +209,8 @@ def tickets_search(queryset: QuerySet[Ticket], *, user, text: str) -> QuerySet[T
     found = matches | exact
     newest = queryset.filter(found)
     share = _share(terms, using=queryset.db)
-    # An agent's departments and groups (one query; None for admins): for the estimate and for the reach.
+    # An agent's departments and groups (kept in the cache, else one query; None for admins): for the estimate and
+    # for the reach.
     reach = agent_reach(user) if staff else None
     expected, reach_share = _expected_matches(user, share, reach, using=queryset.db) if staff and share else (0, 0)
     if expected > MANY_MATCHES:

@@ -100,8 +100,8 @@ def tickets_visible_to(
     before it) / (share of the tickets in reach) rows whatever the size of the table, and looks grants up only for
     the rows in reach; it does not hash the grants. The back office's list reads its pages in an indexed order that way,
     at any depth, and counts them by `tickets_count_capped(..., reach=...)`; so does the API a page further down.
-    It reads the agent's groups and their departments (`agent_reach`, one query) unless the caller passes the
-    `reach` it read already; the built form is kept under those ids.
+    It reads the agent's groups and their departments (`agent_reach`: kept in the cache, else one query) unless the
+    caller passes the `reach` it read already; the built form is kept under those ids.
 
     The other forms are built once per user state and kept (`_kept_visible`).
     """

@@ -259,8 +259,8 @@ class TicketAdmin(
             return False
 
     def list_reach(self, request):
-        """The agent's reach (selectors.agent_reach: one query, once per request and the copies of it that count the
-        saved views); None for admins."""
+        """The agent's reach (selectors.agent_reach: kept in the cache, else one query), once per request and the
+        copies of it that count the saved views; None for admins."""
         if "_ticket_list_reach" not in request.__dict__:
             request._ticket_list_reach = agent_reach(request.user)
         return request._ticket_list_reach

@@ -124,6 +124,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # apps.common is no installed app: its tags are named here. {% kept %}: a part of a page rendered once.
+            "libraries": {"kept": "apps.common.templatetags.kept"},
         },
     },
 ]
@@ -363,6 +365,9 @@ else:
 ACCESS_KEPT_IN_CACHE = (
     env.bool("ACCESS_KEPT_IN_CACHE") if env.str("ACCESS_KEPT_IN_CACHE", default="") else bool(REDIS_URL)
 )
+# Sessions: read from the shared cache with REDIS_URL (written to the database as well, which stays their record),
+# from the database otherwise. Not from a per-process cache: a session ended in one process would live on in another.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # django-q2: the ORM broker needs no server; with REDIS_URL set, workers share a Redis broker.
 # timeout < retry so that a slow task is never started twice; max_attempts is finite.

@@ -9,7 +9,9 @@ them) and requests, in this process through Django's test client with `bench.set
 - the agent's (empty) page of saved views: what any unfold admin page costs (session, sidebar, header);
 - the changelist of 50 rows as the agent and as an admin: its lean table (apps/tickets/templatetags/
   ticket_list.py) and, for comparison, unfold's own table (`--unfold-table` rows, the same page otherwise);
-- the changelist sorted by "Updated", filtered to "Unassigned", and page 3.
+- the changelist sorted by "Updated", filtered to "Unassigned", and page 3;
+- then the agent's changelist and the API list again, requested in turn (at least 100 times each), for their
+  ratio: on a shared machine, the ratio of two pages measured one after the other moves with the load between them.
 
 For each: median and maximum wall time and CPU time of this process per request (the database server's own
 time is in the wall time only), the response size and the number of queries. Then a profile of the agent's
@@ -62,6 +64,22 @@ def measure(client, url: str, repeat: int, **headers) -> dict:
         "kb": len(response.content) / 1024,
         "queries": len(queries),
     }
+
+
+def paired(first: tuple, second: tuple, repeat: int) -> tuple[float, float]:
+    """Median CPU ms of two pages requested in turn, `repeat` times each: (client, url, headers) for each. Taken
+    in turn, both see the same moments of a shared machine, so their ratio holds steadier than that of two runs
+    one after the other."""
+    times = ([], [])
+    for client, url, headers in (first, second):
+        client.get(url, **headers)  # warm up
+    for _ in range(repeat):
+        for (client, url, headers), spent in zip((first, second), times, strict=True):
+            cpu = time.process_time()
+            response = client.get(url, **headers)
+            spent.append((time.process_time() - cpu) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def explain(client, url: str, headers: dict) -> None:
@@ -190,6 +208,11 @@ def main() -> None:
         page = results["changelist 50 (agent)"]
         wall, cpu = page["wall"] / api["wall"], page["cpu"] / api["cpu"]
         print(f"changelist (agent) / API list: {wall:.1f}× wall, {cpu:.1f}× CPU")
+        list_cpu, api_cpu = paired(runs["changelist 50 (agent)"], runs["API list of 25 (agent)"], max(args.repeat, 100))
+        print(
+            f"taken in turn ({max(args.repeat, 100)} each): changelist (agent) {list_cpu:.1f} ms CPU, API list "
+            f"{api_cpu:.1f} ms: {list_cpu / api_cpu:.2f}×"
+        )
         if args.explain and connection.vendor == "postgresql":
             print("the database's own time of each query on the tickets (EXPLAIN ANALYZE):")
             for name, (client, url, headers) in runs.items():

@@ -11,13 +11,16 @@ from guardian.shortcuts import get_perms
 
 from apps.accounts.choices import Role
 from apps.departments.models import Department
+from apps.departments.services import user_set_departments
 from apps.tickets.models import Ticket, TicketEvent, TicketGroupObjectPermission, TicketUserObjectPermission
 from apps.tickets.permissions import CHANGE, VIEW, ticket_access
 from apps.tickets.selectors import (
+    _kept_counts,
     agent_reach,
     ticket_get_for_user,
     ticket_get_with_access,
     tickets_count_capped,
+    tickets_in_reach_count_capped,
     tickets_visible_to,
 )
 from apps.tickets.services import ticket_assign, ticket_delete, ticket_transfer, ticket_update
@@ -327,6 +330,31 @@ def test_the_department_form_finds_the_same_tickets_as_the_grant_form(reach_worl
     assert by_department == as_set == row_by_row
     if perm == VIEW:
         assert sorted(by_department) == sorted(ref for ref, seen in reach_world.items() if seen)
+
+
+@pytest.mark.parametrize("perm", [VIEW, CHANGE])
+@pytest.mark.parametrize("cap", [2, 100])
+def test_the_kept_count_of_all_an_agent_sees_is_the_counted_one(reach_world, agent, billing_dept, perm, cap):
+    """tickets_in_reach_count_capped (the total of an agent's list without filters) runs a statement compiled once
+    per reach: the same count as tickets_count_capped, capped alike, and a new one when the reach changes."""
+
+    def counted():
+        reach = agent_reach(agent)
+        return tickets_count_capped(tickets_visible_to(agent, perm=perm, by_department=True), cap=cap, reach=reach)
+
+    _kept_counts.clear()
+    truth = min(tickets_visible_to(agent, perm=perm).count(), cap + 1)
+    assert tickets_in_reach_count_capped(agent, agent_reach(agent), perm=perm, cap=cap) == counted() == truth
+    reach = agent_reach(agent)
+    with CaptureQueriesContext(connection) as queries:
+        assert tickets_in_reach_count_capped(agent, reach, perm=perm, cap=cap) == truth
+    assert len(queries) == 1 and queries[0]["sql"].startswith("SELECT COUNT(*) FROM (")
+    assert len(_kept_counts) == 1
+
+    user_set_departments(user=agent, departments=[billing_dept])
+    truth = min(tickets_visible_to(agent, perm=perm).count(), cap + 1)
+    assert tickets_in_reach_count_capped(agent, agent_reach(agent), perm=perm, cap=cap) == counted() == truth
+    assert len(_kept_counts) == 2
 
 
 def test_department_grants_are_marked_as_such_and_shares_are_not(admin_user, agent, it_dept, billing_dept):

@@ -5,7 +5,9 @@ The list counts at most LIST_COUNT_CAP + 1 of the matching rows (`SELECT COUNT(*
 above it the list says "10,000+" and pages on past the last numbered page with "Next". A staff member's search
 that PostgreSQL's statistics expect to pass the cap with its last word whole is counted that way first (a subset of
 its rows, cheaper to count: search.tickets_search_whole_words); only if that subset does not pass the cap is the
-search itself counted. The statistics choose the order of the counts, never the total.
+search itself counted. The statistics choose the order of the counts, never the total. An agent's list with no
+filter and no search counts all they may see by a statement kept per agent and reach
+(selectors.tickets_in_reach_count_capped): the same count, compiled once.
 """
 
 import hashlib
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..search import tickets_search_whole_words
-from ..selectors import LIST_COUNT_CAP, tickets_count_capped
+from ..selectors import LIST_COUNT_CAP, tickets_count_capped, tickets_in_reach_count_capped
 from .filters import CHOICES_CACHE_SECONDS as FILTER_CACHE_SECONDS
 from .search import SearchChangeList
 
@@ -57,19 +59,34 @@ class CappedPaginator(Paginator):
     `count_reach`, an agent's reach, counts them by department (selectors.tickets_count_capped). `count_first`, a
     subset of those rows (a search's with its last word whole: search.tickets_search_whole_words), is counted
     first: past the cap, so are the rows, and that is the count; otherwise the rows themselves are counted.
+    `count_all(cap)`, when the rows are all the user may see (no filter, no search), counts them instead
+    (selectors.tickets_in_reach_count_capped: a kept statement).
     """
 
     template_name = "admin/tickets/ticket/pagination.html"
     cap = LIST_COUNT_CAP
 
-    def __init__(self, object_list, per_page, *args, count_queryset=None, count_reach=None, count_first=None, **kwargs):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        *args,
+        count_queryset=None,
+        count_reach=None,
+        count_first=None,
+        count_all=None,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, *args, **kwargs)
         self.count_queryset = count_queryset
         self.count_reach = count_reach
         self.count_first = count_first
+        self.count_all = count_all
 
     @cached_property
     def count(self) -> int:
+        if self.count_all is not None:
+            return self.count_all(self.cap)
         if self.count_first is not None:
             subset = tickets_count_capped(self.count_first, cap=self.cap, reach=self.count_reach)
             if subset > self.cap:
@@ -181,7 +198,16 @@ class TicketChangeList(SearchChangeList):
         claimed = {name for spec in self.filter_specs for name in spec.expected_parameters()}
         return any(name not in claimed for name in self.get_filters_params())
 
+    def count_all(self, request):
+        """How to count an agent's list that shows all they may see (no filter, no search): their visible tickets
+        by the statement kept for their reach (selectors.tickets_in_reach_count_capped); None otherwise."""
+        reach = self.model_admin.list_reach(request)
+        if reach is None or self.query or self.get_filters_params():
+            return None
+        return lambda cap: tickets_in_reach_count_capped(request.user, reach, cap=cap)
+
     def get_results(self, request):
+        request.ticket_list_count_all = self.count_all(request)
         request.ticket_list_count_queryset = self.count_queryset(request)
         request.ticket_list_count_first = self.count_first_queryset(request)
         super().get_results(request)

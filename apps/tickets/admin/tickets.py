@@ -285,6 +285,7 @@ class TicketAdmin(
             count_queryset=count_queryset,
             count_reach=self.list_reach(request),
             count_first=getattr(request, "ticket_list_count_first", None),
+            count_all=getattr(request, "ticket_list_count_all", None),
         )
 
     def get_object(self, request, object_id, from_field=None):

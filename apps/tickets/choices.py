@@ -11,7 +11,9 @@ from apps.departments.choices import Category, Priority
 
 __all__ = [
     "OPEN_STATUSES",
+    "PRIORITY_RANK",
     "SLA_PAUSED_STATUSES",
+    "STATUS_RANK",
     "TRANSITIONS",
     "Category",
     "EventKind",
@@ -89,3 +91,16 @@ class SlaStage(models.TextChoices):
 
 # While a ticket is in one of these statuses its SLA clocks stand still: waiting for the requester, or done.
 SLA_PAUSED_STATUSES = frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED})
+
+
+def _rank(field: str, values) -> models.Case:
+    return models.Case(
+        *(models.When(**{field: value}, then=models.Value(i)) for i, value in enumerate(values)),
+        output_field=models.IntegerField(),
+    )
+
+
+# Sort orders of the API and the back-office list: priority by urgency (low first), status along the lifecycle
+# (new first), not alphabetically.
+PRIORITY_RANK = _rank("priority", Priority.values)
+STATUS_RANK = _rank("status", Status.values)

@@ -19,8 +19,9 @@ from apps.departments.services import (
 )
 from apps.tickets import services
 from apps.tickets.admin.paging import CappedPaginator
-from apps.tickets.choices import OPEN_STATUSES, Status
-from apps.tickets.models import SavedView
+from apps.tickets.admin.tickets import TicketAdmin
+from apps.tickets.choices import OPEN_STATUSES, Priority, Status
+from apps.tickets.models import SavedView, Ticket
 from apps.tickets.stats import ticket_stats
 from config.unfold import NAVIGATION, navigation
 from tests.support import count_queries, logged_in
@@ -570,6 +571,34 @@ def test_saving_needs_a_name_and_a_post(alice_client):
     response = save(alice_client, "   ", "assignee=me")
     assert response.status_code == 302
     assert views_state() == []
+
+
+@pytest.mark.parametrize(
+    ("column", "first_click"),
+    [
+        ("priority_badge", [Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW]),
+        ("status_badge", [Status.NEW, Status.OPEN, Status.IN_PROGRESS, Status.WAITING, Status.RESOLVED]),
+    ],
+)
+def test_priority_sorts_by_urgency_and_status_along_the_lifecycle(admin_browser, it_dept, column, first_click):
+    """Not alphabetically: the first click on "priority" puts the most urgent first, on "status" the new ones;
+    the second click reverses either."""
+    field = "priority" if column == "priority_badge" else "status"
+    by_reference = {}
+    for value in first_click:
+        ticket = TicketFactory(department=it_dept)
+        Ticket.objects.filter(pk=ticket.pk).update(**{field: value})
+        by_reference[ticket.reference] = value
+    number = TicketAdmin.list_display.index(column) + 1  # after the action checkbox
+
+    def order(o: str) -> list:
+        html = changelist(admin_browser, o=o).content.decode()
+        table = html[html.index('<form id="changelist-form"') :]
+        references = dict.fromkeys(REFERENCE.findall(table[: table.index("</form>")]))  # each row names it twice
+        return [by_reference[ref] for ref in references]
+
+    assert order(str(number)) == first_click
+    assert order(f"-{number}") == first_click[::-1]
 
 
 @pytest.mark.parametrize("order", [None, "-9", "10", "4"], ids=["newest", "updated", "age", "priority"])

@@ -33,7 +33,7 @@ from apps.common.admin.forms import ServiceAdminMixin
 from apps.departments.models import Department
 
 from .. import extensions, services, sla
-from ..choices import Priority, Status
+from ..choices import PRIORITY_RANK, STATUS_RANK, Priority, Status
 from ..downloads import attachment_response
 from ..history import history_lines
 from ..models import Attachment, Ticket
@@ -446,11 +446,12 @@ class TicketAdmin(
         # References contain a hyphen; keep them on one line.
         return format_html('<span class="whitespace-nowrap">{}</span>', obj.reference)
 
-    @display(description=_("status"), ordering="status", label=STATUS_BADGES)
+    # Status along the lifecycle (new first), priority by urgency (the first click puts the most urgent first).
+    @display(description=_("status"), ordering=STATUS_RANK, label=STATUS_BADGES)
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description=_("priority"), ordering="priority", label=PRIORITY_BADGES)
+    @display(description=_("priority"), ordering=PRIORITY_RANK.desc(), label=PRIORITY_BADGES)
     def priority_badge(self, obj):
         return obj.priority, obj.get_priority_display()
 

@@ -20,7 +20,6 @@ import hashlib
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
@@ -37,7 +36,7 @@ from apps.common.api.schema import link
 from apps.common.api.views import ScopedViewSet
 
 from .. import extensions
-from ..choices import Priority, Source, Status
+from ..choices import PRIORITY_RANK, STATUS_RANK, Source
 from ..filters import TicketFilter, TombstoneFilter
 from ..models import Ticket, TicketTombstone
 from ..permissions import write_role
@@ -62,14 +61,6 @@ from .serializers import (
     TicketUpdateSerializer,
 )
 
-
-def _rank(field: str, values) -> Case:
-    return Case(*(When(**{field: v}, then=Value(i)) for i, v in enumerate(values)), output_field=IntegerField())
-
-
-# Sort priority by urgency and status along the lifecycle, not alphabetically.
-PRIORITY_RANK = _rank("priority", Priority.values)
-STATUS_RANK = _rank("status", Status.values)
 # Orderings that an index of the tickets table keeps (with the id as the last key).
 INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id"})
 

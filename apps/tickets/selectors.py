@@ -1,11 +1,12 @@
 """Every read of tickets goes through here; `tickets_visible_to` is the one visibility rule."""
 
+from collections.abc import Callable, Hashable
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, router
 from django.db.models import BigIntegerField, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.db.models.lookups import In
@@ -257,20 +258,32 @@ KEPT_COUNTS_MAX = 1024
 _kept_counts = KeptTable()
 
 
-def tickets_in_reach_count_capped(user, reach: "AgentReach", *, perm: str = VIEW, cap: int = LIST_COUNT_CAP) -> int:
+def tickets_in_reach_count_capped(
+    user,
+    reach: "AgentReach",
+    *,
+    perm: str = VIEW,
+    cap: int = LIST_COUNT_CAP,
+    narrowed: "tuple[Hashable, Callable[[], QuerySet[Ticket]]] | None" = None,
+) -> int:
     """`tickets_count_capped(tickets_visible_to(user, perm=perm, by_department=True, reach=reach), cap=cap,
-    reach=reach)`: how many tickets in all the agent may see, up to the cap, by the same statement.
+    reach=reach)`: how many tickets in all the agent may see, up to the cap, by the same statement. With
+    `narrowed` (a key and a function returning those tickets narrowed by a list's filters), how many of those.
 
     That statement depends on nothing but what the department form's build decides on (`_reach_key`: the agent's
-    id and state, the permission, their groups and departments), the cap and the database, so it is compiled once
-    per such key and kept (building and compiling its two parts was about 4 ms of the ticket list's CPU); each
-    request only runs it. A list with filters or a search counts through `tickets_count_capped`.
+    id and state, the permission, their groups and departments), the cap, the database and, when narrowed, what
+    its key says, so it is compiled once per such key and kept (building and compiling its two parts was about
+    4 ms of the ticket list's CPU); each request only runs it. The caller's key must hold everything the narrowing
+    depends on: filters whose rows depend on the moment (the SLA's) must not be counted this way.
     """
-    rows = tickets_visible_to(user, perm=perm, by_department=True, reach=reach)
-    alias = rows.db
-    key = (alias, cap, *_reach_key(user, perm, reach))
+    alias = router.db_for_read(Ticket)
+    key = (alias, cap, *_reach_key(user, perm, reach), None if narrowed is None else narrowed[0])
     statement = _kept_counts.recall(key)
     if statement is None:
+        if narrowed is None:
+            rows = tickets_visible_to(user, perm=perm, by_department=True, reach=reach)
+        else:
+            rows = narrowed[1]()
         sql, params = _capped_rows(rows, cap=cap, reach=reach).query.get_compiler(alias).as_sql()
         # What QuerySet.count() runs for these rows: Django's compiled statement, its values still parameters.
         counting = f"SELECT COUNT(*) FROM ({sql}) subquery"  # noqa: S608

@@ -2,6 +2,7 @@
 sidebar view, "Unassigned", and saved views (who sees, opens, renames and deletes them)."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth.models import Group
@@ -22,6 +23,7 @@ from apps.tickets.admin.paging import CappedPaginator
 from apps.tickets.admin.tickets import TicketAdmin
 from apps.tickets.choices import OPEN_STATUSES, Priority, Status
 from apps.tickets.models import SavedView, Ticket
+from apps.tickets.selectors import _kept_counts
 from apps.tickets.stats import ticket_stats
 from config.unfold import NAVIGATION, navigation
 from tests.support import count_queries, logged_in
@@ -616,6 +618,63 @@ def test_an_agents_list_pages_and_total_are_what_the_grants_allow(reach_world, a
         seen += sorted(shown(response))
         assert response.context["cl"].total_display == f"{len(expected)} tickets"
     assert sorted(seen) == expected
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status__in": "new,open,in_progress,waiting"},
+        {"assignee": "me"},
+        {"assignee": "none", "status__in": "new,open"},
+        {"priority__exact": "normal"},
+        {"created_at_from": "2000-01-01", "created_at_to": "2999-12-31"},
+    ],
+    ids=["all", "open", "mine", "unassigned", "priority", "days"],
+)
+def test_a_filtered_list_is_counted_by_a_kept_statement_with_the_same_total(reach_world, alice_client, params):
+    """An agent's list with no search and filters that depend on nothing but their parameters is counted by a
+    statement kept per agent, reach, parameters and time zone (TicketChangeList.count_all): the total is what the
+    grants and filters allow, and the second time the statement is run without being built again."""
+    _kept_counts.clear()
+    first = changelist(alice_client, **params)
+    truth = first.context["cl"].queryset.count()  # the list's own rows, counted by the ORM
+    assert first.context["cl"].result_count == truth
+    assert len(_kept_counts) == 1
+    again = changelist(alice_client, **params)
+    assert again.context["cl"].result_count == truth
+    assert len(_kept_counts) == 1
+
+
+def test_each_filter_has_its_own_kept_statement(reach_world, alice_client):
+    _kept_counts.clear()
+    totals = []
+    for params in ({}, {"assignee": "me"}, {"assignee": "none"}, {"assignee": "me"}, {}):
+        cl = changelist(alice_client, **params).context["cl"]
+        assert cl.result_count == cl.queryset.count()
+        totals.append(cl.result_count)
+    assert len(set(totals[:3])) == 3 and totals[3:] == [totals[1], totals[0]]
+    assert len(_kept_counts) == 3
+
+
+def test_a_list_filtered_by_the_moment_builds_its_count_each_time(reach_world, alice_client, agent):
+    """The SLA filter's rows depend on the time ("breaching soon": due within the next hour): never a kept statement."""
+    _kept_counts.clear()
+    for value in ("breaching_soon", "breached"):
+        response = changelist(alice_client, sla=value)
+        assert response.context["cl"].result_count == response.context["cl"].queryset.count()
+    assert len(_kept_counts) == 0
+
+
+def test_the_kept_count_of_days_follows_the_users_time_zone(alice_client, agent, it_dept):
+    """Days are the user's: the same address counts another set once their time zone changes."""
+    ticket = TicketFactory(department=it_dept)
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=datetime(2026, 1, 1, 12, 0, tzinfo=UTC))
+    days = {"created_at_from": "2026-01-02", "created_at_to": "2026-01-02"}
+    assert changelist(alice_client, **days).context["cl"].result_count == 0
+    agent.time_zone = "Pacific/Kiritimati"  # UTC+14: noon in UTC is 2 a.m. the next day there
+    agent.save(update_fields=["time_zone"])
+    assert changelist(alice_client, **days).context["cl"].result_count == 1
 
 
 # The agent's reach kept ----------------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ The list counts at most LIST_COUNT_CAP + 1 of the matching rows (`SELECT COUNT(*
 above it the list says "10,000+" and pages on past the last numbered page with "Next". A staff member's search
 that PostgreSQL's statistics expect to pass the cap with its last word whole is counted that way first (a subset of
 its rows, cheaper to count: search.tickets_search_whole_words); only if that subset does not pass the cap is the
-search itself counted. The statistics choose the order of the counts, never the total. An agent's list with no
-filter and no search counts all they may see by a statement kept per agent and reach
+search itself counted. The statistics choose the order of the counts, never the total. An agent's list without a
+search, filtered by nothing or only by filters whose rows depend on their parameters alone (KEPT_COUNT_FILTERS: not
+the SLA's, which depend on the moment), is counted by a statement kept per agent, reach, parameters and time zone
 (selectors.tickets_in_reach_count_capped): the same count, compiled once.
 """
 
@@ -15,13 +16,30 @@ import hashlib
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.formats import number_format
 from django.utils.functional import cached_property
+from django.utils.timezone import get_current_timezone_name
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from unfold.contrib.filters.admin import ChoicesCheckboxFilter
+
+from apps.common.admin.filters import DayRangeFilter
 
 from ..search import tickets_search_whole_words
 from ..selectors import LIST_COUNT_CAP, tickets_count_capped, tickets_in_reach_count_capped
 from .filters import CHOICES_CACHE_SECONDS as FILTER_CACHE_SECONDS
+from .filters import AssigneeFilter, DepartmentFilter, LanguageFilter, StatusFilter
 from .search import SearchChangeList
+
+# Filters whose rows depend on nothing but their parameters, the user and the time zone: a list filtered by these
+# alone is counted by a kept statement (TicketChangeList.count_all). Not the SLA filter, whose rows depend on the
+# moment ("breaching soon": due within the next hour).
+KEPT_COUNT_FILTERS = (
+    StatusFilter,
+    ChoicesCheckboxFilter,
+    DepartmentFilter,
+    AssigneeFilter,
+    LanguageFilter,
+    DayRangeFilter,
+)
 
 # A search's total is counted first with its last word whole when the statistics expect that alone to find more than
 # this many times the cap within the staff member's reach (words counted as independent, which common words of one
@@ -59,8 +77,7 @@ class CappedPaginator(Paginator):
     `count_reach`, an agent's reach, counts them by department (selectors.tickets_count_capped). `count_first`, a
     subset of those rows (a search's with its last word whole: search.tickets_search_whole_words), is counted
     first: past the cap, so are the rows, and that is the count; otherwise the rows themselves are counted.
-    `count_all(cap)`, when the rows are all the user may see (no filter, no search), counts them instead
-    (selectors.tickets_in_reach_count_capped: a kept statement).
+    `count_all(cap)`, when given, counts them instead (TicketChangeList.count_all: a kept statement).
     """
 
     template_name = "admin/tickets/ticket/pagination.html"
@@ -199,17 +216,27 @@ class TicketChangeList(SearchChangeList):
         return any(name not in claimed for name in self.get_filters_params())
 
     def count_all(self, request):
-        """How to count an agent's list that shows all they may see (no filter, no search): their visible tickets
-        by the statement kept for their reach (selectors.tickets_in_reach_count_capped); None otherwise."""
+        """How to count an agent's list without a search whose filters (if any) are all KEPT_COUNT_FILTERS: by
+        the statement kept for their reach and those filters' parameters and time zone
+        (selectors.tickets_in_reach_count_capped); None otherwise."""
         reach = self.model_admin.list_reach(request)
-        if reach is None or self.query or self.get_filters_params():
+        params = self.get_filters_params()
+        if reach is None or self.query:
             return None
-        return lambda cap: tickets_in_reach_count_capped(request.user, reach, cap=cap)
+        if not params:
+            return lambda cap: tickets_in_reach_count_capped(request.user, reach, cap=cap)
+        used = [spec for spec in self.filter_specs if any(name in params for name in spec.expected_parameters())]
+        if self._unclaimed_parameters(request) or not all(isinstance(spec, KEPT_COUNT_FILTERS) for spec in used):
+            return None
+        key = (tuple(sorted((name, tuple(values)) for name, values in params.items())), get_current_timezone_name())
+        narrowed = (key, lambda: self.count_queryset(request))
+        return lambda cap: tickets_in_reach_count_capped(request.user, reach, cap=cap, narrowed=narrowed)
 
     def get_results(self, request):
         request.ticket_list_count_all = self.count_all(request)
-        request.ticket_list_count_queryset = self.count_queryset(request)
-        request.ticket_list_count_first = self.count_first_queryset(request)
+        if request.ticket_list_count_all is None:
+            request.ticket_list_count_queryset = self.count_queryset(request)
+            request.ticket_list_count_first = self.count_first_queryset(request)
         super().get_results(request)
         self.full_result_count = self.result_count
         self.total_display = total_display(self.result_count, cap=self.paginator.cap)

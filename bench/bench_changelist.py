@@ -9,7 +9,7 @@ them) and requests, in this process through Django's test client with `bench.set
 - the agent's (empty) page of saved views: what any unfold admin page costs (session, sidebar, header);
 - the changelist of 50 rows as the agent and as an admin: its lean table (apps/tickets/templatetags/
   ticket_list.py) and, for comparison, unfold's own table (`--unfold-table` rows, the same page otherwise);
-- the changelist sorted by "Updated", filtered to "Unassigned", and page 3;
+- the changelist sorted by "Updated", by priority both ways, filtered to "Unassigned", and page 3;
 - then the agent's changelist and the API list again, requested in turn (at least 100 times each), for their
   ratio: on a shared machine, the ratio of two pages measured one after the other moves with the load between them.
 
@@ -175,6 +175,7 @@ def main() -> None:
         admin_client.force_login(boss)
         changelist = reverse("admin:tickets_ticket_changelist")
         updated = TicketAdmin.list_display.index("updated") + 1  # after the action checkbox
+        priority = TicketAdmin.list_display.index("priority_badge") + 1
         bearer = {"HTTP_AUTHORIZATION": f"Bearer {AccessToken.for_user(agent)}"}
         runs = {
             "hello (ceiling)": (anonymous, "/bench/hello/", {}),
@@ -183,6 +184,8 @@ def main() -> None:
             "changelist 50 (agent)": (agent_client, changelist, {}),
             "changelist 50 (admin)": (admin_client, changelist, {}),
             "  sorted by Updated": (agent_client, f"{changelist}?o=-{updated}", {}),
+            "  most urgent first": (agent_client, f"{changelist}?o={priority}", {}),
+            "  least urgent first": (agent_client, f"{changelist}?o=-{priority}", {}),
             "  Unassigned (open)": (
                 agent_client,
                 f"{changelist}?assignee=none&status__in=new,open,in_progress,waiting",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from .choices import OPEN_STATUSES, Category, EventKind, Priority, SlaStage, SlaTarget, Source, Status
+from .choices import OPEN_STATUSES, PRIORITY_RANK, Category, EventKind, Priority, SlaStage, SlaTarget, Source, Status
 
 # The longest texts a ticket accepts, in characters, whichever channel sends them (portal, API, back office,
 # import): the forms and serializers declare them, the services enforce them (apps/tickets/services.py).
@@ -151,6 +151,11 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "created_at"], name="ticket_requester_created"),
             models.Index(fields=["-created_at", "-id"], name="ticket_created_desc"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated_desc"),
+            # Sorted by priority (by urgency: PRIORITY_RANK), newest first or in id order within each: the back
+            # office's list in either direction (the most urgent first is this one read backwards, the least urgent
+            # first the next one), the API's `ordering=priority` and `-priority` (this one, either way).
+            models.Index(PRIORITY_RANK, models.F("id"), name="ticket_priority_rank"),
+            models.Index(PRIORITY_RANK, models.F("id").desc(), name="ticket_priority_rank_id_desc"),
             # The dashboard's oldest open tickets: the head of this index, whatever the number of closed ones.
             models.Index(
                 fields=["created_at", "id"],

@@ -524,14 +524,16 @@ def test_the_sidebar_counts_views_in_a_bounded_number_of_queries(alice_client, a
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("query", [{"q": "VPN"}, {}, {"o": "-9"}, {"p": "1", "o": "10"}, {"o": "4"}], ids=str)
+@pytest.mark.parametrize(
+    "query", [{"q": "VPN"}, {}, {"o": "-9"}, {"p": "1", "o": "10"}, {"o": "4"}, {"o": "-4"}, {"o": "3"}], ids=str
+)
 def test_an_agents_list_is_read_and_counted_row_by_row_within_their_reach(
     alice_client, it_ticket, it_ticket_2, billing_ticket, query
 ):
-    """The page (in an indexed order: newest first, Updated, Age) and the capped total check each row's grants by its
-    id, after testing it for alice's departments or the tickets her grants name; the total counts her departments'
-    tickets, then the others, under one LIMIT, and hashes none of her grants. Sorted by priority (no index keeps
-    that order) the page reads her grants as a set, and the total is counted the same way."""
+    """The page (in an indexed order: newest first, Updated, Age, priority either way) and the capped total check
+    each row's grants by its id, after testing it for alice's departments or the tickets her grants name; the total
+    counts her departments' tickets, then the others, under one LIMIT, and hashes none of her grants. Sorted by
+    status (no index keeps that order) the page reads her grants as a set, and the total is counted the same way."""
     changelist(alice_client, **query)
     with CaptureQueriesContext(connection) as queries:
         response = changelist(alice_client, **query)
@@ -548,7 +550,7 @@ def test_an_agents_list_is_read_and_counted_row_by_row_within_their_reach(
     department = rf'"tickets_ticket"\."department_id" IN \((CAST\({it_ticket.department_id} AS bigint\)|'
     assert re.search(department + rf"\({it_ticket.department_id}\)::bigint)\)", counts[0])
     assert len(pages) == 1
-    assert (per_row_grant in pages[0]) == (query.get("o") != "4")  # the page's grants: per row, through an index
+    assert (per_row_grant in pages[0]) == (query.get("o") != "3")  # the page's grants: per row, through an index
     expected = {it_ticket.reference} if query.get("q") else {it_ticket.reference, it_ticket_2.reference}
     assert response.context["cl"].total_display == f"{len(expected)} ticket" + ("s" if len(expected) > 1 else "")
     assert shown(response) == expected
@@ -601,6 +603,23 @@ def test_priority_sorts_by_urgency_and_status_along_the_lifecycle(admin_browser,
 
     assert order(str(number)) == first_click
     assert order(f"-{number}") == first_click[::-1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the plans are PostgreSQL's")
+@pytest.mark.parametrize("direction", ["", "-"], ids=["most urgent first", "least urgent first"])
+def test_the_list_sorted_by_priority_reads_an_index_in_that_order(reach_world, alice_client, direction):
+    """Either way, the page's order is an index's (ticket_priority_rank, _id_desc), not a sort of every visible
+    ticket: with sorting switched off, PostgreSQL still finds a plan without one, and it reads that index."""
+    number = TicketAdmin.list_display.index("priority_badge") + 1
+    with CaptureQueriesContext(connection) as queries:
+        changelist(alice_client, o=f"{direction}{number}")
+    (page,) = [q["sql"] for q in queries if q["sql"].startswith('SELECT "tickets_ticket"."id"') and "LIMIT" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "ticket_priority_rank" in plan
+    assert "Sort" not in plan
 
 
 @pytest.mark.parametrize("order", [None, "-9", "10", "4"], ids=["newest", "updated", "age", "priority"])

@@ -84,9 +84,10 @@ SLA_LABELS = {
 }
 
 
-# The list's columns whose order an index keeps: reference (unique), Updated (-updated_at, -id) and Age
-# (-created_at, -id). Sorted by one of them, an agent's list walks that index and stops after the page.
-INDEXED_COLUMNS = frozenset({"reference_link", "updated", "age"})
+# The list's columns whose order an index keeps: reference (unique), Updated (-updated_at, -id), Age (-created_at,
+# -id) and priority (by urgency, then newest first: the two ticket_priority_rank indexes, one per direction). Sorted
+# by one of them, an agent's list walks that index and stops after the page.
+INDEXED_COLUMNS = frozenset({"reference_link", "updated", "age", "priority_badge"})
 
 
 # What the changelist's rows read (templatetags/ticket_list.py RowRenderer, and the list_display columns below):
@@ -242,7 +243,7 @@ class TicketAdmin(
 
     def _in_index_order(self, request) -> bool:
         """The changelist in an order an index of the tickets keeps: its own (newest first), or sorted first by a
-        column of INDEXED_COLUMNS (either way). Other orders (priority, SLA, names) read every visible row."""
+        column of INDEXED_COLUMNS (either way). Other orders (status, SLA, names) read every visible row."""
         match = getattr(request, "resolver_match", None)
         if match is None or match.url_name != "tickets_ticket_changelist":
             return False

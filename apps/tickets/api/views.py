@@ -62,7 +62,7 @@ from .serializers import (
 )
 
 # Orderings that an index of the tickets table keeps (with the id as the last key).
-INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id"})
+INDEXED_ORDERINGS = frozenset({"created_at", "updated_at", "reference", "id", "priority"})
 
 
 class TicketSearchFilter(TermSearchFilter):
@@ -287,7 +287,7 @@ class TicketViewSet(
 
     def get_scoped_queryset(self):
         # The first rows in an index's order are found row by row, an agent's page further down in that order in
-        # the department form; a total (count=true) or an order that no index keeps (priority, status) reads the
+        # the department form; a total (count=true) or an order that no index keeps (status) reads the
         # whole visible set, which is then cheaper: see tickets_visible_to.
         request = self.request
         ordering = {term.removeprefix("-") for term in AllowListOrderingFilter.requested_terms(request)}

@@ -1,7 +1,25 @@
-"""A bounded table kept per process: what a page or a query built once, reused by the requests that follow."""
+"""A bounded table kept per process: what a page or a query built once, reused by the requests that follow; and the
+placeholder that stands for the request's CSRF token in kept HTML, filled in per request."""
 
 import threading
 from collections import OrderedDict
+
+from django.utils.html import escape
+
+# Where a request's CSRF token goes in kept HTML, which is rendered with this in its place (NUL never comes from
+# users' text: Django's form fields and query strings refuse it).
+CSRF_PLACEHOLDER = "\x00csrf\x00"
+
+
+def csrf_token_usable(token) -> bool:
+    """Whether the request has a CSRF token to fill in (Django's marker "NOTPROVIDED" means it has none)."""
+    return bool(token) and token != "NOTPROVIDED"  # noqa: S105 - Django's marker, not a secret
+
+
+def csrf_token_filled(html: str, token) -> str:
+    """Kept HTML with the request's own CSRF token in place of CSRF_PLACEHOLDER, escaped as {% csrf_token %} writes
+    it."""
+    return html.replace(CSRF_PLACEHOLDER, escape(str(token)))
 
 
 class KeptTable(OrderedDict):

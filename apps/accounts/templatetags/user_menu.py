@@ -9,17 +9,14 @@ seen on the next page. Only the log-out form's CSRF token differs from request t
 
 from django import template
 from django.template.loader import render_to_string
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
-from apps.common.kept import KeptTable
+from apps.common.kept import CSRF_PLACEHOLDER, KeptTable, csrf_token_filled, csrf_token_usable
 
 register = template.Library()
 
 TEMPLATE = "unfold/helpers/user_menu.html"
-# Where the request's CSRF token goes (NUL never comes from users' text: Django's form fields refuse it).
-TOKEN = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
 RENDERED_MAX = 512
 RENDERED = KeptTable()
 
@@ -47,13 +44,13 @@ def user_menu(context) -> SafeString:
     user = context.get("user")
     token = context.get("csrf_token")
     # unfold's language forms (SHOW_LANGUAGES, off here) carry the page's own address: not kept.
-    uncached = context.get("show_languages") or not token or token == "NOTPROVIDED"  # noqa: S105 - Django's marker
+    uncached = context.get("show_languages") or not csrf_token_usable(token)
     if uncached or request is None or user is None or not user.is_authenticated:
         return render_to_string(TEMPLATE, context.flatten(), request=None)
     key = _key(context, user)
     html = RENDERED.recall(key)
     if html is None:
         html = RENDERED.keep(
-            key, render_to_string(TEMPLATE, {**context.flatten(), "csrf_token": TOKEN}), most=RENDERED_MAX
+            key, render_to_string(TEMPLATE, {**context.flatten(), "csrf_token": CSRF_PLACEHOLDER}), most=RENDERED_MAX
         )
-    return mark_safe(html.replace(TOKEN, escape(str(token))))  # noqa: S308 - our template's HTML, the token escaped
+    return mark_safe(csrf_token_filled(html, token))  # noqa: S308 - our template's HTML, the token escaped

@@ -19,19 +19,16 @@ a list's parameters cannot grow it without limit.
 from django import template
 from django.forms import Media
 from django.urls import get_script_prefix
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from apps.common.kept import KeptTable
+from apps.common.kept import CSRF_PLACEHOLDER, KeptTable, csrf_token_filled, csrf_token_usable
 from apps.common.widget_rendering import Unkeepable, frozen
 
 register = template.Library()
 
 KEPT_MAX = 1024
 _kept = KeptTable()
-# Where the request's CSRF token goes in a kept fragment (NUL never comes from users' text).
-TOKEN = "\x00kept-csrf\x00"  # noqa: S105 - a placeholder, not a secret
 
 
 def _part(value):
@@ -54,13 +51,13 @@ class KeptNode(template.Node):
         key = (self.name, get_language(), get_script_prefix(), values)
         html = _kept.recall(key)
         if html is None:
-            with context.push(csrf_token=TOKEN):
+            with context.push(csrf_token=CSRF_PLACEHOLDER):
                 html = _kept.keep(key, self.nodelist.render(context), most=KEPT_MAX)
-        if TOKEN in html:
+        if CSRF_PLACEHOLDER in html:
             token = context.get("csrf_token")
-            if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker: no token, as the tag writes it
+            if not csrf_token_usable(token):  # no token: rendered as the tag writes it then
                 return self.nodelist.render(context)
-            html = html.replace(TOKEN, escape(str(token)))
+            html = csrf_token_filled(html, token)
         return mark_safe(html)  # noqa: S308 - the template's own output, rendered with autoescaping
 
 

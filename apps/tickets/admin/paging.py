@@ -233,10 +233,10 @@ class TicketChangeList(SearchChangeList):
         return lambda cap: tickets_in_reach_count_capped(request.user, reach, cap=cap, narrowed=narrowed)
 
     def get_results(self, request):
-        request.ticket_list_count_all = self.count_all(request)
-        if request.ticket_list_count_all is None:
-            request.ticket_list_count_queryset = self.count_queryset(request)
-            request.ticket_list_count_first = self.count_first_queryset(request)
+        # What the paginator counts (TicketAdmin.get_paginator): the kept statement, else the rows to count.
+        count_all = request.ticket_list_count_all = self.count_all(request)
+        request.ticket_list_count_queryset = None if count_all else self.count_queryset(request)
+        request.ticket_list_count_first = None if count_all else self.count_first_queryset(request)
         super().get_results(request)
         self.full_result_count = self.result_count
         self.total_display = total_display(self.result_count, cap=self.paginator.cap)

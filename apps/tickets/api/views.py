@@ -296,8 +296,8 @@ class TicketViewSet(
         indexed = ordering <= INDEXED_ORDERINGS and not self.paginator.count_requested(request)
         if indexed and self.paginator.rows_through_page(request) > FIRST_ROWS:
             # A page further down in an indexed order: an agent's grants are looked up only for the rows of the walk
-            # in their reach (the department form, one more small query), so that the page costs the same whatever
-            # the size of the table; others' as for any list.
+            # in their reach (the department form; the reach is kept in the cache), so that the page costs the same
+            # whatever the size of the table; others' as for any list.
             queryset = tickets_visible_to(request.user, by_department=True)
         else:
             queryset = tickets_visible_to(request.user, first_rows=indexed)

@@ -40,7 +40,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from unfold.templatetags.unfold_list import result_headers
 
-from apps.common.kept import KeptTable
+from apps.common.kept import CSRF_PLACEHOLDER, KeptTable, csrf_token_filled, csrf_token_usable
 
 from ..choices import Priority, Status
 from ..sla import sla_state
@@ -295,9 +295,6 @@ def ticket_pages(cl, pagination_required: bool, page_range) -> SafeString:
 
 
 SAVE_VIEW_TEMPLATE = "admin/tickets/ticket/save_view_form.html"
-# Where the request's CSRF token goes in a kept form (NUL never comes from users' text: Django's form fields and
-# query strings refuse it).
-TOKEN = "\x00csrf\x00"  # noqa: S105 - a placeholder, not a secret
 SAVE_VIEW_KEPT_MAX = 256
 _kept_save_view_forms = KeptTable()
 
@@ -308,17 +305,17 @@ def save_view_form_html(context) -> SafeString:
     query and kept, when it offers no department to share with (whose choices are read from the database)."""
     form = context["save_view_form"]
     token = context.get("csrf_token")
-    if "shared_with" in form.fields or not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker
+    if "shared_with" in form.fields or not csrf_token_usable(token):
         return render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": token})
     key = (get_language(), get_script_prefix(), tuple(form.fields), form["query"].value())
     html = _kept_save_view_forms.recall(key)
     if html is None:
         html = _kept_save_view_forms.keep(
             key,
-            render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": TOKEN}),
+            render_to_string(SAVE_VIEW_TEMPLATE, {"save_view_form": form, "csrf_token": CSRF_PLACEHOLDER}),
             most=SAVE_VIEW_KEPT_MAX,
         )
-    return mark_safe(html.replace(TOKEN, escape(str(token))))  # noqa: S308 - our template's HTML, the token escaped
+    return mark_safe(csrf_token_filled(html, token))  # noqa: S308 - our template's HTML, the token escaped
 
 
 # The search box's templates, as the admin's {% search_form %} tag looks them up (per model, per app, then the site's).
